@@ -1,0 +1,143 @@
+# barbus: one non-recursive Makefile.  make [all|test|stress|demo|bench|install]
+# Objects go to build[-$(SANITIZE)]/ so sanitizer objects never mix.
+
+PKG_CONFIG ?= pkg-config
+PREFIX     ?= /usr/local
+CFLAGS     ?= -O2 -g
+CFLAGS     += -std=c11 -Wall -Wextra -Wshadow -MMD -MP -fPIC
+CPPFLAGS   += -D_GNU_SOURCE -Ilibshm/include -Ilibshm
+LDLIBS     += -llmdb -linih -lm -pthread -lrt
+
+ifeq ($(SANITIZE),address)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+ifeq ($(SANITIZE),thread)
+CFLAGS  += -fsanitize=thread -DBB_TSAN=1
+LDFLAGS += -fsanitize=thread
+endif
+
+B := build$(if $(SANITIZE),-$(SANITIZE))
+stem = $(basename $(notdir $(1)))
+
+# ---- library ------------------------------------------------------------
+LIB_SRC := $(wildcard libshm/*.c)
+LIB_OBJ := $(patsubst %.c,$(B)/%.o,$(LIB_SRC))
+# Calendars shipped as data files are compiled into the library.
+CAL_SRC := $(wildcard libshm/calendars/*.cal)
+LIB_OBJ += $(if $(CAL_SRC),$(B)/gen/calendars.o)
+
+# ---- programs -------------------------------------------------------------
+# readers/X.c and the store tools coordinator/{import,gen}.c are one file each;
+# every other coordinator/*.c and upkeep/*.c makes one daemon.
+STORE_TOOLS := coordinator/import.c coordinator/gen.c
+READER_SRC  := $(wildcard readers/*.c)
+COORD_SRC   := $(filter-out $(STORE_TOOLS),$(wildcard coordinator/*.c))
+UPKEEP_SRC  := $(wildcard upkeep/*.c)
+ONEFILE_SRC := $(READER_SRC) $(wildcard $(STORE_TOOLS))
+PROGS := $(foreach s,$(ONEFILE_SRC),$(B)/bin/barbus-$(call stem,$(s)))
+PROGS += $(if $(COORD_SRC),$(B)/bin/barbus-coordinator)
+PROGS += $(if $(UPKEEP_SRC),$(B)/bin/barbus-upkeep)
+
+UNIT_SRC   := $(wildcard tests/*_test.c)
+UNITS      := $(patsubst tests/%.c,$(B)/tests/%,$(UNIT_SRC))
+STRESS_SRC := $(wildcard tests/stress/*.c)
+STRESS     := $(patsubst tests/stress/%.c,$(B)/stress/%,$(STRESS_SRC))
+BENCH_SRC  := $(wildcard bench/*.c)
+BENCHES    := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+
+.PHONY: all deps test unit stress demo bench install clean
+all: $(B)/libbarbus.a $(B)/libbarbus.so $(PROGS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/gen/calendars.c: $(CAL_SRC) libshm/calendars/embed.sh
+	@mkdir -p $(@D)
+	sh libshm/calendars/embed.sh $(CAL_SRC) > $@
+
+$(B)/gen/calendars.o: $(B)/gen/calendars.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/libbarbus.a: $(LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(B)/libbarbus.so: $(LIB_OBJ)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/bin/barbus-%: readers/%.c $(B)/libbarbus.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libbarbus.a $(LDLIBS)
+
+$(B)/bin/barbus-%: coordinator/%.c $(B)/libbarbus.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libbarbus.a $(LDLIBS)
+
+$(B)/bin/barbus-coordinator: $(patsubst %.c,$(B)/%.o,$(COORD_SRC)) $(B)/libbarbus.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/bin/barbus-upkeep: $(patsubst %.c,$(B)/%.o,$(UPKEEP_SRC)) $(B)/libbarbus.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: tests/%.c $(B)/libbarbus.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libbarbus.a -lcriterion $(LDLIBS)
+
+$(B)/stress/%: tests/stress/%.c $(B)/libbarbus.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libbarbus.a $(LDLIBS)
+
+$(B)/bench/%: bench/%.c $(B)/libbarbus.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libbarbus.a $(LDLIBS)
+
+# ---- dependencies: installed from Debian's packages when root ------------------
+DEB_PKGS := gcc make pkg-config liblmdb-dev libcriterion-dev libinih-dev
+deps:
+	@if ! { command -v $(PKG_CONFIG) >/dev/null && \
+	        $(PKG_CONFIG) --exists lmdb criterion inih; }; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing build dependencies: $(DEB_PKGS)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq $(DEB_PKGS) >/dev/null || exit 1; \
+	  else \
+	    echo "missing build dependencies; install them with:"; \
+	    echo "  sudo apt-get install -y $(DEB_PKGS)"; exit 1; \
+	  fi; \
+	fi
+
+# ---- running ----------------------------------------------------------------
+# BB_TEST_FAST=1 (set by the sanitizer runs) shortens the stress programs.
+test: deps
+	@$(MAKE) --no-print-directory all $(UNITS) $(STRESS) $(BENCHES)
+	@sh tests/run.sh $(B) unit stress
+
+unit: deps
+	@$(MAKE) --no-print-directory all $(UNITS)
+	@sh tests/run.sh $(B) unit
+
+stress: deps
+	@$(MAKE) --no-print-directory all $(STRESS)
+	@sh tests/run.sh $(B) stress
+
+demo: deps
+	@$(MAKE) --no-print-directory all $(BENCHES)
+	@sh readers/demo.sh $(B)
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCHES)
+	@sh bench/run.sh $(B)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(B)/libbarbus.a $(B)/libbarbus.so $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 libshm/include/barbus.h $(DESTDIR)$(PREFIX)/include/
+
+clean:
+	rm -rf build build-address build-thread
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,274 @@
+/*
+ * barbus.h: the public interface of libbarbus, a shared-memory market-data bus.
+ *
+ * Conventions (as LMDB): fallible functions return int, 0 on success, a
+ * positive errno value for system errors, a negative BB_E* code for ours or an
+ * MDB_* code passed through from LMDB. bb_strerror() names any of them.
+ * Handles are opaque; the library never prints.
+ */
+#ifndef BARBUS_H
+#define BARBUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors (libshm/error.c) ---------------------------------------- */
+
+#define BB_ERRORS(X)                                                        \
+	X(BADMAGIC,   "segment is not a bus segment")                         \
+	X(VERSION,    "segment layout version not supported")                 \
+	X(TRUNCATED,  "segment shorter than its header says")                 \
+	X(NOTREADY,   "segment not yet published by its writer")              \
+	X(ROLE,       "segment has another role than the one asked for")      \
+	X(GEOMETRY,   "segment geometry is impossible")                       \
+	X(MISMATCH,   "segment exists with another geometry or version")      \
+	X(BUSY,       "segment is owned by a live writer")                    \
+	X(NAME,       "invalid bus or segment name")                          \
+	X(INVAL,      "invalid argument")                                     \
+	X(EMPTY,      "no record yet")                                        \
+	X(LAPPED,     "reader was lapped by the writer: records lost")        \
+	X(TIMEDOUT,   "timed out waiting")                                    \
+	X(NOWRITER,   "the segment's writer is not alive")                    \
+	X(NOTFOUND,   "not found")                                            \
+	X(STORE_VERSION, "bar store has an unsupported schema version")       \
+	X(STORE_FULL, "bar store is full (map size or disk)")                 \
+	X(BADSYMBOL,  "invalid symbol name")                                  \
+	X(CALENDAR,   "malformed calendar")                                   \
+	X(NOSESSION,  "no trading session in the requested range")            \
+	X(END,        "end of data")
+
+enum bb_err {
+	BB_ERR_BASE = -32000, /* clear of errno (>0) and of MDB_* (-30799..) */
+#define X(name, msg) BB_E##name,
+	BB_ERRORS(X)
+#undef X
+	BB_ERR_END
+};
+
+/* Static string for any code: 0, errno, BB_E* or MDB_*. */
+const char *bb_strerror(int err);
+
+/* ---- names ----------------------------------------------------------- */
+
+#define BB_NAME_MAX 64 /* bus name: [A-Za-z0-9_-]{1,64} */
+#define BB_SYMBOL_MAX 31 /* symbol: [A-Za-z0-9._/-]{1,31}, starting alnum */
+
+/* 0 when name is a valid bus name, BB_ENAME otherwise. */
+int bb_bus_name_check(const char *name);
+/* 0 when sym is a valid symbol name, BB_EBADSYMBOL otherwise. */
+int bb_symbol_check(const char *sym);
+
+/* ---- the bar record (56 bytes: one ring slot with its sequence word) - */
+
+enum bb_bar_flag {
+	BB_BAR_FILLED    = 1u << 0, /* came from the store to fill a gap */
+	BB_BAR_SYNTHETIC = 1u << 1, /* made up (forward fill), not traded */
+	BB_BAR_PARTIAL   = 1u << 2, /* derived bar whose interval is still forming */
+	BB_BAR_FLAG_MASK = 0x00ffffffu,
+};
+
+/* Record kinds, kept in bits 24-31 of flags; a plain bar has kind 0. */
+enum bb_kind {
+	BB_KIND_BAR           = 0,
+	BB_KIND_MINUTE_END    = 1,
+	BB_KIND_SESSION_START = 2,
+	BB_KIND_SESSION_END   = 3,
+	BB_KIND_USER          = 0x80, /* 0x80..0xff: free for tests and tools */
+};
+#define BB_KIND_SHIFT 24
+#define BB_KIND(flags) ((uint32_t)(flags) >> BB_KIND_SHIFT)
+
+/*
+ * One 1-minute or derived bar, or a ring event of another kind. time is the
+ * start of the interval in seconds since 1970-01-01 UTC. The same record is
+ * used in the ring, the tables and the store.
+ */
+typedef struct bb_bar {
+	uint32_t symbol;
+	uint32_t flags; /* bb_bar_flag bits | kind << BB_KIND_SHIFT */
+	int64_t  time;
+	double   open, high, low, close, volume;
+} bb_bar;
+
+/* ---- writer liveness ------------------------------------------------- */
+
+enum bb_writer_state {
+	BB_WRITER_ALIVE = 0, /* lock held, heartbeat fresh */
+	BB_WRITER_STUCK = 1, /* lock held, heartbeat older than 3 intervals */
+	BB_WRITER_DEAD  = 2, /* nobody holds the writer lock */
+};
+
+/* ---- broadcast ring (libshm/ring.c) ------------------------------------ */
+
+typedef struct bb_ring_writer bb_ring_writer;
+typedef struct bb_ring_reader bb_ring_reader;
+
+typedef struct bb_seg_opts {
+	uint64_t capacity;     /* ring slots, a power of two; 0: 65536 */
+	uint32_t heartbeat_ms; /* 0: 100 */
+	mode_t   mode;         /* 0: 0640 */
+	gid_t    group;        /* (gid_t)-1: leave as created */
+} bb_seg_opts;
+
+/*
+ * Create the ring of bus `bus` or re-attach to an existing one of the same
+ * geometry (then the epoch is bumped and the sequence continues). Fails with
+ * BB_EBUSY while another live writer holds it. Free with bb_ring_writer_close().
+ */
+int  bb_ring_writer_open(bb_ring_writer **out, const char *bus,
+                         const bb_seg_opts *opts);
+void bb_ring_writer_close(bb_ring_writer *w); /* NULL is a no-op */
+/* Publish one record; never waits on readers. */
+void bb_ring_put(bb_ring_writer *w, const bb_bar *rec);
+/* Publish n records; readers may see them one by one, the wake check and
+ * the shared head store are paid once. */
+void bb_ring_put_n(bb_ring_writer *w, const bb_bar *recs, size_t n);
+/* Refresh the heartbeat; call at least every heartbeat interval. */
+void bb_ring_beat(bb_ring_writer *w);
+uint64_t bb_ring_writer_epoch(const bb_ring_writer *w);
+/* Sequence number the next bb_ring_put() will use. */
+uint64_t bb_ring_writer_seq(const bb_ring_writer *w);
+
+enum bb_wait {
+	BB_WAIT_SPIN  = 0,
+	BB_WAIT_YIELD = 1,
+	BB_WAIT_BLOCK = 2, /* futex; maps the bus's wake word read-write */
+};
+
+enum bb_ring_open_flags {
+	BB_RING_FROM_OLDEST = 1u << 0, /* start at the oldest intact record
+	                                  instead of the next one written */
+};
+
+/* Open read-only. wait is a bb_wait; flags bb_ring_open_flags. */
+int  bb_ring_reader_open(bb_ring_reader **out, const char *bus,
+                         int wait, unsigned flags);
+void bb_ring_reader_close(bb_ring_reader *r); /* NULL is a no-op */
+/*
+ * Non-blocking read. 0: *out holds the next record. BB_EEMPTY: nothing yet.
+ * BB_ELAPPED: the writer overwrote records this reader had not read; *lost
+ * (if not NULL) is their exact count and the next call returns the oldest
+ * record still intact.
+ */
+int  bb_ring_read(bb_ring_reader *r, bb_bar *out, uint64_t *lost);
+/*
+ * As bb_ring_read(), but waits with the reader's strategy up to timeout_ns
+ * (<0: forever). BB_ETIMEDOUT when the time ran out; BB_ENOWRITER when no
+ * writer is alive and nothing is left to read.
+ */
+int  bb_ring_wait(bb_ring_reader *r, bb_bar *out, uint64_t *lost,
+                  int64_t timeout_ns);
+/* Sequence number of the next record this reader will return. */
+uint64_t bb_ring_reader_seq(const bb_ring_reader *r);
+/* Current writer epoch: bumped by each writer (re)start. */
+uint64_t bb_ring_epoch(const bb_ring_reader *r);
+/* bb_writer_state of the ring's writer; pid if not NULL. */
+int  bb_ring_writer_state(const bb_ring_reader *r, pid_t *pid);
+
+/* ---- time helpers (libshm/timefmt.c) --------------------------------- */
+
+/* Dates are YYYYMMDD integers; times are seconds since the epoch, UTC. */
+int     bb_date_valid(int32_t date);
+int64_t bb_date_to_days(int32_t date);    /* days since 1970-01-01 */
+int32_t bb_days_to_date(int64_t days);
+/* Parse "YYYY-MM-DD"; 0 or BB_EINVAL. */
+int     bb_date_parse(const char *s, int32_t *date);
+/* Parse ISO-8601 "YYYY-MM-DDTHH:MM[:SS](Z|+HH:MM|-HH:MM)" or epoch seconds. */
+int     bb_time_parse(const char *s, int64_t *t);
+/* "YYYY-MM-DDTHH:MM:SSZ" into buf (>= 21 bytes). */
+void    bb_time_format(int64_t t, char *buf);
+/* "YYYY-MM-DD" into buf (>= 11 bytes). */
+void    bb_date_format(int32_t date, char *buf);
+
+/* ---- trading calendars (libshm/calendar.c) ----------------------------- */
+
+typedef struct bb_session {
+	int32_t  date;   /* YYYYMMDD, the exchange's local date */
+	uint32_t flags;  /* bb_session_flag */
+	int64_t  open;   /* UTC seconds */
+	int64_t  close;  /* UTC seconds */
+} bb_session;
+
+enum bb_session_flag {
+	BB_SESSION_EARLY_CLOSE = 1u << 0,
+};
+
+typedef struct bb_calendar bb_calendar;
+
+/*
+ * Load a calendar: a built-in name ("XNYS", "24x7") or a calendar file path.
+ * On BB_ECALENDAR, err (if not NULL) receives "FILE:LINE: reason".
+ * Free with bb_calendar_free().
+ */
+int  bb_calendar_load(bb_calendar **out, const char *name_or_path,
+                      char *err, size_t err_len);
+void bb_calendar_free(bb_calendar *cal); /* NULL is a no-op */
+/* First session on or after date; BB_ENOSESSION past the calendar's end. */
+int  bb_calendar_next(const bb_calendar *cal, int32_t date, bb_session *out);
+/* Last session strictly before date; BB_ENOSESSION before its start. */
+int  bb_calendar_prev(const bb_calendar *cal, int32_t date, bb_session *out);
+/* The session whose [open, close) holds t; BB_ENOSESSION outside them. */
+int  bb_calendar_at(const bb_calendar *cal, int64_t t, bb_session *out);
+
+/* ---- bar store (libshm/store.c, on LMDB) ------------------------------- */
+
+typedef struct bb_store bb_store;
+
+enum bb_store_flags {
+	BB_STORE_RDONLY = 1u << 0, /* open an existing store read-only */
+};
+
+typedef struct bb_put_stats {
+	uint64_t stored;    /* new keys */
+	uint64_t unchanged; /* same key, same bar: nothing written */
+	uint64_t replaced;  /* same key, another bar: replaced */
+} bb_put_stats;
+
+/* Open or create the store in directory dir. Free with bb_store_close(). */
+int  bb_store_open(bb_store **out, const char *dir, unsigned flags);
+void bb_store_close(bb_store *st); /* NULL is a no-op */
+/* Id of symbol name, adding it when absent (writable stores only). */
+int  bb_store_symbol_add(bb_store *st, const char *name, uint32_t *id);
+/* Id of symbol name; BB_ENOTFOUND when absent. */
+int  bb_store_symbol_id(bb_store *st, const char *name, uint32_t *id);
+/* Name of symbol id into buf (>= BB_SYMBOL_MAX + 1); BB_ENOTFOUND. */
+int  bb_store_symbol_name(bb_store *st, uint32_t id, char *buf, size_t len);
+/* Number of symbols; ids are 0 .. n-1. */
+int  bb_store_symbol_count(bb_store *st, uint32_t *n);
+/* Write n bars in one transaction; all or nothing. stats may be NULL. */
+int  bb_store_put(bb_store *st, const bb_bar *bars, size_t n,
+                  bb_put_stats *stats);
+/* One bar; BB_ENOTFOUND when absent. */
+int  bb_store_get(bb_store *st, uint32_t symbol, int64_t t, bb_bar *out);
+/*
+ * Bars of symbol with from <= time < to, in time order, into out[0..max);
+ * *n receives how many were stored (up to max).
+ */
+int  bb_store_range(bb_store *st, uint32_t symbol, int64_t from, int64_t to,
+                    bb_bar *out, size_t max, size_t *n);
+
+/*
+ * A session's bars for a set of symbols in global time order: all bars of
+ * minute t before any of minute t+1, symbols in id order within a minute.
+ * Loaded in one read transaction; iterating touches no store.
+ */
+typedef struct bb_batch {
+	bb_bar *bars;  /* owned; free with bb_batch_free() */
+	size_t  n;
+	size_t  cap;
+} bb_batch;
+
+/* syms NULL means every symbol. Reuses b's memory when large enough. */
+int  bb_store_load(bb_store *st, const uint32_t *syms, size_t nsyms,
+                   int64_t from, int64_t to, bb_batch *b);
+void bb_batch_free(bb_batch *b);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* BARBUS_H */

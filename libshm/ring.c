@@ -1,0 +1,165 @@
+/*
+ * ring.c: the single-writer broadcast ring of 64-byte slots.
+ *
+ * Segment "ring": header, one control line (head), then capacity slots.
+ * Segment "wake": header and the futex word of wake.h.
+ * Position p lives in slot p & (capacity - 1) with generation p, so a reader
+ * at p tells "not yet" (older generation), "here" and "lapped" (newer one)
+ * from the slot's sequence word alone, without touching a shared cursor.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+
+#include "ring.h"
+#include "wake.h"
+
+struct bb_ring_writer {
+	struct bb__seg     seg, wake;
+	struct bb__ring_ctl *ctl;
+	struct bb__slot    *slots;
+	_Atomic uint32_t   *word;
+	uint64_t            mask, head, epoch;
+};
+
+static void ring_spec(struct bb__seg_spec *sp, const bb_seg_opts *o)
+{
+	uint64_t cap = o && o->capacity ? o->capacity : BB_RING_DEFAULT_CAP;
+
+	*sp = (struct bb__seg_spec){
+		.role_name = "ring", .role = BB_ROLE_RING,
+		.geom = { cap, sizeof(struct bb__slot), sizeof(bb_bar), 0 },
+		.total_len = bb__ring_bytes(cap),
+		.heartbeat_ms = o && o->heartbeat_ms ? o->heartbeat_ms : 100,
+		.mode = o && o->mode ? o->mode : 0640,
+		.group = o ? o->group : (gid_t)-1,
+	};
+}
+
+uint64_t bb__ring_bytes(uint64_t cap)
+{
+	return BB_SEG_HDR_LEN + sizeof(struct bb__ring_ctl) +
+	       cap * sizeof(struct bb__slot);
+}
+
+int bb__ring_geom_check(const struct bb__seg_hdr *h)
+{
+	uint64_t cap = h->geom[0];
+
+	if (cap < 2 || (cap & (cap - 1)) != 0 || cap > BB_RING_MAX_CAP)
+		return BB_EGEOMETRY;
+	if (h->geom[1] != sizeof(struct bb__slot) || h->geom[2] != sizeof(bb_bar))
+		return BB_EGEOMETRY;
+	return h->total_len == bb__ring_bytes(cap) ? 0 : BB_EGEOMETRY;
+}
+
+/*
+ * After a writer died: continue where it stopped. head may lag the last
+ * complete slot by one (death between publish and head store); a slot left
+ * busy at head is simply rewritten by the next put, with the same
+ * generation, so no reader ever accepts the dead writer's half record.
+ */
+static uint64_t recover_head(const struct bb_ring_writer *w)
+{
+	uint64_t p = atomic_load_explicit(&w->ctl->head, memory_order_acquire);
+
+	for (uint64_t i = 0; i <= w->mask; i++, p++) {
+		uint64_t s = atomic_load_explicit(&w->slots[p & w->mask].seq,
+		                                  memory_order_relaxed);
+		if (s != bb__seq_done(p))
+			break;
+	}
+	return p;
+}
+
+static int wake_open(struct bb__seg *s, const char *bus, const bb_seg_opts *o)
+{
+	struct bb__seg_spec sp;
+	int how;
+
+	ring_spec(&sp, o);
+	sp.role_name = "wake";
+	sp.role = BB_ROLE_WAKE;
+	sp.geom[0] = sp.geom[1] = sp.geom[2] = 0;
+	sp.total_len = BB_SEG_HDR_LEN + 64;
+	sp.mode |= (sp.mode & 0444) >> 1; /* readers that may read may wait */
+	int rc = bb__seg_writer_open(s, bus, &sp, &how);
+	if (rc == 0 && how != BB_SEG_ATTACHED)
+		bb__seg_publish(s);
+	if (rc == 0)
+		bb__seg_writer_start(s);
+	return rc;
+}
+
+int bb_ring_writer_open(bb_ring_writer **out, const char *bus,
+                        const bb_seg_opts *opts)
+{
+	struct bb__seg_spec sp;
+	int how;
+
+	ring_spec(&sp, opts);
+	if (bb__ring_geom_check(&(struct bb__seg_hdr){
+		.geom = { sp.geom[0], sp.geom[1], sp.geom[2], 0 },
+		.total_len = sp.total_len }) != 0)
+		return BB_EINVAL;
+	bb_ring_writer *w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return ENOMEM;
+	int rc = bb__seg_writer_open(&w->seg, bus, &sp, &how);
+	if (rc == 0)
+		rc = wake_open(&w->wake, bus, opts);
+	if (rc != 0) {
+		bb__seg_writer_close(&w->seg);
+		free(w);
+		return rc;
+	}
+	w->ctl = bb__ring_ctl(&w->seg);
+	w->slots = bb__ring_slots(&w->seg);
+	w->word = bb__wake_word(&w->wake);
+	w->mask = sp.geom[0] - 1;
+	w->head = how == BB_SEG_ATTACHED ? recover_head(w) : 0;
+	atomic_store_explicit(&w->ctl->head, w->head, memory_order_seq_cst);
+	if (how != BB_SEG_ATTACHED)
+		bb__seg_publish(&w->seg);
+	w->epoch = bb__seg_writer_start(&w->seg);
+	*out = w;
+	return 0;
+}
+
+void bb_ring_writer_close(bb_ring_writer *w)
+{
+	if (w == NULL)
+		return;
+	bb__seg_writer_close(&w->seg);
+	/* Sleepers learn at once that the writer left (they see it dead). */
+	bb__wake_all(w->word, atomic_load(w->word));
+	bb__seg_writer_close(&w->wake);
+	free(w);
+}
+
+void bb_ring_put(bb_ring_writer *w, const bb_bar *rec)
+{
+	bb_ring_put_n(w, rec, 1);
+}
+
+void bb_ring_put_n(bb_ring_writer *w, const bb_bar *recs, size_t n)
+{
+	uint64_t p = w->head;
+
+	for (size_t i = 0; i < n; i++, p++)
+		bb__slot_write(&w->slots[p & w->mask], p, &recs[i]);
+	w->head = p;
+	/* seq_cst store, then the seq_cst load of the wake word: pairs with
+	 * a sleeper's seq_cst CAS of that word and its seq_cst load of head
+	 * (ring_ready()), so either it sees this head or we see its bit. */
+	atomic_store_explicit(&w->ctl->head, p, memory_order_seq_cst);
+	bb__wake_check(w->word);
+}
+
+void bb_ring_beat(bb_ring_writer *w)
+{
+	bb__seg_beat(&w->seg);
+}
+
+uint64_t bb_ring_writer_epoch(const bb_ring_writer *w) { return w->epoch; }
+uint64_t bb_ring_writer_seq(const bb_ring_writer *w) { return w->head; }

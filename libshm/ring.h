@@ -1,0 +1,41 @@
+/* ring.h: ring segment layout shared by the writer (ring.c) and readers
+ * (ring_reader.c). */
+#ifndef BB_RING_H
+#define BB_RING_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "seg.h"
+#include "seqlock.h"
+
+#define BB_RING_DEFAULT_CAP (1u << 16)
+#define BB_RING_MAX_CAP     (1ull << 32)
+
+/* One cache line after the segment header, written only by the writer. */
+struct bb__ring_ctl {
+	_Atomic uint64_t head; /* next position to be written */
+	uint8_t          pad[56];
+};
+_Static_assert(sizeof(struct bb__ring_ctl) == 64, "ring control line");
+
+uint64_t bb__ring_bytes(uint64_t cap);
+/* Ring geometry of a header already passed bb__seg_hdr_check(). */
+int      bb__ring_geom_check(const struct bb__seg_hdr *h);
+
+static inline struct bb__ring_ctl *bb__ring_ctl(const struct bb__seg *s)
+{
+	return (struct bb__ring_ctl *)((char *)s->hdr + BB_SEG_HDR_LEN);
+}
+
+static inline struct bb__slot *bb__ring_slots(const struct bb__seg *s)
+{
+	return (struct bb__slot *)(bb__ring_ctl(s) + 1);
+}
+
+static inline _Atomic uint32_t *bb__wake_word(const struct bb__seg *s)
+{
+	return (_Atomic uint32_t *)((char *)s->hdr + BB_SEG_HDR_LEN);
+}
+
+#endif /* BB_RING_H */

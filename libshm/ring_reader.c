@@ -1,0 +1,194 @@
+/*
+ * ring_reader.c: reading the broadcast ring. A reader maps the ring
+ * read-only and keeps its position privately; it never writes memory the
+ * writer reads (the wake word of a blocking reader is the one exception,
+ * see wake.h). Geometry is validated once at open and kept privately, so a
+ * writer changing the header later cannot steer a reader outside its map.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "ring.h"
+#include "wake.h"
+
+struct bb_ring_reader {
+	struct bb__seg             seg, wake;
+	const struct bb__ring_ctl *ctl;
+	const struct bb__slot     *slots;
+	_Atomic uint32_t          *word; /* NULL unless BB_WAIT_BLOCK */
+	uint64_t                   mask, next;
+	int64_t                    beat_ns; /* the writer's heartbeat interval */
+	int                        wait;
+};
+
+static uint64_t load_head(const struct bb_ring_reader *r)
+{
+	/* Acquire pairs with the seq_cst store of head in bb_ring_put_n(). */
+	return atomic_load_explicit(&r->ctl->head, memory_order_acquire);
+}
+
+static int open_ring(bb_ring_reader *r, const char *bus, int wait)
+{
+	int rc = bb__seg_reader_open(&r->seg, bus, "ring", BB_ROLE_RING, 0);
+
+	if (rc == 0)
+		rc = bb__ring_geom_check(r->seg.hdr);
+	if (rc != 0)
+		return rc;
+	r->ctl = bb__ring_ctl(&r->seg);
+	r->slots = bb__ring_slots(&r->seg);
+	r->mask = r->seg.hdr->geom[0] - 1;
+	r->beat_ns = (int64_t)r->seg.hdr->heartbeat_ms * 1000000;
+	if (wait != BB_WAIT_BLOCK)
+		return 0;
+	rc = bb__seg_reader_open(&r->wake, bus, "wake", BB_ROLE_WAKE,
+	                         BB__SEG_RW);
+	if (rc == 0 && r->wake.hdr->total_len < BB_SEG_HDR_LEN + 4)
+		rc = BB_EGEOMETRY;
+	if (rc == 0)
+		r->word = bb__wake_word(&r->wake);
+	return rc;
+}
+
+int bb_ring_reader_open(bb_ring_reader **out, const char *bus, int wait,
+                        unsigned flags)
+{
+	if (wait < BB_WAIT_SPIN || wait > BB_WAIT_BLOCK)
+		return BB_EINVAL;
+	bb_ring_reader *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return ENOMEM;
+	r->seg.fd = r->wake.fd = -1;
+	r->wait = wait;
+	int rc = open_ring(r, bus, wait);
+	if (rc != 0) {
+		bb_ring_reader_close(r);
+		return rc;
+	}
+	uint64_t head = load_head(r);
+	r->next = head;
+	if (flags & BB_RING_FROM_OLDEST)
+		r->next = head > r->mask ? head - r->mask : 0;
+	*out = r;
+	return 0;
+}
+
+void bb_ring_reader_close(bb_ring_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->seg.hdr != NULL || r->seg.fd >= 0)
+		bb__seg_reader_close(&r->seg);
+	if (r->wake.hdr != NULL || r->wake.fd >= 0)
+		bb__seg_reader_close(&r->wake);
+	free(r);
+}
+
+/*
+ * Position p was overwritten. The writer has at least started position
+ * p + capacity, so head >= p + capacity; the oldest record that can still
+ * be intact is head - capacity + 1 (the one at head - capacity may be
+ * under rewrite). Loss is counted from positions, so it is exact.
+ */
+static int lapped(bb_ring_reader *r, uint64_t p, uint64_t *lost)
+{
+	uint64_t head = load_head(r);
+	uint64_t np = head > r->mask ? head - r->mask : 0;
+
+	if (np <= p)
+		np = p + 1;
+	if (lost != NULL)
+		*lost = np - p;
+	r->next = np;
+	return BB_ELAPPED;
+}
+
+int bb_ring_read(bb_ring_reader *r, bb_bar *out, uint64_t *lost)
+{
+	uint64_t p = r->next;
+	uint64_t want = bb__seq_done(p);
+	uint64_t seen = bb__slot_read(&r->slots[p & r->mask], out);
+
+	if (seen == want) {
+		r->next = p + 1;
+		return 0;
+	}
+	return seen < want ? BB_EEMPTY : lapped(r, p, lost);
+}
+
+static int has_data(void *arg)
+{
+	const bb_ring_reader *r = arg;
+
+	/* seq_cst: the reader half of the Dekker pair in wake.h. */
+	return atomic_load_explicit(&r->ctl->head, memory_order_seq_cst) >
+	       r->next;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* One pause of the reader's strategy, at most until deadline. */
+static void pause_once(bb_ring_reader *r, unsigned spins, int64_t deadline)
+{
+	if (r->wait == BB_WAIT_SPIN || (r->wait == BB_WAIT_BLOCK && spins < 256)) {
+		cpu_relax();
+		return;
+	}
+	if (r->wait == BB_WAIT_YIELD) {
+		sched_yield();
+		return;
+	}
+	int64_t left = deadline - bb__mono_ns();
+	if (left > r->beat_ns)
+		left = r->beat_ns;
+	if (left > 0)
+		bb__wake_wait(r->word, has_data, r, left);
+}
+
+int bb_ring_wait(bb_ring_reader *r, bb_bar *out, uint64_t *lost,
+                 int64_t timeout_ns)
+{
+	int64_t now = bb__mono_ns();
+	int64_t deadline = timeout_ns < 0 ? INT64_MAX : now + timeout_ns;
+	int64_t probe = now + r->beat_ns; /* next writer-liveness check */
+
+	for (unsigned spins = 0;; spins++) {
+		int rc = bb_ring_read(r, out, lost);
+		if (rc != BB_EEMPTY)
+			return rc;
+		pause_once(r, spins, deadline);
+		if (r->wait != BB_WAIT_BLOCK && (spins & 255) != 0)
+			continue;
+		now = bb__mono_ns();
+		if (now >= deadline)
+			return BB_ETIMEDOUT;
+		if (now < probe)
+			continue;
+		probe = now + r->beat_ns;
+		if (bb__seg_writer_state(&r->seg, NULL) == BB_WRITER_DEAD &&
+		    (rc = bb_ring_read(r, out, lost)) == BB_EEMPTY)
+			return BB_ENOWRITER;
+		if (rc != BB_EEMPTY)
+			return rc;
+	}
+}
+
+uint64_t bb_ring_reader_seq(const bb_ring_reader *r) { return r->next; }
+
+uint64_t bb_ring_epoch(const bb_ring_reader *r)
+{
+	/* Acquire pairs with the release in bb__seg_writer_start(). */
+	return atomic_load_explicit(&r->seg.hdr->epoch, memory_order_acquire);
+}
+
+int bb_ring_writer_state(const bb_ring_reader *r, pid_t *pid)
+{
+	return bb__seg_writer_state(&r->seg, pid);
+}

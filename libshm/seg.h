@@ -1,0 +1,107 @@
+/*
+ * seg.h: the segment header every barbus shared-memory object starts with,
+ * and the create / re-attach / open / validate / liveness operations on it.
+ * One mechanism for every role; role modules add their own geometry checks.
+ */
+#ifndef BB_SEG_H
+#define BB_SEG_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "barbus.h"
+
+#define BB_MAGIC          0x3130535542524142ull /* "BARBUS01" little-endian */
+#define BB_LAYOUT_VERSION 1u
+#define BB_SEG_HDR_LEN    128u   /* body starts here, cache-line aligned */
+#define BB_SEG_NAME_MAX   (1 + 7 + BB_NAME_MAX + 1 + 16 + 1)
+#define BB_GEOM_WORDS     4
+
+enum bb__role {
+	BB_ROLE_RING = 1,
+	BB_ROLE_WAKE = 2,
+};
+
+enum bb__seg_state {
+	BB_SEG_RUNNING = 1, /* writer attached */
+	BB_SEG_STOPPED = 2, /* writer closed it cleanly */
+};
+
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "32-bit atomics must be lock-free");
+
+/*
+ * Bytes 0-63 are written once at creation and published by the release
+ * store of `version`; bytes 64-127 change while the writer runs.
+ */
+struct bb__seg_hdr {
+	uint64_t          magic;        /*  0: BB_MAGIC */
+	_Atomic uint32_t  version;      /*  8: 0 until published */
+	uint32_t          role;         /* 12: enum bb__role */
+	uint64_t          total_len;    /* 16: bytes in the object */
+	uint32_t          hdr_len;      /* 24: BB_SEG_HDR_LEN */
+	uint32_t          heartbeat_ms; /* 28: writer beats at least this often */
+	uint64_t          geom[BB_GEOM_WORDS]; /* 32: role-specific geometry */
+	_Atomic uint64_t  epoch;        /* 64: bumped by each writer attach */
+	_Atomic int64_t   heartbeat_ns; /* 72: CLOCK_MONOTONIC of last beat */
+	_Atomic int32_t   writer_pid;   /* 80: informational only */
+	_Atomic uint32_t  state;        /* 84: enum bb__seg_state */
+	uint8_t           pad[40];      /* 88 */
+};
+_Static_assert(sizeof(struct bb__seg_hdr) == BB_SEG_HDR_LEN, "header size");
+
+/* A mapped segment. fd stays open: the writer's lock, the reader's probe. */
+struct bb__seg {
+	struct bb__seg_hdr *hdr;
+	size_t              len;
+	int                 fd;
+	char                name[BB_SEG_NAME_MAX];
+};
+
+/* What a writer wants the segment to look like. */
+struct bb__seg_spec {
+	const char *role_name;          /* "ring", "wake", ... */
+	uint32_t    role;
+	uint64_t    geom[BB_GEOM_WORDS];
+	uint64_t    total_len;
+	uint32_t    heartbeat_ms;
+	mode_t      mode;
+	gid_t       group;
+};
+
+enum bb__seg_attach {
+	BB_SEG_CREATED  = 0, /* fresh object: body is zero, header unpublished */
+	BB_SEG_ATTACHED = 1, /* same geometry: body kept for the new writer */
+	BB_SEG_REPLACED = 2, /* leftover of another layout unlinked, new one made */
+};
+
+/* "/barbus.<bus>.<role>"; BB_ENAME for an invalid bus or role name. */
+int  bb__seg_name(char *buf, size_t len, const char *bus, const char *role);
+/* Header checks only, no syscalls: 0 or a BB_E* code. */
+int  bb__seg_hdr_check(const struct bb__seg_hdr *h, size_t len, uint32_t role);
+/*
+ * Writer: take the writer lock on segment (bus, spec->role_name), creating
+ * or re-attaching it; *how says which (enum bb__seg_attach). A created
+ * segment must be published with bb__seg_publish() once its body is ready.
+ * Either way the caller then calls bb__seg_writer_start().
+ */
+int  bb__seg_writer_open(struct bb__seg *s, const char *bus,
+                         const struct bb__seg_spec *spec, int *how);
+void bb__seg_publish(struct bb__seg *s);
+/* Bump the epoch, record pid, beat, mark running; returns the new epoch. */
+uint64_t bb__seg_writer_start(struct bb__seg *s);
+void bb__seg_beat(struct bb__seg *s);
+/* Writer: mark stopped, unmap, release the lock. */
+void bb__seg_writer_close(struct bb__seg *s);
+/* Reader: map read-only (or read-write with BB__SEG_RW) and validate. */
+#define BB__SEG_RW 1u
+int  bb__seg_reader_open(struct bb__seg *s, const char *bus,
+                         const char *role_name, uint32_t role, unsigned flags);
+void bb__seg_reader_close(struct bb__seg *s);
+/* enum bb_writer_state, from the writer lock and the heartbeat age. */
+int  bb__seg_writer_state(const struct bb__seg *s, pid_t *pid);
+int64_t bb__mono_ns(void);
+
+#endif /* BB_SEG_H */

@@ -1,0 +1,85 @@
+/*
+ * seqlock.h: the one seqlock of barbus. A slot is a 64-bit sequence word and
+ * a bb_bar payload of seven 64-bit words; every shared slot (ring, tables)
+ * is this struct and is read and written only through these functions.
+ *
+ * The sequence word of a slot holding generation g is 2g+2 once complete
+ * and 2g+1 while being written; 0 means never written. Which generation a
+ * slot should hold is the caller's business (ring position, table row).
+ *
+ * Writer: odd seq, release fence, relaxed payload stores, release even seq.
+ * Reader: acquire seq, relaxed payload loads, acquire fence, re-check seq.
+ * (H.-J. Boehm, "Can seqlocks get along with programming language memory
+ * models?", 2012.) All payload accesses are relaxed atomics so the race the
+ * protocol tolerates is defined behaviour, and costs plain moves on x86.
+ */
+#ifndef BB_SEQLOCK_H
+#define BB_SEQLOCK_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "barbus.h"
+
+#define BB_SLOT_WORDS 7
+
+struct bb__slot {
+	_Atomic uint64_t seq;
+	_Atomic uint64_t w[BB_SLOT_WORDS];
+};
+_Static_assert(sizeof(bb_bar) == BB_SLOT_WORDS * 8, "bar is 56 bytes");
+_Static_assert(sizeof(struct bb__slot) == 64, "slot is one cache line");
+
+static inline uint64_t bb__seq_done(uint64_t gen) { return 2 * gen + 2; }
+static inline uint64_t bb__seq_busy(uint64_t gen) { return 2 * gen + 1; }
+
+/* Single writer only. Marks the slot busy, writes rec, publishes gen. */
+static inline void bb__slot_write(struct bb__slot *s, uint64_t gen,
+                                  const bb_bar *rec)
+{
+	uint64_t v[BB_SLOT_WORDS];
+
+	memcpy(v, rec, sizeof(v));
+	atomic_store_explicit(&s->seq, bb__seq_busy(gen), memory_order_relaxed);
+	/* Release fence pairs with the reader's acquire fence in
+	 * bb__slot_read(): a reader whose loads see any payload word below
+	 * also sees the busy mark on its re-check, and discards the copy. */
+	atomic_thread_fence(memory_order_release);
+	for (int i = 0; i < BB_SLOT_WORDS; i++)
+		atomic_store_explicit(&s->w[i], v[i], memory_order_relaxed);
+	/* Release pairs with the acquire load of seq in bb__slot_read(). */
+	atomic_store_explicit(&s->seq, bb__seq_done(gen), memory_order_release);
+}
+
+/*
+ * Copy the slot into *out if it holds a complete record; returns the
+ * sequence word seen (compare with bb__seq_done(gen)). When the payload
+ * changed during the copy the return is the busy/odd or newer word seen by
+ * the re-check, never the expected one, so a torn copy is never accepted.
+ */
+static inline uint64_t bb__slot_read(const struct bb__slot *s, bb_bar *out)
+{
+	uint64_t v[BB_SLOT_WORDS];
+	/* Acquire pairs with the release store of the even seq in
+	 * bb__slot_write(): the payload of that write is visible below. */
+	uint64_t s1 = atomic_load_explicit(&s->seq, memory_order_acquire);
+
+	if (s1 & 1)
+		return s1;
+	for (int i = 0; i < BB_SLOT_WORDS; i++)
+		v[i] = atomic_load_explicit(&s->w[i], memory_order_relaxed);
+	/* Acquire fence pairs with the writer's release fence after its busy
+	 * mark: if any load above saw a newer write, the re-check sees it. */
+	atomic_thread_fence(memory_order_acquire);
+	uint64_t s2 = atomic_load_explicit(&s->seq, memory_order_relaxed);
+	if (s2 != s1)
+		return s2 | 1; /* torn: report busy so no caller accepts it */
+	memcpy(out, v, sizeof(v));
+	return s1;
+}
+
+/* The generation a slot's sequence word speaks of. */
+static inline uint64_t bb__seq_gen(uint64_t seq) { return (seq - 1) / 2; }
+
+#endif /* BB_SEQLOCK_H */
