@@ -124,7 +124,7 @@ stress: deps
 	@sh tests/run.sh $(B) stress
 
 demo: deps
-	@$(MAKE) --no-print-directory all $(BENCHES)
+	@$(MAKE) --no-print-directory all
 	@sh readers/demo.sh $(B)
 
 bench: deps

@@ -32,7 +32,8 @@ static void ring_spec(struct bb__seg_spec *sp, const bb_seg_opts *o)
 		.total_len = bb__ring_bytes(cap),
 		.heartbeat_ms = o && o->heartbeat_ms ? o->heartbeat_ms : 100,
 		.mode = o && o->mode ? o->mode : 0640,
-		.group = o ? o->group : (gid_t)-1,
+		.group = o ? o->group : 0,
+		.flags = o ? o->flags : 0,
 	};
 }
 

@@ -76,7 +76,7 @@ static int init_fresh(struct bb__seg *s, const struct bb__seg_spec *sp)
 {
 	if (fchmod(s->fd, sp->mode) != 0)
 		return errno;
-	if (sp->group != (gid_t)-1 && fchown(s->fd, (uid_t)-1, sp->group) != 0)
+	if (sp->group != 0 && fchown(s->fd, (uid_t)-1, sp->group) != 0)
 		return errno;
 	/* Reserve every page now: a full /dev/shm fails here, not as a
 	 * SIGBUS in some later store. posix_fallocate returns the error. */
@@ -161,7 +161,9 @@ int bb__seg_writer_open(struct bb__seg *s, const char *bus,
 	if (rc != 0)
 		return rc;
 	rc = writer_try(s, sp, 0, how);
-	if (rc == BB_EMISMATCH || rc == BB_EBADMAGIC || rc == BB_EVERSION ||
+	if ((sp->flags & BB_SEG_KEEP) && rc < 0 && rc != BB_EBUSY)
+		rc = BB_EMISMATCH;
+	else if (rc == BB_EMISMATCH || rc == BB_EBADMAGIC || rc == BB_EVERSION ||
 	    rc == BB_EROLE || rc == BB_EGEOMETRY || rc == BB_ETRUNCATED ||
 	    rc == BB_ENOTREADY) {
 		/* We hold the lock, so no live writer owns this leftover.

@@ -69,6 +69,7 @@ struct bb__seg_spec {
 	uint32_t    heartbeat_ms;
 	mode_t      mode;
 	gid_t       group;
+	unsigned    flags;              /* bb_seg_flags */
 };
 
 enum bb__seg_attach {

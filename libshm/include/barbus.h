@@ -108,11 +108,17 @@ enum bb_writer_state {
 typedef struct bb_ring_writer bb_ring_writer;
 typedef struct bb_ring_reader bb_ring_reader;
 
+enum bb_seg_flags {
+	BB_SEG_KEEP = 1u << 0, /* refuse (BB_EMISMATCH) to replace a leftover
+	                          segment of another geometry or version */
+};
+
 typedef struct bb_seg_opts {
+	unsigned flags;        /* bb_seg_flags */
 	uint64_t capacity;     /* ring slots, a power of two; 0: 65536 */
 	uint32_t heartbeat_ms; /* 0: 100 */
 	mode_t   mode;         /* 0: 0640 */
-	gid_t    group;        /* (gid_t)-1: leave as created */
+	gid_t    group;        /* 0: leave as created (root group: fchown yourself) */
 } bb_seg_opts;
 
 /*

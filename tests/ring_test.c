@@ -1,0 +1,350 @@
+/* ring_test.c: the broadcast ring, one behaviour per test. */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "ring.h"
+#include "wake.h"
+
+static char bus[32];
+static bb_ring_writer *w;
+static bb_ring_reader *r;
+
+static void setup(void)
+{
+	static int n;
+
+	snprintf(bus, sizeof(bus), "t-ring-%d-%d", (int)getpid(), n++);
+	w = NULL;
+	r = NULL;
+}
+
+static void teardown(void)
+{
+	char name[BB_SEG_NAME_MAX];
+
+	bb_ring_reader_close(r);
+	bb_ring_writer_close(w);
+	bb__seg_name(name, sizeof(name), bus, "ring");
+	shm_unlink(name);
+	bb__seg_name(name, sizeof(name), bus, "wake");
+	shm_unlink(name);
+}
+
+TestSuite(ring, .init = setup, .fini = teardown, .timeout = 10);
+
+static bb_bar bar(uint64_t i)
+{
+	return (bb_bar){
+		.symbol = (uint32_t)(i % 7), .flags = BB_KIND_USER << BB_KIND_SHIFT,
+		.time = (int64_t)i * 60, .open = (double)i, .high = i + 0.5,
+		.low = i - 0.5, .close = i + 0.25, .volume = (double)(i * 3),
+	};
+}
+
+static void open_both(uint64_t cap, int wait, unsigned flags)
+{
+	bb_seg_opts o = { .capacity = cap, .heartbeat_ms = 20 };
+
+	cr_assert(eq(int, bb_ring_writer_open(&w, bus, &o), 0));
+	cr_assert(eq(int, bb_ring_reader_open(&r, bus, wait, flags), 0));
+}
+
+static void put_range(uint64_t from, uint64_t to)
+{
+	for (uint64_t i = from; i < to; i++) {
+		bb_bar b = bar(i);
+		bb_ring_put(w, &b);
+	}
+}
+
+Test(ring, empty_ring_reads_nothing)
+{
+	bb_bar b;
+
+	open_both(16, BB_WAIT_SPIN, 0);
+	cr_assert(eq(int, bb_ring_read(r, &b, NULL), BB_EEMPTY));
+}
+
+Test(ring, record_arrives_intact)
+{
+	bb_bar got, want = bar(5);
+
+	open_both(16, BB_WAIT_SPIN, 0);
+	bb_ring_put(w, &want);
+	cr_assert(eq(int, bb_ring_read(r, &got, NULL), 0));
+	cr_assert(eq(int, memcmp(&got, &want, sizeof(got)), 0));
+	cr_assert(eq(int, bb_ring_read(r, &got, NULL), BB_EEMPTY));
+}
+
+Test(ring, reader_starts_at_the_next_record)
+{
+	bb_bar b;
+	bb_seg_opts o = { .capacity = 16 };
+
+	cr_assert(eq(int, bb_ring_writer_open(&w, bus, &o), 0));
+	put_range(0, 3);
+	cr_assert(eq(int, bb_ring_reader_open(&r, bus, BB_WAIT_SPIN, 0), 0));
+	put_range(3, 4);
+	cr_assert(eq(int, bb_ring_read(r, &b, NULL), 0));
+	cr_assert(eq(i64, b.time, 3 * 60));
+}
+
+Test(ring, from_oldest_starts_at_the_oldest_intact_record)
+{
+	bb_bar b;
+	bb_seg_opts o = { .capacity = 16 };
+
+	cr_assert(eq(int, bb_ring_writer_open(&w, bus, &o), 0));
+	put_range(0, 40);
+	cr_assert(eq(int, bb_ring_reader_open(&r, bus, BB_WAIT_SPIN,
+	                                      BB_RING_FROM_OLDEST), 0));
+	cr_assert(eq(int, bb_ring_read(r, &b, NULL), 0));
+	cr_assert(eq(i64, b.time, 25 * 60)); /* 40 - 16 + 1 */
+}
+
+Test(ring, records_come_in_order)
+{
+	bb_bar b;
+
+	open_both(64, BB_WAIT_SPIN, 0);
+	put_range(0, 50);
+	for (uint64_t i = 0; i < 50; i++) {
+		cr_assert(eq(int, bb_ring_read(r, &b, NULL), 0));
+		cr_assert(eq(i64, b.time, (int64_t)i * 60));
+	}
+}
+
+Test(ring, lapped_reader_is_told_the_exact_loss)
+{
+	bb_bar b;
+	uint64_t lost = 0;
+
+	open_both(16, BB_WAIT_SPIN, 0);
+	put_range(0, 40);
+	cr_assert(eq(int, bb_ring_read(r, &b, &lost), BB_ELAPPED));
+	cr_assert(eq(u64, lost, 25)); /* positions 0..24 are gone */
+	cr_assert(eq(int, bb_ring_read(r, &b, NULL), 0));
+	cr_assert(eq(i64, b.time, 25 * 60));
+}
+
+Test(ring, lapped_reader_then_reads_every_intact_record)
+{
+	bb_bar b;
+	uint64_t lost = 0, got = 0;
+
+	open_both(16, BB_WAIT_SPIN, 0);
+	put_range(0, 40);
+	cr_assert(eq(int, bb_ring_read(r, &b, &lost), BB_ELAPPED));
+	while (bb_ring_read(r, &b, NULL) == 0)
+		got++;
+	cr_assert(eq(u64, lost + got, 40));
+	cr_assert(eq(u64, bb_ring_reader_seq(r), 40));
+}
+
+static struct bb__slot *raw_slots(struct bb__seg *s)
+{
+	cr_assert(eq(int, bb__seg_reader_open(s, bus, "ring", BB_ROLE_RING,
+	                                      BB__SEG_RW), 0));
+	return bb__ring_slots(s);
+}
+
+Test(ring, half_written_slot_is_never_delivered)
+{
+	struct bb__seg raw;
+	bb_bar b;
+
+	open_both(16, BB_WAIT_SPIN, 0);
+	put_range(0, 1);
+	/* As if the writer died between marking slot 1 busy and publishing. */
+	atomic_store(&raw_slots(&raw)[1].seq, bb__seq_busy(1));
+	cr_assert(eq(int, bb_ring_read(r, &b, NULL), 0));
+	cr_assert(eq(int, bb_ring_read(r, &b, NULL), BB_EEMPTY));
+	bb__seg_reader_close(&raw);
+}
+
+Test(ring, restarted_writer_rewrites_the_half_written_slot)
+{
+	struct bb__seg raw;
+	bb_bar b;
+	bb_seg_opts o = { .capacity = 16 };
+
+	open_both(16, BB_WAIT_SPIN, 0);
+	put_range(0, 1);
+	cr_assert(eq(int, bb_ring_read(r, &b, NULL), 0));
+	struct bb__slot *s = raw_slots(&raw);
+	atomic_store(&s[1].seq, bb__seq_busy(1));
+	atomic_store(&s[1].w[0], 0xdeadbeef); /* garbage half record */
+	bb_ring_writer_close(w);
+	cr_assert(eq(int, bb_ring_writer_open(&w, bus, &o), 0));
+	cr_assert(eq(u64, bb_ring_writer_seq(w), 1));
+	put_range(1, 2);
+	cr_assert(eq(int, bb_ring_read(r, &b, NULL), 0));
+	bb_bar want = bar(1);
+	cr_assert(eq(int, memcmp(&b, &want, sizeof(b)), 0));
+	bb__seg_reader_close(&raw);
+}
+
+Test(ring, restarted_writer_continues_the_sequence_under_a_new_epoch)
+{
+	bb_bar b;
+	bb_seg_opts o = { .capacity = 16 };
+
+	open_both(16, BB_WAIT_SPIN, 0);
+	cr_assert(eq(u64, bb_ring_epoch(r), 1));
+	put_range(0, 5);
+	bb_ring_writer_close(w);
+	cr_assert(eq(int, bb_ring_writer_open(&w, bus, &o), 0));
+	cr_assert(eq(u64, bb_ring_epoch(r), 2));
+	cr_assert(eq(u64, bb_ring_writer_seq(w), 5));
+	put_range(5, 8);
+	for (int64_t i = 0; i < 8; i++) {
+		cr_assert(eq(int, bb_ring_read(r, &b, NULL), 0));
+		cr_assert(eq(i64, b.time, i * 60));
+	}
+}
+
+Test(ring, head_lagging_a_published_slot_is_recovered)
+{
+	struct bb__seg raw;
+	bb_seg_opts o = { .capacity = 16 };
+
+	open_both(16, BB_WAIT_SPIN, 0);
+	put_range(0, 3);
+	raw_slots(&raw);
+	/* As if the writer died after publishing slot 2 but before head. */
+	atomic_store(&bb__ring_ctl(&raw)->head, 2);
+	bb_ring_writer_close(w);
+	cr_assert(eq(int, bb_ring_writer_open(&w, bus, &o), 0));
+	cr_assert(eq(u64, bb_ring_writer_seq(w), 3));
+	bb__seg_reader_close(&raw);
+}
+
+Test(ring, other_capacity_replaces_a_dead_writers_ring)
+{
+	bb_seg_opts o = { .capacity = 32 };
+
+	open_both(16, BB_WAIT_SPIN, 0);
+	bb_ring_writer_close(w);
+	cr_assert(eq(int, bb_ring_writer_open(&w, bus, &o), 0));
+	cr_assert(eq(u64, bb_ring_writer_seq(w), 0));
+}
+
+Test(ring, capacity_must_be_a_power_of_two)
+{
+	bb_seg_opts o = { .capacity = 24 };
+
+	cr_assert(eq(int, bb_ring_writer_open(&w, bus, &o), BB_EINVAL));
+}
+
+Test(ring, reader_rejects_impossible_geometry)
+{
+	struct bb__seg s;
+	struct bb__seg_spec sp = {
+		.role_name = "ring", .role = BB_ROLE_RING,
+		.geom = { 24, 64, 56 }, .total_len = bb__ring_bytes(24),
+		.mode = 0640, .heartbeat_ms = 100,
+	};
+	int how;
+
+	cr_assert(eq(int, bb__seg_writer_open(&s, bus, &sp, &how), 0));
+	bb__seg_publish(&s);
+	cr_assert(eq(int, bb_ring_reader_open(&r, bus, BB_WAIT_SPIN, 0),
+	             BB_EGEOMETRY));
+	bb__seg_writer_close(&s);
+}
+
+Test(ring, reader_rejects_unknown_wait_strategy)
+{
+	cr_assert(eq(int, bb_ring_reader_open(&r, bus, 7, 0), BB_EINVAL));
+}
+
+Test(ring, invalid_bus_name_is_refused)
+{
+	cr_assert(eq(int, bb_ring_writer_open(&w, "no/slash", NULL), BB_ENAME));
+}
+
+Test(ring, wait_times_out)
+{
+	bb_bar b;
+
+	open_both(16, BB_WAIT_YIELD, 0);
+	cr_assert(eq(int, bb_ring_wait(r, &b, NULL, 2000000), BB_ETIMEDOUT));
+}
+
+Test(ring, wait_reports_a_dead_writer)
+{
+	bb_bar b;
+
+	open_both(16, BB_WAIT_BLOCK, 0);
+	bb_ring_writer_close(w);
+	w = NULL;
+	cr_assert(eq(int, bb_ring_wait(r, &b, NULL, -1), BB_ENOWRITER));
+}
+
+Test(ring, writer_state_is_dead_after_close)
+{
+	open_both(16, BB_WAIT_SPIN, 0);
+	cr_assert(eq(int, bb_ring_writer_state(r, NULL), BB_WRITER_ALIVE));
+	bb_ring_writer_close(w);
+	w = NULL;
+	cr_assert(eq(int, bb_ring_writer_state(r, NULL), BB_WRITER_DEAD));
+}
+
+Test(ring, put_without_sleepers_leaves_the_wake_word_alone)
+{
+	struct bb__seg raw;
+
+	open_both(16, BB_WAIT_SPIN, 0);
+	cr_assert(eq(int, bb__seg_reader_open(&raw, bus, "wake", BB_ROLE_WAKE,
+	                                      BB__SEG_RW), 0));
+	_Atomic uint32_t *word = bb__wake_word(&raw);
+	uint32_t before = atomic_load(word);
+	put_range(0, 100);
+	cr_assert(eq(u32, atomic_load(word), before));
+	bb__seg_reader_close(&raw);
+}
+
+Test(ring, put_with_a_sleeper_clears_the_bit_and_counts_a_wake)
+{
+	struct bb__seg raw;
+
+	open_both(16, BB_WAIT_SPIN, 0);
+	cr_assert(eq(int, bb__seg_reader_open(&raw, bus, "wake", BB_ROLE_WAKE,
+	                                      BB__SEG_RW), 0));
+	_Atomic uint32_t *word = bb__wake_word(&raw);
+	uint32_t before = atomic_load(word);
+	atomic_fetch_or(word, BB_WAKE_WAITERS);
+	put_range(0, 2);
+	cr_assert(eq(u32, atomic_load(word), before + 2));
+	bb__seg_reader_close(&raw);
+}
+
+static void *late_put(void *arg)
+{
+	(void)arg;
+	usleep(20000);
+	put_range(0, 1);
+	return NULL;
+}
+
+Test(ring, blocked_reader_is_woken_by_a_put)
+{
+	pthread_t t;
+	bb_bar b;
+
+	bb_seg_opts o = { .capacity = 16, .heartbeat_ms = 2000 };
+
+	cr_assert(eq(int, bb_ring_writer_open(&w, bus, &o), 0));
+	cr_assert(eq(int, bb_ring_reader_open(&r, bus, BB_WAIT_BLOCK, 0), 0));
+	pthread_create(&t, NULL, late_put, NULL);
+	int64_t t0 = bb__mono_ns();
+	cr_assert(eq(int, bb_ring_wait(r, &b, NULL, 5000000000), 0));
+	/* Woken by the put at 20 ms, not by the 2 s heartbeat timeout. */
+	cr_assert(lt(i64, bb__mono_ns() - t0, 500000000));
+	cr_assert(eq(i64, b.time, 0));
+	pthread_join(t, NULL);
+}
