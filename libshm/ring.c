@@ -20,6 +20,7 @@ struct bb_ring_writer {
 	struct bb__slot    *slots;
 	_Atomic uint32_t   *word;
 	uint64_t            mask, head, epoch;
+	int                 asym; /* sleepers fence for us: see wake.h */
 };
 
 static void ring_spec(struct bb__seg_spec *sp, const bb_seg_opts *o)
@@ -118,6 +119,7 @@ int bb_ring_writer_open(bb_ring_writer **out, const char *bus,
 	w->slots = bb__ring_slots(&w->seg);
 	w->word = bb__wake_word(&w->wake);
 	w->mask = sp.geom[0] - 1;
+	w->asym = bb__wake_register_writer();
 	w->head = how == BB_SEG_ATTACHED ? recover_head(w) : 0;
 	atomic_store_explicit(&w->ctl->head, w->head, memory_order_seq_cst);
 	if (how != BB_SEG_ATTACHED)
@@ -150,10 +152,17 @@ void bb_ring_put_n(bb_ring_writer *w, const bb_bar *recs, size_t n)
 	for (size_t i = 0; i < n; i++, p++)
 		bb__slot_write(&w->slots[p & w->mask], p, &recs[i]);
 	w->head = p;
-	/* seq_cst store, then the seq_cst load of the wake word: pairs with
-	 * a sleeper's seq_cst CAS of that word and its seq_cst load of head
-	 * (ring_ready()), so either it sees this head or we see its bit. */
-	atomic_store_explicit(&w->ctl->head, p, memory_order_seq_cst);
+	/* Store head, then load the wake word (bb__wake_check): the Dekker
+	 * pair with a sleeper's CAS of that word and its load of head
+	 * (has_data() in ring_reader.c), so either it sees this head or we
+	 * see its bit. The CPU fence between our store and load is either
+	 * seq_cst here or, when registered, the sleeper's membarrier(). */
+	if (w->asym) {
+		atomic_store_explicit(&w->ctl->head, p, memory_order_release);
+		atomic_signal_fence(memory_order_seq_cst);
+	} else {
+		atomic_store_explicit(&w->ctl->head, p, memory_order_seq_cst);
+	}
 	bb__wake_check(w->word);
 }
 

@@ -46,8 +46,14 @@ static inline void bb__slot_write(struct bb__slot *s, uint64_t gen,
 	 * bb__slot_read(): a reader whose loads see any payload word below
 	 * also sees the busy mark on its re-check, and discards the copy. */
 	atomic_thread_fence(memory_order_release);
-	for (int i = 0; i < BB_SLOT_WORDS; i++)
-		atomic_store_explicit(&s->w[i], v[i], memory_order_relaxed);
+	/* Spelled out: compilers do not unroll loops of atomic stores. */
+	atomic_store_explicit(&s->w[0], v[0], memory_order_relaxed);
+	atomic_store_explicit(&s->w[1], v[1], memory_order_relaxed);
+	atomic_store_explicit(&s->w[2], v[2], memory_order_relaxed);
+	atomic_store_explicit(&s->w[3], v[3], memory_order_relaxed);
+	atomic_store_explicit(&s->w[4], v[4], memory_order_relaxed);
+	atomic_store_explicit(&s->w[5], v[5], memory_order_relaxed);
+	atomic_store_explicit(&s->w[6], v[6], memory_order_relaxed);
 	/* Release pairs with the acquire load of seq in bb__slot_read(). */
 	atomic_store_explicit(&s->seq, bb__seq_done(gen), memory_order_release);
 }
@@ -67,8 +73,13 @@ static inline uint64_t bb__slot_read(const struct bb__slot *s, bb_bar *out)
 
 	if (s1 & 1)
 		return s1;
-	for (int i = 0; i < BB_SLOT_WORDS; i++)
-		v[i] = atomic_load_explicit(&s->w[i], memory_order_relaxed);
+	v[0] = atomic_load_explicit(&s->w[0], memory_order_relaxed);
+	v[1] = atomic_load_explicit(&s->w[1], memory_order_relaxed);
+	v[2] = atomic_load_explicit(&s->w[2], memory_order_relaxed);
+	v[3] = atomic_load_explicit(&s->w[3], memory_order_relaxed);
+	v[4] = atomic_load_explicit(&s->w[4], memory_order_relaxed);
+	v[5] = atomic_load_explicit(&s->w[5], memory_order_relaxed);
+	v[6] = atomic_load_explicit(&s->w[6], memory_order_relaxed);
 	/* Acquire fence pairs with the writer's release fence after its busy
 	 * mark: if any load above saw a newer write, the re-check sees it. */
 	atomic_thread_fence(memory_order_acquire);

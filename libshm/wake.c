@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -14,6 +15,12 @@ static long futex(_Atomic uint32_t *uaddr, int op, uint32_t val,
 	/* Shared (not FUTEX_PRIVATE): the word is in a MAP_SHARED segment
 	 * and waiters are other processes. */
 	return syscall(SYS_futex, (uint32_t *)uaddr, op, val, ts, NULL, 0);
+}
+
+int bb__wake_register_writer(void)
+{
+	return syscall(SYS_membarrier,
+	               MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0) == 0;
 }
 
 void bb__wake_all(_Atomic uint32_t *word, uint32_t seen)
@@ -41,6 +48,11 @@ int bb__wake_wait(_Atomic uint32_t *word, int (*ready)(void *), void *arg,
 			return 0; /* word moved: the writer was just here */
 		w |= BB_WAKE_WAITERS;
 	}
+	/* Every registered writer executes a full barrier before this
+	 * returns, so its head store is visible to ready() below unless
+	 * its wake-word load comes after our CAS (and then sees WAITERS).
+	 * Fails harmlessly where unsupported: such writers use seq_cst. */
+	syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0);
 	if (ready(arg))
 		return 0;
 	struct timespec ts = {

@@ -15,6 +15,15 @@
 
 #define BB_WAKE_WAITERS 1u /* bit 0; bits 1-31 count wakes */
 
+/*
+ * Writer, once at start: register for membarrier(GLOBAL_EXPEDITED). On
+ * success (returns 1) the writer may publish head with a plain release store
+ * and a compiler barrier: a sleeper's membarrier() call stands in for the
+ * CPU fence the writer no longer pays on every put (asymmetric Dekker, as
+ * in liburcu). Returns 0 when the kernel lacks it: then head is seq_cst.
+ */
+int bb__wake_register_writer(void);
+
 /* Clear WAITERS and wake every sleeper; seen is the word as last loaded. */
 void bb__wake_all(_Atomic uint32_t *word, uint32_t seen);
 
