@@ -22,6 +22,7 @@
 enum bb__role {
 	BB_ROLE_RING = 1,
 	BB_ROLE_WAKE = 2,
+	BB_ROLE_TABLE = 3,
 };
 
 enum bb__seg_state {

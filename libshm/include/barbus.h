@@ -40,7 +40,9 @@ extern "C" {
 	X(BADSYMBOL,  "invalid symbol name")                                  \
 	X(CALENDAR,   "malformed calendar")                                   \
 	X(NOSESSION,  "no trading session in the requested range")            \
-	X(END,        "end of data")
+	X(END,        "end of data")                                          \
+	X(RETRY,      "record kept changing while read; try again")           \
+	X(FULL,       "table has no free row for this symbol")
 
 enum bb_err {
 	BB_ERR_BASE = -32000, /* clear of errno (>0) and of MDB_* (-30799..) */
@@ -175,6 +177,44 @@ uint64_t bb_ring_reader_seq(const bb_ring_reader *r);
 uint64_t bb_ring_epoch(const bb_ring_reader *r);
 /* bb_writer_state of the ring's writer; pid if not NULL. */
 int  bb_ring_writer_state(const bb_ring_reader *r, pid_t *pid);
+
+/* ---- per-symbol bar tables (libshm/table.c) ---------------------------- */
+
+/*
+ * A table holds, per symbol, up to `rows` bars in order: the current
+ * session's 1-minute bars, or derived bars of one interval. O(1) latest bar,
+ * last-n bars and count from any reader process, never torn. One writer.
+ */
+typedef struct bb_table_writer bb_table_writer;
+typedef struct bb_table bb_table;
+
+/* role: segment role name, e.g. "bars.1m" ([a-z0-9.]{1,16}). Re-attaches to
+ * an existing table of the same geometry; the epoch is bumped. */
+int  bb_table_writer_open(bb_table_writer **out, const char *bus,
+                          const char *role, uint32_t nsym, uint32_t rows,
+                          const bb_seg_opts *opts);
+void bb_table_writer_close(bb_table_writer *w); /* NULL is a no-op */
+/* Append bar to symbol sym's rows; BB_EFULL when all rows are used. */
+int  bb_table_append(bb_table_writer *w, uint32_t sym, const bb_bar *bar);
+/* Replace sym's latest bar (a derived bar still forming); BB_EEMPTY. */
+int  bb_table_replace_last(bb_table_writer *w, uint32_t sym, const bb_bar *bar);
+/* Empty sym's rows (a new session); readers never see old bars again. */
+int  bb_table_reset(bb_table_writer *w, uint32_t sym);
+void bb_table_beat(bb_table_writer *w);
+
+int  bb_table_open(bb_table **out, const char *bus, const char *role);
+void bb_table_close(bb_table *t); /* NULL is a no-op */
+uint32_t bb_table_symbols(const bb_table *t);
+uint32_t bb_table_rows(const bb_table *t);
+/* Bars held for sym now; 0 for a symbol out of range. */
+uint32_t bb_table_count(const bb_table *t, uint32_t sym);
+/* Latest bar of sym: 0, BB_EEMPTY (none yet), BB_EINVAL (no such symbol). */
+int  bb_table_latest(const bb_table *t, uint32_t sym, bb_bar *out);
+/* Up to n latest bars of sym, oldest first, into out; *got says how many. */
+int  bb_table_last_n(const bb_table *t, uint32_t sym, bb_bar *out, size_t n,
+                     size_t *got);
+uint64_t bb_table_epoch(const bb_table *t);
+int  bb_table_writer_state(const bb_table *t, pid_t *pid);
 
 /* ---- time helpers (libshm/timefmt.c) --------------------------------- */
 

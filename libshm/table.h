@@ -1,0 +1,46 @@
+/* table.h: table segment layout shared by the writer (table.c) and readers
+ * (table_reader.c). */
+#ifndef BB_TABLE_H
+#define BB_TABLE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "seg.h"
+#include "seqlock.h"
+
+#define BB_TABLE_TRIES 10000 /* a row rewritten this often while read */
+#define BB_TABLE_MAX_ROWS (1u << 24)
+
+/* One cache line per symbol, before its rows. */
+struct bb__sym_line {
+	_Atomic uint64_t state; /* resets << 32 | bars held */
+	uint8_t          pad[56];
+};
+_Static_assert(sizeof(struct bb__sym_line) == 64, "symbol line");
+
+/* Geometry validated once and then kept privately. */
+struct bb__table_geom {
+	char    *body;
+	uint32_t nsym, rows;
+	size_t   stride; /* bytes per symbol: line + rows */
+};
+
+uint64_t bb__table_bytes(uint64_t nsym, uint64_t rows);
+/* Geometry of a header already passed bb__seg_hdr_check(). */
+int      bb__table_geom(const struct bb__seg_hdr *h, struct bb__table_geom *g);
+
+static inline struct bb__sym_line *bb__table_line(
+	const struct bb__table_geom *g, uint32_t sym)
+{
+	return (struct bb__sym_line *)(g->body + (size_t)sym * g->stride);
+}
+
+static inline struct bb__slot *bb__table_row(const struct bb__table_geom *g,
+                                             uint32_t sym, uint32_t i)
+{
+	return (struct bb__slot *)(bb__table_line(g, sym) + 1) + i;
+}
+
+#endif /* BB_TABLE_H */

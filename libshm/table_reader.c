@@ -1,0 +1,114 @@
+/*
+ * table_reader.c: reading per-symbol tables from any process, read-only.
+ * See table.c for the layout and why a copy can be trusted.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "table.h"
+
+struct bb_table {
+	struct bb__seg          seg;
+	struct bb__table_geom   g;
+};
+
+int bb_table_open(bb_table **out, const char *bus, const char *role)
+{
+	bb_table *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return ENOMEM;
+	int rc = bb__seg_reader_open(&t->seg, bus, role, BB_ROLE_TABLE, 0);
+	if (rc == 0)
+		rc = bb__table_geom(t->seg.hdr, &t->g);
+	if (rc != 0) {
+		bb__seg_reader_close(&t->seg);
+		free(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+void bb_table_close(bb_table *t)
+{
+	if (t == NULL)
+		return;
+	bb__seg_reader_close(&t->seg);
+	free(t);
+}
+
+uint32_t bb_table_symbols(const bb_table *t) { return t->g.nsym; }
+uint32_t bb_table_rows(const bb_table *t) { return t->g.rows; }
+
+static uint64_t load_state(const bb_table *t, uint32_t sym)
+{
+	/* Acquire pairs with the release stores of state in table.c. */
+	return atomic_load_explicit(&bb__table_line(&t->g, sym)->state,
+	                            memory_order_acquire);
+}
+
+uint32_t bb_table_count(const bb_table *t, uint32_t sym)
+{
+	if (sym >= t->g.nsym)
+		return 0;
+	uint32_t c = (uint32_t)load_state(t, sym);
+	return c <= t->g.rows ? c : 0;
+}
+
+/* Copy rows [from, to) of sym; 0, or BB_ERETRY if one kept changing. */
+static int copy_rows(const bb_table *t, uint32_t sym, uint32_t from,
+                     uint32_t to, bb_bar *out)
+{
+	for (uint32_t i = from; i < to; i++) {
+		const struct bb__slot *s = bb__table_row(&t->g, sym, i);
+		int n = 0;
+		while (bb__slot_read(s, &out[i - from]) & 1)
+			if (++n == BB_TABLE_TRIES)
+				return BB_ERETRY;
+	}
+	return 0;
+}
+
+int bb_table_last_n(const bb_table *t, uint32_t sym, bb_bar *out, size_t n,
+                    size_t *got)
+{
+	if (sym >= t->g.nsym)
+		return BB_EINVAL;
+	for (int tries = 0; tries < BB_TABLE_TRIES; tries++) {
+		uint64_t st = load_state(t, sym);
+		uint32_t c = (uint32_t)st;
+		if (c > t->g.rows)
+			return BB_EGEOMETRY;
+		uint32_t k = n < c ? (uint32_t)n : c;
+		int rc = copy_rows(t, sym, c - k, c, out);
+		if (rc != 0)
+			return rc;
+		/* The row copies ended with an acquire fence (seqlock.h): a
+		 * reset that overwrote a row we copied is visible here. */
+		if ((load_state(t, sym) >> 32) == (st >> 32)) {
+			*got = k;
+			return 0;
+		}
+	}
+	return BB_ERETRY;
+}
+
+int bb_table_latest(const bb_table *t, uint32_t sym, bb_bar *out)
+{
+	size_t got;
+	int rc = bb_table_last_n(t, sym, out, 1, &got);
+
+	return rc == 0 && got == 0 ? BB_EEMPTY : rc;
+}
+
+uint64_t bb_table_epoch(const bb_table *t)
+{
+	/* Acquire pairs with the release in bb__seg_writer_start(). */
+	return atomic_load_explicit(&t->seg.hdr->epoch, memory_order_acquire);
+}
+
+int bb_table_writer_state(const bb_table *t, pid_t *pid)
+{
+	return bb__seg_writer_state(&t->seg, pid);
+}

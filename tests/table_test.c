@@ -1,0 +1,258 @@
+/* table_test.c: per-symbol bar tables, one behaviour per test. */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "table.h"
+
+static char bus[32];
+static bb_table_writer *w;
+static bb_table *t;
+
+static void setup(void)
+{
+	static int n;
+
+	snprintf(bus, sizeof(bus), "t-table-%d-%d", (int)getpid(), n++);
+	w = NULL;
+	t = NULL;
+}
+
+static void teardown(void)
+{
+	char name[BB_SEG_NAME_MAX];
+
+	bb_table_close(t);
+	bb_table_writer_close(w);
+	bb__seg_name(name, sizeof(name), bus, "bars.1m");
+	shm_unlink(name);
+}
+
+TestSuite(table, .init = setup, .fini = teardown, .timeout = 10);
+
+static bb_bar bar(uint32_t sym, int64_t minute)
+{
+	double p = 100.0 + (double)minute;
+
+	return (bb_bar){ .symbol = sym, .time = 1719840600 + minute * 60,
+	                 .open = p, .high = p + 1, .low = p - 1,
+	                 .close = p + 0.5, .volume = (double)(minute * 10) };
+}
+
+static void open_both(uint32_t nsym, uint32_t rows)
+{
+	cr_assert(eq(int, bb_table_writer_open(&w, bus, "bars.1m", nsym, rows,
+	                                       NULL), 0));
+	cr_assert(eq(int, bb_table_open(&t, bus, "bars.1m"), 0));
+}
+
+static void append_n(uint32_t sym, int64_t n)
+{
+	for (int64_t i = 0; i < n; i++) {
+		bb_bar b = bar(sym, i);
+		cr_assert(eq(int, bb_table_append(w, sym, &b), 0));
+	}
+}
+
+Test(table, new_table_is_empty)
+{
+	bb_bar b;
+
+	open_both(4, 8);
+	cr_assert(eq(u32, bb_table_count(t, 2), 0));
+	cr_assert(eq(int, bb_table_latest(t, 2, &b), BB_EEMPTY));
+}
+
+Test(table, latest_is_the_last_appended_bar)
+{
+	bb_bar b, want = bar(1, 2);
+
+	open_both(4, 8);
+	append_n(1, 3);
+	cr_assert(eq(int, bb_table_latest(t, 1, &b), 0));
+	cr_assert(eq(int, memcmp(&b, &want, sizeof(b)), 0));
+}
+
+Test(table, count_counts_each_symbol_apart)
+{
+	open_both(4, 8);
+	append_n(1, 3);
+	append_n(3, 5);
+	cr_assert(eq(u32, bb_table_count(t, 0), 0));
+	cr_assert(eq(u32, bb_table_count(t, 1), 3));
+	cr_assert(eq(u32, bb_table_count(t, 3), 5));
+}
+
+Test(table, last_n_returns_the_latest_bars_oldest_first)
+{
+	bb_bar b[4];
+	size_t got = 0;
+
+	open_both(2, 16);
+	append_n(0, 10);
+	cr_assert(eq(int, bb_table_last_n(t, 0, b, 4, &got), 0));
+	cr_assert(eq(sz, got, 4));
+	for (int i = 0; i < 4; i++)
+		cr_assert(eq(i64, b[i].time, bar(0, 6 + i).time));
+}
+
+Test(table, last_n_larger_than_count_returns_what_there_is)
+{
+	bb_bar b[8];
+	size_t got = 0;
+
+	open_both(2, 16);
+	append_n(0, 3);
+	cr_assert(eq(int, bb_table_last_n(t, 0, b, 8, &got), 0));
+	cr_assert(eq(sz, got, 3));
+	cr_assert(eq(i64, b[0].time, bar(0, 0).time));
+}
+
+Test(table, replace_last_updates_in_place)
+{
+	bb_bar b, upd = bar(0, 1);
+
+	open_both(2, 8);
+	append_n(0, 2);
+	upd.close = 999.0;
+	cr_assert(eq(int, bb_table_replace_last(w, 0, &upd), 0));
+	cr_assert(eq(u32, bb_table_count(t, 0), 2));
+	cr_assert(eq(int, bb_table_latest(t, 0, &b), 0));
+	cr_assert(eq(dbl, b.close, 999.0));
+}
+
+Test(table, replace_last_of_an_empty_symbol_is_refused)
+{
+	bb_bar b = bar(0, 0);
+
+	open_both(2, 8);
+	cr_assert(eq(int, bb_table_replace_last(w, 0, &b), BB_EEMPTY));
+}
+
+Test(table, reset_empties_the_symbol_and_hides_old_bars)
+{
+	bb_bar b;
+
+	open_both(2, 8);
+	append_n(0, 5);
+	append_n(1, 2);
+	cr_assert(eq(int, bb_table_reset(w, 0), 0));
+	cr_assert(eq(u32, bb_table_count(t, 0), 0));
+	cr_assert(eq(int, bb_table_latest(t, 0, &b), BB_EEMPTY));
+	cr_assert(eq(u32, bb_table_count(t, 1), 2));
+	append_n(0, 1);
+	cr_assert(eq(int, bb_table_latest(t, 0, &b), 0));
+	cr_assert(eq(i64, b.time, bar(0, 0).time));
+}
+
+Test(table, append_beyond_rows_is_full)
+{
+	bb_bar b = bar(0, 9);
+
+	open_both(1, 4);
+	append_n(0, 4);
+	cr_assert(eq(int, bb_table_append(w, 0, &b), BB_EFULL));
+	cr_assert(eq(u32, bb_table_count(t, 0), 4));
+}
+
+Test(table, symbol_out_of_range_is_invalid)
+{
+	bb_bar b = bar(0, 0);
+	size_t got;
+
+	open_both(2, 4);
+	cr_assert(eq(int, bb_table_append(w, 2, &b), BB_EINVAL));
+	cr_assert(eq(int, bb_table_latest(t, 2, &b), BB_EINVAL));
+	cr_assert(eq(int, bb_table_last_n(t, 9, &b, 1, &got), BB_EINVAL));
+	cr_assert(eq(u32, bb_table_count(t, 2), 0));
+}
+
+Test(table, zero_rows_is_refused)
+{
+	cr_assert(eq(int, bb_table_writer_open(&w, bus, "bars.1m", 2, 0, NULL),
+	             BB_EINVAL));
+}
+
+Test(table, reader_of_another_role_is_refused)
+{
+	struct bb__seg s;
+	struct bb__seg_spec sp = {
+		.role_name = "bars.1m", .role = BB_ROLE_RING, .total_len = 256,
+		.mode = 0640, .heartbeat_ms = 100,
+	};
+	int how;
+
+	cr_assert(eq(int, bb__seg_writer_open(&s, bus, &sp, &how), 0));
+	bb__seg_publish(&s);
+	cr_assert(eq(int, bb_table_open(&t, bus, "bars.1m"), BB_EROLE));
+	bb__seg_writer_close(&s);
+}
+
+Test(table, reader_rejects_geometry_that_does_not_add_up)
+{
+	struct bb__seg s;
+	struct bb__seg_spec sp = {
+		.role_name = "bars.1m", .role = BB_ROLE_TABLE,
+		.geom = { 4, 8, 64 }, .total_len = bb__table_bytes(4, 8) + 64,
+		.mode = 0640, .heartbeat_ms = 100,
+	};
+	int how;
+
+	cr_assert(eq(int, bb__seg_writer_open(&s, bus, &sp, &how), 0));
+	bb__seg_publish(&s);
+	cr_assert(eq(int, bb_table_open(&t, bus, "bars.1m"), BB_EGEOMETRY));
+	bb__seg_writer_close(&s);
+}
+
+Test(table, reattach_keeps_bars_and_bumps_epoch)
+{
+	bb_bar b;
+
+	open_both(2, 8);
+	append_n(0, 3);
+	cr_assert(eq(u64, bb_table_epoch(t), 1));
+	bb_table_writer_close(w);
+	cr_assert(eq(int, bb_table_writer_state(t, NULL), BB_WRITER_DEAD));
+	cr_assert(eq(int, bb_table_writer_open(&w, bus, "bars.1m", 2, 8, NULL), 0));
+	cr_assert(eq(u64, bb_table_epoch(t), 2));
+	cr_assert(eq(int, bb_table_writer_state(t, NULL), BB_WRITER_ALIVE));
+	cr_assert(eq(u32, bb_table_count(t, 0), 3));
+	cr_assert(eq(int, bb_table_latest(t, 0, &b), 0));
+	cr_assert(eq(i64, b.time, bar(0, 2).time));
+}
+
+Test(table, reattach_drops_a_half_rewritten_latest_bar)
+{
+	struct bb__seg raw;
+	struct bb__table_geom g;
+
+	open_both(2, 8);
+	append_n(0, 3);
+	cr_assert(eq(int, bb__seg_reader_open(&raw, bus, "bars.1m",
+	                                      BB_ROLE_TABLE, BB__SEG_RW), 0));
+	cr_assert(eq(int, bb__table_geom(raw.hdr, &g), 0));
+	/* As if the writer died in the middle of replacing row 2. */
+	atomic_fetch_add(&bb__table_row(&g, 0, 2)->seq, 1);
+	bb_table_writer_close(w);
+	cr_assert(eq(int, bb_table_writer_open(&w, bus, "bars.1m", 2, 8, NULL), 0));
+	cr_assert(eq(u32, bb_table_count(t, 0), 2));
+	bb__seg_reader_close(&raw);
+}
+
+Test(table, row_stuck_mid_write_is_reported_not_returned)
+{
+	struct bb__seg raw;
+	struct bb__table_geom g;
+	bb_bar b;
+
+	open_both(2, 8);
+	append_n(0, 1);
+	cr_assert(eq(int, bb__seg_reader_open(&raw, bus, "bars.1m",
+	                                      BB_ROLE_TABLE, BB__SEG_RW), 0));
+	cr_assert(eq(int, bb__table_geom(raw.hdr, &g), 0));
+	atomic_fetch_add(&bb__table_row(&g, 0, 0)->seq, 1);
+	cr_assert(eq(int, bb_table_latest(t, 0, &b), BB_ERETRY));
+	bb__seg_reader_close(&raw);
+}
