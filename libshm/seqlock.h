@@ -59,6 +59,30 @@ static inline void bb__slot_write(struct bb__slot *s, uint64_t gen,
 }
 
 /*
+ * Relaxed loads of the payload words, each stored straight into its place
+ * in *out: staging them in a word array and copying that out would make the
+ * CPU forward two 8-byte stores into one 16-byte load, which stalls.
+ */
+static inline void bb__slot_copy(const struct bb__slot *s, bb_bar *out)
+{
+	char *o = (char *)out;
+	uint64_t x;
+
+	/* Spelled out: compilers do not unroll loops of atomic loads. */
+#define BB__COPY_WORD(i) \
+	(x = atomic_load_explicit(&s->w[i], memory_order_relaxed), \
+	 memcpy(o + 8 * (i), &x, 8))
+	BB__COPY_WORD(0);
+	BB__COPY_WORD(1);
+	BB__COPY_WORD(2);
+	BB__COPY_WORD(3);
+	BB__COPY_WORD(4);
+	BB__COPY_WORD(5);
+	BB__COPY_WORD(6);
+#undef BB__COPY_WORD
+}
+
+/*
  * Copy the slot into *out if it holds a complete record; returns the
  * sequence word seen (compare with bb__seq_done(gen)). When the payload
  * changed during the copy the return is the busy/odd or newer word seen by
@@ -66,28 +90,53 @@ static inline void bb__slot_write(struct bb__slot *s, uint64_t gen,
  */
 static inline uint64_t bb__slot_read(const struct bb__slot *s, bb_bar *out)
 {
-	uint64_t v[BB_SLOT_WORDS];
+	bb_bar tmp;
 	/* Acquire pairs with the release store of the even seq in
 	 * bb__slot_write(): the payload of that write is visible below. */
 	uint64_t s1 = atomic_load_explicit(&s->seq, memory_order_acquire);
 
 	if (s1 & 1)
 		return s1;
-	v[0] = atomic_load_explicit(&s->w[0], memory_order_relaxed);
-	v[1] = atomic_load_explicit(&s->w[1], memory_order_relaxed);
-	v[2] = atomic_load_explicit(&s->w[2], memory_order_relaxed);
-	v[3] = atomic_load_explicit(&s->w[3], memory_order_relaxed);
-	v[4] = atomic_load_explicit(&s->w[4], memory_order_relaxed);
-	v[5] = atomic_load_explicit(&s->w[5], memory_order_relaxed);
-	v[6] = atomic_load_explicit(&s->w[6], memory_order_relaxed);
+	bb__slot_copy(s, &tmp);
 	/* Acquire fence pairs with the writer's release fence after its busy
 	 * mark: if any load above saw a newer write, the re-check sees it. */
 	atomic_thread_fence(memory_order_acquire);
 	uint64_t s2 = atomic_load_explicit(&s->seq, memory_order_relaxed);
 	if (s2 != s1)
 		return s2 | 1; /* torn: report busy so no caller accepts it */
-	memcpy(out, v, sizeof(v));
+	*out = tmp;
 	return s1;
+}
+
+#define BB_SLOTS_CHUNK 32
+
+/*
+ * Copy n <= BB_SLOTS_CHUNK consecutive slots into out[0..n) as one snapshot:
+ * each sequence word with its payload, one acquire fence, then every
+ * sequence word again. Returns 1 when all were complete and unchanged (the
+ * copy is whole), 0 otherwise (the caller retries). One fence for n rows,
+ * and loads the CPU can overlap, where n bb__slot_read() calls serialise.
+ */
+static inline int bb__slots_read(const struct bb__slot *s, size_t n,
+                                 bb_bar *out)
+{
+	uint64_t first[BB_SLOTS_CHUNK], odd = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		/* Acquire pairs with the release store of the even seq in
+		 * bb__slot_write(). */
+		first[i] = atomic_load_explicit(&s[i].seq, memory_order_acquire);
+		odd |= first[i];
+		bb__slot_copy(&s[i], &out[i]);
+	}
+	/* Acquire fence pairs with the writer's release fence after its busy
+	 * mark, as in bb__slot_read(). */
+	atomic_thread_fence(memory_order_acquire);
+	for (size_t i = 0; i < n; i++)
+		if (atomic_load_explicit(&s[i].seq, memory_order_relaxed) !=
+		    first[i])
+			return 0;
+	return (odd & 1) == 0;
 }
 
 /* The generation a slot's sequence word speaks of. */

@@ -56,16 +56,21 @@ uint32_t bb_table_count(const bb_table *t, uint32_t sym)
 	return c <= t->g.rows ? c : 0;
 }
 
-/* Copy rows [from, to) of sym; 0, or BB_ERETRY if one kept changing. */
+/* Copy rows [from, to) of sym; 0, or BB_ERETRY if they kept changing. */
 static int copy_rows(const bb_table *t, uint32_t sym, uint32_t from,
                      uint32_t to, bb_bar *out)
 {
-	for (uint32_t i = from; i < to; i++) {
-		const struct bb__slot *s = bb__table_row(&t->g, sym, i);
-		int n = 0;
-		while (bb__slot_read(s, &out[i - from]) & 1)
-			if (++n == BB_TABLE_TRIES)
+	while (from < to) {
+		uint32_t n = to - from;
+		if (n > BB_SLOTS_CHUNK)
+			n = BB_SLOTS_CHUNK;
+		const struct bb__slot *s = bb__table_row(&t->g, sym, from);
+		int tries = 0;
+		while (!bb__slots_read(s, n, out))
+			if (++tries == BB_TABLE_TRIES)
 				return BB_ERETRY;
+		from += n;
+		out += n;
 	}
 	return 0;
 }
