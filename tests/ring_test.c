@@ -39,7 +39,7 @@ TestSuite(ring, .init = setup, .fini = teardown, .timeout = 10);
 static bb_bar bar(uint64_t i)
 {
 	return (bb_bar){
-		.symbol = (uint32_t)(i % 7), .flags = BB_KIND_USER << BB_KIND_SHIFT,
+		.symbol = (uint32_t)(i % 7), .flags = BB_KIND_FLAGS(BB_KIND_USER),
 		.time = (int64_t)i * 60, .open = (double)i, .high = i + 0.5,
 		.low = i - 0.5, .close = i + 0.25, .volume = (double)(i * 3),
 	};

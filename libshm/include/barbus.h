@@ -84,6 +84,8 @@ enum bb_kind {
 };
 #define BB_KIND_SHIFT 24
 #define BB_KIND(flags) ((uint32_t)(flags) >> BB_KIND_SHIFT)
+/* The flags bits of kind k (unsigned: 0x80 << 24 does not fit an int). */
+#define BB_KIND_FLAGS(k) ((uint32_t)(k) << BB_KIND_SHIFT)
 
 /*
  * One 1-minute or derived bar, or a ring event of another kind. time is the
