@@ -173,3 +173,13 @@ void bb_ring_beat(bb_ring_writer *w)
 
 uint64_t bb_ring_writer_epoch(const bb_ring_writer *w) { return w->epoch; }
 uint64_t bb_ring_writer_seq(const bb_ring_writer *w) { return w->head; }
+
+int bb__ring_writer_last(const bb_ring_writer *w, bb_bar *out)
+{
+	if (w->head == 0)
+		return BB_EEMPTY;
+	uint64_t p = w->head - 1;
+	/* Single writer reading its own complete slot: no race to lose. */
+	return bb__slot_read(&w->slots[p & w->mask], out) == bb__seq_done(p)
+	       ? 0 : BB_EEMPTY;
+}

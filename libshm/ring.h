@@ -23,6 +23,9 @@ uint64_t bb__ring_bytes(uint64_t cap);
 /* Ring geometry of a header already passed bb__seg_hdr_check(). */
 int      bb__ring_geom_check(const struct bb__seg_hdr *h);
 
+/* The writer's last complete record (resuming after a restart); BB_EEMPTY. */
+int      bb__ring_writer_last(const bb_ring_writer *w, bb_bar *out);
+
 static inline struct bb__ring_ctl *bb__ring_ctl(const struct bb__seg *s)
 {
 	return (struct bb__ring_ctl *)((char *)s->hdr + BB_SEG_HDR_LEN);

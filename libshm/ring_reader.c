@@ -109,8 +109,16 @@ int bb_ring_read(bb_ring_reader *r, bb_bar *out, uint64_t *lost)
 {
 	uint64_t p = r->next;
 	uint64_t want = bb__seq_done(p);
-	uint64_t seen = bb__slot_read(&r->slots[p & r->mask], out);
+	const struct bb__slot *s = &r->slots[p & r->mask];
+	uint64_t seen = bb__slot_read(s, out);
 
+	/* A copy torn by a write comes back as the re-check's word | 1. When
+	 * that write was position p itself completing (first load saw the
+	 * older generation), that is want | 1: not a lap, the record is
+	 * there now. No slot p can hold a busy p + 1 (capacity >= 2), so the
+	 * value means only this; read again. */
+	if (seen == (want | 1))
+		seen = bb__slot_read(s, out);
 	if (seen == want) {
 		r->next = p + 1;
 		return 0;
@@ -164,7 +172,12 @@ int bb_ring_wait(bb_ring_reader *r, bb_bar *out, uint64_t *lost,
 		if (rc != BB_EEMPTY)
 			return rc;
 		pause_once(r, spins, deadline);
-		if (r->wait != BB_WAIT_BLOCK && (spins & 255) != 0)
+		/* Only a spinner reads the clock every 256 rounds: one
+		 * sched_yield() can cost a whole time slice under load, so
+		 * 256 of them would overshoot the timeout and the liveness
+		 * probe by up to seconds; a vDSO clock read is cheap next
+		 * to the syscall. */
+		if (r->wait == BB_WAIT_SPIN && (spins & 255) != 0)
 			continue;
 		now = bb__mono_ns();
 		if (now >= deadline)

@@ -23,6 +23,7 @@ enum bb__role {
 	BB_ROLE_RING = 1,
 	BB_ROLE_WAKE = 2,
 	BB_ROLE_TABLE = 3,
+	BB_ROLE_CONTROL = 4,
 };
 
 enum bb__seg_state {

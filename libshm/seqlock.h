@@ -34,9 +34,10 @@ _Static_assert(sizeof(struct bb__slot) == 64, "slot is one cache line");
 static inline uint64_t bb__seq_done(uint64_t gen) { return 2 * gen + 2; }
 static inline uint64_t bb__seq_busy(uint64_t gen) { return 2 * gen + 1; }
 
-/* Single writer only. Marks the slot busy, writes rec, publishes gen. */
+/* Single writer only. Marks the slot busy, writes the 56-byte record rec
+ * (a bb_bar, or another record of that size), publishes gen. */
 static inline void bb__slot_write(struct bb__slot *s, uint64_t gen,
-                                  const bb_bar *rec)
+                                  const void *rec)
 {
 	uint64_t v[BB_SLOT_WORDS];
 
@@ -63,7 +64,7 @@ static inline void bb__slot_write(struct bb__slot *s, uint64_t gen,
  * in *out: staging them in a word array and copying that out would make the
  * CPU forward two 8-byte stores into one 16-byte load, which stalls.
  */
-static inline void bb__slot_copy(const struct bb__slot *s, bb_bar *out)
+static inline void bb__slot_copy(const struct bb__slot *s, void *out)
 {
 	char *o = (char *)out;
 	uint64_t x;
@@ -88,7 +89,7 @@ static inline void bb__slot_copy(const struct bb__slot *s, bb_bar *out)
  * changed during the copy the return is the busy/odd or newer word seen by
  * the re-check, never the expected one, so a torn copy is never accepted.
  */
-static inline uint64_t bb__slot_read(const struct bb__slot *s, bb_bar *out)
+static inline uint64_t bb__slot_read(const struct bb__slot *s, void *out)
 {
 	bb_bar tmp;
 	/* Acquire pairs with the release store of the even seq in
@@ -104,7 +105,7 @@ static inline uint64_t bb__slot_read(const struct bb__slot *s, bb_bar *out)
 	uint64_t s2 = atomic_load_explicit(&s->seq, memory_order_relaxed);
 	if (s2 != s1)
 		return s2 | 1; /* torn: report busy so no caller accepts it */
-	*out = tmp;
+	memcpy(out, &tmp, sizeof(tmp));
 	return s1;
 }
 

@@ -99,6 +99,21 @@ typedef struct bb_bar {
 	double   open, high, low, close, volume;
 } bb_bar;
 
+/*
+ * Ring events other than bars travel in the same 56-byte record (event.c):
+ *   MINUTE_END     time = the minute t now complete; volume = bars in it
+ *   SESSION_START  symbol = date (YYYYMMDD); time = open; open = close time;
+ *                  low = session flags
+ *   SESSION_END    as SESSION_START, and high = bb_end_reason
+ * Times kept in the double fields are whole seconds, exact below 2^53.
+ */
+struct bb_session; /* below, with the calendars */
+void bb_event_minute_end(bb_bar *ev, int64_t t, uint32_t bars);
+void bb_event_session(bb_bar *ev, int kind, const struct bb_session *s,
+                      int reason);
+/* Decode a SESSION_START or SESSION_END; BB_EINVAL for other kinds. */
+int  bb_event_session_get(const bb_bar *ev, struct bb_session *s, int *reason);
+
 /* ---- writer liveness ------------------------------------------------- */
 
 enum bb_writer_state {
@@ -217,6 +232,87 @@ int  bb_table_last_n(const bb_table *t, uint32_t sym, bb_bar *out, size_t n,
                      size_t *got);
 uint64_t bb_table_epoch(const bb_table *t);
 int  bb_table_writer_state(const bb_table *t, pid_t *pid);
+
+/* ---- the bus: control segment and the reader's view (control.c, bus.c) -- */
+
+enum bb_state {
+	BB_STATE_NONE          = 0, /* no session yet */
+	BB_STATE_PREOPEN       = 1, /* session announced, before its open */
+	BB_STATE_OPEN          = 2,
+	BB_STATE_ENDED         = 3, /* closed at its close */
+	BB_STATE_TIMER_EXPIRED = 4, /* live: ended by the no-data timeout */
+	BB_STATE_DONE          = 5, /* backtest: end of data, nothing follows */
+};
+
+enum bb_end_reason {
+	BB_END_CLOSE   = 0, /* the calendar's close */
+	BB_END_TIMEOUT = 1, /* live: no data for the no-data timeout */
+	BB_END_DATA    = 2, /* backtest: end of the requested range */
+};
+
+enum bb_mode { BB_MODE_BACKTEST = 1, BB_MODE_LIVE = 2 };
+
+/* The session the coordinator is in; 56 bytes, read as one snapshot. */
+typedef struct bb_status {
+	int32_t  date;      /* YYYYMMDD of the current (or just ended) session */
+	uint32_t state;     /* bb_state */
+	int64_t  open;      /* UTC seconds */
+	int64_t  close;
+	int64_t  clock;     /* session clock: start of the last complete minute */
+	uint64_t sessions;  /* sessions started since the bus was created */
+	uint32_t mode;      /* bb_mode */
+	uint32_t history;   /* trailing sessions held in history */
+	uint64_t reserved;
+} bb_status;
+
+enum bb_counter {
+	BB_CTR_BARS,              /* 1-minute bars published */
+	BB_CTR_MINUTES,           /* MINUTE_END events published */
+	BB_CTR_PREFETCH_HITS,     /* sessions whose bars were loaded in time */
+	BB_CTR_PREFETCH_MISSES,   /* sessions the boundary had to wait for */
+	BB_CTR_TRANSITION_NS,     /* last transition: last bar to next START */
+	BB_CTR_TRANSITION_MAX_NS,
+	BB_CTR_UPKEEP_WAITS,      /* boundaries that waited for the upkeep */
+	BB_CTR_UPKEEP_TIMEOUTS,   /* ... and gave up after --upkeep-wait-ms */
+	BB_CTR_FEED_LINES,        /* live: lines read */
+	BB_CTR_FEED_BAD,          /* live: lines rejected */
+	BB_CTR_FEED_LATE,         /* live: out-of-order bars not published */
+	BB_CTR_FEED_DUPLICATES,   /* live: bars already published */
+	BB_CTR_STORE_ERRORS,      /* live: failed store writes */
+	BB_CTR_RESTARTS,          /* coordinator attaches after the first */
+	BB_CTR_COUNT
+};
+
+#define BB_TRANSITIONS 64 /* recent transition durations kept */
+
+typedef struct bb_bus bb_bus;
+
+/* Map a bus read-only: control, session table and history. */
+int  bb_bus_open(bb_bus **out, const char *name);
+void bb_bus_close(bb_bus *b); /* NULL is a no-op */
+int  bb_bus_status(const bb_bus *b, bb_status *out);
+uint64_t bb_bus_counter(const bb_bus *b, int counter); /* bb_counter */
+/* Duration (ns) of the transition into session number `session`
+ * (bb_status.sessions counts from 1); 0 when no longer kept. */
+uint64_t bb_bus_transition_ns(const bb_bus *b, uint64_t session);
+uint64_t bb_bus_epoch(const bb_bus *b);
+int  bb_bus_writer_state(const bb_bus *b, pid_t *pid);
+/* Symbols: ids 0 .. bb_symbol_count() - 1. */
+uint32_t bb_symbol_count(const bb_bus *b);
+int  bb_symbol_name(const bb_bus *b, uint32_t id, char *buf, size_t len);
+int  bb_symbol_lookup(const bb_bus *b, const char *name, uint32_t *id);
+/* The current session's 1-minute bars (session table). */
+int  bb_latest(const bb_bus *b, uint32_t sym, bb_bar *out);
+int  bb_last_n(const bb_bus *b, uint32_t sym, bb_bar *out, size_t n,
+               size_t *got);
+uint32_t bb_count(const bb_bus *b, uint32_t sym);
+/*
+ * History: session `back` sessions before the current one (1 = the
+ * previous session). Its date into *date; up to max bars of sym into out.
+ * BB_ENOTFOUND when history holds no such session.
+ */
+int  bb_history(const bb_bus *b, uint32_t back, uint32_t sym, bb_bar *out,
+                size_t max, size_t *got, int32_t *date);
 
 /* ---- time helpers (libshm/timefmt.c) --------------------------------- */
 
