@@ -109,16 +109,8 @@ int bb_ring_read(bb_ring_reader *r, bb_bar *out, uint64_t *lost)
 {
 	uint64_t p = r->next;
 	uint64_t want = bb__seq_done(p);
-	const struct bb__slot *s = &r->slots[p & r->mask];
-	uint64_t seen = bb__slot_read(s, out);
+	uint64_t seen = bb__slot_read(&r->slots[p & r->mask], out);
 
-	/* A copy torn by a write comes back as the re-check's word | 1. When
-	 * that write was position p itself completing (first load saw the
-	 * older generation), that is want | 1: not a lap, the record is
-	 * there now. No slot p can hold a busy p + 1 (capacity >= 2), so the
-	 * value means only this; read again. */
-	if (seen == (want | 1))
-		seen = bb__slot_read(s, out);
 	if (seen == want) {
 		r->next = p + 1;
 		return 0;

@@ -86,8 +86,10 @@ static inline void bb__slot_copy(const struct bb__slot *s, void *out)
 /*
  * Copy the slot into *out if it holds a complete record; returns the
  * sequence word seen (compare with bb__seq_done(gen)). When the payload
- * changed during the copy the return is the busy/odd or newer word seen by
- * the re-check, never the expected one, so a torn copy is never accepted.
+ * changed during the copy the return is the first word seen with its busy
+ * bit set: never a complete word, so a torn copy is never accepted, and a
+ * copy of an older generation torn by the expected write reads as "not
+ * yet" rather than as newer.
  */
 static inline uint64_t bb__slot_read(const struct bb__slot *s, void *out)
 {
@@ -104,7 +106,8 @@ static inline uint64_t bb__slot_read(const struct bb__slot *s, void *out)
 	atomic_thread_fence(memory_order_acquire);
 	uint64_t s2 = atomic_load_explicit(&s->seq, memory_order_relaxed);
 	if (s2 != s1)
-		return s2 | 1; /* torn: report busy so no caller accepts it */
+		return s1 | 1; /* torn: classed by what the first load saw,
+		                  marked busy so no caller accepts it */
 	memcpy(out, &tmp, sizeof(tmp));
 	return s1;
 }
