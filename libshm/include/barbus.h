@@ -259,7 +259,8 @@ typedef struct bb_status {
 	int64_t  open;      /* UTC seconds */
 	int64_t  close;
 	int64_t  clock;     /* session clock: start of the last complete minute */
-	uint64_t sessions;  /* sessions started since the bus was created */
+	uint64_t sessions;  /* session number: +1 per session (history loaded
+	                       at the start takes the numbers below) */
 	uint32_t mode;      /* bb_mode */
 	uint32_t history;   /* trailing sessions held in history */
 	uint64_t reserved;
@@ -361,6 +362,14 @@ int  bb_calendar_at(const bb_calendar *cal, int64_t t, bb_session *out);
 
 /* ---- bar store (libshm/store.c, on LMDB) ------------------------------- */
 
+/*
+ * One LMDB environment in a directory (docs/store.md). Many processes may
+ * read while one writes; a reader sees each bb_store_put() batch whole or
+ * not at all. Every function may be called from any thread on one handle
+ * (bb_store_close() excepted). The map grows on demand; a full map or disk
+ * is BB_ESTORE_FULL and loses nothing committed. A store of another schema
+ * version is refused with BB_ESTORE_VERSION and left untouched.
+ */
 typedef struct bb_store bb_store;
 
 enum bb_store_flags {
@@ -384,7 +393,12 @@ int  bb_store_symbol_id(bb_store *st, const char *name, uint32_t *id);
 int  bb_store_symbol_name(bb_store *st, uint32_t id, char *buf, size_t len);
 /* Number of symbols; ids are 0 .. n-1. */
 int  bb_store_symbol_count(bb_store *st, uint32_t *n);
-/* Write n bars in one transaction; all or nothing. stats may be NULL. */
+/*
+ * Write n bars in one transaction; all or nothing. stats may be NULL.
+ * BB_EINVAL for a bar with an unknown symbol id, a time not a whole minute
+ * (or negative), a non-finite price or volume, or a kind other than BAR.
+ * A key repeated within bars: the last one wins.
+ */
 int  bb_store_put(bb_store *st, const bb_bar *bars, size_t n,
                   bb_put_stats *stats);
 /* One bar; BB_ENOTFOUND when absent. */

@@ -1,0 +1,247 @@
+/*
+ * tools_test.c: barbus-import, barbus-export and barbus-gen as built
+ * (build/bin next to this test's build/tests), run through the shell.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <ftw.h>
+#include <limits.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[64], bin[PATH_MAX];
+
+#define CMD_MAX (2 * PATH_MAX + 1200)
+
+static int rm_one(const char *p, const struct stat *s, int f, struct FTW *w)
+{
+	(void)s, (void)f, (void)w;
+	return remove(p);
+}
+
+static void setup(void)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	cr_assert(n > 0);
+	self[n] = '\0';
+	snprintf(bin, sizeof(bin), "%s/../bin", dirname(self));
+	strcpy(dir, "/tmp/bb-tools-test-XXXXXX");
+	cr_assert(mkdtemp(dir) != NULL);
+}
+
+static void teardown(void)
+{
+	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(tools, .init = setup, .fini = teardown, .timeout = 20);
+
+/* Runs "barbus-<args>" in dir, stdout and stderr to files; exit status. */
+static int run(const char *out, const char *err, const char *fmt, ...)
+{
+	char args[1024], cmd[CMD_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "cd %s && %s/barbus-%s >%s 2>%s", dir, bin, args,
+	         out ? out : "/dev/null", err ? err : "/dev/null");
+	int st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void put_file(const char *name, const char *text)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	cr_assert(f != NULL);
+	fputs(text, f);
+	fclose(f);
+}
+
+static char *get_file(const char *name)
+{
+	static char buf[1 << 16];
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "r");
+	cr_assert(f != NULL);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static int same_files(const char *a, const char *b)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "cd %s && cmp -s %s %s", dir, a, b);
+	return system(cmd) == 0;
+}
+
+static void starts(const char *s, const char *prefix)
+{
+	cr_assert(strncmp(s, prefix, strlen(prefix)) == 0,
+	          "got:\n%s\nwanted a start of:\n%s", s, prefix);
+}
+
+#define HDR "symbol,timestamp,open,high,low,close,volume\n"
+
+Test(tools, import_skips_and_reports_bad_rows_and_exits_2)
+{
+	put_file("in.csv", HDR
+	         "AAA,2024-01-02T14:30:00Z,10,11,9,10.5,100\n"
+	         "AAA,2024-01-02T14:31:00Z,10,9,11,10.5,100\n"
+	         "BBB,2024-01-02T14:30:00Z,20,21,19,20.5,200\n"
+	         "AAA,2024-01-02T14:30:00Z,10,11,9,10.75,100\n"
+	         "AAA,2024-01-02T14:30:00Z,10,11,9,10.5,100\n");
+	cr_assert(eq(int, run(NULL, "err", "import --db db in.csv"), 2));
+	starts(get_file("err"),
+	       "in.csv:3: high below low: high 9 < low 11\n"
+	       "in.csv:5: duplicate of an earlier row with other values (line 2)\n"
+	       "barbus-import: 5 rows read, 3 stored (2 new, 0 replaced, "
+	       "1 unchanged), 2 rejected; ");
+	cr_assert(eq(int, run("out", NULL, "export --db db --from 2024-01-02 "
+	                      "--to 2024-01-02"), 0));
+	cr_assert(eq(str, get_file("out"), HDR
+	             "AAA,2024-01-02T14:30:00Z,10,11,9,10.5,100\n"
+	             "BBB,2024-01-02T14:30:00Z,20,21,19,20.5,200\n"));
+}
+
+Test(tools, import_of_good_rows_exits_0_and_reimport_changes_nothing)
+{
+	put_file("in.csv", "volume,close,low,high,open,timestamp,symbol\n"
+	         "100,10.5,9,11,10,1704205860,AAA\n"
+	         "100,10.5,9,11,10,1704205800,AAA\n");
+	cr_assert(eq(int, run(NULL, "err", "import --db db in.csv"), 0));
+	starts(get_file("err"), "barbus-import: 2 rows read, 2 stored (2 new, "
+	       "0 replaced, 0 unchanged), 0 rejected; ");
+	cr_assert(eq(int, run("out1", NULL, "export --db db --from 2024-01-01 "
+	                      "--to 2024-01-03"), 0));
+	cr_assert(eq(int, run(NULL, "err", "import --db db - <in.csv"), 0));
+	starts(get_file("err"), "barbus-import: 2 rows read, 2 stored (0 new, "
+	       "0 replaced, 2 unchanged), 0 rejected; ");
+	cr_assert(eq(int, run("out2", NULL, "export --db db --from 2024-01-01 "
+	                      "--to 2024-01-03"), 0));
+	cr_assert(same_files("out1", "out2"));
+	cr_assert(eq(str, get_file("out1"), HDR
+	             "AAA,2024-01-02T14:30:00Z,10,11,9,10.5,100\n"
+	             "AAA,2024-01-02T14:31:00Z,10,11,9,10.5,100\n"));
+}
+
+Test(tools, changed_row_on_reimport_replaces_and_is_counted)
+{
+	put_file("a.csv", HDR "AAA,2024-01-02T14:30:00Z,10,11,9,10.5,100\n");
+	put_file("b.csv", HDR "AAA,2024-01-02T14:30:00Z,10,11,9,10.25,100\n");
+	cr_assert(eq(int, run(NULL, NULL, "import --db db a.csv"), 0));
+	cr_assert(eq(int, run(NULL, "err", "import --db db b.csv"), 0));
+	starts(get_file("err"), "barbus-import: 1 rows read, 1 stored (0 new, "
+	       "1 replaced, 0 unchanged), 0 rejected; ");
+}
+
+Test(tools, bad_header_is_fatal_and_stores_nothing)
+{
+	put_file("in.csv", "symbol,timestamp,open,high,low,close\n"
+	         "AAA,2024-01-02T14:30:00Z,10,11,9,10.5\n");
+	cr_assert(eq(int, run(NULL, "err", "import --db db in.csv"), 1));
+	starts(get_file("err"), "in.csv:1: missing column \"volume\"\n");
+	cr_assert(eq(int, run("out", NULL, "export --db db --from 2024-01-01 "
+	                      "--to 2024-01-03"), 0));
+	cr_assert(eq(str, get_file("out"), HDR));
+}
+
+Test(tools, missing_file_is_fatal)
+{
+	cr_assert(eq(int, run(NULL, "err", "import --db db nope.csv"), 1));
+	starts(get_file("err"), "barbus-import: nope.csv: No such file or directory\n");
+}
+
+Test(tools, usage_errors_exit_2)
+{
+	cr_assert(eq(int, run(NULL, NULL, "import in.csv"), 2));
+	cr_assert(eq(int, run(NULL, NULL, "export --db db --from 2024-01-01"), 2));
+	cr_assert(eq(int, run(NULL, NULL, "gen --db db --symbols 0 --from 2024-01-01 "
+	                      "--to 2024-01-02"), 2));
+}
+
+Test(tools, trades_and_vwap_are_validated_not_stored_said_once)
+{
+	put_file("in.csv", "symbol,timestamp,open,high,low,close,volume,trades,vwap\n"
+	         "AAA,2024-01-02T14:30:00Z,10,11,9,10.5,100,3,10.2\n");
+	cr_assert(eq(int, run(NULL, "err", "import --db db in.csv in.csv"), 0));
+	starts(get_file("err"), "barbus-import: note: trades and vwap are validated "
+	       "but not stored (the bar record has no room for them)\n"
+	       "barbus-import: 2 rows read");
+}
+
+Test(tools, export_then_import_round_trips_exactly)
+{
+	cr_assert(eq(int, run(NULL, NULL, "gen --db g --symbols 4 --from 2024-03-01 "
+	                      "--to 2024-03-05 --seed 7"), 0));
+	cr_assert(eq(int, run("a.csv", NULL, "export --db g --from 2024-03-01 "
+	                      "--to 2024-03-05"), 0));
+	cr_assert(eq(int, run(NULL, NULL, "import --db c a.csv"), 0));
+	cr_assert(eq(int, run("b.csv", NULL, "export --db c --from 2024-03-01 "
+	                      "--to 2024-03-05"), 0));
+	cr_assert(same_files("a.csv", "b.csv"));
+	cr_assert(eq(int, run("s.csv", NULL, "export --db c --symbol SYM0003 "
+	                      "--symbol SYM0001 --from 2024-03-04 --to 2024-03-04"), 0));
+	const char *s = get_file("s.csv");
+	cr_assert(strstr(s, "\nSYM0003,2024-03-04T14:30:00Z,") != NULL);
+	cr_assert(strstr(s, "SYM0002") == NULL);
+	cr_assert(strstr(s, "2024-03-05") == NULL);
+	cr_assert(strstr(s, "SYM0003") < strstr(s, "SYM0001"));
+}
+
+Test(tools, gen_is_deterministic_per_seed)
+{
+	const char *g = "gen --db %s --symbols 3 --from 2024-01-02 --to 2024-01-03 "
+	                "--seed %d --missing-rate 0.05";
+	const char *e = "export --db %s --from 2024-01-02 --to 2024-01-03";
+
+	cr_assert(eq(int, run(NULL, NULL, g, "g1", 42), 0));
+	cr_assert(eq(int, run(NULL, NULL, g, "g2", 42), 0));
+	cr_assert(eq(int, run(NULL, NULL, g, "g3", 43), 0));
+	cr_assert(eq(int, run("e1", NULL, e, "g1"), 0));
+	cr_assert(eq(int, run("e2", NULL, e, "g2"), 0));
+	cr_assert(eq(int, run("e3", NULL, e, "g3"), 0));
+	cr_assert(same_files("e1", "e2"));
+	cr_assert(not(same_files("e1", "e3")));
+	/* a symbol's bars do not depend on how many symbols are made */
+	cr_assert(eq(int, run(NULL, NULL, "gen --db g4 --symbols 1 --from 2024-01-02 "
+	                      "--to 2024-01-03 --seed 42 --missing-rate 0.05"), 0));
+	cr_assert(eq(int, run("e4", NULL, e, "g4"), 0));
+	cr_assert(eq(int, run("e1s", NULL, "export --db g1 --symbol SYM0001 "
+	                      "--from 2024-01-02 --to 2024-01-03"), 0));
+	cr_assert(same_files("e1s", "e4"));
+	/* and generating again into the same store changes nothing */
+	cr_assert(eq(int, run(NULL, "err", g, "g1", 42), 0));
+	cr_assert(strstr(get_file("err"), "(0 new, 0 replaced,") != NULL);
+}
+
+Test(tools, gen_follows_the_calendar)
+{
+	/* 2024-07-04 is a holiday, 2024-07-03 an early close (13:00 New York) */
+	cr_assert(eq(int, run(NULL, NULL, "gen --db g --symbols 1 --from 2024-07-03 "
+	                      "--to 2024-07-05 --missing-rate 0"), 0));
+	cr_assert(eq(int, run("o", NULL, "export --db g --from 2024-07-03 "
+	                      "--to 2024-07-05"), 0));
+	const char *s = get_file("o");
+	cr_assert(strstr(s, "2024-07-04") == NULL);
+	cr_assert(strstr(s, "2024-07-03T16:59:00Z") != NULL);
+	cr_assert(strstr(s, "2024-07-03T17:00:00Z") == NULL);
+	cr_assert(strstr(s, "2024-07-05T13:30:00Z") != NULL);
+	cr_assert(strstr(s, "2024-07-05T19:59:00Z") != NULL);
+}
