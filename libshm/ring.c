@@ -183,3 +183,21 @@ int bb__ring_writer_last(const bb_ring_writer *w, bb_bar *out)
 	return bb__slot_read(&w->slots[p & w->mask], out) == bb__seq_done(p)
 	       ? 0 : BB_EEMPTY;
 }
+
+int bb__ring_writer_scan_back(const bb_ring_writer *w,
+                              int (*fn)(void *arg, const bb_bar *rec),
+                              void *arg)
+{
+	bb_bar rec;
+	uint64_t n = w->head < w->mask ? w->head : w->mask;
+
+	for (uint64_t i = 1; i <= n; i++) {
+		uint64_t p = w->head - i;
+		if (bb__slot_read(&w->slots[p & w->mask], &rec) != bb__seq_done(p))
+			return BB_EEMPTY;
+		int rc = fn(arg, &rec);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}

@@ -26,6 +26,15 @@ int      bb__ring_geom_check(const struct bb__seg_hdr *h);
 /* The writer's last complete record (resuming after a restart); BB_EEMPTY. */
 int      bb__ring_writer_last(const bb_ring_writer *w, bb_bar *out);
 
+/*
+ * The writer's complete records, newest first, to fn until it returns
+ * non-zero (which is returned). 0 when the ring's records ran out, oldest
+ * ones excepted (they may be under rewrite).
+ */
+int      bb__ring_writer_scan_back(const bb_ring_writer *w,
+                                   int (*fn)(void *arg, const bb_bar *rec),
+                                   void *arg);
+
 static inline struct bb__ring_ctl *bb__ring_ctl(const struct bb__seg *s)
 {
 	return (struct bb__ring_ctl *)((char *)s->hdr + BB_SEG_HDR_LEN);

@@ -155,15 +155,18 @@ static void pause_once(bb_ring_reader *r, unsigned spins, int64_t deadline)
 int bb_ring_wait(bb_ring_reader *r, bb_bar *out, uint64_t *lost,
                  int64_t timeout_ns)
 {
+	/* The common case first: a record is there, and no clock is read. */
+	int rc = bb_ring_read(r, out, lost);
+	if (rc != BB_EEMPTY)
+		return rc;
 	int64_t now = bb__mono_ns();
 	int64_t deadline = timeout_ns < 0 ? INT64_MAX : now + timeout_ns;
 	int64_t probe = now + r->beat_ns; /* next writer-liveness check */
 
 	for (unsigned spins = 0;; spins++) {
-		int rc = bb_ring_read(r, out, lost);
-		if (rc != BB_EEMPTY)
-			return rc;
 		pause_once(r, spins, deadline);
+		if ((rc = bb_ring_read(r, out, lost)) != BB_EEMPTY)
+			return rc;
 		/* Only a spinner reads the clock every 256 rounds: one
 		 * sched_yield() can cost a whole time slice under load, so
 		 * 256 of them would overshoot the timeout and the liveness

@@ -121,7 +121,10 @@ static void stress_check(int ok, const char *file, int line, const char *expr,
 
 static void stress_unlink_bus(const char *bus)
 {
-	static const char *const roles[] = { "ring", "wake" };
+	static const char *const roles[] = {
+		"ring", "wake", "control", "bars.1m", "hist.0", "hist.1",
+		"hist.2", "hist.3", "hist.4", "hist.5", "hist.6",
+	};
 	char name[1 + 7 + BB_NAME_MAX + 1 + 16 + 1];
 
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
