@@ -86,6 +86,12 @@ $(B)/tests/%: tests/%.c $(B)/libbarbus.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libbarbus.a -lcriterion $(LDLIBS)
 
+# tests/co_*_test.c also link the coordinator's modules (all but main.c).
+COORD_MOD_OBJ := $(patsubst %.c,$(B)/%.o,$(filter-out coordinator/main.c,$(COORD_SRC)))
+$(B)/tests/co_%: tests/co_%.c $(COORD_MOD_OBJ) $(B)/libbarbus.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(COORD_MOD_OBJ) $(B)/libbarbus.a -lcriterion $(LDLIBS)
+
 $(B)/stress/%: tests/stress/%.c $(B)/libbarbus.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libbarbus.a $(LDLIBS)

@@ -1,0 +1,211 @@
+/*
+ * backtest.c: replay the store through the bus in global time order, one
+ * calendar session after another, with the next session prefetched.
+ *
+ * Resuming: the ring is the record of what was published. A coordinator
+ * killed at any point left its last complete record there; the next one
+ * continues right after it, so no bar is lost and none repeated. The session
+ * table and the session's history block are rebuilt from the store up to
+ * that point (a bar may have reached the ring but not the table, or the
+ * other way round, when the process died).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "backtest.h"
+#include "prefetch.h"
+
+/* Where a killed coordinator stopped, inside session `date` (0: nowhere). */
+struct resume {
+	int32_t  date;
+	int32_t  after;  /* the last session fully ended, or 0 */
+	int64_t  t;      /* minute of the last bar or MINUTE_END; INT64_MIN */
+	uint32_t sym;    /* last bar's symbol; UINT32_MAX: minute t ended */
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int32_t next_day(int32_t date)
+{
+	return bb_days_to_date(bb_date_to_days(date) + 1);
+}
+
+static void find_resume(const struct co_pub *p, struct resume *r)
+{
+	bb_bar last;
+	bb_session s;
+
+	*r = (struct resume){ .t = INT64_MIN };
+	if (!p->attached || p->st.state == BB_STATE_DONE ||
+	    co_pub_last(p, &last) != 0)
+		return;
+	switch (BB_KIND(last.flags)) {
+	case BB_KIND_SESSION_END:
+		bb_event_session_get(&last, &s, NULL);
+		r->after = s.date;
+		break;
+	case BB_KIND_SESSION_START:
+		bb_event_session_get(&last, &s, NULL);
+		r->date = s.date;
+		break;
+	case BB_KIND_BAR:
+		*r = (struct resume){ .date = p->st.date, .t = last.time,
+		                      .sym = last.symbol };
+		break;
+	case BB_KIND_MINUTE_END:
+		*r = (struct resume){ .date = p->st.date, .t = last.time,
+		                      .sym = UINT32_MAX };
+		break;
+	}
+}
+
+static int published(const bb_bar *b, const struct resume *r)
+{
+	return b->time < r->t || (b->time == r->t && b->symbol <= r->sym);
+}
+
+/* Sleep until deadline (monotonic ns), beating; early when stopped. */
+static void pace_until(struct co_pub *p, int64_t deadline,
+                       volatile sig_atomic_t *stop)
+{
+	for (int64_t now = now_ns(); now < deadline && !*stop; now = now_ns()) {
+		int64_t d = deadline - now > 50000000 ? 50000000 : deadline - now;
+		struct timespec ts = { 0, (long)d };
+		nanosleep(&ts, NULL);
+		co_pub_beat(p);
+	}
+}
+
+/*
+ * Publish session s from batch (global time order): per minute its bars,
+ * then MINUTE_END, also for minutes without any bar. With r, the part
+ * already published goes into the tables only.
+ */
+static int replay_session(struct co_pub *p, const bb_session *s,
+                          const bb_batch *b, const struct resume *r,
+                          const struct co_backtest *bt,
+                          volatile sig_atomic_t *stop)
+{
+	size_t i = 0;
+	int64_t wall0 = now_ns(), beat = wall0;
+	int rc = 0;
+
+	for (; r != NULL && i < b->n && published(&b->bars[i], r); i++)
+		if ((rc = co_pub_table_bar(p, &b->bars[i])) != 0)
+			return rc;
+	for (int64_t t = s->open; t < s->close && !*stop; t += 60) {
+		if (bt->pace == CO_PACE_FACTOR)
+			pace_until(p, wall0 + (int64_t)((double)(t + 60 - s->open) *
+			           1e9 / bt->factor), stop);
+		for (; i < b->n && b->bars[i].time <= t; i++)
+			if (b->bars[i].time == t &&
+			    (rc = co_pub_bar(p, &b->bars[i])) != 0)
+				return rc;
+		if (r == NULL || t > r->t || (t == r->t && r->sym != UINT32_MAX))
+			co_pub_minute_end(p, t);
+		int64_t now = now_ns();
+		if (now - beat > 50000000) {
+			co_pub_beat(p);
+			beat = now;
+		}
+	}
+	p->last_bar_ns = now_ns();
+	return 0;
+}
+
+/* The first session to publish, or BB_ENOSESSION when none is left. */
+static int first_session(const bb_calendar *cal, const struct co_backtest *bt,
+                         const struct resume *r, bb_session *s)
+{
+	int32_t from = bt->from;
+
+	if (r->date != 0)
+		from = r->date;
+	else if (r->after != 0 && next_day(r->after) > from)
+		from = next_day(r->after);
+	int rc = bb_calendar_next(cal, from, s);
+	if (rc == 0 && (s->date > bt->to || s->date < bt->from))
+		rc = BB_ENOSESSION;
+	return rc;
+}
+
+static void count_prefetch(struct co_pub *p, int hit)
+{
+	bb__ctl_add(p->ctl, hit ? BB_CTR_PREFETCH_HITS : BB_CTR_PREFETCH_MISSES, 1);
+}
+
+/* One session: take its bars, ask for the next, publish. *more: one follows. */
+static int one_session(struct co_pub *p, struct co_prefetch *pf,
+                       const bb_calendar *cal, const struct co_backtest *bt,
+                       const bb_session *s, bb_session *nx, int *more,
+                       bb_batch *b, const struct resume *r, int first,
+                       volatile sig_atomic_t *stop)
+{
+	int hit;
+	int rc = co_prefetch_take(pf, s, b, &hit);
+
+	if (rc != 0)
+		return rc;
+	if (!first)
+		count_prefetch(p, hit);
+	*more = bb_calendar_next(cal, next_day(s->date), nx) == 0 &&
+	        nx->date <= bt->to;
+	if (*more)
+		co_prefetch_request(pf, nx);
+	if (r->date == s->date) {
+		co_pub_session_reopen(p, s);
+	} else {
+		uint64_t tr = p->last_bar_ns ? (uint64_t)(now_ns() - p->last_bar_ns) : 0;
+		co_pub_session_start(p, s, tr);
+	}
+	rc = replay_session(p, s, b, r->date == s->date ? r : NULL, bt, stop);
+	if (rc == 0 && !*stop)
+		co_pub_session_end(p, *more ? BB_END_CLOSE : BB_END_DATA);
+	return rc;
+}
+
+int co_backtest_run(struct co_pub *p, bb_store *st, const bb_calendar *cal,
+                    const struct co_backtest *bt, volatile sig_atomic_t *stop)
+{
+	struct co_prefetch pf;
+	struct resume r;
+	bb_session s, nx;
+	bb_batch b = { 0 };
+	int more = 0;
+
+	find_resume(p, &r);
+	int rc = first_session(cal, bt, &r, &s);
+	if (rc == BB_ENOSESSION) {
+		co_pub_done(p);
+		return 0;
+	}
+	if (rc == 0)
+		rc = co_prefetch_start(&pf, st, bt->syms, bt->nsyms);
+	if (rc != 0)
+		return rc;
+	co_prefetch_request(&pf, &s);
+	/* A fresh bus numbers its first session history + 1, so that the
+	 * trailing sessions loaded from the store have numbers too. */
+	if (p->st.sessions == 0)
+		p->st.sessions = p->g.history;
+	uint64_t number = r.date == s.date ? p->st.sessions : p->st.sessions + 1;
+	rc = co_pub_history_fill(p, st, cal, &s, number);
+	for (int first = 1; rc == 0 && !*stop; first = 0, s = nx) {
+		rc = one_session(p, &pf, cal, bt, &s, &nx, &more, &b, &r, first,
+		                 stop);
+		if (rc == 0 && !more && !*stop)
+			co_pub_done(p);
+		if (!more)
+			break;
+	}
+	co_prefetch_stop(&pf);
+	bb_batch_free(&b);
+	return rc;
+}
