@@ -16,6 +16,8 @@
 #include "backtest.h"
 #include "prefetch.h"
 
+#define PREFETCH_AHEAD 8 /* bars */
+
 /* Where a killed coordinator stopped, inside session `date` (0: nowhere). */
 struct resume {
 	int32_t  date;
@@ -100,14 +102,22 @@ static int replay_session(struct co_pub *p, const bb_session *s,
 	for (; r != NULL && i < b->n && published(&b->bars[i], r); i++)
 		if ((rc = co_pub_table_bar(p, &b->bars[i])) != 0)
 			return rc;
+	/* Resuming: the pace runs on from where it stopped, not from the open. */
+	if (r != NULL && r->t >= s->open && bt->pace == CO_PACE_FACTOR)
+		wall0 -= (int64_t)((double)(r->t + 60 - s->open) * 1e9 / bt->factor);
 	for (int64_t t = s->open; t < s->close && !*stop; t += 60) {
 		if (bt->pace == CO_PACE_FACTOR)
 			pace_until(p, wall0 + (int64_t)((double)(t + 60 - s->open) *
 			           1e9 / bt->factor), stop);
-		for (; i < b->n && b->bars[i].time <= t; i++)
+		for (; i < b->n && b->bars[i].time <= t; i++) {
+			/* Rows of different symbols are far apart: ask for
+			 * those of a bar a little ahead, so the misses overlap. */
+			if (i + PREFETCH_AHEAD < b->n)
+				co_pub_prefetch(p, b->bars[i + PREFETCH_AHEAD].symbol);
 			if (b->bars[i].time == t &&
 			    (rc = co_pub_bar(p, &b->bars[i])) != 0)
 				return rc;
+		}
 		if (r == NULL || t > r->t || (t == r->t && r->sym != UINT32_MAX))
 			co_pub_minute_end(p, t);
 		int64_t now = now_ns();

@@ -280,3 +280,12 @@ int co_pub_history_fill(struct co_pub *p, bb_store *st, const bb_calendar *cal,
 	}
 	return 0;
 }
+
+void co_pub_prefetch(const struct co_pub *p, uint32_t sym)
+{
+	int k = block_of(p, p->st.sessions);
+
+	bb_table_prefetch(p->session, sym);
+	if (k >= 0)
+		bb_table_prefetch(p->hist[k], sym);
+}

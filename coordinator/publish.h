@@ -51,6 +51,8 @@ int  co_pub_last(const struct co_pub *p, bb_bar *out);
  * transition_ns: time since the previous session's last bar (0: none). */
 void co_pub_session_start(struct co_pub *p, const bb_session *s,
                           uint64_t transition_ns);
+/* Hint: a bar of sym comes soon; its table rows start loading. */
+void co_pub_prefetch(const struct co_pub *p, uint32_t sym);
 /* One 1-minute bar: session table and history first, then the ring. */
 int  co_pub_bar(struct co_pub *p, const bb_bar *b);
 /* Bar into the tables only (rebuilding after a restart). */

@@ -37,8 +37,9 @@ int bb__table_geom(const struct bb__seg_hdr *h, struct bb__table_geom *g)
 		return BB_EGEOMETRY;
 	*g = (struct bb__table_geom){
 		.body = (char *)h + BB_SEG_HDR_LEN, .nsym = (uint32_t)nsym,
-		.rows = (uint32_t)rows, .stride = 64 + (size_t)rows * 64,
+		.rows = (uint32_t)rows, .stride = (size_t)rows * 64,
 	};
+	g->rows0 = g->body + (size_t)nsym * sizeof(struct bb__sym_line);
 	return 0;
 }
 
@@ -166,6 +167,16 @@ int bb_table_reset(bb_table_writer *w, uint32_t sym)
 	atomic_store_explicit(&l->state, ((st >> 32) + 1) << 32,
 	                      memory_order_release);
 	return 0;
+}
+
+void bb_table_prefetch(const bb_table_writer *w, uint32_t sym)
+{
+	if (sym >= w->g.nsym)
+		return;
+	uint32_t c = (uint32_t)atomic_load_explicit(&line(&w->g, sym)->state,
+	                                            memory_order_relaxed);
+	if (c < w->g.rows)
+		__builtin_prefetch(row(&w->g, sym, c), 1, 3);
 }
 
 void bb_table_beat(bb_table_writer *w)

@@ -20,11 +20,16 @@ struct bb__sym_line {
 };
 _Static_assert(sizeof(struct bb__sym_line) == 64, "symbol line");
 
-/* Geometry validated once and then kept privately. */
+/*
+ * Geometry validated once and then kept privately. The body is every
+ * symbol's line, densely (a writer going through all symbols each minute
+ * finds them in a few pages), then each symbol's rows.
+ */
 struct bb__table_geom {
 	char    *body;
+	char    *rows0;  /* body + nsym * 64 */
 	uint32_t nsym, rows;
-	size_t   stride; /* bytes per symbol: line + rows */
+	size_t   stride; /* bytes of rows per symbol */
 };
 
 uint64_t bb__table_bytes(uint64_t nsym, uint64_t rows);
@@ -34,13 +39,13 @@ int      bb__table_geom(const struct bb__seg_hdr *h, struct bb__table_geom *g);
 static inline struct bb__sym_line *bb__table_line(
 	const struct bb__table_geom *g, uint32_t sym)
 {
-	return (struct bb__sym_line *)(g->body + (size_t)sym * g->stride);
+	return (struct bb__sym_line *)g->body + sym;
 }
 
 static inline struct bb__slot *bb__table_row(const struct bb__table_geom *g,
                                              uint32_t sym, uint32_t i)
 {
-	return (struct bb__slot *)(bb__table_line(g, sym) + 1) + i;
+	return (struct bb__slot *)(g->rows0 + (size_t)sym * g->stride) + i;
 }
 
 #endif /* BB_TABLE_H */

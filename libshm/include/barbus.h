@@ -215,6 +215,8 @@ void bb_table_writer_close(bb_table_writer *w); /* NULL is a no-op */
 int  bb_table_append(bb_table_writer *w, uint32_t sym, const bb_bar *bar);
 /* Replace sym's latest bar (a derived bar still forming); BB_EEMPTY. */
 int  bb_table_replace_last(bb_table_writer *w, uint32_t sym, const bb_bar *bar);
+/* Hint: sym's next append comes soon; start fetching its row. */
+void bb_table_prefetch(const bb_table_writer *w, uint32_t sym);
 /* Empty sym's rows (a new session); readers never see old bars again. */
 int  bb_table_reset(bb_table_writer *w, uint32_t sym);
 void bb_table_beat(bb_table_writer *w);

@@ -1,0 +1,245 @@
+/*
+ * replay_bench: backtest replay, store to ring to a reader process, with
+ * the real barbus-coordinator. 500 symbols x 6 sessions, every minute.
+ * Floor: loading the same sessions from the store (bb_store_load) in this
+ * process, the coordinator's own input path without publishing.
+ * Also: session transitions and prefetch hits from the control segment,
+ * and the restart time of a killed coordinator (exec to its first record).
+ * Ends with `name value unit` lines: replay.rate replay.floor.load.rate
+ * transition.p50 transition.max prefetch.hit restart.ms.
+ */
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "barbus.h"
+
+#define NSYM 500
+#define FROM "2024-07-01"
+#define TO   "2024-07-09" /* 6 sessions: 07-01 .. 07-09 but the 4th */
+
+static char exe[PATH_MAX], dir[64];
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void unlink_bus(const char *bus)
+{
+	static const char *roles[] = { "ring", "wake", "control", "bars.1m",
+	                               "hist.0", "hist.1" };
+	char name[128];
+
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		snprintf(name, sizeof(name), "/barbus.%s.%s", bus, roles[i]);
+		shm_unlink(name);
+	}
+}
+
+static size_t make_store(bb_calendar *cal, double *load_rate)
+{
+	bb_store *st;
+	bb_session s;
+	bb_batch b = { 0 };
+	uint32_t id;
+	char name[16];
+	size_t total = 0, loaded = 0;
+	int32_t from, to;
+	bb_bar *bars = malloc(sizeof(*bars) * NSYM * 390);
+
+	bb_date_parse(FROM, &from);
+	bb_date_parse(TO, &to);
+	if (bars == NULL || bb_store_open(&st, dir, 0) != 0)
+		exit(1);
+	for (int i = 0; i < NSYM; i++) {
+		snprintf(name, sizeof(name), "S%03d", i);
+		bb_store_symbol_add(st, name, &id);
+	}
+	int64_t dt = 0;
+	for (int32_t d = from; bb_calendar_next(cal, d, &s) == 0 && s.date <= to;
+	     d = bb_days_to_date(bb_date_to_days(s.date) + 1)) {
+		size_t n = 0;
+		for (int64_t t = s.open; t < s.close; t += 60)
+			for (uint32_t k = 0; k < NSYM; k++)
+				bars[n++] = (bb_bar){ .symbol = k, .time = t,
+					.open = 10, .high = 11, .low = 9,
+					.close = 10.5, .volume = 100 };
+		bb_store_put(st, bars, n, NULL);
+		total += n;
+		int64_t t0 = now_ns();
+		bb_store_load(st, NULL, 0, s.open, s.close, &b);
+		dt += now_ns() - t0;
+		loaded += b.n;
+	}
+	*load_rate = loaded / (dt / 1e9);
+	bb_batch_free(&b);
+	bb_store_close(st);
+	free(bars);
+	return total;
+}
+
+struct shared { _Atomic int ready; uint64_t bars; int64_t t0, t1; };
+
+/* Reader process: drain the ring until the end of data. */
+static int drain(const char *bus, struct shared *sh)
+{
+	bb_ring_reader *r = NULL;
+	bb_bar b;
+	uint64_t lost;
+
+	for (int i = 0; i < 20000 && r == NULL; i++)
+		if (bb_ring_reader_open(&r, bus, BB_WAIT_YIELD, BB_RING_FROM_OLDEST))
+			usleep(100), r = NULL;
+	if (r == NULL)
+		return 1;
+	for (;;) {
+		int rc = bb_ring_wait(r, &b, &lost, 10000000000);
+		if (rc != 0)
+			return 1;
+		uint32_t k = BB_KIND(b.flags);
+		if (k == BB_KIND_BAR) {
+			if (sh->bars++ == 0)
+				sh->t0 = now_ns();
+			sh->t1 = now_ns();
+		} else if (k == BB_KIND_SESSION_END && b.high == BB_END_DATA) {
+			break;
+		}
+	}
+	bb_ring_reader_close(r);
+	return 0;
+}
+
+static pid_t coordinator(const char *bus, const char *speed)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 2);
+		execl(exe, exe, "--bus", bus, "--db", dir, "backtest", "--from",
+		      FROM, "--to", TO, "--speed", speed, "--history-days", "1",
+		      (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Transitions and prefetch of the finished run on bus. */
+static void control_figures(const char *bus, double *p50, double *max,
+                            double *hit)
+{
+	bb_bus *b;
+	bb_status st;
+	uint64_t v[64];
+	size_t n = 0;
+
+	*p50 = *max = *hit = 0;
+	if (bb_bus_open(&b, bus) != 0 || bb_bus_status(b, &st) != 0)
+		return;
+	for (uint64_t s = 1; s <= st.sessions && n < 64; s++)
+		if ((v[n] = bb_bus_transition_ns(b, s)) != 0)
+			n++;
+	qsort(v, n, sizeof(v[0]), cmp_u64);
+	if (n > 0) {
+		*p50 = v[n / 2] / 1e3;
+		*max = v[n - 1] / 1e3;
+	}
+	double h = (double)bb_bus_counter(b, BB_CTR_PREFETCH_HITS);
+	double m = (double)bb_bus_counter(b, BB_CTR_PREFETCH_MISSES);
+	*hit = h + m > 0 ? 100 * h / (h + m) : 0;
+	bb_bus_close(b);
+}
+
+/* Kill a paced coordinator mid-run; time a new one to its first record. */
+static double restart_ms(const char *bus)
+{
+	bb_ring_reader *r = NULL;
+	bb_bar b;
+	uint64_t lost;
+	pid_t pid = coordinator(bus, "2000x");
+
+	for (int i = 0; i < 2000 && r == NULL; i++)
+		if (bb_ring_reader_open(&r, bus, BB_WAIT_SPIN, 0))
+			usleep(1000), r = NULL;
+	usleep(300000);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	while (r != NULL && bb_ring_read(r, &b, &lost) != BB_EEMPTY)
+		;
+	int64_t t0 = now_ns();
+	pid = coordinator(bus, "2000x");
+	int rc = r ? bb_ring_wait(r, &b, &lost, 5000000000) : -1;
+	double ms = (now_ns() - t0) / 1e6;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	bb_ring_reader_close(r);
+	return rc == 0 || rc == BB_ELAPPED ? ms : -1;
+}
+
+int main(int argc, char **argv)
+{
+	char bus[40], bus2[40], cmd[128];
+	bb_calendar *cal;
+	double load_rate, p50, max, hit;
+	(void)argc;
+
+	snprintf(exe, sizeof(exe), "%s/../bin/barbus-coordinator",
+	         dirname(strdup(argv[0])));
+	snprintf(dir, sizeof(dir), "/tmp/bb-replay-XXXXXX");
+	snprintf(bus, sizeof(bus), "bench-replay-%d", (int)getpid());
+	snprintf(bus2, sizeof(bus2), "bench-restart-%d", (int)getpid());
+	if (mkdtemp(dir) == NULL || bb_calendar_load(&cal, "XNYS", NULL, 0) != 0)
+		return 1;
+	size_t total = make_store(cal, &load_rate);
+	struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+	                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	fflush(stdout);
+	pid_t rd = fork();
+	if (rd == 0)
+		_exit(drain(bus, sh));
+	pid_t co = coordinator(bus, "max");
+	int st1, st2;
+	waitpid(co, &st1, 0);
+	waitpid(rd, &st2, 0);
+	double rate = sh->bars > 1 ? (sh->bars - 1) / ((sh->t1 - sh->t0) / 1e9) : 0;
+	control_figures(bus, &p50, &max, &hit);
+	double rms = restart_ms(bus2);
+	printf("backtest replay, %d symbols x 6 sessions, %zu bars, one reader\n"
+	       "  %-34s %12.0f bars/s\n  %-34s %12.0f bars/s (%llu bars received)\n"
+	       "  %-34s %9.1f us p50, %.1f us max (target <= 1000 us)\n"
+	       "  %-34s %11.0f %%  (target 100 %%)\n"
+	       "  %-34s %11.1f ms (target <= 100 ms)\n",
+	       NSYM, total, "floor: store load, in process", load_rate,
+	       "replay: store to ring to reader", rate,
+	       (unsigned long long)sh->bars, "session transition", p50, max,
+	       "prefetch hit", hit, "restart of a killed coordinator", rms);
+	printf("replay.rate %.0f bars/s\nreplay.floor.load.rate %.0f bars/s\n"
+	       "transition.p50 %.1f us\ntransition.max %.1f us\n"
+	       "prefetch.hit %.0f %%\nrestart.ms %.1f ms\n",
+	       rate, load_rate, p50, max, hit, rms);
+	unlink_bus(bus);
+	unlink_bus(bus2);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return 1;
+	bb_calendar_free(cal);
+	return sh->bars == total ? 0 : 1;
+}
