@@ -48,6 +48,27 @@ static int open_tables(struct co_pub *p, const char *bus, const bb_seg_opts *o)
 	return rc;
 }
 
+/* Say which leftovers of another geometry or version were replaced: an
+ * operator who changed a setting learns why readers saw a new segment. */
+static void report_replaced(const struct co_pub *p, const char *bus)
+{
+	char what[256] = "";
+	size_t n = 0;
+
+	if (p->ctl_seg.how == BB_SEG_REPLACED)
+		n += (size_t)snprintf(what + n, sizeof(what) - n, " control");
+	if (bb_table_writer_replaced(p->session))
+		n += (size_t)snprintf(what + n, sizeof(what) - n, " bars.1m");
+	for (uint32_t k = 0; k < p->nblocks && n < sizeof(what); k++)
+		if (bb_table_writer_replaced(p->hist[k]))
+			n += (size_t)snprintf(what + n, sizeof(what) - n, " hist.%u", k);
+	if (n < sizeof(what) && bb_ring_writer_replaced(p->ring))
+		n += (size_t)snprintf(what + n, sizeof(what) - n, " ring");
+	if (n > 0)
+		fprintf(stderr, "barbus-coordinator: bus %s: replaced leftover "
+		        "segments of another geometry or version:%s\n", bus, what);
+}
+
 int co_pub_open(struct co_pub *p, const char *bus, const struct co_geom *g)
 {
 	bb_seg_opts o = {
@@ -67,6 +88,8 @@ int co_pub_open(struct co_pub *p, const char *bus, const struct co_geom *g)
 		rc = bb_ring_writer_open(&p->ring, bus, &o);
 	if (rc != 0)
 		co_pub_close(p);
+	else
+		report_replaced(p, bus);
 	return rc;
 }
 

@@ -172,6 +172,11 @@ void bb_ring_beat(bb_ring_writer *w)
 }
 
 uint64_t bb_ring_writer_epoch(const bb_ring_writer *w) { return w->epoch; }
+
+int bb_ring_writer_replaced(const bb_ring_writer *w)
+{
+	return w->seg.how == BB_SEG_REPLACED;
+}
 uint64_t bb_ring_writer_seq(const bb_ring_writer *w) { return w->head; }
 
 int bb__ring_writer_last(const bb_ring_writer *w, bb_bar *out)

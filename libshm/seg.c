@@ -177,6 +177,7 @@ int bb__seg_writer_open(struct bb__seg *s, const char *bus,
 	}
 	if (rc != 0)
 		seg_reset(s);
+	s->how = *how;
 	return rc;
 }
 

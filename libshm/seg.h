@@ -59,6 +59,7 @@ struct bb__seg {
 	struct bb__seg_hdr *hdr;
 	size_t              len;
 	int                 fd;
+	int                 how;  /* writer: enum bb__seg_attach */
 	char                name[BB_SEG_NAME_MAX];
 };
 

@@ -179,6 +179,11 @@ void bb_table_prefetch(const bb_table_writer *w, uint32_t sym)
 		__builtin_prefetch(row(&w->g, sym, c), 1, 3);
 }
 
+int bb_table_writer_replaced(const bb_table_writer *w)
+{
+	return w->seg.how == BB_SEG_REPLACED;
+}
+
 void bb_table_beat(bb_table_writer *w)
 {
 	bb__seg_beat(&w->seg);

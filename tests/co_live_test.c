@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../coordinator/live.h"
+#include "seg.h"
 
 static char bus[40], dir[64];
 static bb_store *st;
@@ -230,4 +231,30 @@ Test(co_live, timeout_ends_the_session_as_timer_expired)
 	lines(l2);
 	cr_assert(eq(int, bb_ring_read(rd, &b, NULL), BB_EEMPTY));
 	cr_assert(eq(u64, ctr(BB_CTR_FEED_LATE), 1));
+}
+
+Test(co_live, feed_file_ends_its_session_by_the_no_data_timeout)
+{
+	char path[] = "/tmp/bb-feed-XXXXXX", k[64];
+	struct co_live lv = { .feed = path, .feed_clock = 1,
+	                      .no_data_timeout_s = 1 };
+	volatile sig_atomic_t stop = 0;
+	bb_bar b;
+	int fd = mkstemp(path);
+	const char *text = HDR "\n"
+	    "AAA,2024-07-02T13:30:00Z,1,2,0.5,1.5,10\n"
+	    "AAA,2024-07-02T13:31:00Z,1,2,0.5,1.5,10\n";
+
+	cr_assert(ge(int, fd, 0));
+	cr_assert(eq(sz, (size_t)write(fd, text, strlen(text)), strlen(text)));
+	close(fd);
+	int64_t t0 = bb__mono_ns();
+	cr_assert(eq(int, co_live_run(&pub, st, cal, &lv, &stop), 0));
+	unlink(path);
+	/* It waited the timeout after the last line, then returned. */
+	cr_assert(ge(i64, bb__mono_ns() - t0, 1000000000));
+	kinds(k, sizeof(k));
+	cr_assert(eq(str, k, "SBMBME"));
+	cr_assert(eq(u32, pub.st.state, BB_STATE_TIMER_EXPIRED));
+	(void)b;
 }

@@ -156,6 +156,8 @@ void bb_ring_put_n(bb_ring_writer *w, const bb_bar *recs, size_t n);
 /* Refresh the heartbeat; call at least every heartbeat interval. */
 void bb_ring_beat(bb_ring_writer *w);
 uint64_t bb_ring_writer_epoch(const bb_ring_writer *w);
+/* 1 when opening replaced a leftover of another geometry or version. */
+int bb_ring_writer_replaced(const bb_ring_writer *w);
 /* Sequence number the next bb_ring_put() will use. */
 uint64_t bb_ring_writer_seq(const bb_ring_writer *w);
 
@@ -211,6 +213,8 @@ int  bb_table_writer_open(bb_table_writer **out, const char *bus,
                           const char *role, uint32_t nsym, uint32_t rows,
                           const bb_seg_opts *opts);
 void bb_table_writer_close(bb_table_writer *w); /* NULL is a no-op */
+/* 1 when opening replaced a leftover of another geometry or version. */
+int  bb_table_writer_replaced(const bb_table_writer *w);
 /* Append bar to symbol sym's rows; BB_EFULL when all rows are used. */
 int  bb_table_append(bb_table_writer *w, uint32_t sym, const bb_bar *bar);
 /* Replace sym's latest bar (a derived bar still forming); BB_EEMPTY. */
