@@ -169,6 +169,10 @@ static int one_session(struct co_pub *p, struct co_prefetch *pf,
 	        nx->date <= bt->to;
 	if (*more)
 		co_prefetch_request(pf, nx);
+	bb_session nx2;
+	if (*more && bb_calendar_next(cal, next_day(nx->date), &nx2) == 0 &&
+	    nx2.date <= bt->to)
+		co_prefetch_request(pf, &nx2);
 	if (r->date == s->date) {
 		co_pub_session_reopen(p, s);
 	} else {
