@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "error.h"
 #include "settings.h"
 
 #define CO_HELP 1 /* co_config_parse(): --help was given */
@@ -31,24 +32,13 @@ enum { TAG_BACKTEST = 1u << 0, TAG_LIVE = 1u << 1 };
 _Static_assert(sizeof(enum co_clock) == sizeof(int),
                "ENUM settings are stored as int");
 
-__attribute__((format(printf, 3, 4)))
-static int fail(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-	return BB_EINVAL;
-}
-
 /* ---- value checks and custom parsers ------------------------------------ */
 
 static int check_bus(const char *v, char *reason, size_t len)
 {
 	if (bb_bus_name_check(v) == 0)
 		return 0;
-	return fail(reason, len, "invalid bus name '%s' (expected "
+	return bb__fail(reason, len, "invalid bus name '%s' (expected "
 	            "[A-Za-z0-9_-]{1,%d})", v, BB_NAME_MAX);
 }
 
@@ -56,7 +46,7 @@ static int check_symbol(const char *v, char *reason, size_t len)
 {
 	if (bb_symbol_check(v) == 0)
 		return 0;
-	return fail(reason, len, "invalid symbol name '%s'", v);
+	return bb__fail(reason, len, "invalid symbol name '%s'", v);
 }
 
 /* "max", "realtime" or "Nx", N a positive decimal like 10 or 0.5. */
@@ -76,7 +66,7 @@ static int parse_speed(void *dst, const char *v, char *reason, size_t len)
 	if (n >= 2 && v[n - 1] == 'x' && strspn(v, "0123456789.") == n - 1)
 		x = strtod(v, &end);
 	if (end != v + n - 1 || !(x > 0) || !isfinite(x))
-		return fail(reason, len, "'%s' is not max, realtime or a positive "
+		return bb__fail(reason, len, "'%s' is not max, realtime or a positive "
 		            "factor like 10x or 0.5x", v);
 	c->speed = CO_SPEED_FACTOR;
 	c->speed_factor = x;
@@ -91,7 +81,7 @@ static int parse_ring(void *dst, const char *v, char *reason, size_t len)
 	                            len) != 0)
 		return BB_EINVAL;
 	if ((n & (n - 1)) != 0)
-		return fail(reason, len, "'%s' is not a power of two", v);
+		return bb__fail(reason, len, "'%s' is not a power of two", v);
 	*(uint64_t *)dst = n;
 	return 0;
 }
@@ -103,13 +93,13 @@ static int parse_mode(void *dst, const char *v, char *reason, size_t len)
 	unsigned long m;
 
 	if (n == 0 || n > 4 || strspn(v, "01234567") != n)
-		return fail(reason, len, "'%s' is not an octal mode like 0640", v);
+		return bb__fail(reason, len, "'%s' is not an octal mode like 0640", v);
 	m = strtoul(v, NULL, 8);
 	if (m > 0777)
-		return fail(reason, len, "'%s' has bits other than permissions "
+		return bb__fail(reason, len, "'%s' has bits other than permissions "
 		            "(at most 0777)", v);
 	if ((m & 0600) != 0600)
-		return fail(reason, len, "'%s' denies the owner read and write", v);
+		return bb__fail(reason, len, "'%s' denies the owner read and write", v);
 	*(mode_t *)dst = (mode_t)m;
 	return 0;
 }
@@ -159,9 +149,9 @@ static int parse_group(void *dst, const char *v, char *reason, size_t len)
 		return 0;
 	}
 	if ((rc = group_lookup(v, &gid)) == ENOENT)
-		return fail(reason, len, "no such group '%s'", v);
+		return bb__fail(reason, len, "no such group '%s'", v);
 	if (rc != 0)
-		return fail(reason, len, "group '%s': %s", v, strerror(rc));
+		return bb__fail(reason, len, "group '%s': %s", v, strerror(rc));
 	*(gid_t *)dst = gid;
 	return 0;
 }
@@ -272,11 +262,11 @@ static int take_config(struct co_config *c, int argc, char **argv, int i,
 	                   : i + 1 < argc ? argv[i + 1] : "";
 
 	if (path[0] == '\0' || strncmp(path, "--", 2) == 0)
-		return fail(err, errlen, "--config: needs a value");
+		return bb__fail(err, errlen, "--config: needs a value");
 	if (c->config_path[0] != '\0')
-		return fail(err, errlen, "--config: given twice");
+		return bb__fail(err, errlen, "--config: given twice");
 	if (strlen(path) >= sizeof(c->config_path))
-		return fail(err, errlen, "--config: path too long");
+		return bb__fail(err, errlen, "--config: path too long");
 	strcpy(c->config_path, path);
 	return 0;
 }
@@ -296,10 +286,10 @@ static int subcommand(struct co_config *c, const char *w, char *err,
 	else if (strcmp(w, "live") == 0)
 		m = BB_MODE_LIVE;
 	else
-		return fail(err, errlen, "unexpected argument '%s' (subcommands: "
+		return bb__fail(err, errlen, "unexpected argument '%s' (subcommands: "
 		            "backtest, live)", w);
 	if (c->mode != 0)
-		return fail(err, errlen, "more than one subcommand: '%s' and '%s'",
+		return bb__fail(err, errlen, "more than one subcommand: '%s' and '%s'",
 		            mode_name(c->mode), w);
 	c->mode = m;
 	return 0;
@@ -325,13 +315,13 @@ static int scan(struct co_config *c, int argc, char **argv, char *err,
 			rc = bb__settings_flag_split(table, NSETTINGS, argc, argv, i, &f,
 			                             err, errlen);
 		} else if (a[0] == '-' && a[1] != '\0') {
-			rc = fail(err, errlen, "%s: unknown option", a);
+			rc = bb__fail(err, errlen, "%s: unknown option", a);
 		} else {
 			rc = subcommand(c, a, err, errlen);
 		}
 	}
 	if (rc == 0 && c->mode == 0)
-		rc = fail(err, errlen, "no subcommand: give 'backtest' or 'live'");
+		rc = bb__fail(err, errlen, "no subcommand: give 'backtest' or 'live'");
 	return rc;
 }
 
@@ -353,7 +343,7 @@ static int apply_flags(struct co_config *c, int argc, char **argv, char *err,
 		rc = bb__settings_flag_split(table, NSETTINGS, argc, argv, i, &f,
 		                             err, errlen);
 		if (rc == 0 && f.s->tags != 0 && (f.s->tags & mine) == 0)
-			rc = fail(err, errlen, "%s is a %s setting, not a %s one",
+			rc = bb__fail(err, errlen, "%s is a %s setting, not a %s one",
 			          f.name, f.s->tags & TAG_LIVE ? "live" : "backtest",
 			          mode_name(c->mode));
 		if (rc == 0)
@@ -368,20 +358,20 @@ static int check(const struct co_config *c, char *err, size_t errlen)
 	char a[11], b[11];
 
 	if (c->bus[0] == '\0')
-		return fail(err, errlen, "--bus NAME is required");
+		return bb__fail(err, errlen, "--bus NAME is required");
 	if (c->db[0] == '\0')
-		return fail(err, errlen, "--db DIR is required");
+		return bb__fail(err, errlen, "--db DIR is required");
 	if (c->mode == BB_MODE_LIVE)
 		return c->feed[0] != '\0' ? 0
-		       : fail(err, errlen, "--feed PATH|- is required for live");
+		       : bb__fail(err, errlen, "--feed PATH|- is required for live");
 	if (c->from == 0)
-		return fail(err, errlen, "--from DATE is required for backtest");
+		return bb__fail(err, errlen, "--from DATE is required for backtest");
 	if (c->to == 0)
-		return fail(err, errlen, "--to DATE is required for backtest");
+		return bb__fail(err, errlen, "--to DATE is required for backtest");
 	if (c->to < c->from) {
 		bb_date_format(c->from, a);
 		bb_date_format(c->to, b);
-		return fail(err, errlen, "--to %s is before --from %s", b, a);
+		return bb__fail(err, errlen, "--to %s is before --from %s", b, a);
 	}
 	return 0;
 }

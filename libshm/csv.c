@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "csv.h"
+#include "error.h"
 
 #define FIELDS_MAX BB__NCOLS
 #define ECHO_MAX   40 /* bytes of a bad field quoted in a reason */
@@ -78,21 +79,6 @@ static const char *echo(char *buf, struct field f)
 	return buf;
 }
 
-static int fail(char *reason, size_t rlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *reason, size_t rlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (reason != NULL && rlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(reason, rlen, fmt, ap);
-		va_end(ap);
-	}
-	return BB_EINVAL;
-}
-
 int bb__csv_parse_header(bb__csv_hdr *h, const char *s, size_t len,
                          char *reason, size_t rlen)
 {
@@ -106,27 +92,27 @@ int bb__csv_parse_header(bb__csv_hdr *h, const char *s, size_t len,
 	}
 	n = split(s, len, f);
 	if (n == 1 && f[0].len == 0)
-		return fail(reason, rlen, "missing header row");
+		return bb__fail(reason, rlen, "missing header row");
 	memset(h->pos, -1, sizeof(h->pos));
 	memset(h->col, -1, sizeof(h->col));
 	for (int i = 0; i < n; i++) {
 		int c = 0;
 		if (i >= FIELDS_MAX)
-			return fail(reason, rlen, "too many columns: %d", n);
+			return bb__fail(reason, rlen, "too many columns: %d", n);
 		while (c < BB__NCOLS && !(strlen(col_names[c]) == f[i].len &&
 		       strncasecmp(col_names[c], f[i].s, f[i].len) == 0))
 			c++;
 		if (c == BB__NCOLS)
-			return fail(reason, rlen, "unknown column \"%s\"", echo(e, f[i]));
+			return bb__fail(reason, rlen, "unknown column \"%s\"", echo(e, f[i]));
 		if (h->pos[c] >= 0)
-			return fail(reason, rlen, "duplicate column \"%s\"",
+			return bb__fail(reason, rlen, "duplicate column \"%s\"",
 			            col_names[c]);
 		h->pos[c] = (int8_t)i;
 		h->col[i] = (int8_t)c;
 	}
 	for (int c = 0; c <= BB__COL_VOLUME; c++)
 		if (h->pos[c] < 0)
-			return fail(reason, rlen, "missing column \"%s\"", col_names[c]);
+			return bb__fail(reason, rlen, "missing column \"%s\"", col_names[c]);
 	h->nfields = n;
 	return 0;
 }
@@ -288,10 +274,10 @@ static int number(const struct field *f, const bb__csv_hdr *h, int c,
 	const struct field *x = &f[h->pos[c]];
 
 	if (bb__csv_parse_double(x->s, x->len, v) != 0)
-		return fail(reason, rlen, "%s: unparsable number \"%s\"",
+		return bb__fail(reason, rlen, "%s: unparsable number \"%s\"",
 		            col_names[c], echo(e, *x));
 	if (!isfinite(*v))
-		return fail(reason, rlen, "%s: NaN or infinity", col_names[c]);
+		return bb__fail(reason, rlen, "%s: NaN or infinity", col_names[c]);
 	return 0;
 }
 
@@ -304,20 +290,20 @@ static int key_fields(const bb__csv_hdr *h, const struct field *f,
 	char e[ECHO_MAX + 4], tbuf[40];
 
 	if (sy->len > BB_SYMBOL_MAX)
-		return fail(reason, rlen, "invalid symbol \"%s\"", echo(e, *sy));
+		return bb__fail(reason, rlen, "invalid symbol \"%s\"", echo(e, *sy));
 	memcpy(row->symbol, sy->s, sy->len);
 	row->symbol[sy->len] = '\0';
 	if (bb_symbol_check(row->symbol) != 0)
-		return fail(reason, rlen, "invalid symbol \"%s\"", echo(e, *sy));
+		return bb__fail(reason, rlen, "invalid symbol \"%s\"", echo(e, *sy));
 	if (ts->len >= sizeof(tbuf))
-		return fail(reason, rlen, "unparsable timestamp \"%s\"", echo(e, *ts));
+		return bb__fail(reason, rlen, "unparsable timestamp \"%s\"", echo(e, *ts));
 	memcpy(tbuf, ts->s, ts->len);
 	tbuf[ts->len] = '\0';
 	if (bb_time_parse(tbuf, &row->bar.time) != 0)
-		return fail(reason, rlen, "unparsable timestamp \"%s\"", echo(e, *ts));
+		return bb__fail(reason, rlen, "unparsable timestamp \"%s\"", echo(e, *ts));
 	if (row->bar.time % 60 != 0) {
 		bb_time_format(row->bar.time, tbuf);
-		return fail(reason, rlen, "timestamp not on a minute boundary: %s",
+		return bb__fail(reason, rlen, "timestamp not on a minute boundary: %s",
 		            tbuf);
 	}
 	return 0;
@@ -339,7 +325,7 @@ static int extra_fields(const bb__csv_hdr *h, const struct field *f,
 		for (; i < x->len && i < 18 && x->s[i] >= '0' && x->s[i] <= '9'; i++)
 			t = t * 10 + (x->s[i] - '0');
 		if (i == 0 || i != x->len)
-			return fail(reason, rlen,
+			return bb__fail(reason, rlen,
 			            "trades: not a non-negative integer \"%s\"",
 			            echo(e, *x));
 		row->trades = t;
@@ -361,7 +347,7 @@ static int inside(const char *name, double v, double lo, double hi,
 	bb__csv_fmt_double(o, sizeof(o), v);
 	bb__csv_fmt_double(l, sizeof(l), lo);
 	bb__csv_fmt_double(h, sizeof(h), hi);
-	return fail(reason, rlen, "%s outside [low, high]: %s not in [%s, %s]",
+	return bb__fail(reason, rlen, "%s outside [low, high]: %s not in [%s, %s]",
 	            name, o, l, h);
 }
 
@@ -375,14 +361,14 @@ static int relations(const bb__csv_row *row, char *reason, size_t rlen)
 	if (b->high < b->low) {
 		bb__csv_fmt_double(x, sizeof(x), b->high);
 		bb__csv_fmt_double(y, sizeof(y), b->low);
-		return fail(reason, rlen, "high below low: high %s < low %s", x, y);
+		return bb__fail(reason, rlen, "high below low: high %s < low %s", x, y);
 	}
 	if ((rc = inside("open", b->open, b->low, b->high, reason, rlen)) ||
 	    (rc = inside("close", b->close, b->low, b->high, reason, rlen)))
 		return rc;
 	if (b->volume < 0) {
 		bb__csv_fmt_double(x, sizeof(x), b->volume);
-		return fail(reason, rlen, "negative volume: %s", x);
+		return bb__fail(reason, rlen, "negative volume: %s", x);
 	}
 	if (!isnan(row->vwap))
 		return inside("vwap", row->vwap, b->low, b->high, reason, rlen);
@@ -398,7 +384,7 @@ int bb__csv_parse_row(const bb__csv_hdr *h, const char *s, size_t len,
 	int n = split(s, len, f), rc;
 
 	if (n != h->nfields)
-		return fail(reason, rlen, "wrong column count: %d fields, expected %d",
+		return bb__fail(reason, rlen, "wrong column count: %d fields, expected %d",
 		            n, h->nfields);
 	row->bar = (bb_bar){ 0 };
 	if ((rc = key_fields(h, f, row, reason, rlen)) != 0)

@@ -1,9 +1,11 @@
 /* error.c: bb_strerror() and name validation. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <lmdb.h>
 
-#include "barbus.h"
+#include "error.h"
 
 const char *bb_strerror(int err)
 {
@@ -56,4 +58,16 @@ int bb_symbol_check(const char *sym)
 			return BB_EBADSYMBOL;
 	}
 	return 0;
+}
+
+int bb__fail(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (buf != NULL && len > 0) {
+		va_start(ap, fmt);
+		vsnprintf(buf, len, fmt, ap);
+		va_end(ap);
+	}
+	return BB_EINVAL;
 }

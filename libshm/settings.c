@@ -13,23 +13,10 @@
 #include <strings.h>
 
 #include "barbus.h"
+#include "error.h"
 #include "settings.h"
 
 #define REASON_MAX 512
-
-/* Format a reason; returns BB_EINVAL so callers can `return fail(...)`. */
-__attribute__((format(printf, 3, 4)))
-static int fail(char *reason, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (reason != NULL && len > 0) {
-		va_start(ap, fmt);
-		vsnprintf(reason, len, fmt, ap);
-		va_end(ap);
-	}
-	return BB_EINVAL;
-}
 
 static void *field(const struct bb__setting *s, void *obj)
 {
@@ -105,9 +92,9 @@ int bb__settings_parse_uint(const char *value, uint64_t min, uint64_t max,
 	int rc = scan_digits(value, &x, &end);
 
 	if (rc == EINVAL || (rc == 0 && *end != '\0'))
-		return fail(reason, len, "'%s' is not a whole number", value);
+		return bb__fail(reason, len, "'%s' is not a whole number", value);
 	if (rc == ERANGE || x < min || x > max)
-		return fail(reason, len, "'%s' is out of range %llu..%llu", value,
+		return bb__fail(reason, len, "'%s' is out of range %llu..%llu", value,
 		            (unsigned long long)min, (unsigned long long)max);
 	*out = x;
 	return 0;
@@ -126,13 +113,13 @@ static int parse_int(const struct bb__setting *s, void *dst, const char *v,
 		hi = s->lim.i.max < hi ? s->lim.i.max : hi;
 	}
 	if (!isdigit((unsigned char)v[v[0] == '-']))
-		return fail(reason, len, "'%s' is not an integer", v);
+		return bb__fail(reason, len, "'%s' is not an integer", v);
 	errno = 0;
 	long long x = strtoll(v, &end, 10);
 	if (*end != '\0')
-		return fail(reason, len, "'%s' is not an integer", v);
+		return bb__fail(reason, len, "'%s' is not an integer", v);
 	if (errno == ERANGE || x < lo || x > hi)
-		return fail(reason, len, "'%s' is out of range %lld..%lld", v,
+		return bb__fail(reason, len, "'%s' is out of range %lld..%lld", v,
 		            (long long)lo, (long long)hi);
 	put_int(dst, s->size, x);
 	return 0;
@@ -145,13 +132,13 @@ static int parse_double(const struct bb__setting *s, void *dst, const char *v,
 	double x;
 
 	if (v[0] == '\0' || isspace((unsigned char)v[0]))
-		return fail(reason, len, "'%s' is not a number", v);
+		return bb__fail(reason, len, "'%s' is not a number", v);
 	x = strtod(v, &end);
 	if (*end != '\0' || !isfinite(x))
-		return fail(reason, len, "'%s' is not a finite number", v);
+		return bb__fail(reason, len, "'%s' is not a finite number", v);
 	if ((s->lim.d.min != 0 || s->lim.d.max != 0) &&
 	    (x < s->lim.d.min || x > s->lim.d.max))
-		return fail(reason, len, "'%s' is out of range %g..%g", v,
+		return bb__fail(reason, len, "'%s' is out of range %g..%g", v,
 		            s->lim.d.min, s->lim.d.max);
 	memcpy(dst, &x, sizeof(x));
 	return 0;
@@ -173,12 +160,12 @@ static int parse_duration(const struct bb__setting *s, void *dst,
 		if (strcmp(end, units[i].unit) == 0)
 			mult = units[i].ms;
 	if (rc == EINVAL || mult == 0)
-		return fail(reason, len, "'%s' is not a duration (like 250ms, 2s, "
+		return bb__fail(reason, len, "'%s' is not a duration (like 250ms, 2s, "
 		            "1m, or a number of ms)", v);
 	uint_bounds(s, &min, &max);
 	if (rc == ERANGE || x > UINT64_MAX / mult || x * mult < min ||
 	    x * mult > max)
-		return fail(reason, len, "'%s' is out of range %llums..%llums", v,
+		return bb__fail(reason, len, "'%s' is out of range %llums..%llums", v,
 		            (unsigned long long)min, (unsigned long long)max);
 	put_uint(dst, s->size, x * mult);
 	return 0;
@@ -198,7 +185,7 @@ int bb__settings_parse_bool(const char *value, int *out, char *reason,
 			*out = (int)(i % 2); /* odd entries are the true ones */
 			return 0;
 		}
-	return fail(reason, len, "'%s' is not a boolean (true/false, yes/no, "
+	return bb__fail(reason, len, "'%s' is not a boolean (true/false, yes/no, "
 	            "on/off, 1/0)", value);
 }
 
@@ -216,7 +203,7 @@ static int parse_enum(const struct bb__setting *s, void *dst, const char *v,
 	for (int i = 0; s->names[i] != NULL && used < sizeof(names); i++)
 		used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
 		                         i ? ", " : "", s->names[i]);
-	return fail(reason, len, "'%s' is not one of %s", v, names);
+	return bb__fail(reason, len, "'%s' is not one of %s", v, names);
 }
 
 static int parse_string(const struct bb__setting *s, void *dst, const char *v,
@@ -227,7 +214,7 @@ static int parse_string(const struct bb__setting *s, void *dst, const char *v,
 	if (s->check != NULL && s->check(v, reason, len) != 0)
 		return BB_EINVAL;
 	if (n >= s->size)
-		return fail(reason, len, "value is longer than %zu characters",
+		return bb__fail(reason, len, "value is longer than %zu characters",
 		            s->size - 1);
 	memcpy(dst, v, n + 1);
 	return 0;
@@ -257,7 +244,7 @@ static int list_add(const struct bb__setting *s, struct list *l,
 	while (n > 0 && isspace((unsigned char)p[n - 1]))
 		n--;
 	if (n == 0)
-		return fail(reason, len, "empty item in list");
+		return bb__fail(reason, len, "empty item in list");
 	char *item = strndup(p, n);
 	if (item == NULL)
 		return ENOMEM;
@@ -305,7 +292,7 @@ static int list_from_file(const struct bb__setting *s, struct list *l,
 	FILE *f = fopen(path, "r");
 
 	if (f == NULL)
-		return fail(reason, len, "%s: %s", path, strerror(errno));
+		return bb__fail(reason, len, "%s: %s", path, strerror(errno));
 	while (rc == 0 && getline(&line, &cap, f) >= 0) {
 		char *hash = strchr(line, '#');
 		lineno++;
@@ -315,10 +302,10 @@ static int list_from_file(const struct bb__setting *s, struct list *l,
 			continue;
 		rc = list_add(s, l, line, strlen(line), why, sizeof(why));
 		if (rc != 0)
-			fail(reason, len, "%s:%d: %s", path, lineno, why);
+			bb__fail(reason, len, "%s:%d: %s", path, lineno, why);
 	}
 	if (rc == 0 && ferror(f))
-		rc = fail(reason, len, "%s: read error", path);
+		rc = bb__fail(reason, len, "%s: read error", path);
 	free(line);
 	fclose(f);
 	return rc;
@@ -343,7 +330,7 @@ static int list_dups(const struct list *l, char *reason, size_t len)
 	qsort(sorted, l->n, sizeof(*sorted), cmp_str);
 	for (size_t i = 1; rc == 0 && i < l->n; i++)
 		if (strcmp(sorted[i - 1], sorted[i]) == 0)
-			rc = fail(reason, len, "'%s' is listed twice", sorted[i]);
+			rc = bb__fail(reason, len, "'%s' is listed twice", sorted[i]);
 	free(sorted);
 	return rc;
 }
@@ -359,7 +346,7 @@ static int parse_list(const struct bb__setting *s, void *obj, const char *v,
 	if (rc == 0)
 		rc = list_dups(&l, reason, len);
 	if (rc == ENOMEM)
-		fail(reason, len, "out of memory");
+		bb__fail(reason, len, "out of memory");
 	if (rc != 0) {
 		list_free(&l);
 		return rc;
@@ -405,11 +392,11 @@ static int value_parse(const struct bb__setting *s, void *obj, const char *v,
 	case BB__SETTING_CUSTOM:      return s->parse(dst, v, reason, len);
 	case BB__SETTING_DATE:
 		if (bb_date_parse(v, &date) != 0)
-			return fail(reason, len, "'%s' is not a date YYYY-MM-DD", v);
+			return bb__fail(reason, len, "'%s' is not a date YYYY-MM-DD", v);
 		memcpy(dst, &date, sizeof(date));
 		return 0;
 	}
-	return fail(reason, len, "setting of unknown type %d", (int)s->type);
+	return bb__fail(reason, len, "setting of unknown type %d", (int)s->type);
 }
 
 static const struct bb__setting *find_n(const struct bb__setting *t, size_t n,
@@ -437,7 +424,7 @@ int bb__settings_defaults(const struct bb__setting *t, size_t n, void *obj,
 			continue;
 		int rc = value_parse(&t[i], obj, t[i].def, why, sizeof(why));
 		if (rc != 0) {
-			fail(err, errlen, "default of '%s': %s", t[i].key, why);
+			bb__fail(err, errlen, "default of '%s': %s", t[i].key, why);
 			return rc;
 		}
 	}
@@ -452,10 +439,10 @@ int bb__settings_set(const struct bb__setting *t, size_t n, void *obj,
 	const struct bb__setting *s = bb__settings_find(t, n, key);
 
 	if (s == NULL)
-		return fail(err, errlen, "--%s: unknown option", key);
+		return bb__fail(err, errlen, "--%s: unknown option", key);
 	int rc = value_parse(s, obj, value, why, sizeof(why));
 	if (rc != 0)
-		fail(err, errlen, "--%s: %s", key, why);
+		bb__fail(err, errlen, "--%s: %s", key, why);
 	return rc;
 }
 
@@ -503,17 +490,17 @@ int bb__settings_flag_split(const struct bb__setting *t, size_t n, int argc,
 
 	*f = (struct bb__flag){ .used = 1 };
 	if (strncmp(argv[i], "--", 2) != 0)
-		return fail(err, errlen, "%s: not an option", argv[i]);
+		return bb__fail(err, errlen, "%s: not an option", argv[i]);
 	eq = strchr(key, '=');
 	klen = eq ? (size_t)(eq - key) : strlen(key);
 	snprintf(f->name, sizeof(f->name), "--%.*s", (int)klen, key);
 	if ((f->s = find_n(t, n, key, klen)) == NULL &&
 	    (f->s = negated(t, n, key, klen)) != NULL) {
 		f->value = "false";
-		return eq ? fail(err, errlen, "%s: takes no value", f->name) : 0;
+		return eq ? bb__fail(err, errlen, "%s: takes no value", f->name) : 0;
 	}
 	if (f->s == NULL)
-		return fail(err, errlen, "%s: unknown option", f->name);
+		return bb__fail(err, errlen, "%s: unknown option", f->name);
 	if (eq != NULL) {
 		f->value = eq + 1;
 	} else if (f->s->type == BB__SETTING_BOOL) {
@@ -521,7 +508,7 @@ int bb__settings_flag_split(const struct bb__setting *t, size_t n, int argc,
 		if (i + 1 < argc && is_bool_word(argv[i + 1]))
 			f->value = argv[i + 1], f->used = 2;
 	} else if (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0) {
-		return fail(err, errlen, "%s: needs a value", f->name);
+		return bb__fail(err, errlen, "%s: needs a value", f->name);
 	} else {
 		f->value = argv[i + 1];
 		f->used = 2;
@@ -536,7 +523,7 @@ int bb__settings_flag_apply(void *obj, const struct bb__flag *f,
 	int rc = value_parse(f->s, obj, f->value, why, sizeof(why));
 
 	if (rc != 0)
-		fail(err, errlen, "%s: %s", f->name, why);
+		bb__fail(err, errlen, "%s: %s", f->name, why);
 	return rc;
 }
 
@@ -580,7 +567,7 @@ static void ini_fail(struct ini_ctx *c, int rc, const char *fmt, ...)
 	va_end(ap);
 	c->rc = rc;
 	c->err_line = c->line;
-	fail(c->err, c->errlen, "%s:%d: %s", c->path, c->line, why);
+	bb__fail(c->err, c->errlen, "%s:%d: %s", c->path, c->line, why);
 }
 
 /* fgets that counts lines (inih of Debian passes no line number to the
@@ -640,25 +627,25 @@ int bb__settings_load_ini(const struct bb__setting *t, size_t n, void *obj,
 
 	if ((c.f = fopen(path, "r")) == NULL) {
 		int rc = errno;
-		fail(err, errlen, "%s: %s", path, strerror(rc));
+		bb__fail(err, errlen, "%s: %s", path, strerror(rc));
 		return rc;
 	}
 	if ((c.seen = calloc(n + 1, sizeof(*c.seen))) == NULL) {
 		fclose(c.f);
-		fail(err, errlen, "%s: out of memory", path);
+		bb__fail(err, errlen, "%s: out of memory", path);
 		return ENOMEM;
 	}
 	line = ini_parse_stream(read_line, &c, on_key, &c);
 	/* inih reports the first bad line, ours or a syntax error. */
 	if (line > 0 && (c.rc == 0 || line < c.err_line))
-		c.rc = fail(err, errlen, "%s:%d: syntax error (expected "
+		c.rc = bb__fail(err, errlen, "%s:%d: syntax error (expected "
 		            "'key = value' or '[section]')", path, line);
 	else if (line == -2 && c.rc == 0)
 		c.rc = ENOMEM;
 	if (c.rc == ENOMEM)
-		fail(err, errlen, "%s: out of memory", path);
+		bb__fail(err, errlen, "%s: out of memory", path);
 	if (c.rc == 0 && ferror(c.f))
-		c.rc = fail(err, errlen, "%s: read error", path);
+		c.rc = bb__fail(err, errlen, "%s: read error", path);
 	free(c.seen);
 	fclose(c.f);
 	return c.rc;
