@@ -176,6 +176,24 @@ int main(int argc, char **argv)
 	      (unsigned long long)starts);
 	CHECK(ends == (uint64_t)nsess, "each session ended once: %llu",
 	      (unsigned long long)ends);
+	/* SIGTERM: a clean stop, segments left for readers, marked stopped. */
+	pid = start_coordinator();
+	stress_sleep_ns(150000000);
+	int64_t t0 = stress_now_ns();
+	kill(pid, SIGTERM);
+	status = stress_reap(pid, 5000);
+	stress_forget(pid);
+	CHECK(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "SIGTERM: exit 0 (%s) after %.0f ms",
+	      stress_status_str(status, why, sizeof(why)),
+	      (stress_now_ns() - t0) / 1e6);
+	bb_bus *b = NULL;
+	bb_status stt;
+	CHECK(bb_ring_writer_state(r, NULL) == BB_WRITER_DEAD,
+	      "SIGTERM: the ring has no writer");
+	CHECK(bb_bus_open(&b, bus) == 0 && bb_bus_status(b, &stt) == 0 &&
+	      stt.date != 0, "SIGTERM: the bus is still readable");
+	bb_bus_close(b);
 	bb_ring_reader_close(r);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
