@@ -144,6 +144,6 @@ install: all
 	install -m 0644 libshm/include/barbus.h $(DESTDIR)$(PREFIX)/include/
 
 clean:
-	rm -rf build build-address build-thread
+	rm -rf build build-address build-thread build-clang
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
