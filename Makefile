@@ -4,17 +4,17 @@
 PKG_CONFIG ?= pkg-config
 PREFIX     ?= /usr/local
 CFLAGS     ?= -O2 -g
-CFLAGS     += -std=c11 -Wall -Wextra -Wshadow -MMD -MP -fPIC
-CPPFLAGS   += -D_GNU_SOURCE -Ilibshm/include -Ilibshm
+override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -MMD -MP -fPIC
+override CPPFLAGS += -D_GNU_SOURCE -Ilibshm/include -Ilibshm
 LDLIBS     += -llmdb -linih -lm -pthread -lrt
 
 ifeq ($(SANITIZE),address)
-CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDFLAGS += -fsanitize=address,undefined
+override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+override LDFLAGS += -fsanitize=address,undefined
 endif
 ifeq ($(SANITIZE),thread)
-CFLAGS  += -fsanitize=thread -DBB_TSAN=1
-LDFLAGS += -fsanitize=thread
+override CFLAGS += -fsanitize=thread -DBB_TSAN=1
+override LDFLAGS += -fsanitize=thread
 endif
 
 B := build$(if $(SANITIZE),-$(SANITIZE))
