@@ -104,7 +104,7 @@ int co_feed_close_session(struct co_feed *f, int reason)
 	return rc;
 }
 
-static int start_session(struct co_feed *f, const bb_session *s)
+int co_feed_start_session(struct co_feed *f, const bb_session *s)
 {
 	struct co_act a = { .kind = BB_KIND_SESSION_START, .s = *s };
 
@@ -133,7 +133,7 @@ static int session_for(struct co_feed *f, const bb_bar *b, int *rc)
 	}
 	if (s.date <= f->last_date)
 		return 1; /* a session already over: late, below */
-	*rc = start_session(f, &s);
+	*rc = co_feed_start_session(f, &s);
 	return *rc == 0;
 }
 

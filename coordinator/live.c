@@ -92,12 +92,34 @@ static int read_some(struct reader *r, struct co_feed *f, int *rc)
 	return 1;
 }
 
+/*
+ * Wall clock, between sessions: a session opens at its open even before
+ * any data (its empty minutes are minutes too); until then the next one is
+ * announced as pre-open.
+ */
+static int wall_session(struct co_feed *f, int64_t now_ms)
+{
+	bb_session s;
+	int64_t t = now_ms / 1000;
+
+	if (bb_calendar_at(f->cal, t, &s) == 0 && s.date > f->last_date)
+		return co_feed_start_session(f, &s);
+	if (bb_calendar_next(f->cal, bb_days_to_date(t / 86400), &s) == 0 &&
+	    s.open <= t) /* today's is over: the next one */
+		bb_calendar_next(f->cal, bb_days_to_date(t / 86400 + 1), &s);
+	if (s.open > t)
+		co_pub_preopen(f->p, &s);
+	return 0;
+}
+
 /* Wall clock: minutes end grace after their end; the session at close. */
 static int wall_timers(struct co_feed *f, const struct co_live *lv)
 {
 	int64_t now = wall_ms();
 	int rc = 0;
 
+	if (!f->open && (rc = wall_session(f, now)) != 0)
+		return rc;
 	while (rc == 0 && f->open && f->minute < f->s.close &&
 	       now >= (f->minute + 60) * 1000 + lv->grace_ms)
 		rc = co_feed_minute_end(f);

@@ -53,6 +53,8 @@ void co_feed_free(struct co_feed *f);
 int  co_feed_line(struct co_feed *f, const char *s, size_t n);
 /* Close the open session: minute ends, then SESSION_END(reason). */
 int  co_feed_close_session(struct co_feed *f, int reason);
+/* Open session s: SESSION_START, tables reset, minutes from its open. */
+int  co_feed_start_session(struct co_feed *f, const bb_session *s);
 /* The minute being collected is complete. */
 int  co_feed_minute_end(struct co_feed *f);
 /* Store what was queued, then publish it in order. */

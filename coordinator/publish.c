@@ -312,3 +312,14 @@ void co_pub_prefetch(const struct co_pub *p, uint32_t sym)
 	if (k >= 0)
 		bb_table_prefetch(p->hist[k], sym);
 }
+
+void co_pub_preopen(struct co_pub *p, const bb_session *s)
+{
+	if (p->st.state == BB_STATE_PREOPEN && p->st.date == s->date)
+		return;
+	p->st.date = s->date;
+	p->st.open = s->open;
+	p->st.close = s->close;
+	p->st.state = BB_STATE_PREOPEN;
+	bb__ctl_set_status(p->ctl, &p->st);
+}

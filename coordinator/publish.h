@@ -59,6 +59,8 @@ int  co_pub_bar(struct co_pub *p, const bb_bar *b);
 int  co_pub_table_bar(struct co_pub *p, const bb_bar *b);
 void co_pub_minute_end(struct co_pub *p, int64_t t);
 void co_pub_session_end(struct co_pub *p, int reason);
+/* Live, between sessions: announce the next one (status only). */
+void co_pub_preopen(struct co_pub *p, const bb_session *s);
 /* Backtest: nothing follows. */
 void co_pub_done(struct co_pub *p);
 /* Load a past session's bars from the store into the history block that
