@@ -1,0 +1,191 @@
+/*
+ * barbus-bars: what a bus holds, as CSV, for people and scripts.
+ *
+ * usage: barbus-bars --bus NAME [--symbol S]... [--interval 1m|Nm|Nh]
+ *                    [--history] [--quality]
+ *
+ * symbol,timestamp,open,high,low,close,volume,flags: one line per bar,
+ * symbols in the order given (all, in id order, when none is), each
+ * symbol's bars in time order; timestamps are interval starts in UTC;
+ * prices print so that they read back as the same double; flags are empty
+ * or |-joined words from filled, synthetic, partial.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "barbus.h"
+#include "csv.h"
+
+struct opts {
+	const char  *bus;
+	const char **syms;
+	size_t       nsyms;
+	uint32_t     interval; /* minutes */
+	int          history, quality;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: barbus-bars --bus NAME [--symbol S]... [--interval 1m|Nm|Nh]\n"
+	    "                   [--history] [--quality]\n"
+	    "Prints the bars a bus holds as CSV: the current (or just ended)\n"
+	    "session, or with --history the trailing sessions first.\n"
+	    "--quality prints the upkeep's per-symbol quality figures instead.\n");
+}
+
+/* "1m", "15m", "2h": whole minutes; 0 on anything else. */
+static uint32_t interval_minutes(const char *s)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(s, &end, 10);
+
+	if (errno || end == s || n == 0 || s[0] == '-' || s[0] == '+')
+		return 0;
+	if (strcmp(end, "m") == 0 && n <= 1440)
+		return (uint32_t)n;
+	if (strcmp(end, "h") == 0 && n <= 24)
+		return (uint32_t)n * 60;
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	o->syms = calloc((size_t)argc, sizeof(*o->syms));
+	o->interval = 1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--help") == 0) {
+			usage(stdout);
+			exit(0);
+		} else if (strcmp(a, "--history") == 0) {
+			o->history = 1;
+		} else if (strcmp(a, "--quality") == 0) {
+			o->quality = 1;
+		} else if (v != NULL && strcmp(a, "--bus") == 0) {
+			o->bus = v, i++;
+		} else if (v != NULL && strcmp(a, "--symbol") == 0) {
+			o->syms[o->nsyms++] = v, i++;
+		} else if (v != NULL && strcmp(a, "--interval") == 0) {
+			if ((o->interval = interval_minutes(v)) == 0) {
+				fprintf(stderr, "barbus-bars: --interval: '%s' is "
+				        "not 1m, Nm or Nh\n", v);
+				return 2;
+			}
+			i++;
+		} else {
+			fprintf(stderr, "barbus-bars: %s: %s\n", a, v == NULL &&
+			        a[0] == '-' ? "needs a value or is unknown"
+			        : "unknown argument");
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (o->bus == NULL || bb_bus_name_check(o->bus) != 0) {
+		fprintf(stderr, "barbus-bars: --bus: %s\n",
+		        o->bus ? bb_strerror(BB_ENAME) : "required");
+		return 2;
+	}
+	return 0;
+}
+
+static void flag_words(uint32_t flags, char *buf, size_t len)
+{
+	static const struct { uint32_t bit; const char *word; } w[] = {
+		{ BB_BAR_FILLED, "filled" }, { BB_BAR_SYNTHETIC, "synthetic" },
+		{ BB_BAR_PARTIAL, "partial" },
+	};
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
+		if (flags & w[i].bit)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s",
+			                      n ? "|" : "", w[i].word);
+}
+
+static void print_bars(const char *sym, const bb_bar *b, size_t n)
+{
+	char line[BB__CSV_LINE_MAX], fl[40];
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k = bb__csv_format(line, sizeof(line), sym, &b[i]);
+		line[k - 1] = '\0'; /* drop the newline: flags follow */
+		flag_words(b[i].flags, fl, sizeof(fl));
+		printf("%s,%s\n", line, fl);
+	}
+}
+
+/* The 1-minute bars of sym: history (oldest first) if asked, then the
+ * current session. */
+static int one_symbol(const bb_bus *bus, const struct opts *o, uint32_t id,
+                      const char *name, bb_bar *buf, size_t cap)
+{
+	bb_status st;
+	size_t got;
+	int32_t date;
+	int rc = bb_bus_status(bus, &st);
+
+	for (uint32_t back = st.history; rc == 0 && o->history && back > 0;
+	     back--) {
+		rc = bb_history(bus, back, id, buf, cap, &got, &date);
+		if (rc == BB_ENOTFOUND) { /* not kept (yet): nothing to print */
+			rc = 0;
+			continue;
+		}
+		if (rc == 0)
+			print_bars(name, buf, got);
+	}
+	if (rc == 0)
+		rc = bb_last_n(bus, id, buf, cap, &got);
+	if (rc == 0)
+		print_bars(name, buf, got);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	bb_bus *bus;
+	char name[BB_SYMBOL_MAX + 1];
+	int rc = parse(argc, argv, &o);
+
+	if (rc != 0)
+		return rc;
+	if ((rc = bb_bus_open(&bus, o.bus)) != 0) {
+		fprintf(stderr, "barbus-bars: bus %s: %s\n", o.bus, rc == ENOENT
+		        ? "no such bus (no coordinator has made it)" : bb_strerror(rc));
+		return 1;
+	}
+	if (o.quality || o.interval != 1) {
+		fprintf(stderr, "barbus-bars: bus %s: %s\n", o.bus,
+		        "no upkeep on this bus maintains derived bars or quality");
+		return 1;
+	}
+	uint32_t n = o.nsyms ? (uint32_t)o.nsyms : bb_symbol_count(bus);
+	uint32_t *ids = calloc(n + 1, sizeof(*ids));
+	for (uint32_t i = 0; rc == 0 && i < n; i++) {
+		ids[i] = i;
+		if (o.nsyms && (rc = bb_symbol_lookup(bus, o.syms[i], &ids[i])))
+			fprintf(stderr, "barbus-bars: bus %s: unknown symbol %s\n",
+			        o.bus, o.syms[i]);
+	}
+	size_t cap = 1440 * 61;
+	bb_bar *buf = malloc(cap * sizeof(*buf));
+	if (rc == 0)
+		printf("%s,flags\n", BB__CSV_HEADER);
+	for (uint32_t i = 0; rc == 0 && i < n; i++) {
+		bb_symbol_name(bus, ids[i], name, sizeof(name));
+		rc = one_symbol(bus, &o, ids[i], name, buf, cap);
+		if (rc != 0)
+			fprintf(stderr, "barbus-bars: %s: %s\n", name, bb_strerror(rc));
+	}
+	free(ids);
+	free(buf);
+	free(o.syms);
+	bb_bus_close(bus);
+	return rc == 0 ? 0 : 1;
+}
