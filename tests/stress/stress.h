@@ -287,7 +287,7 @@ static void stress_fatal(const char *fmt, ...)
  * parent, default signal dispositions kept (the handler only _exits there).
  * Returns the pid in the parent and 0 in the child, as fork().
  */
-static pid_t stress_fork(void)
+static inline pid_t stress_fork(void)
 {
 	int slot = -1;
 
@@ -312,7 +312,7 @@ static pid_t stress_fork(void)
 	return pid;
 }
 
-static void stress_forget(pid_t pid)
+static inline void stress_forget(pid_t pid)
 {
 	for (int i = 0; i < STRESS_MAX_CHILDREN; i++)
 		if (g_stress.child[i] == pid)
@@ -323,7 +323,7 @@ static void stress_forget(pid_t pid)
  * Wait for a child up to timeout_ms, then SIGKILL and reap it. Returns its
  * wait status, or -1 when it had to be killed (a failure for the caller).
  */
-static int stress_reap(pid_t pid, int64_t timeout_ms)
+static inline int stress_reap(pid_t pid, int64_t timeout_ms)
 {
 	int64_t deadline = stress_now_ns() + timeout_ms * 1000000;
 	int status = 0;
@@ -350,7 +350,7 @@ static int stress_reap(pid_t pid, int64_t timeout_ms)
 }
 
 /* "exit 0", "exit 3", "signal 9", "timed out (killed)" */
-static const char *stress_status_str(int status, char *buf, size_t len)
+static inline const char *stress_status_str(int status, char *buf, size_t len)
 {
 	if (status == -1)
 		snprintf(buf, len, "timed out (killed)");
