@@ -92,6 +92,12 @@ $(B)/tests/co_%: tests/co_%.c $(COORD_MOD_OBJ) $(B)/libbarbus.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(COORD_MOD_OBJ) $(B)/libbarbus.a -lcriterion $(LDLIBS)
 
+# tests/up_*_test.c also link the upkeep's modules (all but main.c).
+UPKEEP_MOD_OBJ := $(patsubst %.c,$(B)/%.o,$(filter-out upkeep/main.c,$(UPKEEP_SRC)))
+$(B)/tests/up_%: tests/up_%.c $(UPKEEP_MOD_OBJ) $(B)/libbarbus.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(UPKEEP_MOD_OBJ) $(B)/libbarbus.a -lcriterion $(LDLIBS)
+
 $(B)/stress/%: tests/stress/%.c $(B)/libbarbus.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libbarbus.a $(LDLIBS)

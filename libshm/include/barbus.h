@@ -42,7 +42,8 @@ extern "C" {
 	X(NOSESSION,  "no trading session in the requested range")            \
 	X(END,        "end of data")                                          \
 	X(RETRY,      "record kept changing while read; try again")           \
-	X(FULL,       "table has no free row for this symbol")
+	X(FULL,       "table has no free row for this symbol")                \
+	X(NOINTERVAL, "interval not maintained by the upkeep")
 
 enum bb_err {
 	BB_ERR_BASE = -32000, /* clear of errno (>0) and of MDB_* (-30799..) */
@@ -431,6 +432,75 @@ typedef struct bb_batch {
 int  bb_store_load(bb_store *st, const uint32_t *syms, size_t nsyms,
                    int64_t from, int64_t to, bb_batch *b);
 void bb_batch_free(bb_batch *b);
+
+/* ---- upkeep (libshm/upkeep_reader.c) ---------------------------------- */
+
+/*
+ * barbus-upkeep writes, next to the coordinator's segments of a bus, the
+ * tables "up.fills" (filled and synthetic 1-minute bars of the current
+ * session), "up.<N>m" (derived bars of N minutes), "up.quality" (one
+ * bb_quality per symbol) and "up.status" (docs/upkeep.md).
+ */
+enum bb_upkeep_state {
+	BB_UPKEEP_WAITING   = 0, /* no session followed yet */
+	BB_UPKEEP_FOLLOWING = 1, /* inside session `date` */
+	BB_UPKEEP_IDLE      = 2, /* session `date` done, waiting for the next */
+	BB_UPKEEP_EXITED    = 3, /* backtest end of data: the upkeep left */
+};
+
+#define BB_UPKEEP_MAX_INTERVALS 14
+
+/* The upkeep's own status; 56 bytes, read as one snapshot. */
+typedef struct bb_upkeep_info {
+	int32_t  done_date;     /* last session finished (YYYYMMDD); 0: none */
+	uint32_t state;         /* bb_upkeep_state */
+	int32_t  date;          /* session followed now (or last) */
+	uint32_t nintervals;    /* derived intervals maintained */
+	uint64_t sessions_done; /* sessions finished by this upkeep */
+	uint64_t bars_seen;     /* real 1-minute bars taken in */
+	uint64_t lapped;        /* resynchronisations after a lapped ring */
+	uint64_t fills;         /* bars filled from the store, all sessions */
+	uint64_t unfillable;    /* gaps left unfillable, all sessions */
+} bb_upkeep_info;
+
+/* Bar quality of one symbol in the current session; 56 bytes. */
+typedef struct bb_quality {
+	uint32_t expected;   /* minutes complete so far */
+	uint32_t real;       /* of those, with a bar from the coordinator */
+	uint32_t filled;     /* filled from the store */
+	uint32_t synthetic;  /* forward-filled (gap policy ffill) */
+	uint32_t unfillable; /* gaps given up on (synthetic ones included) */
+	uint32_t pending;    /* gaps still being retried */
+	int32_t  date;       /* session date YYYYMMDD */
+	uint32_t late;       /* fills too late to change their derived bar */
+	double   quality;            /* real / expected, percent (100: none yet) */
+	double   quality_with_fills; /* (real + filled) / expected, percent */
+	uint64_t reserved;
+} bb_quality;
+
+typedef struct bb_upkeep bb_upkeep;
+
+/* Map the upkeep's segments of bus read-only. BB_ENOTREADY (or ENOENT)
+ * while no upkeep has run on it. Free with bb_upkeep_close(). */
+int  bb_upkeep_open(bb_upkeep **out, const char *bus);
+void bb_upkeep_close(bb_upkeep *u); /* NULL is a no-op */
+int  bb_upkeep_status(const bb_upkeep *u, bb_upkeep_info *out);
+/* bb_writer_state of the upkeep process; pid if not NULL. */
+int  bb_upkeep_writer_state(const bb_upkeep *u, pid_t *pid);
+/* Derived intervals maintained, in minutes, into out[0..max); returns how
+ * many there are (which may exceed max). */
+size_t bb_upkeep_intervals(const bb_upkeep *u, uint32_t *out, size_t max);
+/* Quality of sym; BB_EEMPTY before the upkeep wrote any, BB_EINVAL for a
+ * symbol out of range. */
+int  bb_upkeep_quality(const bb_upkeep *u, uint32_t sym, bb_quality *out);
+/*
+ * The last n bars of sym at interval_min minutes, oldest first; *got says
+ * how many. Interval 1: the session table merged in time order with the
+ * upkeep's fills (u NULL: no fills). Others: the upkeep's derived bars;
+ * BB_ENOINTERVAL when the upkeep does not maintain that interval.
+ */
+int  bb_bars(const bb_bus *b, const bb_upkeep *u, uint32_t sym,
+             uint32_t interval_min, bb_bar *out, size_t n, size_t *got);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,102 @@
+/*
+ * derive.c: derived bars. Intervals of k minutes are aligned to the session
+ * open and stamped with their start; the last one is cut at the close. A
+ * derived bar is the first open, highest high, lowest low, last close and
+ * summed volume of the 1-minute bars inside, with their filled and synthetic
+ * flags, and partial until its last minute is complete.
+ *
+ * Minutes may be folded in any order within an interval (a fill for minute
+ * t comes after real bars of later minutes when it needed retries): open and
+ * close follow the earliest and latest minute, the rest commutes. So the
+ * bar depends on which minutes the interval holds, never on reading speed.
+ */
+#include <math.h>
+
+#include "upkeep.h"
+
+#define CARRIED (BB_BAR_FILLED | BB_BAR_SYNTHETIC)
+
+uint32_t up_interval_count(int64_t open, int64_t close, uint32_t k)
+{
+	if (close <= open || k == 0)
+		return 0;
+	int64_t m = (close - open) / 60;
+	return (uint32_t)((m + k - 1) / k);
+}
+
+uint32_t up_interval_index(int64_t open, int64_t t, uint32_t k)
+{
+	return (uint32_t)(((t - open) / 60) / k);
+}
+
+int64_t up_interval_start(int64_t open, uint32_t idx, uint32_t k)
+{
+	return open + (int64_t)idx * k * 60;
+}
+
+int64_t up_interval_last_minute(int64_t open, int64_t close, uint32_t idx,
+                                uint32_t k)
+{
+	int64_t end = up_interval_start(open, idx + 1, k);
+
+	return (end < close ? end : close) - 60;
+}
+
+void up_forming_reset(struct up_forming *f)
+{
+	*f = (struct up_forming){ .idx = -1 };
+}
+
+static uint32_t partial_flag(int64_t open, int64_t close, uint32_t k,
+                             uint32_t idx, int64_t through)
+{
+	return through >= up_interval_last_minute(open, close, idx, k)
+	       ? 0 : BB_BAR_PARTIAL;
+}
+
+int up_derive_add(struct up_forming *f, int64_t open, int64_t close,
+                  uint32_t k, const bb_bar *m, int64_t through, bb_bar *out)
+{
+	uint32_t idx = up_interval_index(open, m->time, k);
+	bb_bar *b = &f->bar;
+	int op = UP_DERIVE_REPLACE;
+
+	if (f->idx >= 0 && idx < (uint32_t)f->idx)
+		return UP_DERIVE_LATE;
+	if (f->idx < 0 || idx > (uint32_t)f->idx) {
+		f->idx = (int32_t)idx;
+		f->first_t = f->last_t = m->time;
+		*b = (bb_bar){ .symbol = m->symbol,
+		               .time = up_interval_start(open, idx, k),
+		               .open = m->open, .high = m->high, .low = m->low,
+		               .close = m->close, .volume = m->volume };
+		op = UP_DERIVE_APPEND;
+	} else {
+		if (m->time < f->first_t) {
+			f->first_t = m->time;
+			b->open = m->open;
+		}
+		if (m->time > f->last_t) {
+			f->last_t = m->time;
+			b->close = m->close;
+		}
+		b->high = fmax(b->high, m->high);
+		b->low = fmin(b->low, m->low);
+		b->volume += m->volume;
+	}
+	b->flags = (b->flags & CARRIED) | (m->flags & CARRIED) |
+	           partial_flag(open, close, k, idx, through);
+	*out = *b;
+	return op;
+}
+
+int up_derive_complete(struct up_forming *f, int64_t open, int64_t close,
+                       uint32_t k, int64_t through, bb_bar *out)
+{
+	if (f->idx < 0 || !(f->bar.flags & BB_BAR_PARTIAL) ||
+	    partial_flag(open, close, k, (uint32_t)f->idx, through) != 0)
+		return 0;
+	f->bar.flags &= ~(uint32_t)BB_BAR_PARTIAL;
+	*out = f->bar;
+	return 1;
+}

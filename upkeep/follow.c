@@ -1,0 +1,488 @@
+/*
+ * follow.c: following a bus. The upkeep waits for the bus, opens the ring
+ * (next record), then synchronises from the control status and the session
+ * table, and from then on takes the ring's events in order:
+ *
+ *   SESSION_START  the engine starts the session (its tables reset)
+ *   bar            taken (a minute already seen is a duplicate: skipped)
+ *   MINUTE_END(t)  minutes up to t complete: gaps looked for
+ *   SESSION_END    the session finished; up.status says it is done; with
+ *                  reason end-of-data the upkeep exits 0
+ *
+ * The ring position is taken before the snapshot, so whatever the snapshot
+ * missed is still ahead on the ring, and whatever both hold is skipped as a
+ * duplicate. Lapped on the ring, the upkeep does the same again: the
+ * session is rebuilt from the session table in minute order, so the derived
+ * bars come out the same whatever the reading speed.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "upkeep.h"
+
+#define BEAT_NS   (50 * 1000000LL) /* tables beat twice per 100 ms */
+#define WAIT_NS   (20 * 1000000LL) /* ring wait between housekeeping */
+#define RETRY_NS  (5 * 1000000LL)  /* pending gaps looked at this often */
+#define UP_DONE   1                /* end of data reached */
+
+struct fol {
+	const struct up_config *c;
+	bb_bus          *bus;
+	bb_table        *s1m;
+	bb_ring_reader  *r;
+	bb_store        *store;
+	struct up_segs  *segs;
+	struct up_engine *e;
+	bb_bar          *buf;    /* rows bars: one symbol's session */
+	uint32_t         nsym, rows;
+	uint64_t         epoch;
+	int64_t          last_beat, last_check, last_retry;
+	int64_t          clock_seen; /* live: clock read at the last idle check */
+	uint32_t         mode;       /* bb_mode of the coordinator */
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { 0, (long)ms * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static uint32_t nsym_live(const struct fol *f)
+{
+	uint32_t n = bb_symbol_count(f->bus);
+
+	return n < f->nsym ? n : f->nsym;
+}
+
+static void close_bus(struct fol *f)
+{
+	bb_ring_reader_close(f->r);
+	bb_table_close(f->s1m);
+	bb_bus_close(f->bus);
+	f->r = NULL;
+	f->s1m = NULL;
+	f->bus = NULL;
+}
+
+/* One attempt at mapping the bus: 0, or why not. */
+static int open_bus(struct fol *f)
+{
+	int rc = bb_bus_open(&f->bus, f->c->bus);
+
+	if (rc == 0)
+		rc = bb_table_open(&f->s1m, f->c->bus, "bars.1m");
+	if (rc == 0) {
+		rc = bb_ring_reader_open(&f->r, f->c->bus, BB_WAIT_BLOCK, 0);
+		if (rc != 0) /* the wake word may not be writable for us */
+			rc = bb_ring_reader_open(&f->r, f->c->bus, BB_WAIT_YIELD, 0);
+	}
+	if (rc != 0)
+		close_bus(f);
+	return rc;
+}
+
+/* Is there anything for us on the bus as it is? A dead coordinator's
+ * finished run is not, unless we have not done its last session. */
+static int worth_following(struct fol *f)
+{
+	bb_status st;
+	bb_bar b;
+	int32_t done = 0;
+
+	if (bb_bus_writer_state(f->bus, NULL) != BB_WRITER_DEAD)
+		return 1;
+	if (bb_bus_status(f->bus, &st) != 0 || st.state != BB_STATE_DONE)
+		return 0;
+	bb_table *t;
+	if (bb_table_open(&t, f->c->bus, "up.status") == 0) {
+		if (bb_table_latest(t, 0, &b) == 0)
+			memcpy(&done, &b, sizeof(done));
+		bb_table_close(t);
+	}
+	return st.date != 0 && done != st.date;
+}
+
+static int wait_bus(struct fol *f, volatile sig_atomic_t *stop)
+{
+	int64_t t0 = mono_ns();
+	int said = 0;
+
+	while (!*stop) {
+		int rc = open_bus(f);
+		if (rc == 0 && worth_following(f))
+			return 0;
+		if (rc == 0)
+			close_bus(f);
+		if (!said) {
+			fprintf(stderr, "barbus-upkeep: bus %s: waiting for a "
+			        "coordinator (%s)\n", f->c->bus, rc ? bb_strerror(rc)
+			        : "its last run is finished");
+			said = 1;
+		}
+		if (f->c->wait_bus_ms &&
+		    mono_ns() - t0 > (int64_t)f->c->wait_bus_ms * 1000000)
+			return BB_ETIMEDOUT;
+		sleep_ms(50);
+	}
+	return EINTR;
+}
+
+static void put_status(struct fol *f)
+{
+	bb_upkeep_info *s = up_segs_status(f->segs);
+	uint64_t bars, fills, unf;
+
+	up_engine_totals(f->e, &bars, &fills, &unf);
+	s->bars_seen = bars;
+	s->fills = fills;
+	s->unfillable = unf;
+	up_segs_status_put(f->segs);
+}
+
+/* The session the engine follows is finished: say so. */
+static int finish(struct fol *f)
+{
+	const bb_session *s = up_engine_session(f->e);
+
+	if (s->date == 0 || up_engine_finished(f->e))
+		return 0;
+	int rc = up_engine_finish(f->e, nsym_live(f));
+	if (rc != 0)
+		return rc;
+	bb_upkeep_info *st = up_segs_status(f->segs);
+	st->done_date = s->date;
+	st->date = s->date;
+	st->sessions_done++;
+	st->state = BB_UPKEEP_IDLE;
+	put_status(f);
+	return 0;
+}
+
+static int rebuild_ended(struct fol *f, bb_session s);
+
+static int start(struct fol *f, const bb_session *s)
+{
+	const bb_session *cur = up_engine_session(f->e);
+	int rc = 0;
+
+	/* A session whose end we never saw (lapped over it, or the ring's
+	 * writer changed): rebuilt whole from history or the store. */
+	if (cur->date != 0 && cur->date != s->date && !up_engine_finished(f->e))
+		rc = rebuild_ended(f, *cur);
+	if (rc == 0)
+		rc = up_engine_start(f->e, s);
+	if (rc == 0) {
+		bb_upkeep_info *st = up_segs_status(f->segs);
+		st->date = s->date;
+		st->state = BB_UPKEEP_FOLLOWING;
+		put_status(f);
+	}
+	return rc;
+}
+
+enum src { SRC_TABLE, SRC_PAST };
+
+/* sym's bars of session s into f->buf: from the session table, or (s
+ * over) from the history block that holds it, else from the store. */
+static int load_sym(struct fol *f, int src, const bb_session *s, uint32_t sym,
+                    size_t *got)
+{
+	int32_t date = 0;
+
+	*got = 0;
+	if (src == SRC_TABLE)
+		return bb_table_last_n(f->s1m, sym, f->buf, f->rows, got);
+	if (bb_history(f->bus, 1, sym, f->buf, f->rows, got, &date) == 0 &&
+	    date == s->date)
+		return 0;
+	return bb_store_range(f->store, sym, s->open, s->close, f->buf, f->rows,
+	                      got);
+}
+
+/* Replay sym's bars, minute by minute, completing minutes up to through
+ * as the ring would have. */
+static int replay_sym(struct fol *f, int src, uint32_t sym, int64_t through)
+{
+	size_t got = 0;
+	int64_t now = mono_ns();
+	int rc = load_sym(f, src, up_engine_session(f->e), sym, &got);
+
+	for (size_t i = 0; rc == 0 && i < got; i++) {
+		int64_t before = f->buf[i].time - 60;
+		rc = up_engine_complete_sym(f->e, sym, before < through ? before
+		                            : through, now);
+		if (rc == 0)
+			rc = up_engine_bar(f->e, &f->buf[i]) < 0 ? BB_EINVAL : 0;
+	}
+	return rc == 0 ? up_engine_complete_sym(f->e, sym, through, now) : rc;
+}
+
+static int replay_all(struct fol *f, int src, int64_t through)
+{
+	int rc = 0;
+
+	for (uint32_t sym = 0; rc == 0 && sym < nsym_live(f); sym++)
+		rc = replay_sym(f, src, sym, through);
+	if (rc == 0)
+		up_engine_set_through(f->e, through);
+	return rc;
+}
+
+/* Session s is over on the bus: rebuild it whole and finish it. */
+static int rebuild_ended(struct fol *f, bb_session s)
+{
+	int rc = up_engine_start(f->e, &s); /* same date: a restart */
+
+	if (rc == 0)
+		rc = replay_all(f, SRC_PAST, s.close - 60);
+	return rc == 0 ? finish(f) : rc;
+}
+
+static int ended(uint32_t state)
+{
+	return state == BB_STATE_ENDED || state == BB_STATE_TIMER_EXPIRED ||
+	       state == BB_STATE_DONE;
+}
+
+/*
+ * Rebuild the current session from control status and session table.
+ * When the session changed while the table was read, the copy may hold
+ * the next session's rows: the session is rebuilt from its history block
+ * or the store instead, and the new one synchronised.
+ */
+static int resync(struct fol *f, int *eod)
+{
+	bb_status st, again;
+
+	for (int tries = 0; tries < 100; tries++) {
+		int rc = bb_bus_status(f->bus, &st);
+		*eod = rc == 0 && st.state == BB_STATE_DONE;
+		if (rc != 0 || st.date == 0 || st.state == BB_STATE_NONE ||
+		    st.state == BB_STATE_PREOPEN)
+			return rc;
+		const bb_session *cur = up_engine_session(f->e);
+		bb_session s = { .date = st.date, .open = st.open, .close = st.close };
+		if (cur->date == st.date && up_engine_finished(f->e))
+			return 0;
+		if (cur->date == 0 && ended(st.state) &&
+		    up_segs_status(f->segs)->done_date == st.date)
+			return 0; /* finished by our previous run */
+		if ((rc = start(f, &s)) != 0)
+			return rc;
+		rc = replay_all(f, SRC_TABLE, ended(st.state) ? st.close - 60
+		                                              : st.clock);
+		if (rc != 0)
+			return rc;
+		if (bb_bus_status(f->bus, &again) != 0 ||
+		    again.sessions == st.sessions)
+			return ended(st.state) ? finish(f) : 0;
+		if ((rc = rebuild_ended(f, s)) != 0)
+			return rc;
+	}
+	return BB_ERETRY;
+}
+
+/* One ring record. UP_DONE at the end of data. */
+static int on_event(struct fol *f, const bb_bar *ev)
+{
+	bb_session s;
+	int reason = 0, rc = 0;
+	const bb_session *cur = up_engine_session(f->e);
+
+	switch (BB_KIND(ev->flags)) {
+	case BB_KIND_BAR:
+		rc = up_engine_bar(f->e, ev);
+		return rc < 0 ? rc : 0;
+	case BB_KIND_MINUTE_END:
+		return up_engine_complete(f->e, ev->time, nsym_live(f), mono_ns());
+	case BB_KIND_SESSION_START:
+		bb_event_session_get(ev, &s, NULL);
+		if (cur->date == s.date && !up_engine_finished(f->e))
+			return 0; /* the synchronisation started it already */
+		return start(f, &s);
+	case BB_KIND_SESSION_END:
+		bb_event_session_get(ev, &s, &reason);
+		if (cur->date == s.date)
+			rc = finish(f);
+		return rc == 0 && reason == BB_END_DATA ? UP_DONE : rc;
+	}
+	return 0;
+}
+
+/*
+ * Live backup for a lost MINUTE_END: the session clock. The status is
+ * written after the ring records it covers, so a clock read now may refer
+ * to records still ahead of us on the ring: it is acted on only at the
+ * next idle check, once the ring was drained after reading it.
+ */
+static int check_clock(struct fol *f, int64_t now)
+{
+	bb_status st;
+	int rc = 0;
+
+	if (f->mode != BB_MODE_LIVE)
+		return 0;
+	if (f->clock_seen != INT64_MIN)
+		rc = up_engine_complete(f->e, f->clock_seen, nsym_live(f), now);
+	f->clock_seen = INT64_MIN;
+	if (bb_bus_status(f->bus, &st) == 0 && st.state == BB_STATE_OPEN &&
+	    st.date == up_engine_session(f->e)->date)
+		f->clock_seen = st.clock;
+	return rc;
+}
+
+/* Housekeeping between events: beats, retries; idle: the live clock. */
+static int tick(struct fol *f, int64_t now, int idle)
+{
+	int rc = 0;
+
+	if (now - f->last_beat >= BEAT_NS) {
+		up_segs_beat(f->segs);
+		put_status(f);
+		f->last_beat = now;
+	}
+	if (now - f->last_retry >= RETRY_NS) {
+		rc = up_engine_retry(f->e, now);
+		f->last_retry = now;
+	}
+	if (rc == 0 && idle && now - f->last_check >=
+	    (int64_t)f->c->check_interval_ms * 1000000) {
+		f->last_check = now;
+		rc = check_clock(f, now);
+	}
+	uint64_t ep = bb_ring_epoch(f->r);
+	if (ep != f->epoch) {
+		if (f->epoch != 0)
+			fprintf(stderr, "barbus-upkeep: bus %s: coordinator restarted "
+			        "(epoch %llu); following\n", f->c->bus,
+			        (unsigned long long)ep);
+		f->epoch = ep;
+	}
+	return rc;
+}
+
+/* No writer on the ring and nothing left: at the end of data, finish. */
+static int on_no_writer(struct fol *f)
+{
+	bb_status st;
+	int eod = 0;
+
+	if (bb_bus_status(f->bus, &st) == 0 && st.state == BB_STATE_DONE) {
+		int rc = resync(f, &eod);
+		return rc != 0 ? rc : UP_DONE;
+	}
+	sleep_ms(20);
+	return 0;
+}
+
+static int loop(struct fol *f, volatile sig_atomic_t *stop)
+{
+	bb_bar ev;
+	uint64_t lost;
+	int eod = 0, n = 0;
+	int rc = resync(f, &eod);
+
+	if (rc == 0 && eod)
+		return UP_DONE;
+	while (rc == 0 && !*stop) {
+		int w = bb_ring_wait(f->r, &ev, &lost, WAIT_NS);
+		if (w == 0) {
+			rc = on_event(f, &ev);
+			if (++n % 256 != 0)
+				continue;
+		} else if (w == BB_ELAPPED) {
+			up_segs_status(f->segs)->lapped++;
+			rc = resync(f, &eod);
+			if (rc == 0 && eod)
+				rc = UP_DONE;
+		} else if (w == BB_ENOWRITER) {
+			rc = on_no_writer(f);
+		} else if (w != BB_ETIMEDOUT && w != BB_EEMPTY) {
+			rc = w;
+		}
+		if (rc == 0)
+			rc = tick(f, mono_ns(), w == BB_ETIMEDOUT || w == BB_EEMPTY);
+	}
+	return rc;
+}
+
+static int setup(struct fol *f)
+{
+	const struct up_config *c = f->c;
+	bb_status st;
+	bb_seg_opts o = { .heartbeat_ms = c->heartbeat_ms, .mode = c->segment_mode,
+	                  .group = c->segment_group };
+	struct up_intervals iv = c->auto_derive ? c->intervals
+	                                        : (struct up_intervals){ 0 };
+	struct up_sink sink;
+
+	f->nsym = bb_table_symbols(f->s1m);
+	f->rows = bb_table_rows(f->s1m);
+	for (uint32_t k = 0; k < iv.n; k++)
+		if (iv.min[k] > f->rows) {
+			fprintf(stderr, "barbus-upkeep: interval %um is longer than the "
+			        "bus's sessions (%u minutes)\n", iv.min[k], f->rows);
+			return BB_EINVAL;
+		}
+	int rc = bb_bus_status(f->bus, &st);
+	f->mode = st.mode;
+	if (rc == 0)
+		rc = up_segs_open(&f->segs, c->bus, f->nsym, f->rows, &iv, &o);
+	if (rc != 0)
+		return rc;
+	up_segs_sink(f->segs, f->store, f->bus, &sink);
+	struct up_engine_opts eo = {
+		.nsym = f->nsym, .rows = f->rows, .iv = iv,
+		.gap_policy = c->gap_policy,
+		.retries = c->retry_missing && st.mode == BB_MODE_LIVE,
+		.max_retries = c->max_retries, .backoff_ms = c->retry_backoff_ms,
+	};
+	f->buf = calloc(f->rows, sizeof(*f->buf));
+	if (f->buf == NULL)
+		return ENOMEM;
+	return up_engine_new(&f->e, &eo, &sink);
+}
+
+int up_follow(const struct up_config *c, volatile sig_atomic_t *stop)
+{
+	struct fol f = { .c = c, .clock_seen = INT64_MIN };
+	int rc = bb_store_open(&f.store, c->db, BB_STORE_RDONLY);
+
+	if (rc != 0) {
+		fprintf(stderr, "barbus-upkeep: store %s: %s\n", c->db,
+		        bb_strerror(rc));
+		return rc;
+	}
+	rc = wait_bus(&f, stop);
+	if (rc == 0)
+		rc = setup(&f);
+	if (rc == BB_EBUSY)
+		fprintf(stderr, "barbus-upkeep: bus %s: another upkeep is running "
+		        "on it\n", c->bus);
+	if (rc == 0)
+		rc = loop(&f, stop);
+	if (rc == UP_DONE) {
+		up_segs_status(f.segs)->state = BB_UPKEEP_EXITED;
+		put_status(&f);
+		rc = 0;
+	}
+	if (f.e != NULL && f.segs != NULL)
+		put_status(&f);
+	up_engine_free(f.e);
+	up_segs_close(f.segs);
+	free(f.buf);
+	close_bus(&f);
+	bb_store_close(f.store);
+	return rc;
+}

@@ -1,0 +1,465 @@
+/*
+ * gaps.c: the upkeep's session engine. Per symbol and minute of the session
+ * it knows what is there (a real bar, a fill, a synthetic bar, a gap being
+ * retried, an unfillable gap). When minute t completes, a symbol with
+ * nothing at t has a gap: looked up in the store, filled, retried later or
+ * given up (and, under ffill, replaced by a flat bar at the previous close).
+ * Every 1-minute bar taken (real, filled, synthetic) is folded into the
+ * derived bars (derive.c). All output goes through the sink (upkeep.h).
+ *
+ * Each symbol keeps its own clock of completed minutes, so a symbol that
+ * appears mid-session (live) has its earlier minutes checked too, and a
+ * resynchronisation can replay one symbol at a time in minute order.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "upkeep.h"
+
+enum { M_NONE, M_REAL, M_FILLED, M_SYNTH, M_PENDING, M_UNFILLABLE };
+
+struct pend {
+	uint32_t sym, minute, tries;
+	int64_t  due_ns;
+};
+
+struct symst {
+	uint32_t real, filled, synthetic, unfillable, pending, late;
+	int64_t  through;    /* last complete minute of this symbol */
+	double   prev_close; /* previous session's last close; NaN: unknown */
+	int      asked;      /* prev_close was asked of the sink */
+};
+
+struct up_engine {
+	struct up_engine_opts o;
+	struct up_sink k;
+	bb_session s;
+	int        active, finished;
+	int64_t    through;
+	uint32_t   minutes;  /* of this session */
+	uint8_t   *state;    /* nsym x rows: M_* */
+	double    *close;    /* nsym x rows: close of what is there */
+	struct symst *sym;
+	struct up_forming *f; /* nsym x iv.n */
+	struct pend *pend;
+	size_t     npend, cap;
+	uint64_t   bars, fills, unfillable;
+};
+
+int up_engine_new(struct up_engine **out, const struct up_engine_opts *o,
+                  const struct up_sink *sink)
+{
+	if (o->nsym == 0 || o->rows == 0 || o->iv.n > UP_MAX_INTERVALS)
+		return BB_EINVAL;
+	struct up_engine *e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return ENOMEM;
+	e->o = *o;
+	e->k = *sink;
+	size_t cells = (size_t)o->nsym * o->rows;
+	e->state = calloc(cells, 1);
+	e->close = calloc(cells, sizeof(double));
+	e->sym = calloc(o->nsym, sizeof(*e->sym));
+	e->f = calloc((size_t)o->nsym * (o->iv.n ? o->iv.n : 1), sizeof(*e->f));
+	if (!e->state || !e->close || !e->sym || !e->f) {
+		up_engine_free(e);
+		return ENOMEM;
+	}
+	for (uint32_t i = 0; i < o->nsym; i++)
+		e->sym[i].prev_close = NAN;
+	*out = e;
+	return 0;
+}
+
+void up_engine_free(struct up_engine *e)
+{
+	if (e == NULL)
+		return;
+	free(e->state);
+	free(e->close);
+	free(e->sym);
+	free(e->f);
+	free(e->pend);
+	free(e);
+}
+
+const bb_session *up_engine_session(const struct up_engine *e)
+{
+	return &e->s;
+}
+
+int up_engine_finished(const struct up_engine *e)
+{
+	return e->finished;
+}
+
+int64_t up_engine_through(const struct up_engine *e)
+{
+	return e->through;
+}
+
+void up_engine_totals(const struct up_engine *e, uint64_t *bars,
+                      uint64_t *fills, uint64_t *unfillable)
+{
+	*bars = e->bars;
+	*fills = e->fills;
+	*unfillable = e->unfillable;
+}
+
+static size_t cell(const struct up_engine *e, uint32_t sym, uint32_t m)
+{
+	return (size_t)sym * e->o.rows + m;
+}
+
+/* The close sym's last minute of the session ended with; NaN: none. */
+static double last_close(const struct up_engine *e, uint32_t sym)
+{
+	for (uint32_t m = e->minutes; m-- > 0;) {
+		uint8_t st = e->state[cell(e, sym, m)];
+		if (st == M_REAL || st == M_FILLED || st == M_SYNTH)
+			return e->close[cell(e, sym, m)];
+	}
+	return NAN;
+}
+
+int up_engine_start(struct up_engine *e, const bb_session *s)
+{
+	int same = e->s.date == s->date && e->s.date != 0;
+	uint32_t minutes = (uint32_t)((s->close - s->open) / 60);
+
+	if (s->close <= s->open || minutes > e->o.rows)
+		return BB_EGEOMETRY;
+	for (uint32_t i = 0; i < e->o.nsym; i++) {
+		struct symst *y = &e->sym[i];
+		double pc = y->prev_close;
+		int asked = y->asked;
+		if (!same && e->active) {
+			pc = last_close(e, i);
+			asked = !isnan(pc);
+		} else if (!same) {
+			pc = NAN;
+			asked = 0;
+		}
+		*y = (struct symst){ .through = s->open - 60, .prev_close = pc,
+		                     .asked = asked };
+		for (uint32_t ki = 0; ki < e->o.iv.n; ki++)
+			up_forming_reset(&e->f[(size_t)i * e->o.iv.n + ki]);
+		if (e->k.reset != NULL) {
+			int rc = e->k.reset(e->k.ctx, i);
+			if (rc != 0)
+				return rc;
+		}
+	}
+	memset(e->state, 0, (size_t)e->o.nsym * e->o.rows);
+	e->s = *s;
+	e->minutes = minutes;
+	e->active = 1;
+	e->finished = 0;
+	e->through = s->open - 60;
+	e->npend = 0;
+	return 0;
+}
+
+/* Fold a taken 1-minute bar into every derived interval of sym. */
+static int derive_all(struct up_engine *e, uint32_t sym, const bb_bar *b)
+{
+	bb_bar out;
+
+	for (uint32_t ki = 0; ki < e->o.iv.n; ki++) {
+		struct up_forming *f = &e->f[(size_t)sym * e->o.iv.n + ki];
+		int op = up_derive_add(f, e->s.open, e->s.close, e->o.iv.min[ki], b,
+		                       e->sym[sym].through, &out);
+		if (op == UP_DERIVE_LATE) {
+			e->sym[sym].late++;
+			continue;
+		}
+		int rc = e->k.derived(e->k.ctx, ki, sym, op, &out);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Derived bars of sym whose last minute is now complete lose partial. */
+static int finalize(struct up_engine *e, uint32_t sym, int64_t through)
+{
+	bb_bar out;
+
+	for (uint32_t ki = 0; ki < e->o.iv.n; ki++) {
+		struct up_forming *f = &e->f[(size_t)sym * e->o.iv.n + ki];
+		if (up_derive_complete(f, e->s.open, e->s.close, e->o.iv.min[ki],
+		                       through, &out)) {
+			int rc = e->k.derived(e->k.ctx, ki, sym, UP_DERIVE_REPLACE, &out);
+			if (rc != 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+int up_engine_bar(struct up_engine *e, const bb_bar *b)
+{
+	if (!e->active || e->finished || BB_KIND(b->flags) != BB_KIND_BAR ||
+	    b->symbol >= e->o.nsym || b->time < e->s.open ||
+	    b->time >= e->s.close || (b->time - e->s.open) % 60 != 0)
+		return 0;
+	uint32_t m = (uint32_t)((b->time - e->s.open) / 60);
+	size_t c = cell(e, b->symbol, m);
+	struct symst *y = &e->sym[b->symbol];
+	if (e->state[c] != M_NONE && e->state[c] != M_PENDING)
+		return 0;
+	if (e->state[c] == M_PENDING) { /* a late real bar ends the retries */
+		y->pending--;
+		y->real++;
+	} else if (b->time <= y->through) {
+		return 0; /* its minute was settled without it */
+	}
+	e->state[c] = M_REAL;
+	e->close[c] = b->close;
+	e->bars++;
+	int rc = derive_all(e, b->symbol, b);
+	return rc != 0 ? rc : 1;
+}
+
+static int put_quality(struct up_engine *e, uint32_t sym)
+{
+	bb_quality q;
+
+	if (e->k.quality == NULL)
+		return 0;
+	up_engine_quality(e, sym, &q);
+	return e->k.quality(e->k.ctx, sym, &q);
+}
+
+int up_engine_quality(const struct up_engine *e, uint32_t sym, bb_quality *q)
+{
+	if (sym >= e->o.nsym)
+		return BB_EINVAL;
+	const struct symst *y = &e->sym[sym];
+	uint32_t exp = e->active ? (uint32_t)((y->through - e->s.open) / 60 + 1)
+	                         : 0;
+	*q = (bb_quality){
+		.expected = exp, .real = y->real, .filled = y->filled,
+		.synthetic = y->synthetic, .unfillable = y->unfillable,
+		.pending = y->pending, .date = e->s.date, .late = y->late,
+		.quality = exp ? 100.0 * y->real / exp : 100.0,
+		.quality_with_fills = exp ? 100.0 * (y->real + y->filled) / exp
+		                          : 100.0,
+	};
+	return 0;
+}
+
+/* Minute m of sym becomes bar b (filled or synthetic). */
+static int take(struct up_engine *e, uint32_t sym, uint32_t m, bb_bar *b,
+                uint8_t st)
+{
+	b->symbol = sym;
+	b->time = e->s.open + (int64_t)m * 60;
+	b->flags = st == M_FILLED ? BB_BAR_FILLED : BB_BAR_SYNTHETIC;
+	e->state[cell(e, sym, m)] = st;
+	e->close[cell(e, sym, m)] = b->close;
+	int rc = e->k.fill(e->k.ctx, sym, b);
+	return rc != 0 ? rc : derive_all(e, sym, b);
+}
+
+/* The store has minute m of sym: 1 (filled), 0 (not there). */
+static int try_fill(struct up_engine *e, uint32_t sym, uint32_t m, int *rc)
+{
+	bb_bar b;
+	int64_t t = e->s.open + (int64_t)m * 60;
+
+	*rc = 0;
+	if (e->k.lookup(e->k.ctx, sym, t, &b) != 0 || b.time != t ||
+	    !isfinite(b.close))
+		return 0;
+	e->sym[sym].filled++;
+	e->fills++;
+	*rc = take(e, sym, m, &b, M_FILLED);
+	return 1;
+}
+
+/* The close before minute m of sym: this session's, or the previous one's. */
+static double close_before(struct up_engine *e, uint32_t sym, uint32_t m)
+{
+	struct symst *y = &e->sym[sym];
+
+	while (m-- > 0) {
+		uint8_t st = e->state[cell(e, sym, m)];
+		if (st == M_REAL || st == M_FILLED || st == M_SYNTH)
+			return e->close[cell(e, sym, m)];
+	}
+	if (isnan(y->prev_close) && !y->asked && e->k.prev_close != NULL) {
+		double c;
+		y->asked = 1;
+		if (e->k.prev_close(e->k.ctx, sym, e->s.open, &c) == 0)
+			y->prev_close = c;
+	}
+	return y->prev_close;
+}
+
+/* Minute m of sym is unfillable; under ffill, a flat bar if a close is known. */
+static int give_up(struct up_engine *e, uint32_t sym, uint32_t m)
+{
+	e->sym[sym].unfillable++;
+	e->unfillable++;
+	e->state[cell(e, sym, m)] = M_UNFILLABLE;
+	if (e->o.gap_policy != UP_GAP_FFILL)
+		return 0;
+	double c = close_before(e, sym, m);
+	if (isnan(c))
+		return 0;
+	bb_bar b = { .open = c, .high = c, .low = c, .close = c, .volume = 0 };
+	e->sym[sym].synthetic++;
+	return take(e, sym, m, &b, M_SYNTH);
+}
+
+static int push_pending(struct up_engine *e, uint32_t sym, uint32_t m,
+                        int64_t now_ns)
+{
+	if (e->npend == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 256;
+		struct pend *p = realloc(e->pend, cap * sizeof(*p));
+		if (p == NULL)
+			return ENOMEM;
+		e->pend = p;
+		e->cap = cap;
+	}
+	e->pend[e->npend++] = (struct pend){
+		.sym = sym, .minute = m,
+		.due_ns = now_ns + (int64_t)e->o.backoff_ms * 1000000,
+	};
+	e->state[cell(e, sym, m)] = M_PENDING;
+	e->sym[sym].pending++;
+	return 0;
+}
+
+/* Minute t of sym is complete. */
+static int complete_one(struct up_engine *e, uint32_t sym, uint32_t m,
+                        int64_t now_ns)
+{
+	struct symst *y = &e->sym[sym];
+	int rc = 0;
+
+	y->through = e->s.open + (int64_t)m * 60;
+	switch (e->state[cell(e, sym, m)]) {
+	case M_REAL:
+		y->real++;
+		break;
+	case M_NONE:
+		if (try_fill(e, sym, m, &rc))
+			break;
+		if (e->o.retries && e->o.max_retries > 0)
+			rc = push_pending(e, sym, m, now_ns);
+		else
+			rc = give_up(e, sym, m);
+		break;
+	}
+	return rc != 0 ? rc : finalize(e, sym, y->through);
+}
+
+int up_engine_complete_sym(struct up_engine *e, uint32_t sym, int64_t t,
+                           int64_t now_ns)
+{
+	if (!e->active || e->finished || sym >= e->o.nsym)
+		return 0;
+	if (t > e->s.close - 60)
+		t = e->s.close - 60;
+	struct symst *y = &e->sym[sym];
+	if (y->through >= t)
+		return 0;
+	for (int64_t u = y->through + 60; u <= t; u += 60) {
+		int rc = complete_one(e, sym, (uint32_t)((u - e->s.open) / 60),
+		                      now_ns);
+		if (rc != 0)
+			return rc;
+	}
+	return put_quality(e, sym);
+}
+
+void up_engine_set_through(struct up_engine *e, int64_t t)
+{
+	if (t > e->s.close - 60)
+		t = e->s.close - 60;
+	if (t > e->through)
+		e->through = t;
+}
+
+int up_engine_complete(struct up_engine *e, int64_t t, uint32_t nsym_live,
+                       int64_t now_ns)
+{
+	if (nsym_live > e->o.nsym)
+		nsym_live = e->o.nsym;
+	for (uint32_t sym = 0; sym < nsym_live; sym++) {
+		int rc = up_engine_complete_sym(e, sym, t, now_ns);
+		if (rc != 0)
+			return rc;
+	}
+	if (e->active)
+		up_engine_set_through(e, t);
+	return 0;
+}
+
+/* Entry i is settled: a fill, or given up after its last try (force). */
+static int settle(struct up_engine *e, struct pend *p, int force,
+                  int64_t now_ns, int *done)
+{
+	int rc = 0;
+
+	*done = 1;
+	if (e->state[cell(e, p->sym, p->minute)] != M_PENDING)
+		return 0; /* a real bar came meanwhile */
+	e->sym[p->sym].pending--;
+	e->state[cell(e, p->sym, p->minute)] = M_NONE;
+	if (try_fill(e, p->sym, p->minute, &rc))
+		return rc;
+	if (!force && ++p->tries < e->o.max_retries) {
+		e->state[cell(e, p->sym, p->minute)] = M_PENDING;
+		e->sym[p->sym].pending++;
+		p->due_ns = now_ns + ((int64_t)e->o.backoff_ms * 1000000 << p->tries);
+		*done = 0;
+		return 0;
+	}
+	return give_up(e, p->sym, p->minute);
+}
+
+/* Retries due (force: all of them, for the last time), in minute order. */
+static int run_pending(struct up_engine *e, int64_t now_ns, int force)
+{
+	size_t keep = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < e->npend; i++) {
+		struct pend p = e->pend[i];
+		int done = 0;
+		if (rc == 0 && (force || p.due_ns <= now_ns)) {
+			rc = settle(e, &p, force, now_ns, &done);
+			if (rc == 0 && done)
+				rc = put_quality(e, p.sym);
+		}
+		if (!done)
+			e->pend[keep++] = p;
+	}
+	e->npend = keep;
+	return rc;
+}
+
+int up_engine_retry(struct up_engine *e, int64_t now_ns)
+{
+	return e->active && !e->finished ? run_pending(e, now_ns, 0) : 0;
+}
+
+int up_engine_finish(struct up_engine *e, uint32_t nsym_live)
+{
+	if (!e->active || e->finished)
+		return 0;
+	int rc = up_engine_complete(e, e->s.close - 60, nsym_live, 0);
+	if (rc == 0)
+		rc = run_pending(e, 0, 1);
+	for (uint32_t sym = 0; rc == 0 && sym < e->o.nsym; sym++)
+		rc = finalize(e, sym, e->s.close - 60);
+	if (rc == 0)
+		e->finished = 1;
+	return rc;
+}
