@@ -176,6 +176,11 @@ static int one_session(struct co_pub *p, struct co_prefetch *pf,
 	if (r->date == s->date) {
 		co_pub_session_reopen(p, s);
 	} else {
+		/* The previous session's derived bars are final before the
+		 * next one starts (and the wait counts in the transition). */
+		if (bt->upkeep != NULL && p->st.date != 0 &&
+		    p->st.state == BB_STATE_ENDED)
+			co_handshake_wait(bt->upkeep, p, p->st.date);
 		uint64_t tr = p->last_bar_ns ? (uint64_t)(now_ns() - p->last_bar_ns) : 0;
 		co_pub_session_start(p, s, tr);
 	}

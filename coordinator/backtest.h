@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include "barbus.h"
+#include "handshake.h"
 #include "publish.h"
 
 enum co_pace { CO_PACE_MAX, CO_PACE_FACTOR }; /* realtime is factor 1 */
@@ -15,6 +16,7 @@ struct co_backtest {
 	size_t          nsyms;
 	int             pace;         /* co_pace */
 	double          factor;       /* session time / wall time */
+	struct co_handshake *upkeep;  /* wait for it at boundaries; may be NULL */
 };
 
 /*

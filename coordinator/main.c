@@ -126,12 +126,15 @@ static int run(const struct co_config *c, struct co_pub *p, bb_store *st,
 	}
 	if ((rc = symbol_ids(c, st, &ids)) != 0)
 		return rc;
+	struct co_handshake hs = { .bus = c->bus, .wait_ms = c->upkeep_wait_ms };
 	struct co_backtest bt = {
 		.from = c->from, .to = c->to, .syms = ids, .nsyms = c->nsymbols,
 		.pace = c->speed == CO_SPEED_MAX ? CO_PACE_MAX : CO_PACE_FACTOR,
 		.factor = c->speed == CO_SPEED_REALTIME ? 1.0 : c->speed_factor,
+		.upkeep = &hs,
 	};
 	rc = co_backtest_run(p, st, cal, &bt, &stop);
+	co_handshake_close(&hs);
 	free(ids);
 	return rc;
 }

@@ -1,0 +1,61 @@
+/* handshake.c: see handshake.h. */
+#include <time.h>
+
+#include "handshake.h"
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* 1 when an upkeep is alive on the bus (opening its segments if needed). */
+static int upkeep_alive(struct co_handshake *h)
+{
+	if (h->up == NULL && bb_upkeep_open(&h->up, h->bus) != 0)
+		return 0;
+	if (bb_upkeep_writer_state(h->up, NULL) != BB_WRITER_DEAD)
+		return 1;
+	/* A new upkeep makes new segments only when their layout changed;
+	 * reopen next time to find it either way. */
+	bb_upkeep_close(h->up);
+	h->up = NULL;
+	return 0;
+}
+
+static int done(const struct co_handshake *h, int32_t date)
+{
+	bb_upkeep_info info;
+
+	return bb_upkeep_status(h->up, &info) == 0 && info.done_date >= date;
+}
+
+void co_handshake_wait(struct co_handshake *h, struct co_pub *p, int32_t date)
+{
+	if (h->wait_ms == 0 || !upkeep_alive(h) || done(h, date))
+		return;
+	bb__ctl_add(p->ctl, BB_CTR_UPKEEP_WAITS, 1);
+	int64_t deadline = now_ns() + (int64_t)h->wait_ms * 1000000;
+	/* Spin briefly (the upkeep is usually microseconds behind), then
+	 * poll every 50 us; the upkeep dying ends the wait at once. */
+	for (int i = 0; !done(h, date); i++) {
+		if (now_ns() >= deadline) {
+			bb__ctl_add(p->ctl, BB_CTR_UPKEEP_TIMEOUTS, 1);
+			return;
+		}
+		if (i > 1000) {
+			struct timespec ts = { 0, 50000 };
+			nanosleep(&ts, NULL);
+			if ((i & 63) == 0 && !upkeep_alive(h))
+				return;
+		}
+	}
+}
+
+void co_handshake_close(struct co_handshake *h)
+{
+	bb_upkeep_close(h->up);
+	h->up = NULL;
+}
