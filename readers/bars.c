@@ -119,10 +119,18 @@ static void print_bars(const char *sym, const bb_bar *b, size_t n)
 	}
 }
 
-/* The 1-minute bars of sym: history (oldest first) if asked, then the
- * current session. */
-static int one_symbol(const bb_bus *bus, const struct opts *o, uint32_t id,
-                      const char *name, bb_bar *buf, size_t cap)
+static void print_quality(const char *sym, const bb_quality *q)
+{
+	printf("%s,%u,%u,%u,%u,%u,%.2f,%.2f\n", sym, q->expected, q->real,
+	       q->filled, q->synthetic, q->unfillable, q->quality,
+	       q->quality_with_fills);
+}
+
+/* sym's bars: history (oldest first, 1-minute only) if asked, then the
+ * current session at the interval, fills merged in for 1m. */
+static int one_symbol(const bb_bus *bus, const bb_upkeep *up,
+                      const struct opts *o, uint32_t id, const char *name,
+                      bb_bar *buf, size_t cap)
 {
 	bb_status st;
 	size_t got;
@@ -140,7 +148,7 @@ static int one_symbol(const bb_bus *bus, const struct opts *o, uint32_t id,
 			print_bars(name, buf, got);
 	}
 	if (rc == 0)
-		rc = bb_last_n(bus, id, buf, cap, &got);
+		rc = bb_bars(bus, up, id, o->interval, buf, cap, &got);
 	if (rc == 0)
 		print_bars(name, buf, got);
 	return rc;
@@ -160,9 +168,33 @@ int main(int argc, char **argv)
 		        ? "no such bus (no coordinator has made it)" : bb_strerror(rc));
 		return 1;
 	}
-	if (o.quality || o.interval != 1) {
-		fprintf(stderr, "barbus-bars: bus %s: %s\n", o.bus,
-		        "no upkeep on this bus maintains derived bars or quality");
+	bb_upkeep *up = NULL;
+	int urc = bb_upkeep_open(&up, o.bus);
+	if (urc != 0 && (o.quality || o.interval != 1)) {
+		fprintf(stderr, "barbus-bars: bus %s: no upkeep has run on it, so "
+		        "it holds no %s\n", o.bus, o.quality ? "quality figures"
+		        : "derived bars");
+		bb_bus_close(bus);
+		return 1;
+	}
+	if (o.history && o.interval != 1) {
+		fprintf(stderr, "barbus-bars: --history: only 1-minute history is "
+		        "kept; derived bars are the current session's\n");
+		bb_upkeep_close(up);
+		bb_bus_close(bus);
+		return 1;
+	}
+	uint32_t have[BB_UPKEEP_MAX_INTERVALS];
+	size_t nhave = up ? bb_upkeep_intervals(up, have, BB_UPKEEP_MAX_INTERVALS)
+	                  : 0;
+	int known = o.interval == 1;
+	for (size_t i = 0; i < nhave && i < BB_UPKEEP_MAX_INTERVALS; i++)
+		known |= have[i] == o.interval;
+	if (!known && !o.quality) {
+		fprintf(stderr, "barbus-bars: bus %s: --interval %um: %s\n", o.bus,
+		        o.interval, bb_strerror(BB_ENOINTERVAL));
+		bb_upkeep_close(up);
+		bb_bus_close(bus);
 		return 1;
 	}
 	uint32_t n = o.nsyms ? (uint32_t)o.nsyms : bb_symbol_count(bus);
@@ -176,13 +208,26 @@ int main(int argc, char **argv)
 	size_t cap = 1440 * 61;
 	bb_bar *buf = malloc(cap * sizeof(*buf));
 	if (rc == 0)
-		printf("%s,flags\n", BB__CSV_HEADER);
+		printf("%s\n", o.quality ? "symbol,expected,real,filled,synthetic,"
+		       "unfillable,quality,quality_with_fills"
+		       : BB__CSV_HEADER ",flags");
 	for (uint32_t i = 0; rc == 0 && i < n; i++) {
+		bb_quality q;
 		bb_symbol_name(bus, ids[i], name, sizeof(name));
-		rc = one_symbol(bus, &o, ids[i], name, buf, cap);
+		if (o.quality) {
+			rc = bb_upkeep_quality(up, ids[i], &q);
+			if (rc == BB_EEMPTY) /* nothing complete yet */
+				q = (bb_quality){ .quality = 100,
+				                  .quality_with_fills = 100 }, rc = 0;
+			if (rc == 0)
+				print_quality(name, &q);
+		} else {
+			rc = one_symbol(bus, up, &o, ids[i], name, buf, cap);
+		}
 		if (rc != 0)
 			fprintf(stderr, "barbus-bars: %s: %s\n", name, bb_strerror(rc));
 	}
+	bb_upkeep_close(up);
 	free(ids);
 	free(buf);
 	free(o.syms);

@@ -157,6 +157,16 @@ int main(int argc, char **argv)
 	if (bb_store_open(&st, db, BB_STORE_RDONLY) != 0)
 		stress_fatal("store %s", db);
 	check_day(week, st, 20240705, regular);
+	CHECK(sh("test $(%s/barbus-bars --bus %s --interval 1h | wc -l) -eq %d",
+	         bin, week, 1 + NSYM * 7) == 0,
+	      "barbus-bars --interval 1h: 7 bars per symbol and a header");
+	CHECK(sh("%s/barbus-bars --bus %s --quality | head -1 | grep -qx "
+	         "'symbol,expected,real,filled,synthetic,unfillable,quality,"
+	         "quality_with_fills' && test $(%s/barbus-bars --bus %s "
+	         "--quality | wc -l) -eq %d", bin, week, bin, week, 1 + NSYM) == 0,
+	      "barbus-bars --quality: its header and a line per symbol");
+	CHECK(sh("%s/barbus-bars --bus %s --interval 2h 2>/dev/null; test $? -eq 1",
+	         bin, week) == 0, "barbus-bars: an interval not kept is exit 1");
 	check_day(short_day, st, 20240703, early);
 	bb_store_close(st);
 	sh("rm -rf %s", dir);
