@@ -8,86 +8,10 @@
  * Ends with `name value unit` lines: replay.rate replay.floor.load.rate
  * transition.p50 transition.max prefetch.hit restart.ms.
  */
-#include <fcntl.h>
-#include <libgen.h>
-#include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
+#include "fixture.h"
 
-#include "barbus.h"
-
-#define NSYM 500
 #define FROM "2024-07-01"
 #define TO   "2024-07-09" /* 6 sessions: 07-01 .. 07-09 but the 4th */
-
-static char exe[PATH_MAX], dir[64];
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void unlink_bus(const char *bus)
-{
-	static const char *roles[] = { "ring", "wake", "control", "bars.1m",
-	                               "hist.0", "hist.1" };
-	char name[128];
-
-	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
-		snprintf(name, sizeof(name), "/barbus.%s.%s", bus, roles[i]);
-		shm_unlink(name);
-	}
-}
-
-static size_t make_store(bb_calendar *cal, double *load_rate)
-{
-	bb_store *st;
-	bb_session s;
-	bb_batch b = { 0 };
-	uint32_t id;
-	char name[16];
-	size_t total = 0, loaded = 0;
-	int32_t from, to;
-	bb_bar *bars = malloc(sizeof(*bars) * NSYM * 390);
-
-	bb_date_parse(FROM, &from);
-	bb_date_parse(TO, &to);
-	if (bars == NULL || bb_store_open(&st, dir, 0) != 0)
-		exit(1);
-	for (int i = 0; i < NSYM; i++) {
-		snprintf(name, sizeof(name), "S%03d", i);
-		bb_store_symbol_add(st, name, &id);
-	}
-	int64_t dt = 0;
-	for (int32_t d = from; bb_calendar_next(cal, d, &s) == 0 && s.date <= to;
-	     d = bb_days_to_date(bb_date_to_days(s.date) + 1)) {
-		size_t n = 0;
-		for (int64_t t = s.open; t < s.close; t += 60)
-			for (uint32_t k = 0; k < NSYM; k++)
-				bars[n++] = (bb_bar){ .symbol = k, .time = t,
-					.open = 10, .high = 11, .low = 9,
-					.close = 10.5, .volume = 100 };
-		bb_store_put(st, bars, n, NULL);
-		total += n;
-		int64_t t0 = now_ns();
-		bb_store_load(st, NULL, 0, s.open, s.close, &b);
-		dt += now_ns() - t0;
-		loaded += b.n;
-	}
-	*load_rate = loaded / (dt / 1e9);
-	bb_batch_free(&b);
-	bb_store_close(st);
-	free(bars);
-	return total;
-}
 
 struct shared { _Atomic int ready; uint64_t bars; int64_t t0, t1; };
 
@@ -110,8 +34,8 @@ static int drain(const char *bus, struct shared *sh)
 		uint32_t k = BB_KIND(b.flags);
 		if (k == BB_KIND_BAR) {
 			if (sh->bars++ == 0)
-				sh->t0 = now_ns();
-			sh->t1 = now_ns();
+				sh->t0 = fix_now_ns();
+			sh->t1 = fix_now_ns();
 		} else if (k == BB_KIND_SESSION_END && b.high == BB_END_DATA) {
 			break;
 		}
@@ -122,17 +46,9 @@ static int drain(const char *bus, struct shared *sh)
 
 static pid_t coordinator(const char *bus, const char *speed)
 {
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-		dup2(null, 2);
-		execl(exe, exe, "--bus", bus, "--db", dir, "backtest", "--from",
-		      FROM, "--to", TO, "--speed", speed, "--history-days", "1",
-		      (char *)NULL);
-		_exit(127);
-	}
-	return pid;
+	return fix_spawn("coordinator", "--bus", bus, "--db", fix_dir,
+	                 "backtest", "--from", FROM, "--to", TO, "--speed",
+	                 speed, "--history-days", "1", (char *)NULL);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -184,10 +100,10 @@ static double restart_ms(const char *bus)
 	waitpid(pid, NULL, 0);
 	while (r != NULL && bb_ring_read(r, &b, &lost) != BB_EEMPTY)
 		;
-	int64_t t0 = now_ns();
+	int64_t t0 = fix_now_ns();
 	pid = coordinator(bus, "2000x");
 	int rc = r ? bb_ring_wait(r, &b, &lost, 5000000000) : -1;
-	double ms = (now_ns() - t0) / 1e6;
+	double ms = (fix_now_ns() - t0) / 1e6;
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	bb_ring_reader_close(r);
@@ -196,19 +112,15 @@ static double restart_ms(const char *bus)
 
 int main(int argc, char **argv)
 {
-	char bus[40], bus2[40], cmd[128];
-	bb_calendar *cal;
+	char bus[40], bus2[40];
 	double load_rate, p50, max, hit;
 	(void)argc;
 
-	snprintf(exe, sizeof(exe), "%s/../bin/barbus-coordinator",
-	         dirname(strdup(argv[0])));
-	snprintf(dir, sizeof(dir), "/tmp/bb-replay-XXXXXX");
 	snprintf(bus, sizeof(bus), "bench-replay-%d", (int)getpid());
 	snprintf(bus2, sizeof(bus2), "bench-restart-%d", (int)getpid());
-	if (mkdtemp(dir) == NULL || bb_calendar_load(&cal, "XNYS", NULL, 0) != 0)
+	if (fix_init(argv[0], "replay") != 0)
 		return 1;
-	size_t total = make_store(cal, &load_rate);
+	size_t total = fix_store(FIX_NSYM, 20240701, 20240709, &load_rate);
 	struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 	                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	fflush(stdout);
@@ -227,7 +139,7 @@ int main(int argc, char **argv)
 	       "  %-34s %9.1f us p50, %.1f us max (target <= 1000 us)\n"
 	       "  %-34s %11.0f %%  (target 100 %%)\n"
 	       "  %-34s %11.1f ms (target <= 100 ms)\n",
-	       NSYM, total, "floor: store load, in process", load_rate,
+	       FIX_NSYM, total, "floor: store load, in process", load_rate,
 	       "replay: store to ring to reader", rate,
 	       (unsigned long long)sh->bars, "session transition", p50, max,
 	       "prefetch hit", hit, "restart of a killed coordinator", rms);
@@ -235,11 +147,8 @@ int main(int argc, char **argv)
 	       "transition.p50 %.1f us\ntransition.max %.1f us\n"
 	       "prefetch.hit %.0f %%\nrestart.ms %.1f ms\n",
 	       rate, load_rate, p50, max, hit, rms);
-	unlink_bus(bus);
-	unlink_bus(bus2);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	if (system(cmd) != 0)
-		return 1;
-	bb_calendar_free(cal);
+	fix_unlink_bus(bus);
+	fix_unlink_bus(bus2);
+	fix_cleanup();
 	return sh->bars == total ? 0 : 1;
 }

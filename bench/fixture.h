@@ -1,0 +1,142 @@
+/*
+ * fixture.h: what the bus benchmarks (replay_bench, upkeep_bench) share: a
+ * generated store of 500 symbols trading every minute, starting the real
+ * programs, and removing a bus. Static functions: one include per program.
+ */
+#ifndef BB_BENCH_FIXTURE_H
+#define BB_BENCH_FIXTURE_H
+
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "barbus.h"
+
+#define FIX_NSYM 500
+
+static char fix_bin[PATH_MAX], fix_dir[64];
+
+static inline int64_t fix_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Call first: where the programs are, and a fresh temp dir for the store. */
+static inline int fix_init(const char *argv0, const char *tag)
+{
+	snprintf(fix_bin, sizeof(fix_bin), "%s/../bin", dirname(strdup(argv0)));
+	snprintf(fix_dir, sizeof(fix_dir), "/tmp/bb-%s-XXXXXX", tag);
+	return mkdtemp(fix_dir) != NULL ? 0 : -1;
+}
+
+static inline void fix_unlink_bus(const char *bus)
+{
+	static const char *roles[] = {
+		"ring", "wake", "control", "bars.1m", "hist.0", "hist.1",
+		"hist.2", "up.status", "up.quality", "up.fills", "up.5m",
+		"up.15m", "up.30m", "up.60m",
+	};
+	char name[128];
+
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		snprintf(name, sizeof(name), "/barbus.%s.%s", bus, roles[i]);
+		shm_unlink(name);
+	}
+}
+
+static inline void fix_cleanup(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", fix_dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", fix_dir);
+}
+
+/*
+ * Store fix_dir: nsym symbols S000.., every minute of every XNYS session in
+ * [from, to] (YYYYMMDD). *load_rate: bars/s of bb_store_load over them
+ * (NULL: not measured). Returns the bars stored.
+ */
+static inline size_t fix_store(uint32_t nsym, int32_t from, int32_t to,
+                               double *load_rate)
+{
+	bb_store *st;
+	bb_calendar *cal;
+	bb_session s;
+	bb_batch b = { 0 };
+	uint32_t id;
+	char name[16];
+	size_t total = 0, loaded = 0;
+	int64_t dt = 0;
+	bb_bar *bars = malloc(sizeof(*bars) * nsym * 1440);
+
+	if (bars == NULL || bb_store_open(&st, fix_dir, 0) != 0 ||
+	    bb_calendar_load(&cal, "XNYS", NULL, 0) != 0)
+		exit(1);
+	for (uint32_t i = 0; i < nsym; i++) {
+		snprintf(name, sizeof(name), "S%03u", i);
+		bb_store_symbol_add(st, name, &id);
+	}
+	for (int32_t d = from; bb_calendar_next(cal, d, &s) == 0 && s.date <= to;
+	     d = bb_days_to_date(bb_date_to_days(s.date) + 1)) {
+		size_t n = 0;
+		for (int64_t t = s.open; t < s.close; t += 60)
+			for (uint32_t k = 0; k < nsym; k++)
+				bars[n++] = (bb_bar){ .symbol = k, .time = t,
+					.open = 10, .high = 11, .low = 9,
+					.close = 10.5, .volume = 100 };
+		bb_store_put(st, bars, n, NULL);
+		total += n;
+		int64_t t0 = fix_now_ns();
+		bb_store_load(st, NULL, 0, s.open, s.close, &b);
+		dt += fix_now_ns() - t0;
+		loaded += b.n;
+	}
+	if (load_rate != NULL)
+		*load_rate = loaded / (dt / 1e9);
+	bb_batch_free(&b);
+	bb_calendar_free(cal);
+	bb_store_close(st);
+	free(bars);
+	return total;
+}
+
+/* Start build/bin/barbus-<prog> with the NULL-terminated arguments, its
+ * stderr to /dev/null. */
+static inline pid_t fix_spawn(const char *prog, ...)
+{
+	char *args[32], path[PATH_MAX + 32];
+	va_list ap;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/barbus-%s", fix_bin, prog);
+	args[n++] = path;
+	va_start(ap, prog);
+	while (n < 31 && (args[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	args[n] = NULL;
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 2);
+		execv(path, args);
+		_exit(127);
+	}
+	return pid;
+}
+
+#endif /* BB_BENCH_FIXTURE_H */
