@@ -175,8 +175,11 @@ void bb_table_prefetch(const bb_table_writer *w, uint32_t sym)
 		return;
 	uint32_t c = (uint32_t)atomic_load_explicit(&line(&w->g, sym)->state,
 	                                            memory_order_relaxed);
+	/* The row an append writes and the one a replacement rewrites. */
 	if (c < w->g.rows)
 		__builtin_prefetch(row(&w->g, sym, c), 1, 3);
+	if (c > 0 && c <= w->g.rows)
+		__builtin_prefetch(row(&w->g, sym, c - 1), 1, 3);
 }
 
 int bb_table_writer_replaced(const bb_table_writer *w)

@@ -386,9 +386,37 @@ static int on_no_writer(struct fol *f)
 	return 0;
 }
 
+#define BATCH 32 /* records read ahead */
+#define AHEAD 6  /* prefetch the rows of the bar this far ahead */
+
+/*
+ * ev[0] was read; read what else is there (up to BATCH) and take it in,
+ * asking for the table rows of the bar AHEAD records on: the rows of 500
+ * symbols lie on different pages, so the misses had better overlap. *w
+ * becomes BB_ELAPPED when the reading ahead was lapped (after the records
+ * read are taken in).
+ */
+static int batch(struct fol *f, bb_bar *ev, int *w)
+{
+	uint64_t lost;
+	size_t n = 1;
+	int rc = 0;
+
+	while (n < BATCH && (*w = bb_ring_read(f->r, &ev[n], &lost)) == 0)
+		n++;
+	if (*w != BB_ELAPPED)
+		*w = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (i + AHEAD < n && BB_KIND(ev[i + AHEAD].flags) == BB_KIND_BAR)
+			up_segs_prefetch(f->segs, ev[i + AHEAD].symbol);
+		rc = on_event(f, &ev[i]);
+	}
+	return rc;
+}
+
 static int loop(struct fol *f, volatile sig_atomic_t *stop)
 {
-	bb_bar ev;
+	bb_bar ev[BATCH];
 	uint64_t lost;
 	int eod = 0, n = 0;
 	int rc = resync(f, &eod);
@@ -396,11 +424,15 @@ static int loop(struct fol *f, volatile sig_atomic_t *stop)
 	if (rc == 0 && eod)
 		return UP_DONE;
 	while (rc == 0 && !*stop) {
-		int w = bb_ring_wait(f->r, &ev, &lost, WAIT_NS);
+		int w = bb_ring_wait(f->r, &ev[0], &lost, WAIT_NS);
 		if (w == 0) {
-			rc = on_event(f, &ev);
-			if (++n % 256 != 0)
+			rc = batch(f, ev, &w);
+			n += BATCH;
+			if (w == 0 && n % 256 >= BATCH)
 				continue;
+		}
+		if (rc != 0) {
+			break;
 		} else if (w == BB_ELAPPED) {
 			up_segs_status(f->segs)->lapped++;
 			rc = resync(f, &eod);

@@ -108,6 +108,13 @@ void up_segs_beat(struct up_segs *s)
 		bb_table_beat(s->iv[k]);
 }
 
+void up_segs_prefetch(const struct up_segs *s, uint32_t sym)
+{
+	bb_table_prefetch(s->quality, sym);
+	for (uint32_t k = 0; k < s->ivs.n; k++)
+		bb_table_prefetch(s->iv[k], sym);
+}
+
 bb_upkeep_info *up_segs_status(struct up_segs *s)
 {
 	return &s->st;

@@ -187,6 +187,8 @@ int  up_segs_open(struct up_segs **out, const char *bus, uint32_t nsym,
                   const bb_seg_opts *o);
 void up_segs_close(struct up_segs *s);
 void up_segs_beat(struct up_segs *s);
+/* Hint: a bar of sym comes soon; start fetching the rows it will write. */
+void up_segs_prefetch(const struct up_segs *s, uint32_t sym);
 /* A sink writing the engine's output into these segments; lookups in st. */
 void up_segs_sink(struct up_segs *s, bb_store *st, const bb_bus *bus,
                   struct up_sink *out);

@@ -220,7 +220,8 @@ int  bb_table_writer_replaced(const bb_table_writer *w);
 int  bb_table_append(bb_table_writer *w, uint32_t sym, const bb_bar *bar);
 /* Replace sym's latest bar (a derived bar still forming); BB_EEMPTY. */
 int  bb_table_replace_last(bb_table_writer *w, uint32_t sym, const bb_bar *bar);
-/* Hint: sym's next append comes soon; start fetching its row. */
+/* Hint: sym's next append (or replacement of its latest bar) comes soon;
+ * start fetching the rows it will write. */
 void bb_table_prefetch(const bb_table_writer *w, uint32_t sym);
 /* Empty sym's rows (a new session); readers never see old bars again. */
 int  bb_table_reset(bb_table_writer *w, uint32_t sym);
