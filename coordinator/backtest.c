@@ -146,46 +146,71 @@ static int first_session(const bb_calendar *cal, const struct co_backtest *bt,
 	return rc;
 }
 
-static void count_prefetch(struct co_pub *p, int hit)
+/* One backtest run's state, passed to its steps. */
+struct run {
+	struct co_pub            *p;
+	const bb_calendar        *cal;
+	const struct co_backtest *bt;
+	volatile sig_atomic_t    *stop;
+	struct co_prefetch        pf;
+	struct resume             r;
+	bb_batch                  b;      /* the session being published */
+	uint64_t                  taken;  /* sessions taken from prefetch */
+};
+
+/* The session after s within the range, into *nx; 0 when none. */
+static int next_in_range(const struct run *run, const bb_session *s,
+                         bb_session *nx)
 {
-	bb__ctl_add(p->ctl, hit ? BB_CTR_PREFETCH_HITS : BB_CTR_PREFETCH_MISSES, 1);
+	return bb_calendar_next(run->cal, next_day(s->date), nx) == 0 &&
+	       nx->date <= run->bt->to;
 }
 
-/* One session: take its bars, ask for the next, publish. *more: one follows. */
-static int one_session(struct co_pub *p, struct co_prefetch *pf,
-                       const bb_calendar *cal, const struct co_backtest *bt,
-                       const bb_session *s, bb_session *nx, int *more,
-                       bb_batch *b, const struct resume *r, int first,
-                       volatile sig_atomic_t *stop)
+/* Take s's bars; ask for the two sessions after it. *more: one follows. */
+static int take(struct run *run, const bb_session *s, bb_session *nx,
+                int *more)
 {
+	bb_session nx2;
 	int hit;
-	int rc = co_prefetch_take(pf, s, b, &hit);
+	int rc = co_prefetch_take(&run->pf, s, &run->b, &hit);
+
+	/* The first session could not have been loaded ahead: not counted. */
+	if (rc == 0 && run->taken++ > 0)
+		bb__ctl_add(run->p->ctl, hit ? BB_CTR_PREFETCH_HITS
+		                             : BB_CTR_PREFETCH_MISSES, 1);
+	*more = next_in_range(run, s, nx);
+	if (*more)
+		co_prefetch_request(&run->pf, nx);
+	if (*more && next_in_range(run, nx, &nx2))
+		co_prefetch_request(&run->pf, &nx2);
+	return rc;
+}
+
+/* One session: take its bars, start it (or reopen it when resuming),
+ * publish, end it. */
+static int one_session(struct run *run, const bb_session *s, bb_session *nx,
+                       int *more)
+{
+	struct co_pub *p = run->p;
+	int resumed = run->r.date == s->date;
+	int rc = take(run, s, nx, more);
 
 	if (rc != 0)
 		return rc;
-	if (!first)
-		count_prefetch(p, hit);
-	*more = bb_calendar_next(cal, next_day(s->date), nx) == 0 &&
-	        nx->date <= bt->to;
-	if (*more)
-		co_prefetch_request(pf, nx);
-	bb_session nx2;
-	if (*more && bb_calendar_next(cal, next_day(nx->date), &nx2) == 0 &&
-	    nx2.date <= bt->to)
-		co_prefetch_request(pf, &nx2);
-	if (r->date == s->date) {
+	if (resumed) {
 		co_pub_session_reopen(p, s);
 	} else {
 		/* The previous session's derived bars are final before the
 		 * next one starts (and the wait counts in the transition). */
-		if (bt->upkeep != NULL && p->st.date != 0 &&
+		if (run->bt->upkeep != NULL && p->st.date != 0 &&
 		    p->st.state == BB_STATE_ENDED)
-			co_handshake_wait(bt->upkeep, p, p->st.date);
+			co_handshake_wait(run->bt->upkeep, p, p->st.date);
 		uint64_t tr = p->last_bar_ns ? (uint64_t)(now_ns() - p->last_bar_ns) : 0;
 		co_pub_session_start(p, s, tr);
 	}
-	rc = replay_session(p, s, b, r->date == s->date ? r : NULL, bt, stop);
-	if (rc == 0 && !*stop)
+	rc = replay_session(p, s, &run->b, resumed ? &run->r : NULL, run->bt,
+	                    run->stop);
+	if (rc == 0 && !*run->stop)
 		co_pub_session_end(p, *more ? BB_END_CLOSE : BB_END_DATA);
 	return rc;
 }
@@ -193,38 +218,36 @@ static int one_session(struct co_pub *p, struct co_prefetch *pf,
 int co_backtest_run(struct co_pub *p, bb_store *st, const bb_calendar *cal,
                     const struct co_backtest *bt, volatile sig_atomic_t *stop)
 {
-	struct co_prefetch pf;
-	struct resume r;
+	struct run run = { .p = p, .cal = cal, .bt = bt, .stop = stop };
 	bb_session s, nx;
-	bb_batch b = { 0 };
 	int more = 0;
 
-	find_resume(p, &r);
-	int rc = first_session(cal, bt, &r, &s);
+	find_resume(p, &run.r);
+	int rc = first_session(cal, bt, &run.r, &s);
 	if (rc == BB_ENOSESSION) {
 		co_pub_done(p);
 		return 0;
 	}
 	if (rc == 0)
-		rc = co_prefetch_start(&pf, st, bt->syms, bt->nsyms);
+		rc = co_prefetch_start(&run.pf, st, bt->syms, bt->nsyms);
 	if (rc != 0)
 		return rc;
-	co_prefetch_request(&pf, &s);
+	co_prefetch_request(&run.pf, &s);
 	/* A fresh bus numbers its first session history + 1, so that the
 	 * trailing sessions loaded from the store have numbers too. */
 	if (p->st.sessions == 0)
 		p->st.sessions = p->g.history;
-	uint64_t number = r.date == s.date ? p->st.sessions : p->st.sessions + 1;
+	uint64_t number = run.r.date == s.date ? p->st.sessions
+	                                       : p->st.sessions + 1;
 	rc = co_pub_history_fill(p, st, cal, &s, number);
-	for (int first = 1; rc == 0 && !*stop; first = 0, s = nx) {
-		rc = one_session(p, &pf, cal, bt, &s, &nx, &more, &b, &r, first,
-		                 stop);
+	for (; rc == 0 && !*stop; s = nx) {
+		rc = one_session(&run, &s, &nx, &more);
 		if (rc == 0 && !more && !*stop)
 			co_pub_done(p);
 		if (!more)
 			break;
 	}
-	co_prefetch_stop(&pf);
-	bb_batch_free(&b);
+	co_prefetch_stop(&run.pf);
+	bb_batch_free(&run.b);
 	return rc;
 }
