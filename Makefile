@@ -13,7 +13,7 @@ override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 override LDFLAGS += -fsanitize=address,undefined
 endif
 ifeq ($(SANITIZE),thread)
-override CFLAGS += -fsanitize=thread -DBB_TSAN=1
+override CFLAGS += -fsanitize=thread -DBB_TSAN=1 -Wno-tsan
 override LDFLAGS += -fsanitize=thread
 endif
 

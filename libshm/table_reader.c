@@ -56,22 +56,25 @@ uint32_t bb_table_count(const bb_table *t, uint32_t sym)
 	return c <= t->g.rows ? c : 0;
 }
 
-/* Copy rows [from, to) of sym; 0, or BB_ERETRY if they kept changing. */
+/*
+ * Copy rows [from, to) of sym, to > from; 0, or BB_ERETRY if the last one
+ * kept changing. Only the latest row is ever rewritten in place (a forming
+ * derived bar), so it alone needs the seqlock; the rows before it cannot
+ * change while the symbol's state word stays the same, which the caller
+ * checks after this copy (the last row's read ends with the acquire fence
+ * that orders every load here before that check).
+ */
 static int copy_rows(const bb_table *t, uint32_t sym, uint32_t from,
                      uint32_t to, bb_bar *out)
 {
-	while (from < to) {
-		uint32_t n = to - from;
-		if (n > BB_SLOTS_CHUNK)
-			n = BB_SLOTS_CHUNK;
-		const struct bb__slot *s = bb__table_row(&t->g, sym, from);
-		int tries = 0;
-		while (!bb__slots_read(s, n, out))
-			if (++tries == BB_TABLE_TRIES)
-				return BB_ERETRY;
-		from += n;
-		out += n;
-	}
+	const struct bb__slot *s = bb__table_row(&t->g, sym, from);
+	uint32_t n = to - from - 1;
+
+	for (uint32_t i = 0; i < n; i++)
+		bb__slot_copy(&s[i], &out[i]);
+	for (int tries = 0; bb__slot_read(&s[n], &out[n]) & 1;)
+		if (++tries == BB_TABLE_TRIES)
+			return BB_ERETRY;
 	return 0;
 }
 
@@ -86,11 +89,11 @@ int bb_table_last_n(const bb_table *t, uint32_t sym, bb_bar *out, size_t n,
 		if (c > t->g.rows)
 			return BB_EGEOMETRY;
 		uint32_t k = n < c ? (uint32_t)n : c;
-		int rc = copy_rows(t, sym, c - k, c, out);
+		int rc = k ? copy_rows(t, sym, c - k, c, out) : 0;
 		if (rc != 0)
 			return rc;
-		/* The row copies ended with an acquire fence (seqlock.h): a
-		 * reset that overwrote a row we copied is visible here. */
+		/* The copy ended with an acquire fence (seqlock.h): a reset
+		 * that overwrote a row we copied is visible here. */
 		if ((load_state(t, sym) >> 32) == (st >> 32)) {
 			*got = k;
 			return 0;
