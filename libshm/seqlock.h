@@ -112,37 +112,6 @@ static inline uint64_t bb__slot_read(const struct bb__slot *s, void *out)
 	return s1;
 }
 
-#define BB_SLOTS_CHUNK 32
-
-/*
- * Copy n <= BB_SLOTS_CHUNK consecutive slots into out[0..n) as one snapshot:
- * each sequence word with its payload, one acquire fence, then every
- * sequence word again. Returns 1 when all were complete and unchanged (the
- * copy is whole), 0 otherwise (the caller retries). One fence for n rows,
- * and loads the CPU can overlap, where n bb__slot_read() calls serialise.
- */
-static inline int bb__slots_read(const struct bb__slot *s, size_t n,
-                                 bb_bar *out)
-{
-	uint64_t first[BB_SLOTS_CHUNK], odd = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		/* Acquire pairs with the release store of the even seq in
-		 * bb__slot_write(). */
-		first[i] = atomic_load_explicit(&s[i].seq, memory_order_acquire);
-		odd |= first[i];
-		bb__slot_copy(&s[i], &out[i]);
-	}
-	/* Acquire fence pairs with the writer's release fence after its busy
-	 * mark, as in bb__slot_read(). */
-	atomic_thread_fence(memory_order_acquire);
-	for (size_t i = 0; i < n; i++)
-		if (atomic_load_explicit(&s[i].seq, memory_order_relaxed) !=
-		    first[i])
-			return 0;
-	return (odd & 1) == 0;
-}
-
 /* The generation a slot's sequence word speaks of. */
 static inline uint64_t bb__seq_gen(uint64_t seq) { return (seq - 1) / 2; }
 
