@@ -127,6 +127,8 @@ static int has_data(void *arg)
 	       r->next;
 }
 
+#define SPIN_EAGER 1024 /* rounds without PAUSE before pausing */
+
 static inline void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -138,7 +140,10 @@ static inline void cpu_relax(void)
 static void pause_once(bb_ring_reader *r, unsigned spins, int64_t deadline)
 {
 	if (r->wait == BB_WAIT_SPIN || (r->wait == BB_WAIT_BLOCK && spins < 256)) {
-		cpu_relax();
+		/* The first rounds re-read at once: a PAUSE costs tens of ns
+		 * on this kind of core, all of it added to the latency. */
+		if (spins >= SPIN_EAGER)
+			cpu_relax();
 		return;
 	}
 	if (r->wait == BB_WAIT_YIELD) {
