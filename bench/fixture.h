@@ -45,7 +45,8 @@ static inline void fix_unlink_bus(const char *bus)
 	static const char *roles[] = {
 		"ring", "wake", "control", "bars.1m", "hist.0", "hist.1",
 		"hist.2", "up.status", "up.quality", "up.fills", "up.5m",
-		"up.15m", "up.30m", "up.60m",
+		"up.15m", "up.30m", "up.60m", "up.fills.h", "up.5m.h",
+		"up.15m.h", "up.30m.h", "up.60m.h",
 	};
 	char name[128];
 

@@ -153,6 +153,22 @@ static int find_block(const bb_bus *b, uint64_t session, struct bb__block *blk)
 	return -1;
 }
 
+int bb_history_session(const bb_bus *b, uint32_t back, bb_session *out)
+{
+	bb_status st;
+	struct bb__block blk;
+	int rc = bb_bus_status(b, &st);
+
+	if (rc != 0)
+		return rc;
+	if (back == 0 || back > st.history || back >= st.sessions + 1 ||
+	    find_block(b, st.sessions - back, &blk) < 0)
+		return BB_ENOTFOUND;
+	*out = (bb_session){ .date = blk.date, .open = blk.open,
+	                     .close = blk.close };
+	return 0;
+}
+
 int bb_history(const bb_bus *b, uint32_t back, uint32_t sym, bb_bar *out,
                size_t max, size_t *got, int32_t *date)
 {

@@ -1,7 +1,8 @@
 /*
  * upkeep_reader.c: the reader's view of barbus-upkeep's segments (tables
- * up.status, up.quality, up.fills, up.<N>m; docs/upkeep.md), read-only,
- * and bb_bars(), which puts the session table and the upkeep together.
+ * up.status, up.quality, up.fills, up.<N>m and their histories up.fills.h,
+ * up.<N>m.h; docs/upkeep.md), read-only, and bb_bars() and
+ * bb_bars_history(), which put the bus's tables and the upkeep's together.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "barbus.h"
+#include "control.h"
 
 _Static_assert(sizeof(bb_quality) == sizeof(bb_bar), "quality is a record");
 _Static_assert(sizeof(bb_upkeep_info) == sizeof(bb_bar), "status is a record");
@@ -18,13 +20,16 @@ struct bb_upkeep {
 	bb_table *iv[BB_UPKEEP_MAX_INTERVALS];
 	uint32_t  min[BB_UPKEEP_MAX_INTERVALS];
 	uint32_t  n;
+	/* History: nblocks blocks of nsym table symbols each (0: none). */
+	bb_table *hfills, *hiv[BB_UPKEEP_MAX_INTERVALS];
+	uint32_t  nblocks, nsym;
 };
 
 /* The interval list: symbol 1 of up.status, minutes, 0-terminated. */
 static int open_intervals(bb_upkeep *u, const char *bus)
 {
 	uint32_t list[BB_UPKEEP_MAX_INTERVALS];
-	char role[16];
+	char role[24];
 	bb_bar b;
 	int rc = bb_table_latest(u->status, 1, &b);
 
@@ -34,6 +39,10 @@ static int open_intervals(bb_upkeep *u, const char *bus)
 	for (uint32_t k = 0; k < BB_UPKEEP_MAX_INTERVALS && list[k] != 0; k++) {
 		snprintf(role, sizeof(role), "up.%um", list[k]);
 		if ((rc = bb_table_open(&u->iv[u->n], bus, role)) != 0)
+			return rc;
+		snprintf(role, sizeof(role), "up.%um.h", list[k]);
+		if (u->nblocks &&
+		    (rc = bb_table_open(&u->hiv[u->n], bus, role)) != 0)
 			return rc;
 		u->min[u->n++] = list[k];
 	}
@@ -53,6 +62,15 @@ int bb_upkeep_open(bb_upkeep **out, const char *bus)
 		rc = bb_table_open(&u->quality, bus, "up.quality");
 	if (rc == 0)
 		rc = bb_table_open(&u->fills, bus, "up.fills");
+	if (rc == 0) {
+		u->nblocks = bb_table_symbols(u->status) - 2;
+		u->nsym = bb_table_symbols(u->fills);
+	}
+	if (rc == 0 && u->nblocks)
+		rc = bb_table_open(&u->hfills, bus, "up.fills.h");
+	if (rc == 0 && u->nblocks &&
+	    bb_table_symbols(u->hfills) != u->nblocks * u->nsym)
+		rc = BB_EGEOMETRY;
 	if (rc == 0)
 		rc = open_intervals(u, bus);
 	if (rc != 0) {
@@ -67,8 +85,11 @@ void bb_upkeep_close(bb_upkeep *u)
 {
 	if (u == NULL)
 		return;
-	for (uint32_t k = 0; k < u->n; k++)
+	for (uint32_t k = 0; k < u->n; k++) {
 		bb_table_close(u->iv[k]);
+		bb_table_close(u->hiv[k]);
+	}
+	bb_table_close(u->hfills);
 	bb_table_close(u->fills);
 	bb_table_close(u->quality);
 	bb_table_close(u->status);
@@ -119,12 +140,42 @@ static void sort_by_time(bb_bar *b, size_t n)
 	}
 }
 
+/*
+ * The last n of real bars r[0..nr) and fills fl[0..nf) (this session's
+ * only, any order) merged in time order into out; returns how many. A
+ * minute held by both (cannot happen from one upkeep run) keeps the real
+ * bar.
+ */
+static size_t merge(const bb_bar *r, size_t nr, bb_bar *fl, size_t nf,
+                    int64_t open, int64_t close, bb_bar *out, size_t n)
+{
+	size_t keep = 0, k = 0;
+
+	for (size_t i = 0; i < nf; i++)
+		if (fl[i].time >= open && fl[i].time < close)
+			fl[keep++] = fl[i];
+	nf = keep;
+	sort_by_time(fl, nf);
+	size_t i = nr, j = nf; /* backwards, newest first, until n are taken */
+	while (k < n && (i > 0 || j > 0)) {
+		if (j == 0 || (i > 0 && r[i - 1].time >= fl[j - 1].time)) {
+			if (j > 0 && r[i - 1].time == fl[j - 1].time)
+				j--;
+			out[n - 1 - k++] = r[--i];
+		} else {
+			out[n - 1 - k++] = fl[--j];
+		}
+	}
+	memmove(out, out + (n - k), k * sizeof(*out));
+	return k;
+}
+
 /* The last n of the session table merged with the session's fills. */
 static int bars_1m(const bb_bus *b, const bb_upkeep *u, uint32_t sym,
                    bb_bar *out, size_t n, size_t *got)
 {
 	bb_status st;
-	size_t nr = 0, nf = 0, k = 0;
+	size_t nr = 0, nf = 0;
 
 	if (u == NULL)
 		return bb_last_n(b, sym, out, n, got);
@@ -134,35 +185,12 @@ static int bars_1m(const bb_bus *b, const bb_upkeep *u, uint32_t sym,
 		rc = ENOMEM;
 	if (rc == 0)
 		rc = bb_last_n(b, sym, tmp, n, &nr);
-	bb_bar *fl = tmp + n;
 	if (rc == 0 && sym < bb_table_symbols(u->fills))
-		rc = bb_table_last_n(u->fills, sym, fl, n, &nf);
-	if (rc != 0) {
-		free(tmp);
-		return rc;
-	}
-	size_t keep = 0; /* this session's fills only (the upkeep resets late) */
-	for (size_t i = 0; i < nf; i++)
-		if (fl[i].time >= st.open && fl[i].time < st.close)
-			fl[keep++] = fl[i];
-	nf = keep;
-	sort_by_time(fl, nf);
-	/* Merge backwards, newest first, until n are taken; a minute held by
-	 * both (cannot happen from one upkeep run) keeps the real bar. */
-	size_t i = nr, j = nf;
-	while (k < n && (i > 0 || j > 0)) {
-		if (j == 0 || (i > 0 && tmp[i - 1].time >= fl[j - 1].time)) {
-			if (j > 0 && tmp[i - 1].time == fl[j - 1].time)
-				j--;
-			out[n - 1 - k++] = tmp[--i];
-		} else {
-			out[n - 1 - k++] = fl[--j];
-		}
-	}
-	memmove(out, out + (n - k), k * sizeof(*out));
-	*got = k;
+		rc = bb_table_last_n(u->fills, sym, tmp + n, n, &nf);
+	if (rc == 0) /* this session's fills only (the upkeep resets late) */
+		*got = merge(tmp, nr, tmp + n, nf, st.open, st.close, out, n);
 	free(tmp);
-	return 0;
+	return rc;
 }
 
 int bb_bars(const bb_bus *b, const bb_upkeep *u, uint32_t sym,
@@ -179,4 +207,126 @@ int bb_bars(const bb_bus *b, const bb_upkeep *u, uint32_t sym,
 		if (u->min[k] == interval_min)
 			return bb_table_last_n(u->iv[k], sym, out, n, got);
 	return BB_ENOINTERVAL;
+}
+
+/* ---- history ------------------------------------------------------------ */
+
+static int block_rec(const bb_upkeep *u, uint32_t k, struct bb__block *out)
+{
+	bb_bar b;
+	int rc = bb_table_latest(u->status, 2 + k, &b);
+
+	if (rc == 0)
+		memcpy(out, &b, sizeof(*out));
+	return rc;
+}
+
+/* The finished block of session `date`, or -1. */
+static int block_of_date(const bb_upkeep *u, int32_t date,
+                         struct bb__block *blk)
+{
+	for (uint32_t k = 0; k < u->nblocks; k++)
+		if (block_rec(u, k, blk) == 0 && blk->date == date && date != 0)
+			return (int)k;
+	return -1;
+}
+
+/* The block `back` finished sessions before session `date`, or -1. */
+static int block_back(const bb_upkeep *u, int32_t date, uint32_t back,
+                      struct bb__block *blk)
+{
+	int32_t dates[BB_CTL_MAX_BLOCKS];
+	uint32_t n = 0;
+
+	for (uint32_t k = 0; k < u->nblocks; k++)
+		if (block_rec(u, k, blk) == 0 && blk->date != 0 && blk->date < date)
+			dates[n++] = blk->date;
+	if (back == 0 || back > n)
+		return -1;
+	for (uint32_t i = 1; i < n; i++) /* newest first */
+		for (uint32_t j = i; j > 0 && dates[j - 1] < dates[j]; j--) {
+			int32_t x = dates[j];
+			dates[j] = dates[j - 1], dates[j - 1] = x;
+		}
+	return block_of_date(u, dates[back - 1], blk);
+}
+
+/* Rows of sym in block k of table t, then a check that block k still
+ * holds the same session (the upkeep may have reused it meanwhile). */
+static int block_read(const bb_upkeep *u, const bb_table *t, int k,
+                      const struct bb__block *blk, uint32_t sym, bb_bar *out,
+                      size_t max, size_t *got)
+{
+	struct bb__block again;
+	uint32_t ts = (uint32_t)k * u->nsym + sym;
+	uint32_t c = bb_table_count(t, ts);
+	int rc = bb_table_last_n(t, ts, out, c < max ? c : max, got);
+
+	if (rc == 0 && (block_rec(u, (uint32_t)k, &again) != 0 ||
+	                again.date != blk->date))
+		rc = BB_ERETRY;
+	return rc;
+}
+
+/* 1-minute history: the bus's, with the fills of the same session. */
+static int history_1m(const bb_bus *b, const bb_upkeep *u, uint32_t back,
+                      uint32_t sym, bb_bar *out, size_t max, size_t *got,
+                      int32_t *date)
+{
+	struct bb__block blk;
+	size_t nf = 0;
+	int rc = bb_history(b, back, sym, out, max, got, date);
+	int k = rc == 0 && u != NULL ? block_of_date(u, *date, &blk) : -1;
+
+	if (k < 0 || sym >= u->nsym)
+		return rc;
+	bb_bar *tmp = malloc(2 * max * sizeof(*tmp));
+	if (tmp == NULL)
+		return ENOMEM;
+	memcpy(tmp, out, *got * sizeof(*tmp));
+	rc = block_read(u, u->hfills, k, &blk, sym, tmp + max, max, &nf);
+	if (rc == 0)
+		*got = merge(tmp, *got, tmp + max, nf, blk.open, blk.close, out,
+		             max);
+	free(tmp);
+	return rc;
+}
+
+int bb_bars_history(const bb_bus *b, const bb_upkeep *u, uint32_t back,
+                    uint32_t sym, uint32_t interval_min, bb_bar *out,
+                    size_t max, size_t *got, int32_t *date)
+{
+	struct bb__block blk;
+	bb_upkeep_info st;
+
+	*got = 0;
+	if (interval_min == 0 || (interval_min == 1 && b == NULL))
+		return BB_EINVAL;
+	if (interval_min == 1)
+		return history_1m(b, u, back, sym, out, max, got, date);
+	uint32_t ki = 0;
+	while (u != NULL && ki < u->n && u->min[ki] != interval_min)
+		ki++;
+	if (u == NULL || ki == u->n)
+		return BB_ENOINTERVAL;
+	if (sym >= u->nsym)
+		return BB_EINVAL;
+	int rc = bb_upkeep_status(u, &st);
+	for (int tries = 0; rc == 0 && tries < 100; tries++) {
+		int k = block_back(u, st.date, back, &blk);
+		if (k < 0)
+			return BB_ENOTFOUND;
+		rc = block_read(u, u->hiv[ki], k, &blk, sym, out, max, got);
+		if (rc == 0)
+			*date = blk.date;
+		if (rc != BB_ERETRY)
+			return rc;
+		rc = 0;
+	}
+	return rc == 0 ? BB_ERETRY : rc;
+}
+
+uint32_t bb_upkeep_history_days(const bb_upkeep *u)
+{
+	return u->nblocks ? u->nblocks - 1 : 0;
 }

@@ -126,8 +126,8 @@ static void print_quality(const char *sym, const bb_quality *q)
 	       q->quality_with_fills);
 }
 
-/* sym's bars: history (oldest first, 1-minute only) if asked, then the
- * current session at the interval, fills merged in for 1m. */
+/* sym's bars: with --history the trailing sessions, oldest first, then
+ * the current session; fills merged in for 1m. */
 static int one_symbol(const bb_bus *bus, const bb_upkeep *up,
                       const struct opts *o, uint32_t id, const char *name,
                       bb_bar *buf, size_t cap)
@@ -136,10 +136,12 @@ static int one_symbol(const bb_bus *bus, const bb_upkeep *up,
 	size_t got;
 	int32_t date;
 	int rc = bb_bus_status(bus, &st);
+	uint32_t back = !o->history ? 0 : o->interval == 1 ? st.history
+	                : bb_upkeep_history_days(up);
 
-	for (uint32_t back = st.history; rc == 0 && o->history && back > 0;
-	     back--) {
-		rc = bb_history(bus, back, id, buf, cap, &got, &date);
+	for (; rc == 0 && back > 0; back--) {
+		rc = bb_bars_history(bus, up, back, id, o->interval, buf, cap,
+		                     &got, &date);
 		if (rc == BB_ENOTFOUND) { /* not kept (yet): nothing to print */
 			rc = 0;
 			continue;
@@ -174,13 +176,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "barbus-bars: bus %s: no upkeep has run on it, so "
 		        "it holds no %s\n", o.bus, o.quality ? "quality figures"
 		        : "derived bars");
-		bb_bus_close(bus);
-		return 1;
-	}
-	if (o.history && o.interval != 1) {
-		fprintf(stderr, "barbus-bars: --history: only 1-minute history is "
-		        "kept; derived bars are the current session's\n");
-		bb_upkeep_close(up);
 		bb_bus_close(bus);
 		return 1;
 	}

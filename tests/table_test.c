@@ -256,3 +256,44 @@ Test(table, row_stuck_mid_write_is_reported_not_returned)
 	cr_assert(eq(int, bb_table_latest(t, 0, &b), BB_ERETRY));
 	bb__seg_reader_close(&raw);
 }
+
+Test(table, put_appends_a_bar_of_a_new_time)
+{
+	bb_bar a = bar(0, 0), b = bar(0, 5), got;
+
+	open_both(1, 4);
+	cr_assert(eq(int, bb_table_put(w, 0, &a), 0));
+	cr_assert(eq(int, bb_table_put(w, 0, &b), 0));
+	cr_assert(eq(u32, bb_table_count(t, 0), 2));
+	cr_assert(eq(int, bb_table_latest(t, 0, &got), 0));
+	cr_assert(eq(i64, got.time, b.time));
+}
+
+Test(table, put_rewrites_the_latest_bar_of_the_same_time)
+{
+	bb_bar a = bar(0, 0), b = bar(0, 5), got;
+
+	open_both(1, 4);
+	bb_table_put(w, 0, &a);
+	bb_table_put(w, 0, &b);
+	b.close = 42.25;
+	cr_assert(eq(int, bb_table_put(w, 0, &b), 0));
+	cr_assert(eq(u32, bb_table_count(t, 0), 2));
+	cr_assert(eq(int, bb_table_latest(t, 0, &got), 0));
+	cr_assert(eq(dbl, got.close, 42.25));
+}
+
+Test(table, writer_kept_says_whether_rows_survived)
+{
+	bb_table_writer *w2;
+
+	open_both(2, 4);
+	cr_assert(eq(int, bb_table_writer_kept(w), 0));
+	bb_table_writer_close(w);
+	w = NULL;
+	cr_assert(eq(int, bb_table_writer_open(&w2, bus, "bars.1m", 2, 4, NULL), 0));
+	cr_assert(eq(int, bb_table_writer_kept(w2), 1));
+	bb_table_writer_close(w2);
+	cr_assert(eq(int, bb_table_writer_open(&w, bus, "bars.1m", 2, 8, NULL), 0));
+	cr_assert(eq(int, bb_table_writer_kept(w), 0));
+}

@@ -173,9 +173,9 @@ static const struct bb__setting table[] = {
 	  .doc = "unfillable minutes: leave them, or ffill a flat bar at the "
 	         "previous close" },
 	{ .key = "history-days", .type = BB__SETTING_UINT, F(history_days),
-	  .lim.u = { 0, 60 }, .def = "0",
-	  .doc = "trailing sessions of derived bars to keep, 0..60 (accepted; "
-	         "not kept yet)" },
+	  .lim.u = { 0, 60 }, .def = "5",
+	  .doc = "trailing sessions of derived bars and fills kept as history, "
+	         "0..60" },
 	{ .key = "heartbeat-ms", .type = BB__SETTING_UINT, F(heartbeat_ms),
 	  .lim.u = { 10, 10000 }, .meta = "MS", .def = "100",
 	  .doc = "writer heartbeat interval, 10..10000" },

@@ -34,7 +34,8 @@ struct fol {
 	bb_ring_reader  *r;
 	bb_store        *store;
 	struct up_segs  *segs;
-	struct up_engine *e;
+	struct up_engine *e;     /* the session followed */
+	struct up_engine *pe;    /* past sessions rebuilt for the history */
 	bb_bar          *buf;    /* rows bars: one symbol's session */
 	uint32_t         nsym, rows;
 	uint64_t         epoch;
@@ -158,6 +159,8 @@ static int finish(struct fol *f)
 	if (s->date == 0 || up_engine_finished(f->e))
 		return 0;
 	int rc = up_engine_finish(f->e, nsym_live(f));
+	if (rc == 0)
+		rc = up_segs_block_done(f->segs, 1, s);
 	if (rc != 0)
 		return rc;
 	bb_upkeep_info *st = up_segs_status(f->segs);
@@ -170,6 +173,15 @@ static int finish(struct fol *f)
 }
 
 static int rebuild_ended(struct fol *f, bb_session s);
+static int ensure_history(struct fol *f, const bb_session *cur);
+
+/* The engine starts s, writing its history block. */
+static int begin(struct fol *f, const bb_session *s)
+{
+	int rc = up_segs_block_begin(f->segs, 1, s);
+
+	return rc == 0 ? up_engine_start(f->e, s) : rc;
+}
 
 static int start(struct fol *f, const bb_session *s)
 {
@@ -181,7 +193,9 @@ static int start(struct fol *f, const bb_session *s)
 	if (cur->date != 0 && cur->date != s->date && !up_engine_finished(f->e))
 		rc = rebuild_ended(f, *cur);
 	if (rc == 0)
-		rc = up_engine_start(f->e, s);
+		rc = ensure_history(f, s);
+	if (rc == 0)
+		rc = begin(f, s);
 	if (rc == 0) {
 		bb_upkeep_info *st = up_segs_status(f->segs);
 		st->date = s->date;
@@ -191,49 +205,48 @@ static int start(struct fol *f, const bb_session *s)
 	return rc;
 }
 
-enum src { SRC_TABLE, SRC_PAST };
-
-/* sym's bars of session s into f->buf: from the session table, or (s
- * over) from the history block that holds it, else from the store. */
-static int load_sym(struct fol *f, int src, const bb_session *s, uint32_t sym,
-                    size_t *got)
+/* sym's bars of session s into f->buf: from the session table (back 0),
+ * or from history block `back` when it holds s, else from the store. */
+static int load_sym(struct fol *f, uint32_t back, const bb_session *s,
+                    uint32_t sym, size_t *got)
 {
 	int32_t date = 0;
 
 	*got = 0;
-	if (src == SRC_TABLE)
+	if (back == 0)
 		return bb_table_last_n(f->s1m, sym, f->buf, f->rows, got);
-	if (bb_history(f->bus, 1, sym, f->buf, f->rows, got, &date) == 0 &&
+	if (bb_history(f->bus, back, sym, f->buf, f->rows, got, &date) == 0 &&
 	    date == s->date)
 		return 0;
 	return bb_store_range(f->store, sym, s->open, s->close, f->buf, f->rows,
 	                      got);
 }
 
-/* Replay sym's bars, minute by minute, completing minutes up to through
- * as the ring would have. */
-static int replay_sym(struct fol *f, int src, uint32_t sym, int64_t through)
+/* Replay sym's bars into engine e, minute by minute, completing minutes
+ * up to through as the ring would have. */
+static int replay_sym(struct fol *f, struct up_engine *e, uint32_t back,
+                      uint32_t sym, int64_t through)
 {
 	size_t got = 0;
 	int64_t now = mono_ns();
-	int rc = load_sym(f, src, up_engine_session(f->e), sym, &got);
+	int rc = load_sym(f, back, up_engine_session(e), sym, &got);
 
 	for (size_t i = 0; rc == 0 && i < got; i++) {
 		int64_t before = f->buf[i].time - 60;
-		rc = up_engine_complete_sym(f->e, sym, before < through ? before
+		rc = up_engine_complete_sym(e, sym, before < through ? before
 		                            : through, now);
 		if (rc == 0)
-			rc = up_engine_bar(f->e, &f->buf[i]) < 0 ? BB_EINVAL : 0;
+			rc = up_engine_bar(e, &f->buf[i]) < 0 ? BB_EINVAL : 0;
 	}
-	return rc == 0 ? up_engine_complete_sym(f->e, sym, through, now) : rc;
+	return rc == 0 ? up_engine_complete_sym(e, sym, through, now) : rc;
 }
 
-static int replay_all(struct fol *f, int src, int64_t through)
+static int replay_all(struct fol *f, uint32_t back, int64_t through)
 {
 	int rc = 0;
 
 	for (uint32_t sym = 0; rc == 0 && sym < nsym_live(f); sym++)
-		rc = replay_sym(f, src, sym, through);
+		rc = replay_sym(f, f->e, back, sym, through);
 	if (rc == 0)
 		up_engine_set_through(f->e, through);
 	return rc;
@@ -242,11 +255,46 @@ static int replay_all(struct fol *f, int src, int64_t through)
 /* Session s is over on the bus: rebuild it whole and finish it. */
 static int rebuild_ended(struct fol *f, bb_session s)
 {
-	int rc = up_engine_start(f->e, &s); /* same date: a restart */
+	int rc = begin(f, &s); /* same date: a restart */
 
 	if (rc == 0)
-		rc = replay_all(f, SRC_PAST, s.close - 60);
+		rc = replay_all(f, 1, s.close - 60);
 	return rc == 0 ? finish(f) : rc;
+}
+
+/* Past session s, history `back` of the bus, into a history block. */
+static int rebuild_past(struct fol *f, uint32_t back, const bb_session *s)
+{
+	int rc = up_segs_block_begin(f->segs, 0, s);
+
+	if (rc == 1)
+		return 0;
+	if (rc == 0)
+		rc = up_engine_start(f->pe, s);
+	for (uint32_t sym = 0; rc == 0 && sym < nsym_live(f); sym++)
+		if ((rc = up_segs_past_load(f->segs, sym, s)) == 0)
+			rc = replay_sym(f, f->pe, back, sym, s->close - 60);
+	if (rc == 0)
+		rc = up_engine_finish(f->pe, nsym_live(f));
+	return rc == 0 ? up_segs_block_done(f->segs, 0, s) : rc;
+}
+
+/*
+ * Before session cur starts: every session of the bus's history (as far
+ * as ours reaches) has its block, oldest first. Sessions finished here
+ * have theirs already; those from before the upkeep came (or while it was
+ * down) are rebuilt from the bus's history and the store.
+ */
+static int ensure_history(struct fol *f, const bb_session *cur)
+{
+	bb_session h;
+	int rc = 0;
+
+	for (uint32_t back = f->c->history_days; rc == 0 && back > 0; back--)
+		if (bb_history_session(f->bus, back, &h) == 0 &&
+		    h.date < cur->date && !up_segs_has_block(f->segs, h.date))
+			rc = rebuild_past(f, back, &h);
+	return rc;
 }
 
 static int ended(uint32_t state)
@@ -280,8 +328,7 @@ static int resync(struct fol *f, int *eod)
 			return 0; /* finished by our previous run */
 		if ((rc = start(f, &s)) != 0)
 			return rc;
-		rc = replay_all(f, SRC_TABLE, ended(st.state) ? st.close - 60
-		                                              : st.clock);
+		rc = replay_all(f, 0, ended(st.state) ? st.close - 60 : st.clock);
 		if (rc != 0)
 			return rc;
 		if (bb_bus_status(f->bus, &again) != 0 ||
@@ -470,10 +517,10 @@ static int setup(struct fol *f)
 	int rc = bb_bus_status(f->bus, &st);
 	f->mode = st.mode;
 	if (rc == 0)
-		rc = up_segs_open(&f->segs, c->bus, f->nsym, f->rows, &iv, &o);
+		rc = up_segs_open(&f->segs, c->bus, f->nsym, f->rows, &iv,
+		                  c->history_days, &o);
 	if (rc != 0)
 		return rc;
-	up_segs_sink(f->segs, f->store, f->bus, &sink);
 	struct up_engine_opts eo = {
 		.nsym = f->nsym, .rows = f->rows, .iv = iv,
 		.gap_policy = c->gap_policy,
@@ -483,7 +530,13 @@ static int setup(struct fol *f)
 	f->buf = calloc(f->rows, sizeof(*f->buf));
 	if (f->buf == NULL)
 		return ENOMEM;
-	return up_engine_new(&f->e, &eo, &sink);
+	up_segs_sink(f->segs, 1, f->store, f->bus, &sink);
+	if ((rc = up_engine_new(&f->e, &eo, &sink)) != 0)
+		return rc;
+	eo.retries = 0; /* a past session's store is as complete as it gets */
+	eo.fresh = 1;
+	up_segs_sink(f->segs, 0, f->store, f->bus, &sink);
+	return up_engine_new(&f->pe, &eo, &sink);
 }
 
 int up_follow(const struct up_config *c, volatile sig_atomic_t *stop)
@@ -512,6 +565,7 @@ int up_follow(const struct up_config *c, volatile sig_atomic_t *stop)
 	if (f.e != NULL && f.segs != NULL)
 		put_status(&f);
 	up_engine_free(f.e);
+	up_engine_free(f.pe);
 	up_segs_close(f.segs);
 	free(f.buf);
 	close_bus(&f);

@@ -135,7 +135,7 @@ int up_engine_start(struct up_engine *e, const bb_session *s)
 		struct symst *y = &e->sym[i];
 		double pc = y->prev_close;
 		int asked = y->asked;
-		if (!same && e->active) {
+		if (!same && e->active && !e->o.fresh) {
 			pc = last_close(e, i);
 			asked = !isnan(pc);
 		} else if (!same) {

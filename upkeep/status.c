@@ -2,11 +2,20 @@
  * status.c: the upkeep's segments, all tables of the one table mechanism
  * (libshm/table.c):
  *
- *   up.fills    nsym x rows        filled and synthetic 1-minute bars
- *   up.<N>m     nsym x ceil(rows/N) derived bars of N minutes
- *   up.quality  nsym x 1           a bb_quality per symbol
- *   up.status   2 x 1              symbol 0: bb_upkeep_info; symbol 1:
- *                                  the intervals (u32 minutes x 14)
+ *   up.fills      nsym x rows          filled and synthetic 1-minute bars
+ *   up.<N>m       nsym x ceil(rows/N)  derived bars of N minutes
+ *   up.quality    nsym x 1             a bb_quality per symbol
+ *   up.status     (2 + B) x 1          symbol 0: bb_upkeep_info; symbol 1:
+ *                                      the intervals (u32 minutes x 14);
+ *                                      symbol 2 + k: history block k
+ *   up.fills.h    (B nsym) x rows      history: block k's symbol s is
+ *   up.<N>m.h     (B nsym) x ceil(rows/N)   table symbol k * nsym + s
+ *
+ * B = history-days + 1 blocks (none with history off): the sessions kept
+ * and the one being written. A block's record (struct bb__block) names its
+ * session once the session is finished, and is zero while the block is
+ * being filled, so readers never take a block that is not final. The
+ * history takes each derived bar once it is final and every fill as made.
  *
  * One-row records are appended once after a reset, then rewritten in place
  * with bb_table_replace_last(), so readers get them whole or not at all.
@@ -16,20 +25,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control.h"
 #include "upkeep.h"
 
 _Static_assert(sizeof(bb_quality) == sizeof(bb_bar), "quality is a record");
 _Static_assert(sizeof(bb_upkeep_info) == sizeof(bb_bar), "status is a record");
 _Static_assert(UP_MAX_INTERVALS * sizeof(uint32_t) == sizeof(bb_bar),
                "interval list is a record");
+_Static_assert(sizeof(struct bb__block) == sizeof(bb_bar), "block record");
+
+/* Where one engine's output goes. */
+struct up_target {
+	struct up_segs *s;
+	int             live;  /* current tables too; else a past session */
+	int32_t         blk;   /* history block written; -1: none */
+	int32_t         date;  /* its session */
+};
 
 struct up_segs {
 	bb_table_writer *fills, *quality, *status;
 	bb_table_writer *iv[UP_MAX_INTERVALS];
+	bb_table_writer *hfills, *hiv[UP_MAX_INTERVALS]; /* NULL: no history */
 	struct up_intervals ivs;
-	bb_upkeep_info st;
+	uint32_t         nsym, rows, nblocks;
+	struct bb__block map[BB_CTL_MAX_BLOCKS];
+	struct up_target live, past;
+	bb_upkeep_info   st;
 	bb_store        *store;
 	const bb_bus    *bus;
+	bb_bar          *pbuf;   /* a past session's store bars of psym */
+	size_t           pn;
+	uint32_t         psym;
 };
 
 /* Write a one-row record of sym: rewrite it, or append the first. */
@@ -42,42 +68,91 @@ static int put_one(bb_table_writer *w, uint32_t sym, const void *rec)
 	return rc == BB_EEMPTY ? bb_table_append(w, sym, &b) : rc;
 }
 
+static uint32_t iv_rows(uint32_t rows, uint32_t k)
+{
+	return (rows + k - 1) / k;
+}
+
+static int open_tables(struct up_segs *s, const char *bus,
+                       const bb_seg_opts *o)
+{
+	char role[24];
+	uint32_t nb = s->nblocks, n = s->nsym;
+	int rc = bb_table_writer_open(&s->status, bus, "up.status", 2 + nb, 1, o);
+
+	if (rc == 0)
+		rc = bb_table_writer_open(&s->fills, bus, "up.fills", n, s->rows, o);
+	if (rc == 0)
+		rc = bb_table_writer_open(&s->quality, bus, "up.quality", n, 1, o);
+	if (rc == 0 && nb)
+		rc = bb_table_writer_open(&s->hfills, bus, "up.fills.h", nb * n,
+		                          s->rows, o);
+	for (uint32_t k = 0; rc == 0 && k < s->ivs.n; k++) {
+		uint32_t r = iv_rows(s->rows, s->ivs.min[k]);
+		snprintf(role, sizeof(role), "up.%um", s->ivs.min[k]);
+		rc = bb_table_writer_open(&s->iv[k], bus, role, n, r, o);
+		snprintf(role, sizeof(role), "up.%um.h", s->ivs.min[k]);
+		if (rc == 0 && nb)
+			rc = bb_table_writer_open(&s->hiv[k], bus, role, nb * n, r, o);
+	}
+	return rc;
+}
+
+/* History blocks survive a restart only when every history table did. */
+static int history_kept(const struct up_segs *s)
+{
+	int kept = s->nblocks && bb_table_writer_kept(s->status) &&
+	           bb_table_writer_kept(s->hfills);
+
+	for (uint32_t k = 0; kept && k < s->ivs.n; k++)
+		kept = bb_table_writer_kept(s->hiv[k]);
+	return kept;
+}
+
+/* Pick up what an earlier run left: its status and its finished blocks. */
+static void load_left(struct up_segs *s, const char *bus)
+{
+	bb_table *t;
+	bb_bar b;
+
+	if (bb_table_open(&t, bus, "up.status") != 0)
+		return;
+	if (bb_table_latest(t, 0, &b) == 0)
+		memcpy(&s->st, &b, sizeof(s->st));
+	for (uint32_t k = 0; history_kept(s) && k < s->nblocks; k++)
+		if (bb_table_latest(t, 2 + k, &b) == 0)
+			memcpy(&s->map[k], &b, sizeof(s->map[k]));
+	bb_table_close(t);
+}
+
 int up_segs_open(struct up_segs **out, const char *bus, uint32_t nsym,
                  uint32_t rows, const struct up_intervals *iv,
-                 const bb_seg_opts *o)
+                 uint32_t history_days, const bb_seg_opts *o)
 {
-	char role[16];
 	struct up_segs *s = calloc(1, sizeof(*s));
 
 	if (s == NULL)
 		return ENOMEM;
-	s->ivs = *iv;
-	int rc = bb_table_writer_open(&s->status, bus, "up.status", 2, 1, o);
+	*s = (struct up_segs){
+		.ivs = *iv, .nsym = nsym, .rows = rows,
+		.nblocks = history_days ? history_days + 1 : 0,
+		.live = { .s = s, .live = 1, .blk = -1 },
+		.past = { .s = s, .live = 0, .blk = -1 },
+	};
+	s->live.s = s->past.s = s;
+	int rc = s->nblocks > BB_CTL_MAX_BLOCKS ? BB_EINVAL : 0;
+	if (rc == 0 && (s->pbuf = calloc(rows, sizeof(*s->pbuf))) == NULL)
+		rc = ENOMEM;
 	if (rc == 0)
-		rc = bb_table_writer_open(&s->fills, bus, "up.fills", nsym, rows, o);
+		rc = open_tables(s, bus, o);
 	if (rc == 0)
-		rc = bb_table_writer_open(&s->quality, bus, "up.quality", nsym, 1, o);
-	for (uint32_t k = 0; rc == 0 && k < iv->n; k++) {
-		snprintf(role, sizeof(role), "up.%um", iv->min[k]);
-		rc = bb_table_writer_open(&s->iv[k], bus, role, nsym,
-		                          (rows + iv->min[k] - 1) / iv->min[k], o);
-	}
-	if (rc != 0) {
-		up_segs_close(s);
-		return rc;
-	}
-	/* Pick up the status left by an earlier run (sessions done, totals). */
-	bb_table *t;
-	if (bb_table_open(&t, bus, "up.status") == 0) {
-		bb_bar b;
-		if (bb_table_latest(t, 0, &b) == 0)
-			memcpy(&s->st, &b, sizeof(s->st));
-		bb_table_close(t);
-	}
+		load_left(s, bus);
 	uint32_t list[UP_MAX_INTERVALS] = { 0 };
 	memcpy(list, iv->min, iv->n * sizeof(uint32_t));
 	s->st.nintervals = iv->n;
-	if ((rc = put_one(s->status, 1, list)) == 0)
+	for (uint32_t k = 0; rc == 0 && k < s->nblocks; k++)
+		rc = put_one(s->status, 2 + k, &s->map[k]);
+	if (rc == 0 && (rc = put_one(s->status, 1, list)) == 0)
 		rc = put_one(s->status, 0, &s->st);
 	if (rc != 0) {
 		up_segs_close(s);
@@ -91,11 +166,15 @@ void up_segs_close(struct up_segs *s)
 {
 	if (s == NULL)
 		return;
-	for (uint32_t k = 0; k < UP_MAX_INTERVALS; k++)
+	for (uint32_t k = 0; k < UP_MAX_INTERVALS; k++) {
 		bb_table_writer_close(s->iv[k]);
+		bb_table_writer_close(s->hiv[k]);
+	}
+	bb_table_writer_close(s->hfills);
 	bb_table_writer_close(s->quality);
 	bb_table_writer_close(s->fills);
 	bb_table_writer_close(s->status);
+	free(s->pbuf);
 	free(s);
 }
 
@@ -104,8 +183,13 @@ void up_segs_beat(struct up_segs *s)
 	bb_table_beat(s->status);
 	bb_table_beat(s->fills);
 	bb_table_beat(s->quality);
-	for (uint32_t k = 0; k < s->ivs.n; k++)
+	if (s->hfills != NULL)
+		bb_table_beat(s->hfills);
+	for (uint32_t k = 0; k < s->ivs.n; k++) {
 		bb_table_beat(s->iv[k]);
+		if (s->hiv[k] != NULL)
+			bb_table_beat(s->hiv[k]);
+	}
 }
 
 void up_segs_prefetch(const struct up_segs *s, uint32_t sym)
@@ -113,6 +197,76 @@ void up_segs_prefetch(const struct up_segs *s, uint32_t sym)
 	bb_table_prefetch(s->quality, sym);
 	for (uint32_t k = 0; k < s->ivs.n; k++)
 		bb_table_prefetch(s->iv[k], sym);
+}
+
+/* ---- history blocks -------------------------------------------------------- */
+
+int up_segs_has_block(const struct up_segs *s, int32_t date)
+{
+	for (uint32_t k = 0; k < s->nblocks; k++)
+		if (s->map[k].date == date)
+			return 1;
+	return 0;
+}
+
+/* The block for session `date`: its own, else an unused one, else the
+ * oldest; never the block the other target is filling. -1: none. */
+static int32_t choose_block(const struct up_segs *s, int32_t date,
+                            int32_t busy)
+{
+	int32_t pick = -1;
+
+	for (uint32_t k = 0; k < s->nblocks; k++) {
+		if ((int32_t)k == busy)
+			continue;
+		if (s->map[k].date == date)
+			return (int32_t)k;
+		if (pick < 0 || (s->map[pick].date != 0 &&
+		                 s->map[k].date < s->map[pick].date))
+			pick = (int32_t)k;
+	}
+	return pick;
+}
+
+int up_segs_block_begin(struct up_segs *s, int live, const bb_session *ses)
+{
+	struct up_target *t = live ? &s->live : &s->past;
+	const struct up_target *o = live ? &s->past : &s->live;
+
+	if (t->blk >= 0 && t->date == ses->date)
+		return 0; /* the same session again: same block */
+	t->blk = choose_block(s, ses->date, o->blk);
+	t->date = ses->date;
+	if (t->blk < 0)
+		return 0;
+	struct bb__block *m = &s->map[t->blk];
+	if (!live && m->date > ses->date) {
+		t->blk = -1; /* older than all kept: it would go first */
+		return 1;
+	}
+	*m = (struct bb__block){ 0 }; /* readers leave it while it fills */
+	return put_one(s->status, 2 + (uint32_t)t->blk, m);
+}
+
+int up_segs_block_done(struct up_segs *s, int live, const bb_session *ses)
+{
+	struct up_target *t = live ? &s->live : &s->past;
+
+	if (t->blk < 0 || t->date != ses->date)
+		return 0;
+	struct bb__block *m = &s->map[t->blk];
+	*m = (struct bb__block){ .date = ses->date, .open = ses->open,
+	                         .close = ses->close };
+	t->blk = -1;
+	return put_one(s->status, 2 + (uint32_t)(m - s->map), m);
+}
+
+int up_segs_past_load(struct up_segs *s, uint32_t sym, const bb_session *ses)
+{
+	s->pn = 0;
+	s->psym = sym;
+	return s->store ? bb_store_range(s->store, sym, ses->open, ses->close,
+	                                 s->pbuf, s->rows, &s->pn) : 0;
 }
 
 bb_upkeep_info *up_segs_status(struct up_segs *s)
@@ -125,48 +279,88 @@ void up_segs_status_put(struct up_segs *s)
 	put_one(s->status, 0, &s->st);
 }
 
-/* ---- the engine's sink ---------------------------------------------------- */
+/* ---- the engines' sinks ------------------------------------------------------ */
+
+/* Table symbol of sym in t's history block. */
+static uint32_t hsym(const struct up_target *t, uint32_t sym)
+{
+	return (uint32_t)t->blk * t->s->nsym + sym;
+}
 
 static int sink_derived(void *ctx, uint32_t ki, uint32_t sym, int op,
                         const bb_bar *bar)
 {
-	struct up_segs *s = ctx;
+	struct up_target *t = ctx;
+	struct up_segs *s = t->s;
+	int rc = 0;
 
-	if (op == UP_DERIVE_APPEND)
-		return bb_table_append(s->iv[ki], sym, bar);
-	return bb_table_replace_last(s->iv[ki], sym, bar);
+	if (t->live)
+		rc = op == UP_DERIVE_APPEND ? bb_table_append(s->iv[ki], sym, bar)
+		     : bb_table_replace_last(s->iv[ki], sym, bar);
+	if (rc == 0 && t->blk >= 0 && !(bar->flags & BB_BAR_PARTIAL))
+		rc = bb_table_put(s->hiv[ki], hsym(t, sym), bar);
+	return rc;
 }
 
 static int sink_fill(void *ctx, uint32_t sym, const bb_bar *bar)
 {
-	struct up_segs *s = ctx;
+	struct up_target *t = ctx;
+	int rc = t->live ? bb_table_append(t->s->fills, sym, bar) : 0;
 
-	return bb_table_append(s->fills, sym, bar);
+	if (rc == 0 && t->blk >= 0)
+		rc = bb_table_append(t->s->hfills, hsym(t, sym), bar);
+	return rc;
 }
 
 static int sink_quality(void *ctx, uint32_t sym, const bb_quality *q)
 {
-	struct up_segs *s = ctx;
+	struct up_target *t = ctx;
 
-	return put_one(s->quality, sym, q);
+	return t->live ? put_one(t->s->quality, sym, q) : 0;
 }
 
 static int sink_reset(void *ctx, uint32_t sym)
 {
-	struct up_segs *s = ctx;
-	int rc = bb_table_reset(s->fills, sym);
+	struct up_target *t = ctx;
+	struct up_segs *s = t->s;
+	int rc = 0;
 
-	if (rc == 0)
+	if (t->live && (rc = bb_table_reset(s->fills, sym)) == 0)
 		rc = bb_table_reset(s->quality, sym);
-	for (uint32_t k = 0; rc == 0 && k < s->ivs.n; k++)
+	for (uint32_t k = 0; rc == 0 && t->live && k < s->ivs.n; k++)
 		rc = bb_table_reset(s->iv[k], sym);
+	if (rc == 0 && t->blk >= 0)
+		rc = bb_table_reset(s->hfills, hsym(t, sym));
+	for (uint32_t k = 0; rc == 0 && t->blk >= 0 && k < s->ivs.n; k++)
+		rc = bb_table_reset(s->hiv[k], hsym(t, sym));
 	return rc;
+}
+
+/* A past session: the symbol's bars loaded by up_segs_past_load(). */
+static int past_lookup(const struct up_segs *s, int64_t t, bb_bar *out)
+{
+	size_t lo = 0, hi = s->pn;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->pbuf[mid].time < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == s->pn || s->pbuf[lo].time != t)
+		return BB_ENOTFOUND;
+	*out = s->pbuf[lo];
+	return 0;
 }
 
 static int sink_lookup(void *ctx, uint32_t sym, int64_t t, bb_bar *out)
 {
-	struct up_segs *s = ctx;
+	struct up_target *tg = ctx;
+	struct up_segs *s = tg->s;
 
+	if (!tg->live && sym == s->psym)
+		return past_lookup(s, t, out);
 	return s->store ? bb_store_get(s->store, sym, t, out) : BB_ENOTFOUND;
 }
 
@@ -178,7 +372,7 @@ static int sink_lookup(void *ctx, uint32_t sym, int64_t t, bb_bar *out)
 static int sink_prev_close(void *ctx, uint32_t sym, int64_t open,
                            double *close)
 {
-	struct up_segs *s = ctx;
+	struct up_segs *s = ((struct up_target *)ctx)->s;
 	static bb_bar buf[PREV_CHUNK];
 	size_t got = 0;
 	int32_t date;
@@ -203,14 +397,14 @@ static int sink_prev_close(void *ctx, uint32_t sym, int64_t open,
 	return found && isfinite(*close) ? 0 : BB_ENOTFOUND;
 }
 
-void up_segs_sink(struct up_segs *s, bb_store *st, const bb_bus *bus,
-                  struct up_sink *out)
+void up_segs_sink(struct up_segs *s, int live, bb_store *st,
+                  const bb_bus *bus, struct up_sink *out)
 {
 	s->store = st;
 	s->bus = bus;
 	*out = (struct up_sink){
-		.ctx = s, .derived = sink_derived, .fill = sink_fill,
-		.quality = sink_quality, .reset = sink_reset,
+		.ctx = live ? &s->live : &s->past, .derived = sink_derived,
+		.fill = sink_fill, .quality = sink_quality, .reset = sink_reset,
 		.lookup = sink_lookup, .prev_close = sink_prev_close,
 	};
 }

@@ -48,7 +48,7 @@ struct up_config {
 	uint32_t retry_backoff_ms;  /* first retry delay; doubles per retry */
 	int      gap_policy;        /* up_gap_policy */
 	bool     auto_derive;       /* false: fills and quality only */
-	uint32_t history_days;      /* accepted; derived history not yet kept */
+	uint32_t history_days;      /* derived history: trailing sessions kept */
 	uint32_t heartbeat_ms;
 	mode_t   segment_mode;
 	gid_t    segment_group;
@@ -139,6 +139,8 @@ struct up_engine_opts {
 	                           once (backtest; retry-missing false) */
 	uint32_t max_retries;
 	uint32_t backoff_ms;
+	int      fresh;         /* each session asks its previous closes anew
+	                           (sessions started out of order) */
 };
 
 struct up_engine;
@@ -180,18 +182,33 @@ void up_engine_totals(const struct up_engine *e, uint64_t *bars,
 
 struct up_segs;
 
-/* Create or re-attach up.fills, up.<N>m, up.quality and up.status for a
- * bus whose session table has nsym symbols and rows minutes. */
+/* Create or re-attach up.fills, up.<N>m, up.quality and up.status, and
+ * with history_days the history tables, for a bus whose session table has
+ * nsym symbols and rows minutes. */
 int  up_segs_open(struct up_segs **out, const char *bus, uint32_t nsym,
                   uint32_t rows, const struct up_intervals *iv,
-                  const bb_seg_opts *o);
+                  uint32_t history_days, const bb_seg_opts *o);
 void up_segs_close(struct up_segs *s);
 void up_segs_beat(struct up_segs *s);
 /* Hint: a bar of sym comes soon; start fetching the rows it will write. */
 void up_segs_prefetch(const struct up_segs *s, uint32_t sym);
-/* A sink writing the engine's output into these segments; lookups in st. */
-void up_segs_sink(struct up_segs *s, bb_store *st, const bb_bus *bus,
+/*
+ * A sink writing an engine's output into these segments, lookups in st.
+ * live: the current session (current tables and its history block); else
+ * a past session being rebuilt (its history block only; lookups in the
+ * bars of up_segs_past_load()).
+ */
+void up_segs_sink(struct up_segs *s, int live, bb_store *st, const bb_bus *bus,
                   struct up_sink *out);
+/* History: the block for session ses is taken (emptied: readers leave it)
+ * before the engine starts it, and named when it is finished. begin
+ * returns 1 when a past session is older than every block kept. */
+int  up_segs_block_begin(struct up_segs *s, int live, const bb_session *ses);
+int  up_segs_block_done(struct up_segs *s, int live, const bb_session *ses);
+/* A finished block holds session `date`. */
+int  up_segs_has_block(const struct up_segs *s, int32_t date);
+/* A past session's lookups for sym: its bars in the store, loaded once. */
+int  up_segs_past_load(struct up_segs *s, uint32_t sym, const bb_session *ses);
 /* The status record: as last written (or zero), and write it. */
 bb_upkeep_info *up_segs_status(struct up_segs *s);
 void up_segs_status_put(struct up_segs *s);

@@ -216,6 +216,8 @@ int  bb_table_writer_open(bb_table_writer **out, const char *bus,
 void bb_table_writer_close(bb_table_writer *w); /* NULL is a no-op */
 /* 1 when opening replaced a leftover of another geometry or version. */
 int  bb_table_writer_replaced(const bb_table_writer *w);
+/* 1 when opening re-attached to a table of the same geometry: rows kept. */
+int  bb_table_writer_kept(const bb_table_writer *w);
 /* Append bar to symbol sym's rows; BB_EFULL when all rows are used. */
 int  bb_table_append(bb_table_writer *w, uint32_t sym, const bb_bar *bar);
 /* Replace sym's latest bar (a derived bar still forming); BB_EEMPTY. */
@@ -223,6 +225,9 @@ int  bb_table_replace_last(bb_table_writer *w, uint32_t sym, const bb_bar *bar);
 /* Hint: sym's next append (or replacement of its latest bar) comes soon;
  * start fetching the rows it will write. */
 void bb_table_prefetch(const bb_table_writer *w, uint32_t sym);
+/* Rewrite sym's latest bar when it has bar's time, else append bar: a
+ * history that takes each derived bar once it is final. */
+int  bb_table_put(bb_table_writer *w, uint32_t sym, const bb_bar *bar);
 /* Empty sym's rows (a new session); readers never see old bars again. */
 int  bb_table_reset(bb_table_writer *w, uint32_t sym);
 void bb_table_beat(bb_table_writer *w);
@@ -322,6 +327,8 @@ uint32_t bb_count(const bb_bus *b, uint32_t sym);
  */
 int  bb_history(const bb_bus *b, uint32_t back, uint32_t sym, bb_bar *out,
                 size_t max, size_t *got, int32_t *date);
+/* The session of history `back` (date, open, close); BB_ENOTFOUND as above. */
+int  bb_history_session(const bb_bus *b, uint32_t back, struct bb_session *out);
 
 /* ---- time helpers (libshm/timefmt.c) --------------------------------- */
 
@@ -502,6 +509,19 @@ int  bb_upkeep_quality(const bb_upkeep *u, uint32_t sym, bb_quality *out);
  */
 int  bb_bars(const bb_bus *b, const bb_upkeep *u, uint32_t sym,
              uint32_t interval_min, bb_bar *out, size_t n, size_t *got);
+/*
+ * History at interval_min minutes: session `back` sessions before the
+ * current one (1 = the previous), all of sym's bars up to max, oldest
+ * first; its date into *date. Interval 1: bb_history() merged with the
+ * fills the upkeep made in that session. Others: the upkeep's derived
+ * history, counted back from the session it follows (bb_upkeep_info.date).
+ * BB_ENOTFOUND when no such session is kept; BB_ENOINTERVAL as bb_bars().
+ */
+int  bb_bars_history(const bb_bus *b, const bb_upkeep *u, uint32_t back,
+                     uint32_t sym, uint32_t interval_min, bb_bar *out,
+                     size_t max, size_t *got, int32_t *date);
+/* Sessions of derived history the upkeep keeps (its history-days). */
+uint32_t bb_upkeep_history_days(const bb_upkeep *u);
 
 #ifdef __cplusplus
 }

@@ -125,7 +125,8 @@ static void stress_unlink_bus(const char *bus)
 		"ring", "wake", "control", "bars.1m", "hist.0", "hist.1",
 		"hist.2", "hist.3", "hist.4", "hist.5", "hist.6",
 		"up.status", "up.quality", "up.fills", "up.5m", "up.15m",
-		"up.30m", "up.60m", "up.7m",
+		"up.30m", "up.60m", "up.7m", "up.fills.h", "up.5m.h",
+		"up.15m.h", "up.30m.h", "up.60m.h", "up.7m.h",
 	};
 	char name[1 + 7 + BB_NAME_MAX + 1 + 16 + 1];
 
