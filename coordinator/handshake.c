@@ -1,4 +1,5 @@
 /* handshake.c: see handshake.h. */
+#include <string.h>
 #include <time.h>
 
 #include "handshake.h"
@@ -11,16 +12,20 @@ static int64_t now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* 1 when an upkeep is alive on the bus (opening its segments if needed). */
+/*
+ * 1 when an upkeep is alive on the bus. Only its status table is looked
+ * at: an upkeep that makes it first is alive before the bus exists, and
+ * holds up the first boundary until it has caught up.
+ */
 static int upkeep_alive(struct co_handshake *h)
 {
-	if (h->up == NULL && bb_upkeep_open(&h->up, h->bus) != 0)
+	if (h->up == NULL && bb_table_open(&h->up, h->bus, "up.status") != 0)
 		return 0;
-	if (bb_upkeep_writer_state(h->up, NULL) != BB_WRITER_DEAD)
+	if (bb_table_writer_state(h->up, NULL) != BB_WRITER_DEAD)
 		return 1;
-	/* A new upkeep makes new segments only when their layout changed;
+	/* A new upkeep makes a new table only when its layout changed;
 	 * reopen next time to find it either way. */
-	bb_upkeep_close(h->up);
+	bb_table_close(h->up);
 	h->up = NULL;
 	return 0;
 }
@@ -28,8 +33,12 @@ static int upkeep_alive(struct co_handshake *h)
 static int done(const struct co_handshake *h, int32_t date)
 {
 	bb_upkeep_info info;
+	bb_bar rec;
 
-	return bb_upkeep_status(h->up, &info) == 0 && info.done_date >= date;
+	if (bb_table_latest(h->up, 0, &rec) != 0)
+		return 0;
+	memcpy(&info, &rec, sizeof(info));
+	return info.done_date >= date;
 }
 
 void co_handshake_wait(struct co_handshake *h, struct co_pub *p, int32_t date)
@@ -56,6 +65,6 @@ void co_handshake_wait(struct co_handshake *h, struct co_pub *p, int32_t date)
 
 void co_handshake_close(struct co_handshake *h)
 {
-	bb_upkeep_close(h->up);
+	bb_table_close(h->up);
 	h->up = NULL;
 }

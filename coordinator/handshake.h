@@ -14,7 +14,7 @@
 struct co_handshake {
 	const char *bus;
 	uint32_t    wait_ms;  /* the bound; 0: never wait */
-	bb_upkeep  *up;       /* opened when an upkeep appears */
+	bb_table   *up;       /* its up.status, opened when it appears */
 };
 
 /* Wait until the upkeep finished session date, or the bound passed, or

@@ -134,7 +134,8 @@ static int wait_bus(struct fol *f, volatile sig_atomic_t *stop)
 		if (f->c->wait_bus_ms &&
 		    mono_ns() - t0 > (int64_t)f->c->wait_bus_ms * 1000000)
 			return BB_ETIMEDOUT;
-		sleep_ms(50);
+		up_segs_beat(f->segs); /* alive while waiting */
+		sleep_ms(20);
 	}
 	return EINTR;
 }
@@ -496,14 +497,24 @@ static int loop(struct fol *f, volatile sig_atomic_t *stop)
 	return rc;
 }
 
+static bb_seg_opts seg_opts(const struct up_config *c)
+{
+	return (bb_seg_opts){ .heartbeat_ms = c->heartbeat_ms,
+	                      .mode = c->segment_mode,
+	                      .group = c->segment_group };
+}
+
+static struct up_intervals intervals(const struct up_config *c)
+{
+	return c->auto_derive ? c->intervals : (struct up_intervals){ 0 };
+}
+
 static int setup(struct fol *f)
 {
 	const struct up_config *c = f->c;
 	bb_status st;
-	bb_seg_opts o = { .heartbeat_ms = c->heartbeat_ms, .mode = c->segment_mode,
-	                  .group = c->segment_group };
-	struct up_intervals iv = c->auto_derive ? c->intervals
-	                                        : (struct up_intervals){ 0 };
+	bb_seg_opts o = seg_opts(c);
+	struct up_intervals iv = intervals(c);
 	struct up_sink sink;
 
 	f->nsym = bb_table_symbols(f->s1m);
@@ -517,8 +528,7 @@ static int setup(struct fol *f)
 	int rc = bb_bus_status(f->bus, &st);
 	f->mode = st.mode;
 	if (rc == 0)
-		rc = up_segs_open(&f->segs, c->bus, f->nsym, f->rows, &iv,
-		                  c->history_days, &o);
+		rc = up_segs_attach(f->segs, c->bus, f->nsym, f->rows, &o);
 	if (rc != 0)
 		return rc;
 	struct up_engine_opts eo = {
@@ -549,7 +559,11 @@ int up_follow(const struct up_config *c, volatile sig_atomic_t *stop)
 		        bb_strerror(rc));
 		return rc;
 	}
-	rc = wait_bus(&f, stop);
+	bb_seg_opts o = seg_opts(c);
+	struct up_intervals iv = intervals(c);
+	rc = up_segs_new(&f.segs, c->bus, &iv, c->history_days, &o);
+	if (rc == 0)
+		rc = wait_bus(&f, stop);
 	if (rc == 0)
 		rc = setup(&f);
 	if (rc == BB_EBUSY)

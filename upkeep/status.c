@@ -78,10 +78,8 @@ static int open_tables(struct up_segs *s, const char *bus,
 {
 	char role[24];
 	uint32_t nb = s->nblocks, n = s->nsym;
-	int rc = bb_table_writer_open(&s->status, bus, "up.status", 2 + nb, 1, o);
+	int rc = bb_table_writer_open(&s->fills, bus, "up.fills", n, s->rows, o);
 
-	if (rc == 0)
-		rc = bb_table_writer_open(&s->fills, bus, "up.fills", n, s->rows, o);
 	if (rc == 0)
 		rc = bb_table_writer_open(&s->quality, bus, "up.quality", n, 1, o);
 	if (rc == 0 && nb)
@@ -109,57 +107,68 @@ static int history_kept(const struct up_segs *s)
 	return kept;
 }
 
-/* Pick up what an earlier run left: its status and its finished blocks. */
-static void load_left(struct up_segs *s, const char *bus)
+/* What an earlier run left in up.status: its status, and its finished
+ * blocks (when asked to). */
+static void load_left(struct up_segs *s, const char *bus, int blocks)
 {
 	bb_table *t;
 	bb_bar b;
 
 	if (bb_table_open(&t, bus, "up.status") != 0)
 		return;
-	if (bb_table_latest(t, 0, &b) == 0)
+	if (!blocks && bb_table_latest(t, 0, &b) == 0)
 		memcpy(&s->st, &b, sizeof(s->st));
-	for (uint32_t k = 0; history_kept(s) && k < s->nblocks; k++)
+	for (uint32_t k = 0; blocks && k < s->nblocks; k++)
 		if (bb_table_latest(t, 2 + k, &b) == 0)
 			memcpy(&s->map[k], &b, sizeof(s->map[k]));
 	bb_table_close(t);
 }
 
-int up_segs_open(struct up_segs **out, const char *bus, uint32_t nsym,
-                 uint32_t rows, const struct up_intervals *iv,
-                 uint32_t history_days, const bb_seg_opts *o)
+int up_segs_new(struct up_segs **out, const char *bus,
+                const struct up_intervals *iv, uint32_t history_days,
+                const bb_seg_opts *o)
 {
 	struct up_segs *s = calloc(1, sizeof(*s));
 
 	if (s == NULL)
 		return ENOMEM;
 	*s = (struct up_segs){
-		.ivs = *iv, .nsym = nsym, .rows = rows,
-		.nblocks = history_days ? history_days + 1 : 0,
+		.ivs = *iv, .nblocks = history_days ? history_days + 1 : 0,
 		.live = { .s = s, .live = 1, .blk = -1 },
 		.past = { .s = s, .live = 0, .blk = -1 },
 	};
-	s->live.s = s->past.s = s;
-	int rc = s->nblocks > BB_CTL_MAX_BLOCKS ? BB_EINVAL : 0;
-	if (rc == 0 && (s->pbuf = calloc(rows, sizeof(*s->pbuf))) == NULL)
-		rc = ENOMEM;
-	if (rc == 0)
-		rc = open_tables(s, bus, o);
-	if (rc == 0)
-		load_left(s, bus);
-	uint32_t list[UP_MAX_INTERVALS] = { 0 };
-	memcpy(list, iv->min, iv->n * sizeof(uint32_t));
-	s->st.nintervals = iv->n;
-	for (uint32_t k = 0; rc == 0 && k < s->nblocks; k++)
-		rc = put_one(s->status, 2 + k, &s->map[k]);
-	if (rc == 0 && (rc = put_one(s->status, 1, list)) == 0)
-		rc = put_one(s->status, 0, &s->st);
+	int rc = s->nblocks > BB_CTL_MAX_BLOCKS ? BB_EINVAL
+	         : bb_table_writer_open(&s->status, bus, "up.status",
+	                                2 + s->nblocks, 1, o);
 	if (rc != 0) {
 		up_segs_close(s);
 		return rc;
 	}
+	load_left(s, bus, 0);
+	s->st.state = BB_UPKEEP_WAITING;
+	s->st.nintervals = iv->n;
 	*out = s;
 	return 0;
+}
+
+int up_segs_attach(struct up_segs *s, const char *bus, uint32_t nsym,
+                   uint32_t rows, const bb_seg_opts *o)
+{
+	uint32_t list[UP_MAX_INTERVALS] = { 0 };
+
+	s->nsym = nsym;
+	s->rows = rows;
+	if ((s->pbuf = calloc(rows, sizeof(*s->pbuf))) == NULL)
+		return ENOMEM;
+	int rc = open_tables(s, bus, o);
+	if (rc == 0 && history_kept(s))
+		load_left(s, bus, 1);
+	memcpy(list, s->ivs.min, s->ivs.n * sizeof(uint32_t));
+	for (uint32_t k = 0; rc == 0 && k < s->nblocks; k++)
+		rc = put_one(s->status, 2 + k, &s->map[k]);
+	if (rc == 0 && (rc = put_one(s->status, 1, list)) == 0)
+		rc = put_one(s->status, 0, &s->st);
+	return rc;
 }
 
 void up_segs_close(struct up_segs *s)
@@ -181,6 +190,8 @@ void up_segs_close(struct up_segs *s)
 void up_segs_beat(struct up_segs *s)
 {
 	bb_table_beat(s->status);
+	if (s->fills == NULL) /* not attached yet */
+		return;
 	bb_table_beat(s->fills);
 	bb_table_beat(s->quality);
 	if (s->hfills != NULL)

@@ -182,12 +182,15 @@ void up_engine_totals(const struct up_engine *e, uint64_t *bars,
 
 struct up_segs;
 
-/* Create or re-attach up.fills, up.<N>m, up.quality and up.status, and
- * with history_days the history tables, for a bus whose session table has
- * nsym symbols and rows minutes. */
-int  up_segs_open(struct up_segs **out, const char *bus, uint32_t nsym,
-                  uint32_t rows, const struct up_intervals *iv,
-                  uint32_t history_days, const bb_seg_opts *o);
+/* Create or re-attach up.status (with history_days, its block map): from
+ * here on the upkeep is alive on the bus. BB_EBUSY: another upkeep is. */
+int  up_segs_new(struct up_segs **out, const char *bus,
+                 const struct up_intervals *iv, uint32_t history_days,
+                 const bb_seg_opts *o);
+/* Create or re-attach up.fills, up.<N>m, up.quality and the history
+ * tables, for a bus whose session table has nsym symbols and rows minutes. */
+int  up_segs_attach(struct up_segs *s, const char *bus, uint32_t nsym,
+                    uint32_t rows, const bb_seg_opts *o);
 void up_segs_close(struct up_segs *s);
 void up_segs_beat(struct up_segs *s);
 /* Hint: a bar of sym comes soon; start fetching the rows it will write. */

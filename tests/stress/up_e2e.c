@@ -135,6 +135,54 @@ static void check_day(const char *bus, bb_store *st, int32_t date,
 	bb_calendar_free(cal);
 }
 
+/* Derived history: sessions back = 1.. are want[0..n), newest first, and
+ * each derived bar equals the store's recomputation. */
+static void check_history(const char *bus, bb_store *st, const int32_t *want,
+                          size_t n)
+{
+	static const uint32_t iv[] = { 5, 15, 30, 60, 7 };
+	bb_bus *b = NULL;
+	bb_upkeep *u = NULL;
+	bb_calendar *cal;
+	bb_session s;
+	bb_bar got[400], exp[400];
+	size_t ng;
+	int32_t date;
+	int bad = 0, dates = 1;
+
+	if (bb_bus_open(&b, bus) || bb_upkeep_open(&u, bus) ||
+	    bb_calendar_load(&cal, "XNYS", NULL, 0)) {
+		CHECK(0, "history: open bus, upkeep, calendar");
+		return;
+	}
+	for (uint32_t back = 1; back <= n; back++)
+		for (uint32_t sym = 0; sym < NSYM; sym++)
+			for (size_t i = 0; i < 5; i++) {
+				int rc = bb_bars_history(b, u, back, sym, iv[i], got,
+				                         400, &ng, &date);
+				dates &= rc == 0 && date == want[back - 1];
+				if (rc != 0 || bb_calendar_next(cal, date, &s) != 0) {
+					bad++;
+					continue;
+				}
+				size_t m = recompute(st, sym, &s, iv[i], exp);
+				bad += ng != m;
+				for (size_t j = 0; j < ng && j < m; j++)
+					bad += !same(&got[j], &exp[j]) || got[j].flags;
+			}
+	CHECK(dates, "history: sessions 1..%zu back are the ones expected", n);
+	CHECK(bad == 0, "history: every derived bar of every kept session equals "
+	      "the store's recomputation (%d differ)", bad);
+	CHECK(bb_bars_history(b, u, 1, 0, 2, got, 400, &ng, &date) ==
+	      BB_ENOINTERVAL, "history: an interval not maintained is "
+	      "BB_ENOINTERVAL");
+	CHECK(bb_upkeep_history_days(u) == 5, "history: 5 sessions kept by "
+	      "default");
+	bb_upkeep_close(u);
+	bb_bus_close(b);
+	bb_calendar_free(cal);
+}
+
 int main(int argc, char **argv)
 {
 	static const uint32_t regular[] = { 78, 26, 13, 7, 56 };
@@ -157,6 +205,12 @@ int main(int argc, char **argv)
 	if (bb_store_open(&st, db, BB_STORE_RDONLY) != 0)
 		stress_fatal("store %s", db);
 	check_day(week, st, 20240705, regular);
+	static const int32_t past[] = { 20240703, 20240702, 20240701 };
+	check_history(week, st, past, 3);
+	CHECK(sh("test $(%s/barbus-bars --bus %s --interval 1h --history | "
+	         "wc -l) -eq %d", bin, week, 1 + NSYM * (7 + 7 + 4 + 7)) == 0,
+	      "barbus-bars --interval 1h --history: four sessions, 7/7/4/7 "
+	      "bars per symbol");
 	CHECK(sh("test $(%s/barbus-bars --bus %s --interval 1h | wc -l) -eq %d",
 	         bin, week, 1 + NSYM * 7) == 0,
 	      "barbus-bars --interval 1h: 7 bars per symbol and a header");

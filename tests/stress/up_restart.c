@@ -1,0 +1,187 @@
+/*
+ * up_restart: the upkeep killed with SIGKILL at 20 random points of a
+ * paced multi-session backtest, and started again each time, ends
+ * identical to a run that was never killed: barbus-bars --history at 1m
+ * and at every derived interval, and --quality, byte for byte. The
+ * coordinator is never disturbed: it exits 0 and its bars are all there.
+ * Prints "N passed, N failed".
+ */
+#include <libgen.h>
+#include <limits.h>
+
+#include "stress.h"
+
+#define NSYM 10
+#define INTERVALS "5m,15m,30m,1h,7m"
+
+static char dir[64], bin[PATH_MAX];
+static const char *const outputs[] = { "1m", "5m", "15m", "30m", "1h", "7m" };
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	int st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static pid_t spawn_upkeep(const char *bus, const char *tag, int n)
+{
+	char db[96], log[128];
+	pid_t pid = stress_fork();
+
+	if (pid == 0) {
+		snprintf(db, sizeof(db), "%s/db", dir);
+		snprintf(log, sizeof(log), "%s/up-%s-%d.err", dir, tag, n);
+		if (freopen(log, "w", stderr) == NULL)
+			_exit(127);
+		char path[PATH_MAX + 16];
+		snprintf(path, sizeof(path), "%s/barbus-upkeep", bin);
+		execl(path, path, "--bus", bus, "--db", db, "--intervals",
+		      INTERVALS, "--history-days", "8", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static pid_t spawn_coordinator(const char *bus, const char *speed)
+{
+	char db[96];
+	pid_t pid = stress_fork();
+
+	if (pid == 0) {
+		snprintf(db, sizeof(db), "%s/db", dir);
+		if (freopen("/dev/null", "w", stderr) == NULL)
+			_exit(127);
+		char path[PATH_MAX + 24];
+		snprintf(path, sizeof(path), "%s/barbus-coordinator", bin);
+		execl(path, path, "--bus", bus, "--db", db, "backtest", "--from",
+		      "2024-07-01", "--to", "2024-07-10", "--history-days", "8",
+		      "--speed", speed, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Exit code of pid once it exited (128 + signal when killed), waiting up
+ * to ms; -1 when it is still running (ms 0: just look; else it is then
+ * killed, and that is a failure). */
+static int reap(pid_t pid, int ms)
+{
+	int st;
+
+	if (ms > 0)
+		st = stress_reap(pid, ms);
+	else if (waitpid(pid, &st, WNOHANG) == pid)
+		stress_forget(pid);
+	else
+		return -1;
+	if (st == -1)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* What barbus-bars prints of bus, into DIR/TAG-<output>.csv. */
+static int capture(const char *bus, const char *tag)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
+		bad |= sh("%s/barbus-bars --bus %s --interval %s --history "
+		          ">%s/%s-%s.csv", bin, bus, outputs[i], dir, tag,
+		          outputs[i]);
+	bad |= sh("%s/barbus-bars --bus %s --quality >%s/%s-q.csv", bin, bus,
+	          dir, tag);
+	return bad;
+}
+
+/* The reference: upkeep first, coordinator at full speed, nothing killed. */
+static void reference(void)
+{
+	const char *bus = stress_bus("ref");
+	pid_t up = spawn_upkeep(bus, "ref", 0);
+
+	stress_sleep_ns(100 * 1000000LL);
+	pid_t co = spawn_coordinator(bus, "max");
+	CHECK(reap(co, 60000) == 0, "reference: the coordinator exits 0");
+	CHECK(reap(up, 30000) == 0, "reference: the upkeep exits 0 at the end "
+	      "of data");
+	CHECK(capture(bus, "ref") == 0, "reference: barbus-bars prints it all");
+}
+
+/* The same replay, paced, with the upkeep killed `kills` times. */
+static void killed(int kills, const char *speed)
+{
+	const char *bus = stress_bus("kill");
+	pid_t up = spawn_upkeep(bus, "kill", 0);
+	int k = 0, co_rc = -1;
+
+	stress_sleep_ns(100 * 1000000LL);
+	pid_t co = spawn_coordinator(bus, speed);
+	for (; k < kills && (co_rc = reap(co, 0)) < 0; k++) {
+		/* 20..400 ms of running, then a kill at a random point */
+		stress_sleep_ns((20 + rand() % 380) * 1000000LL);
+		kill(up, SIGKILL);
+		reap(up, 5000);
+		if (rand() % 4 == 0) /* sometimes down for a while */
+			stress_sleep_ns((rand() % 200) * 1000000LL);
+		up = spawn_upkeep(bus, "kill", k + 1);
+	}
+	if (co_rc < 0)
+		co_rc = reap(co, 120000);
+	INFO("upkeep killed %d times while the coordinator ran", k);
+	CHECK(k >= kills / 2, "the upkeep was killed at least %d times during "
+	      "the replay (%d)", kills / 2, k);
+	CHECK(co_rc == 0, "killed: the coordinator exits 0, undisturbed");
+	CHECK(reap(up, 60000) == 0, "killed: the last upkeep exits 0 at the end "
+	      "of data");
+	CHECK(capture(bus, "kill") == 0, "killed: barbus-bars prints it all");
+}
+
+static void compare(void)
+{
+	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
+		CHECK(sh("cmp -s %s/ref-%s.csv %s/kill-%s.csv", dir, outputs[i],
+		         dir, outputs[i]) == 0, "--interval %s --history: byte for "
+		      "byte the run never killed", outputs[i]);
+	CHECK(sh("cmp -s %s/ref-q.csv %s/kill-q.csv", dir, dir) == 0,
+	      "--quality: byte for byte the run never killed");
+	/* July 4th is a holiday: 7 sessions, 4 on the 1h history of the
+	 * regular days kept and the early close, all of them here. */
+	CHECK(sh("test $(cut -d, -f2 %s/ref-1h.csv | cut -c1-10 | sort -u | "
+	         "grep -c ^2024) -eq 7", dir) == 0,
+	      "the 1h output holds all 7 sessions");
+	CHECK(sh("test $(grep -c ',2024-07-03T' %s/ref-1h.csv) -eq %d", dir,
+	         NSYM * 4) == 0, "the early close has 4 1h bars per symbol");
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	stress_init("up-restart", 300);
+	srand((unsigned)getpid());
+	snprintf(bin, sizeof(bin), "%s/../bin", dirname(strdup(argv[0])));
+	snprintf(dir, sizeof(dir), "/tmp/bb-uprestart-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		stress_fatal("mkdtemp");
+	CHECK(sh("%s/barbus-gen --db %s/db --symbols %d --from 2024-07-01 "
+	         "--to 2024-07-10 --seed 11 --missing-rate 0.02 2>/dev/null",
+	         bin, dir, NSYM) == 0, "barbus-gen made the store");
+	reference();
+	/* 7 sessions of 390 (one of 210) minutes in about 6 s; slower under
+	 * the sanitizers, with fewer kills. */
+	if (stress_fast())
+		killed(8, "6000x");
+	else
+		killed(20, "24000x");
+	compare();
+	if (atomic_load(&g_stress.failed) == 0)
+		sh("rm -rf %s", dir);
+	else
+		INFO("outputs kept in %s", dir);
+	return stress_done();
+}
