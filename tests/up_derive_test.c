@@ -101,13 +101,10 @@ Test(up_derive, partial_lifecycle)
 	up_derive_add(&f, OPEN, CLOSE, 5, &m4, OPEN + 3 * 60, &out);
 	cr_assert(ne(u32, out.flags & BB_BAR_PARTIAL, 0));
 	/* Minute 3 complete: the interval's last minute (4) is not. */
-	cr_assert(eq(int, up_derive_complete(&f, OPEN, CLOSE, 5, OPEN + 3 * 60,
-	                                     &out), 0));
-	cr_assert(eq(int, up_derive_complete(&f, OPEN, CLOSE, 5, OPEN + 4 * 60,
-	                                     &out), 1));
+	cr_assert(eq(int, up_derive_complete(&f, OPEN, OPEN + 3 * 60, &out), 0));
+	cr_assert(eq(int, up_derive_complete(&f, OPEN, OPEN + 4 * 60, &out), 1));
 	cr_assert(eq(u32, out.flags & BB_BAR_PARTIAL, 0));
-	cr_assert(eq(int, up_derive_complete(&f, OPEN, CLOSE, 5, OPEN + 5 * 60,
-	                                     &out), 0));
+	cr_assert(eq(int, up_derive_complete(&f, OPEN, OPEN + 5 * 60, &out), 0));
 	/* The next interval's first minute: a new row, partial. */
 	cr_assert(eq(int, up_derive_add(&f, OPEN, CLOSE, 5, &m5, OPEN + 4 * 60,
 	                                &out), UP_DERIVE_APPEND));
@@ -123,8 +120,7 @@ Test(up_derive, last_bar_cut_at_early_close_is_final_at_close)
 	up_derive_add(&f, OPEN, ECLOSE, 60, &m, OPEN + 208 * 60, &out);
 	cr_assert(eq(i64, out.time, OPEN + 180 * 60));
 	cr_assert(ne(u32, out.flags & BB_BAR_PARTIAL, 0));
-	cr_assert(eq(int, up_derive_complete(&f, OPEN, ECLOSE, 60, ECLOSE - 60,
-	                                     &out), 1));
+	cr_assert(eq(int, up_derive_complete(&f, OPEN, ECLOSE - 60, &out), 1));
 }
 
 Test(up_derive, filled_and_synthetic_flags_carried)

@@ -10,8 +10,6 @@
  * close follow the earliest and latest minute, the rest commutes. So the
  * bar depends on which minutes the interval holds, never on reading speed.
  */
-#include <math.h>
-
 #include "upkeep.h"
 
 #define CARRIED (BB_BAR_FILLED | BB_BAR_SYNTHETIC)
@@ -47,54 +45,72 @@ void up_forming_reset(struct up_forming *f)
 	*f = (struct up_forming){ .idx = -1 };
 }
 
-static uint32_t partial_flag(int64_t open, int64_t close, uint32_t k,
-                             uint32_t idx, int64_t through)
+/* Minute of the session t falls in (t in [open, close)). */
+static uint16_t minute_of(int64_t open, int64_t t)
 {
-	return through >= up_interval_last_minute(open, close, idx, k)
-	       ? 0 : BB_BAR_PARTIAL;
+	return (uint16_t)((t - open) / 60);
+}
+
+static uint32_t partial_flag(const struct up_forming *f, uint16_t through)
+{
+	return through != UINT16_MAX && through >= f->last_min ? 0
+	       : BB_BAR_PARTIAL;
+}
+
+/* Last complete minute as a minute of the session; UINT16_MAX: none. */
+static uint16_t through_min(int64_t open, int64_t through)
+{
+	return through < open ? UINT16_MAX : minute_of(open, through);
 }
 
 int up_derive_add(struct up_forming *f, int64_t open, int64_t close,
                   uint32_t k, const bb_bar *m, int64_t through, bb_bar *out)
 {
-	uint32_t idx = up_interval_index(open, m->time, k);
 	bb_bar *b = &f->bar;
+	uint16_t mm = minute_of(open, m->time);
 	int op = UP_DERIVE_REPLACE;
 
-	if (f->idx >= 0 && idx < (uint32_t)f->idx)
-		return UP_DERIVE_LATE;
-	if (f->idx < 0 || idx > (uint32_t)f->idx) {
-		f->idx = (int32_t)idx;
-		f->first_t = f->last_t = m->time;
+	/* The common case, without a division: a minute of the interval
+	 * being formed. */
+	if (f->idx < 0 || m->time < b->time || mm > f->last_min) {
+		uint32_t idx = up_interval_index(open, m->time, k);
+		if (f->idx >= 0 && idx < (uint32_t)f->idx)
+			return UP_DERIVE_LATE;
 		*b = (bb_bar){ .symbol = m->symbol,
 		               .time = up_interval_start(open, idx, k),
 		               .open = m->open, .high = m->high, .low = m->low,
 		               .close = m->close, .volume = m->volume };
+		f->idx = (int16_t)idx;
+		f->first = f->last = mm;
+		f->last_min = minute_of(open, up_interval_last_minute(open, close,
+		                                                      idx, k));
 		op = UP_DERIVE_APPEND;
 	} else {
-		if (m->time < f->first_t) {
-			f->first_t = m->time;
+		if (mm < f->first) {
+			f->first = mm;
 			b->open = m->open;
 		}
-		if (m->time > f->last_t) {
-			f->last_t = m->time;
+		if (mm > f->last) {
+			f->last = mm;
 			b->close = m->close;
 		}
-		b->high = fmax(b->high, m->high);
-		b->low = fmin(b->low, m->low);
+		if (m->high > b->high) /* bars are validated: no NaN */
+			b->high = m->high;
+		if (m->low < b->low)
+			b->low = m->low;
 		b->volume += m->volume;
 	}
 	b->flags = (b->flags & CARRIED) | (m->flags & CARRIED) |
-	           partial_flag(open, close, k, idx, through);
+	           partial_flag(f, through_min(open, through));
 	*out = *b;
 	return op;
 }
 
-int up_derive_complete(struct up_forming *f, int64_t open, int64_t close,
-                       uint32_t k, int64_t through, bb_bar *out)
+int up_derive_complete(struct up_forming *f, int64_t open, int64_t through,
+                       bb_bar *out)
 {
 	if (f->idx < 0 || !(f->bar.flags & BB_BAR_PARTIAL) ||
-	    partial_flag(open, close, k, (uint32_t)f->idx, through) != 0)
+	    partial_flag(f, through_min(open, through)) != 0)
 		return 0;
 	f->bar.flags &= ~(uint32_t)BB_BAR_PARTIAL;
 	*out = f->bar;

@@ -51,7 +51,9 @@ struct up_engine {
 int up_engine_new(struct up_engine **out, const struct up_engine_opts *o,
                   const struct up_sink *sink)
 {
-	if (o->nsym == 0 || o->rows == 0 || o->iv.n > UP_MAX_INTERVALS)
+	/* Minutes of a session are kept as u16 (struct up_forming). */
+	if (o->nsym == 0 || o->rows == 0 || o->rows >= UINT16_MAX ||
+	    o->iv.n > UP_MAX_INTERVALS)
 		return BB_EINVAL;
 	struct up_engine *e = calloc(1, sizeof(*e));
 	if (e == NULL)
@@ -62,7 +64,8 @@ int up_engine_new(struct up_engine **out, const struct up_engine_opts *o,
 	e->state = calloc(cells, 1);
 	e->close = calloc(cells, sizeof(double));
 	e->sym = calloc(o->nsym, sizeof(*e->sym));
-	e->f = calloc((size_t)o->nsym * (o->iv.n ? o->iv.n : 1), sizeof(*e->f));
+	size_t nf = (size_t)o->nsym * (o->iv.n ? o->iv.n : 1);
+	e->f = aligned_alloc(64, nf * sizeof(*e->f)); /* a line each */
 	if (!e->state || !e->close || !e->sym || !e->f) {
 		up_engine_free(e);
 		return ENOMEM;
@@ -189,8 +192,7 @@ static int finalize(struct up_engine *e, uint32_t sym, int64_t through)
 
 	for (uint32_t ki = 0; ki < e->o.iv.n; ki++) {
 		struct up_forming *f = &e->f[(size_t)sym * e->o.iv.n + ki];
-		if (up_derive_complete(f, e->s.open, e->s.close, e->o.iv.min[ki],
-		                       through, &out)) {
+		if (up_derive_complete(f, e->s.open, through, &out)) {
 			int rc = e->k.derived(e->k.ctx, ki, sym, UP_DERIVE_REPLACE, &out);
 			if (rc != 0)
 				return rc;

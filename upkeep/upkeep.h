@@ -80,13 +80,15 @@ int64_t  up_interval_start(int64_t open, uint32_t idx, uint32_t k);
 int64_t  up_interval_last_minute(int64_t open, int64_t close, uint32_t idx,
                                  uint32_t k);
 
-/* The derived bar of one symbol and interval being built (or last built). */
+/* The derived bar of one symbol and interval being built (or last built):
+ * one cache line. Minutes are counted from the session open. */
 struct up_forming {
-	int32_t idx;          /* interval index; -1: none this session */
-	int64_t first_t;      /* earliest and latest minute folded in */
-	int64_t last_t;
-	bb_bar  bar;
+	bb_bar   bar;         /* bar.time: the interval's start */
+	int16_t  idx;         /* interval index; -1: none this session */
+	uint16_t first, last; /* earliest and latest minute folded in */
+	uint16_t last_min;    /* the interval's last minute, cut at the close */
 };
+_Static_assert(sizeof(struct up_forming) == 64, "forming bar: a line");
 
 enum up_derive_op {
 	UP_DERIVE_APPEND  = 1, /* a new row */
@@ -107,8 +109,8 @@ int  up_derive_add(struct up_forming *f, int64_t open, int64_t close,
                    uint32_t k, const bb_bar *m, int64_t through, bb_bar *out);
 /* Minute `through` just completed (or the session ended, through =
  * close - 60): 1 with *out when f's bar loses its partial flag. */
-int  up_derive_complete(struct up_forming *f, int64_t open, int64_t close,
-                        uint32_t k, int64_t through, bb_bar *out);
+int  up_derive_complete(struct up_forming *f, int64_t open, int64_t through,
+                        bb_bar *out);
 
 /* ---- gaps.c: the engine ----------------------------------------------------- */
 
