@@ -40,6 +40,7 @@ struct up_engine {
 	int64_t    through;
 	uint32_t   minutes;  /* of this session */
 	uint8_t   *state;    /* nsym x rows: M_* */
+	uint16_t  *ends;     /* rows: bit ki when the minute ends an interval */
 	double    *close;    /* nsym x rows: close of what is there */
 	struct symst *sym;
 	struct up_forming *f; /* nsym x iv.n */
@@ -62,11 +63,12 @@ int up_engine_new(struct up_engine **out, const struct up_engine_opts *o,
 	e->k = *sink;
 	size_t cells = (size_t)o->nsym * o->rows;
 	e->state = calloc(cells, 1);
+	e->ends = calloc(o->rows, sizeof(*e->ends));
 	e->close = calloc(cells, sizeof(double));
 	e->sym = calloc(o->nsym, sizeof(*e->sym));
 	size_t nf = (size_t)o->nsym * (o->iv.n ? o->iv.n : 1);
 	e->f = aligned_alloc(64, nf * sizeof(*e->f)); /* a line each */
-	if (!e->state || !e->close || !e->sym || !e->f) {
+	if (!e->state || !e->ends || !e->close || !e->sym || !e->f) {
 		up_engine_free(e);
 		return ENOMEM;
 	}
@@ -81,6 +83,7 @@ void up_engine_free(struct up_engine *e)
 	if (e == NULL)
 		return;
 	free(e->state);
+	free(e->ends);
 	free(e->close);
 	free(e->sym);
 	free(e->f);
@@ -156,6 +159,12 @@ int up_engine_start(struct up_engine *e, const bb_session *s)
 		}
 	}
 	memset(e->state, 0, (size_t)e->o.nsym * e->o.rows);
+	memset(e->ends, 0, e->o.rows * sizeof(*e->ends));
+	for (uint32_t ki = 0; ki < e->o.iv.n; ki++)
+		for (uint32_t i = 0; i < up_interval_count(s->open, s->close,
+		                                           e->o.iv.min[ki]); i++)
+			e->ends[(up_interval_last_minute(s->open, s->close, i,
+			         e->o.iv.min[ki]) - s->open) / 60] |= 1u << ki;
 	e->s = *s;
 	e->minutes = minutes;
 	e->active = 1;
@@ -185,12 +194,16 @@ static int derive_all(struct up_engine *e, uint32_t sym, const bb_bar *b)
 	return 0;
 }
 
-/* Derived bars of sym whose last minute is now complete lose partial. */
-static int finalize(struct up_engine *e, uint32_t sym, int64_t through)
+/* Derived bars of sym whose last minute is now complete lose partial:
+ * those of the intervals in mask (bit ki: interval ki). */
+static int finalize(struct up_engine *e, uint32_t sym, int64_t through,
+                    uint32_t mask)
 {
 	bb_bar out;
 
-	for (uint32_t ki = 0; ki < e->o.iv.n; ki++) {
+	for (uint32_t ki = 0; mask >> ki != 0; ki++) {
+		if (!(mask >> ki & 1))
+			continue;
 		struct up_forming *f = &e->f[(size_t)sym * e->o.iv.n + ki];
 		if (up_derive_complete(f, e->s.open, through, &out)) {
 			int rc = e->k.derived(e->k.ctx, ki, sym, UP_DERIVE_REPLACE, &out);
@@ -358,7 +371,10 @@ static int complete_one(struct up_engine *e, uint32_t sym, uint32_t m,
 			rc = give_up(e, sym, m);
 		break;
 	}
-	return rc != 0 ? rc : finalize(e, sym, y->through);
+	/* Only a minute that ends an interval can end a partial bar: a bar
+	 * folded in later than its interval's end is final at once. */
+	return rc != 0 || e->ends[m] == 0 ? rc
+	       : finalize(e, sym, y->through, e->ends[m]);
 }
 
 int up_engine_complete_sym(struct up_engine *e, uint32_t sym, int64_t t,
@@ -460,7 +476,7 @@ int up_engine_finish(struct up_engine *e, uint32_t nsym_live)
 	if (rc == 0)
 		rc = run_pending(e, 0, 1);
 	for (uint32_t sym = 0; rc == 0 && sym < e->o.nsym; sym++)
-		rc = finalize(e, sym, e->s.close - 60);
+		rc = finalize(e, sym, e->s.close - 60, (1u << e->o.iv.n) - 1);
 	if (rc == 0)
 		e->finished = 1;
 	return rc;
