@@ -30,6 +30,12 @@ static int upkeep_alive(struct co_handshake *h)
 	return 0;
 }
 
+/*
+ * The upkeep finished session date of this run. Equality, not order: a
+ * bus used again keeps the last date an earlier run's upkeep finished,
+ * which may lie after this run's boundaries; and an upkeep that has not
+ * followed a session yet (waiting) is done with nothing.
+ */
 static int done(const struct co_handshake *h, int32_t date)
 {
 	bb_upkeep_info info;
@@ -38,7 +44,7 @@ static int done(const struct co_handshake *h, int32_t date)
 	if (bb_table_latest(h->up, 0, &rec) != 0)
 		return 0;
 	memcpy(&info, &rec, sizeof(info));
-	return info.done_date >= date;
+	return info.done_date == date && info.state != BB_UPKEEP_WAITING;
 }
 
 void co_handshake_wait(struct co_handshake *h, struct co_pub *p, int32_t date)
@@ -59,6 +65,8 @@ void co_handshake_wait(struct co_handshake *h, struct co_pub *p, int32_t date)
 			nanosleep(&ts, NULL);
 			if ((i & 63) == 0 && !upkeep_alive(h))
 				return;
+			if ((i & 255) == 0) /* ~13 ms: alive while waiting */
+				co_pub_beat(p);
 		}
 	}
 }

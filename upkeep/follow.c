@@ -325,8 +325,11 @@ static int resync(struct fol *f, int *eod)
 		if (cur->date == st.date && up_engine_finished(f->e))
 			return 0;
 		if (cur->date == 0 && ended(st.state) &&
-		    up_segs_status(f->segs)->done_date == st.date)
+		    up_segs_status(f->segs)->done_date == st.date) {
+			up_segs_status(f->segs)->state = BB_UPKEEP_IDLE;
+			put_status(f);
 			return 0; /* finished by our previous run */
+		}
 		if ((rc = start(f, &s)) != 0)
 			return rc;
 		rc = replay_all(f, 0, ended(st.state) ? st.close - 60 : st.clock);
