@@ -71,9 +71,12 @@ static void report_replaced(const struct co_pub *p, const char *bus)
 
 int co_pub_open(struct co_pub *p, const char *bus, const struct co_geom *g)
 {
+	/* Ring and tables are written densely: their pages are all made
+	 * now, not faulted in one by one during the first sessions. */
 	bb_seg_opts o = {
 		.capacity = g->ring_capacity, .heartbeat_ms = g->heartbeat_ms,
 		.mode = g->seg_mode, .group = g->seg_group,
+		.flags = BB_SEG_POPULATE,
 	};
 
 	memset(p, 0, sizeof(*p));

@@ -63,10 +63,11 @@ static int lock_writer(int fd)
 	return errno == EAGAIN || errno == EACCES ? BB_EBUSY : errno;
 }
 
-/* The mapping, or NULL with errno set. */
-static void *map_fd(int fd, size_t len, int prot)
+/* The mapping, or NULL with errno set; populated with BB_SEG_POPULATE. */
+static void *map_fd(int fd, size_t len, int prot, unsigned flags)
 {
-	void *p = mmap(NULL, len, prot, MAP_SHARED, fd, 0);
+	int pop = flags & BB_SEG_POPULATE ? MAP_POPULATE : 0;
+	void *p = mmap(NULL, len, prot, MAP_SHARED | pop, fd, 0);
 
 	return p == MAP_FAILED ? NULL : p;
 }
@@ -83,7 +84,7 @@ static int init_fresh(struct bb__seg *s, const struct bb__seg_spec *sp)
 	int rc = posix_fallocate(s->fd, 0, (off_t)sp->total_len);
 	if (rc != 0)
 		return rc;
-	s->hdr = map_fd(s->fd, sp->total_len, PROT_READ | PROT_WRITE);
+	s->hdr = map_fd(s->fd, sp->total_len, PROT_READ | PROT_WRITE, sp->flags);
 	if (s->hdr == NULL)
 		return errno;
 	s->len = sp->total_len;
@@ -105,7 +106,7 @@ static int check_existing(struct bb__seg *s, const struct bb__seg_spec *sp)
 		return errno;
 	if ((uint64_t)st.st_size != sp->total_len)
 		return BB_EMISMATCH;
-	s->hdr = map_fd(s->fd, sp->total_len, PROT_READ | PROT_WRITE);
+	s->hdr = map_fd(s->fd, sp->total_len, PROT_READ | PROT_WRITE, sp->flags);
 	if (s->hdr == NULL)
 		return errno;
 	s->len = sp->total_len;
@@ -237,7 +238,7 @@ int bb__seg_reader_open(struct bb__seg *s, const char *bus,
 		rc = s->len == 0 ? BB_ENOTREADY : BB_ETRUNCATED;
 		goto out;
 	}
-	s->hdr = map_fd(s->fd, s->len, PROT_READ | (rw ? PROT_WRITE : 0));
+	s->hdr = map_fd(s->fd, s->len, PROT_READ | (rw ? PROT_WRITE : 0), 0);
 	if (s->hdr == NULL) {
 		rc = errno;
 		goto out;

@@ -223,8 +223,12 @@ static int load_sym(struct fol *f, uint32_t back, const bb_session *s,
 	                      got);
 }
 
-/* Replay sym's bars into engine e, minute by minute, completing minutes
- * up to through as the ring would have. */
+/*
+ * Replay sym's bars into engine e, minute by minute, completing minutes as
+ * the ring would have: every minute before a bar (the coordinator ends a
+ * minute before it publishes a bar of a later one, so a table read after
+ * the clock may hold bars past it), and at last up to through.
+ */
 static int replay_sym(struct fol *f, struct up_engine *e, uint32_t back,
                       uint32_t sym, int64_t through)
 {
@@ -233,9 +237,7 @@ static int replay_sym(struct fol *f, struct up_engine *e, uint32_t back,
 	int rc = load_sym(f, back, up_engine_session(e), sym, &got);
 
 	for (size_t i = 0; rc == 0 && i < got; i++) {
-		int64_t before = f->buf[i].time - 60;
-		rc = up_engine_complete_sym(e, sym, before < through ? before
-		                            : through, now);
+		rc = up_engine_complete_sym(e, sym, f->buf[i].time - 60, now);
 		if (rc == 0)
 			rc = up_engine_bar(e, &f->buf[i]) < 0 ? BB_EINVAL : 0;
 	}

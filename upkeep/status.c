@@ -73,25 +73,31 @@ static uint32_t iv_rows(uint32_t rows, uint32_t k)
 	return (rows + k - 1) / k;
 }
 
+/* Fills are few: their tables are left to fault in; derived bars and
+ * quality are written for every symbol every minute: populated. */
 static int open_tables(struct up_segs *s, const char *bus,
                        const bb_seg_opts *o)
 {
 	char role[24];
 	uint32_t nb = s->nblocks, n = s->nsym;
+	bb_seg_opts dense = *o;
 	int rc = bb_table_writer_open(&s->fills, bus, "up.fills", n, s->rows, o);
 
+	dense.flags |= BB_SEG_POPULATE;
 	if (rc == 0)
-		rc = bb_table_writer_open(&s->quality, bus, "up.quality", n, 1, o);
+		rc = bb_table_writer_open(&s->quality, bus, "up.quality", n, 1,
+		                          &dense);
 	if (rc == 0 && nb)
 		rc = bb_table_writer_open(&s->hfills, bus, "up.fills.h", nb * n,
 		                          s->rows, o);
 	for (uint32_t k = 0; rc == 0 && k < s->ivs.n; k++) {
 		uint32_t r = iv_rows(s->rows, s->ivs.min[k]);
 		snprintf(role, sizeof(role), "up.%um", s->ivs.min[k]);
-		rc = bb_table_writer_open(&s->iv[k], bus, role, n, r, o);
+		rc = bb_table_writer_open(&s->iv[k], bus, role, n, r, &dense);
 		snprintf(role, sizeof(role), "up.%um.h", s->ivs.min[k]);
 		if (rc == 0 && nb)
-			rc = bb_table_writer_open(&s->hiv[k], bus, role, nb * n, r, o);
+			rc = bb_table_writer_open(&s->hiv[k], bus, role, nb * n, r,
+			                          &dense);
 	}
 	return rc;
 }
