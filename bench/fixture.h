@@ -114,29 +114,48 @@ static inline size_t fix_store(uint32_t nsym, int32_t from, int32_t to,
 	return total;
 }
 
-/* Start build/bin/barbus-<prog> with the NULL-terminated arguments, its
- * stderr to /dev/null. */
-static inline pid_t fix_spawn(const char *prog, ...)
+/* Start build/bin/barbus-<prog> with the arguments of ap (NULL-terminated),
+ * its stderr into the file err. */
+static inline pid_t fix_spawnv(const char *err, const char *prog, va_list ap)
 {
 	char *args[32], path[PATH_MAX + 32];
-	va_list ap;
 	int n = 0;
 
 	snprintf(path, sizeof(path), "%s/barbus-%s", fix_bin, prog);
 	args[n++] = path;
-	va_start(ap, prog);
 	while (n < 31 && (args[n] = va_arg(ap, char *)) != NULL)
 		n++;
-	va_end(ap);
 	args[n] = NULL;
 	fflush(stdout);
 	pid_t pid = fork();
 	if (pid == 0) {
-		int null = open("/dev/null", O_WRONLY);
-		dup2(null, 2);
+		int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 2);
 		execv(path, args);
 		_exit(127);
 	}
+	return pid;
+}
+
+/* barbus-PROG with the NULL-terminated arguments; stderr to /dev/null. */
+static inline pid_t fix_spawn(const char *prog, ...)
+{
+	va_list ap;
+
+	va_start(ap, prog);
+	pid_t pid = fix_spawnv("/dev/null", prog, ap);
+	va_end(ap);
+	return pid;
+}
+
+/* The same, stderr into the file err. */
+static inline pid_t fix_spawn_log(const char *err, const char *prog, ...)
+{
+	va_list ap;
+
+	va_start(ap, prog);
+	pid_t pid = fix_spawnv(err, prog, ap);
+	va_end(ap);
 	return pid;
 }
 

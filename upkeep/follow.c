@@ -42,6 +42,7 @@ struct fol {
 	int64_t          last_beat, last_check, last_retry;
 	int64_t          clock_seen; /* live: clock read at the last idle check */
 	uint32_t         mode;       /* bb_mode of the coordinator */
+	int64_t          busy_ns;    /* spent taking records in, not waiting */
 };
 
 static int64_t mono_ns(void)
@@ -361,8 +362,9 @@ static int on_event(struct fol *f, const bb_bar *ev)
 		return up_engine_complete(f->e, ev->time, nsym_live(f), mono_ns());
 	case BB_KIND_SESSION_START:
 		bb_event_session_get(ev, &s, NULL);
-		if (cur->date == s.date && !up_engine_finished(f->e))
-			return 0; /* the synchronisation started it already */
+		if (cur->date == s.date)
+			return 0; /* the synchronisation took it already (the
+			             ring and the snapshot overlap) */
 		return start(f, &s);
 	case BB_KIND_SESSION_END:
 		bb_event_session_get(ev, &s, &reason);
@@ -472,14 +474,19 @@ static int loop(struct fol *f, volatile sig_atomic_t *stop)
 	bb_bar ev[BATCH];
 	uint64_t lost;
 	int eod = 0, n = 0;
+	int64_t t0 = mono_ns();
 	int rc = resync(f, &eod);
+
+	f->busy_ns += mono_ns() - t0;
 
 	if (rc == 0 && eod)
 		return UP_DONE;
 	while (rc == 0 && !*stop) {
 		int w = bb_ring_wait(f->r, &ev[0], &lost, WAIT_NS);
 		if (w == 0) {
+			int64_t b0 = mono_ns();
 			rc = batch(f, ev, &w);
+			f->busy_ns += mono_ns() - b0;
 			n += BATCH;
 			if (w == 0 && n % 256 >= BATCH)
 				continue;
@@ -554,6 +561,22 @@ static int setup(struct fol *f)
 	return up_engine_new(&f->pe, &eo, &sink);
 }
 
+/* The closing line: what this run did, and how fast it took bars in. */
+static void summary(const struct fol *f)
+{
+	const bb_upkeep_info *s = up_segs_status(f->segs);
+	uint64_t bars, fills, unf;
+	double busy = f->busy_ns / 1e9;
+
+	up_engine_totals(f->e, &bars, &fills, &unf);
+	fprintf(stderr, "barbus-upkeep: bus %s: %llu bars, %llu filled, %llu "
+	        "unfillable, %llu sessions done, lapped %llu; busy %.3f s "
+	        "(%.0f bars/s)\n", f->c->bus, (unsigned long long)bars,
+	        (unsigned long long)fills, (unsigned long long)unf,
+	        (unsigned long long)s->sessions_done,
+	        (unsigned long long)s->lapped, busy, busy > 0 ? bars / busy : 0);
+}
+
 int up_follow(const struct up_config *c, volatile sig_atomic_t *stop)
 {
 	struct fol f = { .c = c, .clock_seen = INT64_MIN };
@@ -581,6 +604,8 @@ int up_follow(const struct up_config *c, volatile sig_atomic_t *stop)
 		put_status(&f);
 		rc = 0;
 	}
+	if (f.e != NULL)
+		summary(&f);
 	if (f.e != NULL && f.segs != NULL)
 		put_status(&f);
 	up_engine_free(f.e);
