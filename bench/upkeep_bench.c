@@ -179,7 +179,7 @@ static size_t time_fills(const bb_upkeep *u, int m, uint32_t *filled,
 	bb_quality q;
 
 	for (int k = 0; k < FILL_SYMS; k++) {
-		if (!is_gap(m, k))
+		if (!is_gap(m, k) || m >= FILL_MINS) /* the last minute is fed whole */
 			continue;
 		int64_t deadline = t0 + 1000000000;
 		while (fix_now_ns() < deadline &&
