@@ -4,6 +4,9 @@
  * identical to a run that was never killed: barbus-bars --history at 1m
  * and at every derived interval, and --quality, byte for byte. The
  * coordinator is never disturbed: it exits 0 and its bars are all there.
+ * Then the same with the upkeep lapped on a small ring (stopped with
+ * SIGSTOP for longer than the ring holds): it resynchronises from the
+ * session table and still ends byte for byte the same.
  * Prints "N passed, N failed".
  */
 #include <libgen.h>
@@ -48,7 +51,8 @@ static pid_t spawn_upkeep(const char *bus, const char *tag, int n)
 	return pid;
 }
 
-static pid_t spawn_coordinator(const char *bus, const char *speed)
+static pid_t spawn_coordinator(const char *bus, const char *speed,
+                               const char *ring)
 {
 	char db[96];
 	pid_t pid = stress_fork();
@@ -61,7 +65,7 @@ static pid_t spawn_coordinator(const char *bus, const char *speed)
 		snprintf(path, sizeof(path), "%s/barbus-coordinator", bin);
 		execl(path, path, "--bus", bus, "--db", db, "backtest", "--from",
 		      "2024-07-01", "--to", "2024-07-10", "--history-days", "8",
-		      "--speed", speed, (char *)NULL);
+		      "--speed", speed, "--ring-capacity", ring, (char *)NULL);
 		_exit(127);
 	}
 	return pid;
@@ -106,7 +110,7 @@ static void reference(void)
 	pid_t up = spawn_upkeep(bus, "ref", 0);
 
 	stress_sleep_ns(100 * 1000000LL);
-	pid_t co = spawn_coordinator(bus, "max");
+	pid_t co = spawn_coordinator(bus, "max", "1048576");
 	CHECK(reap(co, 60000) == 0, "reference: the coordinator exits 0");
 	CHECK(reap(up, 30000) == 0, "reference: the upkeep exits 0 at the end "
 	      "of data");
@@ -121,7 +125,7 @@ static void killed(int kills, const char *speed)
 	int k = 0, co_rc = -1;
 
 	stress_sleep_ns(100 * 1000000LL);
-	pid_t co = spawn_coordinator(bus, speed);
+	pid_t co = spawn_coordinator(bus, speed, "1048576");
 	for (; k < kills && (co_rc = reap(co, 0)) < 0; k++) {
 		/* 20..400 ms of running, then a kill at a random point */
 		stress_sleep_ns((20 + rand() % 380) * 1000000LL);
@@ -142,14 +146,52 @@ static void killed(int kills, const char *speed)
 	CHECK(capture(bus, "kill") == 0, "killed: barbus-bars prints it all");
 }
 
-static void compare(void)
+/* The same replay, paced, on a 1024-record ring, the upkeep stopped for
+ * 150..400 ms `stops` times: several times the ring's worth. */
+static void lapped(int stops, const char *speed)
+{
+	const char *bus = stress_bus("lap");
+	pid_t up = spawn_upkeep(bus, "lap", 0);
+	int k = 0, co_rc = -1;
+
+	stress_sleep_ns(100 * 1000000LL);
+	pid_t co = spawn_coordinator(bus, speed, "1024");
+	for (; k < stops && (co_rc = reap(co, 0)) < 0; k++) {
+		stress_sleep_ns((50 + rand() % 200) * 1000000LL);
+		kill(up, SIGSTOP);
+		stress_sleep_ns((150 + rand() % 250) * 1000000LL);
+		kill(up, SIGCONT);
+	}
+	if (co_rc < 0)
+		co_rc = reap(co, 120000);
+	CHECK(co_rc == 0, "lapped: the coordinator exits 0");
+	CHECK(reap(up, 60000) == 0, "lapped: the upkeep exits 0 at the end of "
+	      "data");
+	bb_upkeep *u;
+	bb_upkeep_info info = { 0 };
+	if (bb_upkeep_open(&u, bus) == 0) {
+		bb_upkeep_status(u, &info);
+		bb_upkeep_close(u);
+	}
+	INFO("lapped: %d stops, %llu resynchronisations after a lap", k,
+	     (unsigned long long)info.lapped);
+	CHECK(info.lapped > 0, "lapped: the upkeep was lapped on the ring "
+	      "(%llu times)", (unsigned long long)info.lapped);
+	CHECK(capture(bus, "lap") == 0, "lapped: barbus-bars prints it all");
+}
+
+static void compare(const char *tag, const char *what)
 {
 	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
-		CHECK(sh("cmp -s %s/ref-%s.csv %s/kill-%s.csv", dir, outputs[i],
-		         dir, outputs[i]) == 0, "--interval %s --history: byte for "
-		      "byte the run never killed", outputs[i]);
-	CHECK(sh("cmp -s %s/ref-q.csv %s/kill-q.csv", dir, dir) == 0,
-	      "--quality: byte for byte the run never killed");
+		CHECK(sh("cmp -s %s/ref-%s.csv %s/%s-%s.csv", dir, outputs[i],
+		         dir, tag, outputs[i]) == 0, "%s: --interval %s --history: "
+		      "byte for byte the undisturbed run", what, outputs[i]);
+	CHECK(sh("cmp -s %s/ref-q.csv %s/%s-q.csv", dir, dir, tag) == 0,
+	      "%s: --quality: byte for byte the undisturbed run", what);
+}
+
+static void check_reference(void)
+{
 	/* July 4th is a holiday: 7 sessions, 4 on the 1h history of the
 	 * regular days kept and the early close, all of them here. */
 	CHECK(sh("test $(cut -d, -f2 %s/ref-1h.csv | cut -c1-10 | sort -u | "
@@ -175,10 +217,16 @@ int main(int argc, char **argv)
 	/* 7 sessions of 390 (one of 210) minutes in about 6 s; slower under
 	 * the sanitizers, with fewer kills. */
 	if (stress_fast())
-		killed(8, "6000x");
+		killed(8, "12000x");
 	else
 		killed(20, "24000x");
-	compare();
+	compare("kill", "killed");
+	if (stress_fast())
+		lapped(4, "24000x");
+	else
+		lapped(8, "24000x");
+	compare("lap", "lapped");
+	check_reference();
 	if (atomic_load(&g_stress.failed) == 0)
 		sh("rm -rf %s", dir);
 	else
