@@ -23,7 +23,7 @@ static int drain(const char *bus, struct shared *sh)
 	uint64_t lost;
 
 	for (int i = 0; i < 20000 && r == NULL; i++)
-		if (bb_ring_reader_open(&r, bus, BB_WAIT_YIELD, BB_RING_FROM_OLDEST))
+		if (bb_ring_reader_open(&r, bus, BB_WAIT_BLOCK, BB_RING_FROM_OLDEST))
 			usleep(100), r = NULL;
 	if (r == NULL)
 		return 1;

@@ -166,11 +166,23 @@ static int next_in_range(const struct run *run, const bb_session *s,
 	       nx->date <= run->bt->to;
 }
 
-/* Take s's bars; ask for the two sessions after it. *more: one follows. */
+/* Ask for s and the sessions after it, as many as there are slots. */
+static void request_from(struct run *run, bb_session s)
+{
+	bb_session nx;
+
+	for (int k = 0; k < CO_PREFETCH_DEPTH; k++) {
+		co_prefetch_request(&run->pf, &s);
+		if (!next_in_range(run, &s, &nx))
+			break;
+		s = nx;
+	}
+}
+
+/* Take s's bars; ask for the sessions after it. *more: one follows. */
 static int take(struct run *run, const bb_session *s, bb_session *nx,
                 int *more)
 {
-	bb_session nx2;
 	int hit;
 	int rc = co_prefetch_take(&run->pf, s, &run->b, &hit);
 
@@ -180,9 +192,7 @@ static int take(struct run *run, const bb_session *s, bb_session *nx,
 		                             : BB_CTR_PREFETCH_MISSES, 1);
 	*more = next_in_range(run, s, nx);
 	if (*more)
-		co_prefetch_request(&run->pf, nx);
-	if (*more && next_in_range(run, nx, &nx2))
-		co_prefetch_request(&run->pf, &nx2);
+		request_from(run, *nx);
 	return rc;
 }
 
@@ -232,7 +242,8 @@ int co_backtest_run(struct co_pub *p, bb_store *st, const bb_calendar *cal,
 		rc = co_prefetch_start(&run.pf, st, bt->syms, bt->nsyms);
 	if (rc != 0)
 		return rc;
-	co_prefetch_request(&run.pf, &s);
+	/* The loader starts on the first sessions while the history loads. */
+	request_from(&run, s);
 	/* A fresh bus numbers its first session history + 1, so that the
 	 * trailing sessions loaded from the store have numbers too. */
 	if (p->st.sessions == 0)

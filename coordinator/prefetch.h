@@ -11,7 +11,7 @@
 
 #include "barbus.h"
 
-#define CO_PREFETCH_DEPTH 2
+#define CO_PREFETCH_DEPTH 3
 
 struct co_pf_slot {
 	bb_session s;

@@ -314,6 +314,7 @@ static int batch_room(bb_batch *b, size_t n)
 }
 
 #define COUNT_MAX_MINUTES ((uint64_t)1 << 22) /* 8 years of minutes */
+#define RESERVE_MINUTES 1440                   /* a day */
 
 /*
  * Runs symbol by symbol into the store's scratch, then a counting sort
@@ -338,7 +339,14 @@ static int load_sorted(bb_store *st, MDB_cursor *cur, const uint32_t *ids,
 	own = pthread_mutex_trylock(&st->scratch_mu) == 0;
 	if (own)
 		r = (struct run){ st->scratch, 0, st->scratch_cap };
-	rc = load_runs(cur, ids, k, base, to, &r, cnt);
+	/* Up to a day, room for every symbol every minute at once: no
+	 * doubling copies (untouched room costs no memory). */
+	rc = 0;
+	if (nmin <= RESERVE_MINUTES && r.cap < k * nmin &&
+	    (rc = bars_grow(&r.bars, 0, k * nmin)) == 0)
+		r.cap = k * nmin;
+	if (rc == 0)
+		rc = load_runs(cur, ids, k, base, to, &r, cnt);
 	if (rc == 0 && (rc = batch_room(b, r.n)) == 0 && r.n > 0) {
 		if (cnt)
 			scatter(&r, cnt, nmin, base, b->bars);
