@@ -106,7 +106,9 @@ static int check_existing(struct bb__seg *s, const struct bb__seg_spec *sp)
 		return errno;
 	if ((uint64_t)st.st_size != sp->total_len)
 		return BB_EMISMATCH;
-	s->hdr = map_fd(s->fd, sp->total_len, PROT_READ | PROT_WRITE, sp->flags);
+	/* Its pages exist already: mapping them all now would only slow a
+	 * restarting writer down. */
+	s->hdr = map_fd(s->fd, sp->total_len, PROT_READ | PROT_WRITE, 0);
 	if (s->hdr == NULL)
 		return errno;
 	s->len = sp->total_len;

@@ -131,10 +131,11 @@ typedef struct bb_ring_reader bb_ring_reader;
 enum bb_seg_flags {
 	BB_SEG_KEEP = 1u << 0, /* refuse (BB_EMISMATCH) to replace a leftover
 	                          segment of another geometry or version */
-	BB_SEG_POPULATE = 1u << 1, /* writer: map every page at opening (tmpfs
-	                          zeroes a reserved page at its first touch;
-	                          a densely written table pays that up front,
-	                          not in the middle of a session) */
+	BB_SEG_POPULATE = 1u << 1, /* writer creating the segment: map every
+	                          page now (tmpfs zeroes a reserved page at its
+	                          first touch; a densely written table pays
+	                          that up front, not in the middle of a
+	                          session). Re-attaching maps lazily. */
 };
 
 typedef struct bb_seg_opts {
