@@ -8,6 +8,7 @@
  *   and on stress_fatal(), by the process that created them only.
  * - Children are registered, reaped with a timeout and SIGKILLed when late,
  *   so no process outlives the program; children also get PDEATHSIG.
+ * - stress_sh(fmt, ...): a shell command made like printf, its exit status.
  * - Self-checking records: every word of a bb_bar is a function of
  *   (seq, tag, u0, u1), so any mix of two records fails stress_rec_check().
  * - With STRESS_SHARE_MAPS defined before inclusion, mmap()/munmap() are
@@ -67,6 +68,20 @@ static inline void stress_sleep_ns(int64_t ns)
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+/* A shell command made like printf; its exit status, -1 when it did not
+ * exit (killed by a signal). */
+static inline int stress_sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	int st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 /* BB_TEST_FAST=1 asks for shorter runs (sanitizer builds). */

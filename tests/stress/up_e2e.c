@@ -16,18 +16,6 @@
 
 static char dir[64], bin[PATH_MAX];
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	int st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* Bars of interval k minutes of sym in session s, from the store. */
 static size_t recompute(bb_store *st, uint32_t sym, const bb_session *s,
                         uint32_t k, bb_bar *out)
@@ -66,7 +54,7 @@ static const char *run(const char *suffix, const char *from, const char *to)
 {
 	const char *bus = stress_bus(suffix);
 
-	CHECK(sh("%s/barbus-upkeep --bus %s --db %s/db --intervals "
+	CHECK(stress_sh("%s/barbus-upkeep --bus %s --db %s/db --intervals "
 	         "5m,15m,30m,1h,7m 2>%s/up-%s.err & up=$!; sleep 0.2; "
 	         "%s/barbus-coordinator --bus %s --db %s/db backtest --from %s "
 	         "--to %s --history-days 2 2>/dev/null && wait $up",
@@ -195,7 +183,7 @@ int main(int argc, char **argv)
 	snprintf(dir, sizeof(dir), "/tmp/bb-upe2e-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		stress_fatal("mkdtemp");
-	CHECK(sh("%s/barbus-gen --db %s/db --symbols %d --from 2024-07-01 "
+	CHECK(stress_sh("%s/barbus-gen --db %s/db --symbols %d --from 2024-07-01 "
 	         "--to 2024-07-05 --seed 7 --missing-rate 0.02 2>/dev/null",
 	         bin, dir, NSYM) == 0, "barbus-gen made the store");
 	const char *week = run("week", "2024-07-01", "2024-07-05");
@@ -207,22 +195,22 @@ int main(int argc, char **argv)
 	check_day(week, st, 20240705, regular);
 	static const int32_t past[] = { 20240703, 20240702, 20240701 };
 	check_history(week, st, past, 3);
-	CHECK(sh("test $(%s/barbus-bars --bus %s --interval 1h --history | "
+	CHECK(stress_sh("test $(%s/barbus-bars --bus %s --interval 1h --history | "
 	         "wc -l) -eq %d", bin, week, 1 + NSYM * (7 + 7 + 4 + 7)) == 0,
 	      "barbus-bars --interval 1h --history: four sessions, 7/7/4/7 "
 	      "bars per symbol");
-	CHECK(sh("test $(%s/barbus-bars --bus %s --interval 1h | wc -l) -eq %d",
+	CHECK(stress_sh("test $(%s/barbus-bars --bus %s --interval 1h | wc -l) -eq %d",
 	         bin, week, 1 + NSYM * 7) == 0,
 	      "barbus-bars --interval 1h: 7 bars per symbol and a header");
-	CHECK(sh("%s/barbus-bars --bus %s --quality | head -1 | grep -qx "
+	CHECK(stress_sh("%s/barbus-bars --bus %s --quality | head -1 | grep -qx "
 	         "'symbol,expected,real,filled,synthetic,unfillable,quality,"
 	         "quality_with_fills' && test $(%s/barbus-bars --bus %s "
 	         "--quality | wc -l) -eq %d", bin, week, bin, week, 1 + NSYM) == 0,
 	      "barbus-bars --quality: its header and a line per symbol");
-	CHECK(sh("%s/barbus-bars --bus %s --interval 2h 2>/dev/null; test $? -eq 1",
+	CHECK(stress_sh("%s/barbus-bars --bus %s --interval 2h 2>/dev/null; test $? -eq 1",
 	         bin, week) == 0, "barbus-bars: an interval not kept is exit 1");
 	check_day(short_day, st, 20240703, early);
 	bb_store_close(st);
-	sh("rm -rf %s", dir);
+	stress_sh("rm -rf %s", dir);
 	return stress_done();
 }

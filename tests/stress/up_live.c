@@ -68,18 +68,6 @@ static const struct { int sym, min; } deletions[] = {
 };
 #define WHOLE_MIN 150 /* 16:00Z (12:00 New York): deleted for every symbol */
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	int st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* Every line of path, newlines dropped; NULL when it cannot be read. */
 static char **read_lines(const char *path, size_t *n)
 {
@@ -215,7 +203,7 @@ static void cleanup(void)
 			closedir(d);
 	}
 	if (dir[0] != '\0')
-		sh("rm -rf %s", dir);
+		stress_sh("rm -rf %s", dir);
 }
 
 /* exec argv with stderr (and stdout) to errpath; never returns. */
@@ -368,7 +356,7 @@ static void check_bars_1m(const char *tag, const char *bus)
 	size_t n;
 
 	snprintf(out, sizeof(out), "%s/bars-%s.csv", dir, tag);
-	CHECK(sh("%s/barbus-bars --bus %s --interval 1m >%s", bin, bus, out) == 0,
+	CHECK(stress_sh("%s/barbus-bars --bus %s --interval 1m >%s", bin, bus, out) == 0,
 	      "%s: barbus-bars --interval 1m exits 0", tag);
 	char **v = read_lines(out, &n);
 	CHECK(v != NULL && n == 1 + NSYM * NMIN,
@@ -421,7 +409,7 @@ static void check_quality(const char *tag, const char *bus, const bb_upkeep *u)
 	size_t n;
 
 	snprintf(out, sizeof(out), "%s/quality-%s.csv", dir, tag);
-	CHECK(sh("%s/barbus-bars --bus %s --quality >%s", bin, bus, out) == 0,
+	CHECK(stress_sh("%s/barbus-bars --bus %s --quality >%s", bin, bus, out) == 0,
 	      "%s: barbus-bars --quality exits 0", tag);
 	char **v = read_lines(out, &n);
 	CHECK(n == 1 + NSYM && strcmp(v[0], "symbol,expected,real,filled,"
@@ -627,10 +615,10 @@ int main(int argc, char **argv)
 	snprintf(db, sizeof(db), "%s/db", dir);
 
 	/* The store, and its day exported. */
-	CHECK(sh("%s/barbus-gen --db %s --symbols %d --from " DAY " --to " DAY
+	CHECK(stress_sh("%s/barbus-gen --db %s --symbols %d --from " DAY " --to " DAY
 	         " --seed %d --missing-rate 0 >/dev/null 2>&1", bin, db, NSYM,
 	         SEED) == 0, "barbus-gen made the store");
-	CHECK(sh("%s/barbus-export --db %s --from " DAY " --to " DAY
+	CHECK(stress_sh("%s/barbus-export --db %s --from " DAY " --to " DAY
 	         " >%s/day.csv", bin, db, dir) == 0, "barbus-export exported "
 	      DAY);
 	char path[128];
@@ -660,7 +648,7 @@ int main(int argc, char **argv)
 
 	/* The live coordinator wrote every fed bar to the store again: the
 	 * store's day is what it was. */
-	CHECK(sh("%s/barbus-export --db %s --from " DAY " --to " DAY
+	CHECK(stress_sh("%s/barbus-export --db %s --from " DAY " --to " DAY
 	         " | cmp -s - %s/day.csv", bin, db, dir) == 0,
 	      "the store's day is unchanged by the live runs");
 	return stress_done();

@@ -20,18 +20,6 @@
 static char dir[64], bin[PATH_MAX];
 static const char *const outputs[] = { "1m", "5m", "15m", "30m", "1h", "7m" };
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	int st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static pid_t spawn_upkeep(const char *bus, const char *tag, int n)
 {
 	char db[96], log[128];
@@ -95,10 +83,10 @@ static int capture(const char *bus, const char *tag)
 	int bad = 0;
 
 	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
-		bad |= sh("%s/barbus-bars --bus %s --interval %s --history "
+		bad |= stress_sh("%s/barbus-bars --bus %s --interval %s --history "
 		          ">%s/%s-%s.csv", bin, bus, outputs[i], dir, tag,
 		          outputs[i]);
-	bad |= sh("%s/barbus-bars --bus %s --quality >%s/%s-q.csv", bin, bus,
+	bad |= stress_sh("%s/barbus-bars --bus %s --quality >%s/%s-q.csv", bin, bus,
 	          dir, tag);
 	return bad;
 }
@@ -183,10 +171,10 @@ static void lapped(int stops, const char *speed)
 static void compare(const char *tag, const char *what)
 {
 	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
-		CHECK(sh("cmp -s %s/ref-%s.csv %s/%s-%s.csv", dir, outputs[i],
+		CHECK(stress_sh("cmp -s %s/ref-%s.csv %s/%s-%s.csv", dir, outputs[i],
 		         dir, tag, outputs[i]) == 0, "%s: --interval %s --history: "
 		      "byte for byte the undisturbed run", what, outputs[i]);
-	CHECK(sh("cmp -s %s/ref-q.csv %s/%s-q.csv", dir, dir, tag) == 0,
+	CHECK(stress_sh("cmp -s %s/ref-q.csv %s/%s-q.csv", dir, dir, tag) == 0,
 	      "%s: --quality: byte for byte the undisturbed run", what);
 }
 
@@ -194,10 +182,10 @@ static void check_reference(void)
 {
 	/* July 4th is a holiday: 7 sessions, 4 on the 1h history of the
 	 * regular days kept and the early close, all of them here. */
-	CHECK(sh("test $(cut -d, -f2 %s/ref-1h.csv | cut -c1-10 | sort -u | "
+	CHECK(stress_sh("test $(cut -d, -f2 %s/ref-1h.csv | cut -c1-10 | sort -u | "
 	         "grep -c ^2024) -eq 7", dir) == 0,
 	      "the 1h output holds all 7 sessions");
-	CHECK(sh("test $(grep -c ',2024-07-03T' %s/ref-1h.csv) -eq %d", dir,
+	CHECK(stress_sh("test $(grep -c ',2024-07-03T' %s/ref-1h.csv) -eq %d", dir,
 	         NSYM * 4) == 0, "the early close has 4 1h bars per symbol");
 }
 
@@ -210,7 +198,7 @@ int main(int argc, char **argv)
 	snprintf(dir, sizeof(dir), "/tmp/bb-uprestart-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		stress_fatal("mkdtemp");
-	CHECK(sh("%s/barbus-gen --db %s/db --symbols %d --from 2024-07-01 "
+	CHECK(stress_sh("%s/barbus-gen --db %s/db --symbols %d --from 2024-07-01 "
 	         "--to 2024-07-10 --seed 11 --missing-rate 0.02 2>/dev/null",
 	         bin, dir, NSYM) == 0, "barbus-gen made the store");
 	reference();
@@ -228,7 +216,7 @@ int main(int argc, char **argv)
 	compare("lap", "lapped");
 	check_reference();
 	if (atomic_load(&g_stress.failed) == 0)
-		sh("rm -rf %s", dir);
+		stress_sh("rm -rf %s", dir);
 	else
 		INFO("outputs kept in %s", dir);
 	return stress_done();

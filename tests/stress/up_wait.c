@@ -60,18 +60,6 @@ static int nsess;
 
 /* ---- the store ---------------------------------------------------------- */
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	int st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* The sessions FROM..TO and the store's bar counts in each. */
 static void load_sessions(void)
 {
@@ -734,7 +722,7 @@ int main(int argc, char **argv)
 	if (mkdtemp(dir) == NULL || bb_calendar_load(&cal, "XNYS", NULL, 0) != 0)
 		stress_fatal("setup");
 	snprintf(db, sizeof(db), "%s/db", dir);
-	if (sh("%s/barbus-gen --db %s --symbols %d --from 2024-07-01 --to "
+	if (stress_sh("%s/barbus-gen --db %s --symbols %d --from 2024-07-01 --to "
 	       "2024-07-09 --seed 5 -q >/dev/null 2>&1", bin, db, NSYM) != 0)
 		stress_fatal("barbus-gen");
 	load_sessions();
@@ -760,6 +748,6 @@ int main(int argc, char **argv)
 
 	INFO("%.1f s", (stress_now_ns() - t0) / 1e9);
 	bb_calendar_free(cal);
-	sh("rm -rf %s", dir);
+	stress_sh("rm -rf %s", dir);
 	return stress_done();
 }
