@@ -462,8 +462,10 @@ static int batch(struct fol *f, bb_bar *ev, int *w)
 	if (*w != BB_ELAPPED)
 		*w = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		if (i + AHEAD < n && BB_KIND(ev[i + AHEAD].flags) == BB_KIND_BAR)
+		if (i + AHEAD < n && BB_KIND(ev[i + AHEAD].flags) == BB_KIND_BAR) {
 			up_segs_prefetch(f->segs, ev[i + AHEAD].symbol);
+			up_engine_prefetch(f->e, ev[i + AHEAD].symbol);
+		}
 		rc = on_event(f, &ev[i]);
 	}
 	return rc;

@@ -238,6 +238,15 @@ int up_engine_bar(struct up_engine *e, const bb_bar *b)
 	return rc != 0 ? rc : 1;
 }
 
+void up_engine_prefetch(const struct up_engine *e, uint32_t sym)
+{
+	if (sym >= e->o.nsym)
+		return;
+	for (uint32_t ki = 0; ki < e->o.iv.n; ki++)
+		__builtin_prefetch(&e->f[(size_t)sym * e->o.iv.n + ki], 1, 3);
+	__builtin_prefetch(&e->sym[sym], 1, 3);
+}
+
 static int put_quality(struct up_engine *e, uint32_t sym)
 {
 	bb_quality q;

@@ -161,6 +161,8 @@ int64_t up_engine_through(const struct up_engine *e);
 /* A real 1-minute bar; duplicates and bars outside the session ignored.
  * Returns 1 when taken, 0 when ignored, or an error. */
 int  up_engine_bar(struct up_engine *e, const bb_bar *b);
+/* Hint: a bar of sym comes soon; start fetching the engine's state of it. */
+void up_engine_prefetch(const struct up_engine *e, uint32_t sym);
 /* Minutes up to t (inclusive) complete for symbols [0, nsym_live). */
 int  up_engine_complete(struct up_engine *e, int64_t t, uint32_t nsym_live,
                         int64_t now_ns);
