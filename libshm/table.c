@@ -10,12 +10,9 @@
  * version a reader started copying.
  */
 #include <errno.h>
-#include <stddef.h>
 #include <stdlib.h>
 
 #include "table.h"
-
-_Static_assert(offsetof(bb_bar, time) == 8, "time is a row's word 1");
 
 struct bb_table_writer {
 	struct bb__seg        seg;
@@ -156,20 +153,6 @@ int bb_table_replace_last(bb_table_writer *w, uint32_t sym, const bb_bar *bar)
 		return BB_EEMPTY;
 	row_write(row(&w->g, sym, (uint32_t)st - 1), bar);
 	return 0;
-}
-
-int bb_table_put(bb_table_writer *w, uint32_t sym, const bb_bar *bar)
-{
-	if (sym >= w->g.nsym)
-		return BB_EINVAL;
-	uint32_t c = (uint32_t)atomic_load_explicit(&line(&w->g, sym)->state,
-	                                            memory_order_relaxed);
-	/* The writer reads back its own row: no other process writes it. */
-	if (c > 0 && c <= w->g.rows &&
-	    (int64_t)atomic_load_explicit(&row(&w->g, sym, c - 1)->w[1],
-	                                  memory_order_relaxed) == bar->time)
-		return bb_table_replace_last(w, sym, bar);
-	return bb_table_append(w, sym, bar);
 }
 
 int bb_table_reset(bb_table_writer *w, uint32_t sym)

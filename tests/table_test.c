@@ -257,32 +257,6 @@ Test(table, row_stuck_mid_write_is_reported_not_returned)
 	bb__seg_reader_close(&raw);
 }
 
-Test(table, put_appends_a_bar_of_a_new_time)
-{
-	bb_bar a = bar(0, 0), b = bar(0, 5), got;
-
-	open_both(1, 4);
-	cr_assert(eq(int, bb_table_put(w, 0, &a), 0));
-	cr_assert(eq(int, bb_table_put(w, 0, &b), 0));
-	cr_assert(eq(u32, bb_table_count(t, 0), 2));
-	cr_assert(eq(int, bb_table_latest(t, 0, &got), 0));
-	cr_assert(eq(i64, got.time, b.time));
-}
-
-Test(table, put_rewrites_the_latest_bar_of_the_same_time)
-{
-	bb_bar a = bar(0, 0), b = bar(0, 5), got;
-
-	open_both(1, 4);
-	bb_table_put(w, 0, &a);
-	bb_table_put(w, 0, &b);
-	b.close = 42.25;
-	cr_assert(eq(int, bb_table_put(w, 0, &b), 0));
-	cr_assert(eq(u32, bb_table_count(t, 0), 2));
-	cr_assert(eq(int, bb_table_latest(t, 0, &got), 0));
-	cr_assert(eq(dbl, got.close, 42.25));
-}
-
 Test(table, writer_kept_says_whether_rows_survived)
 {
 	bb_table_writer *w2;

@@ -63,12 +63,19 @@ static uint16_t through_min(int64_t open, int64_t through)
 	return through < open ? UINT16_MAX : minute_of(open, through);
 }
 
+/*
+ * The bar's fields are computed one by one and stored to both the forming
+ * bar and *out: copying the forming bar whole right after some of its
+ * fields were stored makes wide loads wait for those narrower stores.
+ */
 int up_derive_add(struct up_forming *f, int64_t open, int64_t close,
                   uint32_t k, const bb_bar *m, int64_t through, bb_bar *out)
 {
 	bb_bar *b = &f->bar;
 	uint16_t mm = minute_of(open, m->time);
 	int op = UP_DERIVE_REPLACE;
+	double o, h, l, c, v;
+	uint32_t fl;
 
 	/* The common case, without a division: a minute of the interval
 	 * being formed. */
@@ -76,33 +83,42 @@ int up_derive_add(struct up_forming *f, int64_t open, int64_t close,
 		uint32_t idx = up_interval_index(open, m->time, k);
 		if (f->idx >= 0 && idx < (uint32_t)f->idx)
 			return UP_DERIVE_LATE;
-		*b = (bb_bar){ .symbol = m->symbol,
-		               .time = up_interval_start(open, idx, k),
-		               .open = m->open, .high = m->high, .low = m->low,
-		               .close = m->close, .volume = m->volume };
 		f->idx = (int16_t)idx;
 		f->first = f->last = mm;
 		f->last_min = minute_of(open, up_interval_last_minute(open, close,
 		                                                      idx, k));
+		b->symbol = m->symbol;
+		b->time = up_interval_start(open, idx, k);
+		o = m->open, h = m->high, l = m->low, c = m->close;
+		v = m->volume;
+		fl = 0;
 		op = UP_DERIVE_APPEND;
 	} else {
+		o = b->open, h = b->high, l = b->low, c = b->close;
+		v = b->volume + m->volume;
+		fl = b->flags & CARRIED;
 		if (mm < f->first) {
 			f->first = mm;
-			b->open = m->open;
+			o = m->open;
 		}
 		if (mm > f->last) {
 			f->last = mm;
-			b->close = m->close;
+			c = m->close;
 		}
-		if (m->high > b->high) /* bars are validated: no NaN */
-			b->high = m->high;
-		if (m->low < b->low)
-			b->low = m->low;
-		b->volume += m->volume;
+		if (m->high > h) /* bars are validated: no NaN */
+			h = m->high;
+		if (m->low < l)
+			l = m->low;
 	}
-	b->flags = (b->flags & CARRIED) | (m->flags & CARRIED) |
-	           partial_flag(f, through_min(open, through));
-	*out = *b;
+	fl |= (m->flags & CARRIED) | partial_flag(f, through_min(open, through));
+	out->symbol = b->symbol;
+	out->time = b->time;
+	b->flags = out->flags = fl;
+	b->open = out->open = o;
+	b->high = out->high = h;
+	b->low = out->low = l;
+	b->close = out->close = c;
+	b->volume = out->volume = v;
 	return op;
 }
 

@@ -206,7 +206,7 @@ static int finalize(struct up_engine *e, uint32_t sym, int64_t through,
 			continue;
 		struct up_forming *f = &e->f[(size_t)sym * e->o.iv.n + ki];
 		if (up_derive_complete(f, e->s.open, through, &out)) {
-			int rc = e->k.derived(e->k.ctx, ki, sym, UP_DERIVE_REPLACE, &out);
+			int rc = e->k.derived(e->k.ctx, ki, sym, UP_DERIVE_FINAL, &out);
 			if (rc != 0)
 				return rc;
 		}

@@ -314,9 +314,13 @@ static int sink_derived(void *ctx, uint32_t ki, uint32_t sym, int op,
 	if (t->live)
 		rc = op == UP_DERIVE_APPEND ? bb_table_append(s->iv[ki], sym, bar)
 		     : bb_table_replace_last(s->iv[ki], sym, bar);
-	if (rc == 0 && t->blk >= 0 && !(bar->flags & BB_BAR_PARTIAL))
-		rc = bb_table_put(s->hiv[ki], hsym(t, sym), bar);
-	return rc;
+	/* History holds final bars: a new one is appended, a final one
+	 * rewritten (a late fill) replaces the history's latest. */
+	if (rc != 0 || t->blk < 0 || (bar->flags & BB_BAR_PARTIAL))
+		return rc;
+	if (op == UP_DERIVE_REPLACE)
+		return bb_table_replace_last(s->hiv[ki], hsym(t, sym), bar);
+	return bb_table_append(s->hiv[ki], hsym(t, sym), bar);
 }
 
 static int sink_fill(void *ctx, uint32_t sym, const bb_bar *bar)

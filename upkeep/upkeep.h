@@ -93,6 +93,8 @@ _Static_assert(sizeof(struct up_forming) == 64, "forming bar: a line");
 enum up_derive_op {
 	UP_DERIVE_APPEND  = 1, /* a new row */
 	UP_DERIVE_REPLACE = 2, /* the latest row, rewritten */
+	UP_DERIVE_FINAL   = 4, /* the latest row, rewritten: it lost partial
+	                          (the first time it is final) */
 	UP_DERIVE_LATE    = 3, /* minute of an interval before the latest row:
 	                          nothing written (a table rewrites only its
 	                          latest row) */
@@ -118,7 +120,9 @@ int  up_derive_complete(struct up_forming *f, int64_t open, int64_t through,
 struct up_sink {
 	void *ctx;
 	/* A derived bar of interval number ki: append a row or rewrite the
-	 * latest (op is UP_DERIVE_APPEND or UP_DERIVE_REPLACE). */
+	 * latest (op is UP_DERIVE_APPEND, UP_DERIVE_REPLACE or
+	 * UP_DERIVE_FINAL). A bar without BB_BAR_PARTIAL is final; it becomes
+	 * so either when appended or with FINAL, and is final from then on. */
 	int (*derived)(void *ctx, uint32_t ki, uint32_t sym, int op,
 	               const bb_bar *bar);
 	int (*fill)(void *ctx, uint32_t sym, const bb_bar *bar);  /* up.fills */

@@ -230,9 +230,6 @@ int  bb_table_replace_last(bb_table_writer *w, uint32_t sym, const bb_bar *bar);
 /* Hint: sym's next append (or replacement of its latest bar) comes soon;
  * start fetching the rows it will write. */
 void bb_table_prefetch(const bb_table_writer *w, uint32_t sym);
-/* Rewrite sym's latest bar when it has bar's time, else append bar: a
- * history that takes each derived bar once it is final. */
-int  bb_table_put(bb_table_writer *w, uint32_t sym, const bb_bar *bar);
 /* Empty sym's rows (a new session); readers never see old bars again. */
 int  bb_table_reset(bb_table_writer *w, uint32_t sym);
 void bb_table_beat(bb_table_writer *w);
