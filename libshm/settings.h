@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#define BB__REASON_MAX 512 /* room for one "why" of a bad value */
+
 enum bb__setting_type {
 	BB__SETTING_BOOL,        /* bool; true/false yes/no on/off 1/0 */
 	BB__SETTING_UINT,        /* unsigned integer of the field's width */
@@ -78,9 +80,17 @@ struct bb__flag {
 	char name[64];
 };
 
+/* Parse v into s's field of obj: 0, or BB_EINVAL (or ENOMEM) with a reason
+ * in reason[len]. */
+int bb__settings_value(const struct bb__setting *s, void *obj, const char *v,
+                       char *reason, size_t len);
 /* The setting called key, or NULL. */
 const struct bb__setting *bb__settings_find(const struct bb__setting *t,
                                             size_t n, const char *key);
+/* The setting named by key[0..klen) (not NUL-terminated), or NULL. */
+const struct bb__setting *bb__settings_find_n(const struct bb__setting *t,
+                                              size_t n, const char *key,
+                                              size_t klen);
 
 /* Apply every default (def != NULL) through the value parsers. Fields
  * without a default are left alone: zero the struct first. BB_EINVAL with
