@@ -156,11 +156,90 @@ static int one_symbol(const bb_bus *bus, const bb_upkeep *up,
 	return rc;
 }
 
+/* The upkeep, when the options need it: 0, or 1 after saying why not. */
+static int open_upkeep(const struct opts *o, bb_upkeep **up)
+{
+	uint32_t have[BB_UPKEEP_MAX_INTERVALS];
+	int rc = bb_upkeep_open(up, o->bus);
+
+	if (rc != 0)
+		*up = NULL;
+	if (rc != 0 && (o->quality || o->interval != 1)) {
+		fprintf(stderr, "barbus-bars: bus %s: no upkeep has run on it, so "
+		        "it holds no %s\n", o->bus, o->quality ? "quality figures"
+		        : "derived bars");
+		return 1;
+	}
+	size_t nhave = *up ? bb_upkeep_intervals(*up, have,
+	                                         BB_UPKEEP_MAX_INTERVALS) : 0;
+	int known = o->interval == 1 || o->quality;
+	for (size_t i = 0; i < nhave && i < BB_UPKEEP_MAX_INTERVALS; i++)
+		known |= have[i] == o->interval;
+	if (!known) {
+		fprintf(stderr, "barbus-bars: bus %s: --interval %um: %s\n", o->bus,
+		        o->interval, bb_strerror(BB_ENOINTERVAL));
+		return 1;
+	}
+	return 0;
+}
+
+/* The ids of the symbols asked for (all, in id order, when none is). */
+static int resolve(const struct opts *o, const bb_bus *bus, uint32_t *ids,
+                   uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		ids[i] = i;
+		if (o->nsyms && bb_symbol_lookup(bus, o->syms[i], &ids[i]) != 0) {
+			fprintf(stderr, "barbus-bars: bus %s: unknown symbol %s\n",
+			        o->bus, o->syms[i]);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int one_quality(const bb_upkeep *up, uint32_t id, const char *name)
+{
+	bb_quality q;
+	int rc = bb_upkeep_quality(up, id, &q);
+
+	if (rc == BB_EEMPTY) /* nothing complete yet */
+		q = (bb_quality){ .quality = 100, .quality_with_fills = 100 }, rc = 0;
+	if (rc == 0)
+		print_quality(name, &q);
+	return rc;
+}
+
+static int print_all(const struct opts *o, const bb_bus *bus,
+                     const bb_upkeep *up, const uint32_t *ids, uint32_t n)
+{
+	char name[BB_SYMBOL_MAX + 1];
+	size_t cap = 1440 * 61; /* a day's minutes, 60 days of history and one */
+	bb_bar *buf = o->quality ? NULL : malloc(cap * sizeof(*buf));
+	int rc = 0;
+
+	if (!o->quality && buf == NULL) {
+		fprintf(stderr, "barbus-bars: %s\n", bb_strerror(ENOMEM));
+		return 1;
+	}
+	printf("%s\n", o->quality ? "symbol,expected,real,filled,synthetic,"
+	       "unfillable,quality,quality_with_fills" : BB__CSV_HEADER ",flags");
+	for (uint32_t i = 0; rc == 0 && i < n; i++) {
+		bb_symbol_name(bus, ids[i], name, sizeof(name));
+		rc = o->quality ? one_quality(up, ids[i], name)
+		     : one_symbol(bus, up, o, ids[i], name, buf, cap);
+		if (rc != 0)
+			fprintf(stderr, "barbus-bars: %s: %s\n", name, bb_strerror(rc));
+	}
+	free(buf);
+	return rc == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { 0 };
 	bb_bus *bus;
-	char name[BB_SYMBOL_MAX + 1];
+	bb_upkeep *up = NULL;
 	int rc = parse(argc, argv, &o);
 
 	if (rc != 0)
@@ -168,64 +247,21 @@ int main(int argc, char **argv)
 	if ((rc = bb_bus_open(&bus, o.bus)) != 0) {
 		fprintf(stderr, "barbus-bars: bus %s: %s\n", o.bus, rc == ENOENT
 		        ? "no such bus (no coordinator has made it)" : bb_strerror(rc));
-		return 1;
-	}
-	bb_upkeep *up = NULL;
-	int urc = bb_upkeep_open(&up, o.bus);
-	if (urc != 0 && (o.quality || o.interval != 1)) {
-		fprintf(stderr, "barbus-bars: bus %s: no upkeep has run on it, so "
-		        "it holds no %s\n", o.bus, o.quality ? "quality figures"
-		        : "derived bars");
-		bb_bus_close(bus);
-		return 1;
-	}
-	uint32_t have[BB_UPKEEP_MAX_INTERVALS];
-	size_t nhave = up ? bb_upkeep_intervals(up, have, BB_UPKEEP_MAX_INTERVALS)
-	                  : 0;
-	int known = o.interval == 1;
-	for (size_t i = 0; i < nhave && i < BB_UPKEEP_MAX_INTERVALS; i++)
-		known |= have[i] == o.interval;
-	if (!known && !o.quality) {
-		fprintf(stderr, "barbus-bars: bus %s: --interval %um: %s\n", o.bus,
-		        o.interval, bb_strerror(BB_ENOINTERVAL));
-		bb_upkeep_close(up);
-		bb_bus_close(bus);
+		free(o.syms);
 		return 1;
 	}
 	uint32_t n = o.nsyms ? (uint32_t)o.nsyms : bb_symbol_count(bus);
 	uint32_t *ids = calloc(n + 1, sizeof(*ids));
-	for (uint32_t i = 0; rc == 0 && i < n; i++) {
-		ids[i] = i;
-		if (o.nsyms && (rc = bb_symbol_lookup(bus, o.syms[i], &ids[i])))
-			fprintf(stderr, "barbus-bars: bus %s: unknown symbol %s\n",
-			        o.bus, o.syms[i]);
-	}
-	size_t cap = 1440 * 61;
-	bb_bar *buf = malloc(cap * sizeof(*buf));
+	if (ids == NULL)
+		fprintf(stderr, "barbus-bars: %s\n", bb_strerror(ENOMEM));
+	rc = ids == NULL ? 1 : open_upkeep(&o, &up);
 	if (rc == 0)
-		printf("%s\n", o.quality ? "symbol,expected,real,filled,synthetic,"
-		       "unfillable,quality,quality_with_fills"
-		       : BB__CSV_HEADER ",flags");
-	for (uint32_t i = 0; rc == 0 && i < n; i++) {
-		bb_quality q;
-		bb_symbol_name(bus, ids[i], name, sizeof(name));
-		if (o.quality) {
-			rc = bb_upkeep_quality(up, ids[i], &q);
-			if (rc == BB_EEMPTY) /* nothing complete yet */
-				q = (bb_quality){ .quality = 100,
-				                  .quality_with_fills = 100 }, rc = 0;
-			if (rc == 0)
-				print_quality(name, &q);
-		} else {
-			rc = one_symbol(bus, up, &o, ids[i], name, buf, cap);
-		}
-		if (rc != 0)
-			fprintf(stderr, "barbus-bars: %s: %s\n", name, bb_strerror(rc));
-	}
+		rc = resolve(&o, bus, ids, n);
+	if (rc == 0)
+		rc = print_all(&o, bus, up, ids, n);
 	bb_upkeep_close(up);
 	free(ids);
-	free(buf);
 	free(o.syms);
 	bb_bus_close(bus);
-	return rc == 0 ? 0 : 1;
+	return rc;
 }
