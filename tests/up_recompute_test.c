@@ -27,10 +27,15 @@ static struct gen {
 	double     prev_close[NSYM];
 } g;
 
-/* What the engine wrote: every interval's rows per symbol. */
+/* What the engine wrote: every interval's rows per symbol, and the
+ * history a sink keeps by the ops' contract (final bars only: appended
+ * when new and final or when FINAL, the latest rewritten by REPLACE). */
 static struct out {
 	bb_bar rows[NIV][NSYM][ROWS];
 	size_t n[NIV][NSYM];
+	bb_bar hist[NIV][NSYM][ROWS];
+	size_t nh[NIV][NSYM];
+	int    broken; /* an op the contract does not allow */
 } o;
 
 static uint64_t rng;
@@ -83,6 +88,18 @@ static int s_derived(void *ctx, uint32_t ki, uint32_t sym, int op,
 		o.rows[ki][sym][o.n[ki][sym]++] = *b;
 	else
 		o.rows[ki][sym][o.n[ki][sym] - 1] = *b;
+	int final = !(b->flags & BB_BAR_PARTIAL);
+	size_t *nh = &o.nh[ki][sym];
+	if (op == UP_DERIVE_FINAL && !final)
+		o.broken++;
+	if ((op == UP_DERIVE_APPEND && final) || op == UP_DERIVE_FINAL)
+		o.hist[ki][sym][(*nh)++] = *b;
+	else if (op == UP_DERIVE_REPLACE && final) {
+		if (*nh == 0 || o.hist[ki][sym][*nh - 1].time != b->time)
+			o.broken++; /* a final bar the history never got */
+		else
+			o.hist[ki][sym][*nh - 1] = *b;
+	}
 	return 0;
 }
 
@@ -102,7 +119,7 @@ static int s_reset(void *ctx, uint32_t sym)
 {
 	(void)ctx;
 	for (int k = 0; k < NIV; k++)
-		o.n[k][sym] = 0;
+		o.n[k][sym] = o.nh[k][sym] = 0;
 	return 0;
 }
 
@@ -206,22 +223,30 @@ static size_t recompute(uint32_t s, uint32_t k, int ffill, bb_bar *out)
 	return n;
 }
 
+static int same(const bb_bar *a, const bb_bar *b)
+{
+	return a->time == b->time && a->open == b->open && a->high == b->high &&
+	       a->low == b->low && a->close == b->close &&
+	       a->volume == b->volume && a->flags == b->flags;
+}
+
 static void check_all(int ffill)
 {
 	static bb_bar want[ROWS];
 
+	cr_assert(eq(int, o.broken, 0), "ops outside the contract");
 	for (uint32_t ki = 0; ki < NIV; ki++)
 		for (uint32_t s = 0; s < NSYM; s++) {
 			size_t n = recompute(s, ivs[ki], ffill, want);
 			cr_assert(eq(sz, o.n[ki][s], n), "%um sym %u: %zu bars, "
 			          "want %zu", ivs[ki], s, o.n[ki][s], n);
+			cr_assert(eq(sz, o.nh[ki][s], n), "%um sym %u: history "
+			          "%zu bars, want %zu", ivs[ki], s, o.nh[ki][s], n);
 			for (size_t i = 0; i < n; i++) {
-				const bb_bar *a = &o.rows[ki][s][i], *b = &want[i];
-				cr_assert(a->time == b->time && a->open == b->open &&
-				          a->high == b->high && a->low == b->low &&
-				          a->close == b->close && a->volume == b->volume &&
-				          a->flags == b->flags, "%um sym %u bar %zu differs",
-				          ivs[ki], s, i);
+				cr_assert(same(&o.rows[ki][s][i], &want[i]),
+				          "%um sym %u bar %zu differs", ivs[ki], s, i);
+				cr_assert(same(&o.hist[ki][s][i], &want[i]),
+				          "%um sym %u history bar %zu differs", ivs[ki], s, i);
 			}
 		}
 }

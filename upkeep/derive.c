@@ -94,6 +94,8 @@ int up_derive_add(struct up_forming *f, int64_t open, int64_t close,
 		fl = 0;
 		op = UP_DERIVE_APPEND;
 	} else {
+		if (b->flags & BB_BAR_PARTIAL)
+			op = UP_DERIVE_FINAL; /* unless it stays partial, below */
 		o = b->open, h = b->high, l = b->low, c = b->close;
 		v = b->volume + m->volume;
 		fl = b->flags & CARRIED;
@@ -111,6 +113,8 @@ int up_derive_add(struct up_forming *f, int64_t open, int64_t close,
 			l = m->low;
 	}
 	fl |= (m->flags & CARRIED) | partial_flag(f, through_min(open, through));
+	if (op == UP_DERIVE_FINAL && (fl & BB_BAR_PARTIAL))
+		op = UP_DERIVE_REPLACE;
 	out->symbol = b->symbol;
 	out->time = b->time;
 	b->flags = out->flags = fl;

@@ -94,7 +94,7 @@ enum up_derive_op {
 	UP_DERIVE_APPEND  = 1, /* a new row */
 	UP_DERIVE_REPLACE = 2, /* the latest row, rewritten */
 	UP_DERIVE_FINAL   = 4, /* the latest row, rewritten: it lost partial
-	                          (the first time it is final) */
+	                          (with this minute, or as minutes completed) */
 	UP_DERIVE_LATE    = 3, /* minute of an interval before the latest row:
 	                          nothing written (a table rewrites only its
 	                          latest row) */
@@ -105,7 +105,9 @@ void up_forming_reset(struct up_forming *f);
  * Fold the 1-minute bar m (any order within an interval) into f, for the
  * session [open, close) and k minutes; `through`: last complete minute of
  * the session (INT64_MIN: none). *out is the bar to write. Returns an
- * up_derive_op.
+ * up_derive_op: APPEND, REPLACE, FINAL (the row was partial and this
+ * minute, its interval's last minute being complete, makes it final), or
+ * LATE.
  */
 int  up_derive_add(struct up_forming *f, int64_t open, int64_t close,
                    uint32_t k, const bb_bar *m, int64_t through, bb_bar *out);
