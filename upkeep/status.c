@@ -42,6 +42,9 @@ struct up_target {
 	int32_t         date;  /* its session */
 };
 
+#define PREV_DAYS 10   /* how far back the previous close is looked for */
+#define PREV_CHUNK 512
+
 struct up_segs {
 	bb_table_writer *fills, *quality, *status;
 	bb_table_writer *iv[UP_MAX_INTERVALS];
@@ -56,6 +59,7 @@ struct up_segs {
 	bb_bar          *pbuf;   /* a past session's store bars of psym */
 	size_t           pn;
 	uint32_t         psym;
+	bb_bar           prev[PREV_CHUNK]; /* looking for a previous close */
 };
 
 /* Write a one-row record of sym: rewrite it, or append the first. */
@@ -385,8 +389,6 @@ static int sink_lookup(void *ctx, uint32_t sym, int64_t t, bb_bar *out)
 	return s->store ? bb_store_get(s->store, sym, t, out) : BB_ENOTFOUND;
 }
 
-#define PREV_DAYS 10   /* how far back the previous close is looked for */
-#define PREV_CHUNK 512
 
 /* The last close of sym before open: from the bus's history, else the
  * store's last bar within PREV_DAYS days. */
@@ -394,7 +396,7 @@ static int sink_prev_close(void *ctx, uint32_t sym, int64_t open,
                            double *close)
 {
 	struct up_segs *s = ((struct up_target *)ctx)->s;
-	static bb_bar buf[PREV_CHUNK];
+	bb_bar *buf = s->prev;
 	size_t got = 0;
 	int32_t date;
 	int found = 0;
