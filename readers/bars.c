@@ -23,6 +23,7 @@ struct opts {
 	const char **syms;
 	size_t       nsyms;
 	uint32_t     interval; /* minutes */
+	const char  *interval_arg; /* as given */
 	int          history, quality;
 };
 
@@ -70,6 +71,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		} else if (v != NULL && strcmp(a, "--symbol") == 0) {
 			o->syms[o->nsyms++] = v, i++;
 		} else if (v != NULL && strcmp(a, "--interval") == 0) {
+			o->interval_arg = v;
 			if ((o->interval = interval_minutes(v)) == 0) {
 				fprintf(stderr, "barbus-bars: --interval: '%s' is "
 				        "not 1m, Nm or Nh\n", v);
@@ -176,8 +178,8 @@ static int open_upkeep(const struct opts *o, bb_upkeep **up)
 	for (size_t i = 0; i < nhave && i < BB_UPKEEP_MAX_INTERVALS; i++)
 		known |= have[i] == o->interval;
 	if (!known) {
-		fprintf(stderr, "barbus-bars: bus %s: --interval %um: %s\n", o->bus,
-		        o->interval, bb_strerror(BB_ENOINTERVAL));
+		fprintf(stderr, "barbus-bars: bus %s: --interval %s: %s\n", o->bus,
+		        o->interval_arg, bb_strerror(BB_ENOINTERVAL));
 		return 1;
 	}
 	return 0;
