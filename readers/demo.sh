@@ -39,3 +39,5 @@ echo "== the last session's 1h bars of SYM0001 (barbus-bars --interval 1h)"
 "$b/bin/barbus-bars" --bus $bus --symbol SYM0001 --interval 1h
 echo "== bar quality, first 5 symbols (barbus-bars --quality)"
 "$b/bin/barbus-bars" --bus $bus --quality | head -6
+echo "== what the bus did, at a glance (barbus-status, some of its lines)"
+"$b/bin/barbus-status" --bus $bus | grep -E '^(session|counter\.(bars|prefetch|transition_max|upkeep)|upkeep\.)'

@@ -171,6 +171,32 @@ static void check_history(const char *bus, bb_store *st, const int32_t *want,
 	bb_calendar_free(cal);
 }
 
+/* barbus-status of the finished week: the figures a script would grep. */
+static void check_status(const char *bus, bb_store *st)
+{
+	char want[1024];
+	size_t bars = 0, n;
+	static bb_bar all[NSYM * 400 * 5];
+
+	for (uint32_t sym = 0; sym < NSYM; sym++)
+		if (bb_store_range(st, sym, 1719840600, 1720209600, all,
+		                   sizeof(all) / sizeof(all[0]), &n) == 0)
+			bars += n;
+	snprintf(want, sizeof(want), "session.date 2024-07-05\n"
+	         "session.state done\ncounter.bars %zu\nupkeep.state exited\n"
+	         "upkeep.done_date 2024-07-05\nupkeep.sessions_done 4\n"
+	         "upkeep.intervals 5m,15m,30m,60m,7m\nupkeep.history_days 5",
+	         bars);
+	CHECK(stress_sh("%s/barbus-status --bus %s | grep -E '^(session\\.(date|"
+	                "state)|counter\\.bars|upkeep\\.(state|done_date|"
+	                "sessions_done|intervals|history_days)) ' >%s/status.txt && "
+	                "printf '%%s\\n' '%s' | cmp -s - %s/status.txt", bin, bus,
+	                dir, want, dir) == 0,
+	      "barbus-status: the week's session, bars and the upkeep's state");
+	CHECK(stress_sh("%s/barbus-status --bus %s-none 2>/dev/null; test $? -eq 1",
+	                bin, bus) == 0, "barbus-status: a missing bus is exit 1");
+}
+
 int main(int argc, char **argv)
 {
 	static const uint32_t regular[] = { 78, 26, 13, 7, 56 };
@@ -199,6 +225,7 @@ int main(int argc, char **argv)
 	         "wc -l) -eq %d", bin, week, 1 + NSYM * (7 + 7 + 4 + 7)) == 0,
 	      "barbus-bars --interval 1h --history: four sessions, 7/7/4/7 "
 	      "bars per symbol");
+	check_status(week, st);
 	CHECK(stress_sh("test $(%s/barbus-bars --bus %s --interval 1h | wc -l) -eq %d",
 	         bin, week, 1 + NSYM * 7) == 0,
 	      "barbus-bars --interval 1h: 7 bars per symbol and a header");
