@@ -6,7 +6,9 @@
  * coordinator is never disturbed: it exits 0 and its bars are all there.
  * Then the same with the upkeep lapped on a small ring (stopped with
  * SIGSTOP for longer than the ring holds): it resynchronises from the
- * session table and still ends byte for byte the same.
+ * session table and still ends byte for byte the same. And with the
+ * coordinator killed and started again instead: the one upkeep follows
+ * its new epochs without restarting, and ends the same.
  * Prints "N passed, N failed".
  */
 #include <libgen.h>
@@ -168,6 +170,34 @@ static void lapped(int stops, const char *speed)
 	CHECK(capture(bus, "lap") == 0, "lapped: barbus-bars prints it all");
 }
 
+/* The same replay, the coordinator SIGKILLed `kills` times and started
+ * again with the same arguments; the upkeep is never touched. */
+static void coordinator_killed(int kills, const char *speed)
+{
+	const char *bus = stress_bus("cokill");
+	pid_t up = spawn_upkeep(bus, "cokill", 0);
+	int k = 0, co_rc = -1;
+
+	stress_sleep_ns(100 * 1000000LL);
+	pid_t co = spawn_coordinator(bus, speed, "1048576");
+	for (; k < kills && (co_rc = reap(co, 0)) < 0; k++) {
+		stress_sleep_ns((100 + rand() % 400) * 1000000LL);
+		kill(co, SIGKILL);
+		reap(co, 5000);
+		co = spawn_coordinator(bus, speed, "1048576");
+	}
+	if (co_rc < 0)
+		co_rc = reap(co, 120000);
+	INFO("coordinator killed %d times", k);
+	CHECK(k >= kills / 2, "the coordinator was killed at least %d times "
+	      "(%d)", kills / 2, k);
+	CHECK(co_rc == 0, "coordinator killed: its last run exits 0");
+	CHECK(reap(up, 60000) == 0, "coordinator killed: the one upkeep exits 0 "
+	      "at the end of data");
+	CHECK(capture(bus, "cokill") == 0, "coordinator killed: barbus-bars "
+	      "prints it all");
+}
+
 static void compare(const char *tag, const char *what)
 {
 	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
@@ -214,6 +244,8 @@ int main(int argc, char **argv)
 	else
 		lapped(8, "24000x");
 	compare("lap", "lapped");
+	coordinator_killed(stress_fast() ? 3 : 5, "24000x");
+	compare("cokill", "coordinator killed");
 	check_reference();
 	if (atomic_load(&g_stress.failed) == 0)
 		stress_sh("rm -rf %s", dir);
