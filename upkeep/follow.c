@@ -27,25 +27,8 @@
 #define RETRY_NS  (5 * 1000000LL)  /* pending gaps looked at this often */
 #define UP_DONE   1                /* end of data reached */
 
-struct fol {
-	const struct up_config *c;
-	bb_bus          *bus;
-	bb_table        *s1m;
-	bb_ring_reader  *r;
-	bb_store        *store;
-	struct up_segs  *segs;
-	struct up_engine *e;     /* the session followed */
-	struct up_engine *pe;    /* past sessions rebuilt for the history */
-	bb_bar          *buf;    /* rows bars: one symbol's session */
-	uint32_t         nsym, rows;
-	uint64_t         epoch;
-	int64_t          last_beat, last_check, last_retry;
-	int64_t          clock_seen; /* live: clock read at the last idle check */
-	uint32_t         mode;       /* bb_mode of the coordinator */
-	int64_t          busy_ns;    /* spent taking records in, not waiting */
-};
 
-static int64_t mono_ns(void)
+int64_t up_now_ns(void)
 {
 	struct timespec ts;
 
@@ -60,14 +43,14 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-static uint32_t nsym_live(const struct fol *f)
+uint32_t up_fol_nsym(const struct up_fol *f)
 {
 	uint32_t n = bb_symbol_count(f->bus);
 
 	return n < f->nsym ? n : f->nsym;
 }
 
-static void close_bus(struct fol *f)
+static void close_bus(struct up_fol *f)
 {
 	bb_ring_reader_close(f->r);
 	bb_table_close(f->s1m);
@@ -78,7 +61,7 @@ static void close_bus(struct fol *f)
 }
 
 /* One attempt at mapping the bus: 0, or why not. */
-static int open_bus(struct fol *f)
+static int open_bus(struct up_fol *f)
 {
 	int rc = bb_bus_open(&f->bus, f->c->bus);
 
@@ -96,7 +79,7 @@ static int open_bus(struct fol *f)
 
 /* Is there anything for us on the bus as it is? A dead coordinator's
  * finished run is not, unless we have not done its last session. */
-static int worth_following(struct fol *f)
+static int worth_following(struct up_fol *f)
 {
 	bb_status st;
 	bb_bar b;
@@ -115,9 +98,9 @@ static int worth_following(struct fol *f)
 	return st.date != 0 && done != st.date;
 }
 
-static int wait_bus(struct fol *f, volatile sig_atomic_t *stop)
+static int wait_bus(struct up_fol *f, volatile sig_atomic_t *stop)
 {
-	int64_t t0 = mono_ns();
+	int64_t t0 = up_now_ns();
 	int said = 0;
 
 	while (!*stop) {
@@ -133,7 +116,7 @@ static int wait_bus(struct fol *f, volatile sig_atomic_t *stop)
 			said = 1;
 		}
 		if (f->c->wait_bus_ms &&
-		    mono_ns() - t0 > (int64_t)f->c->wait_bus_ms * 1000000)
+		    up_now_ns() - t0 > (int64_t)f->c->wait_bus_ms * 1000000)
 			return BB_ETIMEDOUT;
 		up_segs_beat(f->segs); /* alive while waiting */
 		sleep_ms(20);
@@ -141,7 +124,7 @@ static int wait_bus(struct fol *f, volatile sig_atomic_t *stop)
 	return EINTR;
 }
 
-static void put_status(struct fol *f)
+void up_fol_status(struct up_fol *f)
 {
 	bb_upkeep_info *s = up_segs_status(f->segs);
 	uint64_t bars, fills, unf;
@@ -153,14 +136,13 @@ static void put_status(struct fol *f)
 	up_segs_status_put(f->segs);
 }
 
-/* The session the engine follows is finished: say so. */
-static int finish(struct fol *f)
+int up_fol_finish(struct up_fol *f)
 {
 	const bb_session *s = up_engine_session(f->e);
 
 	if (s->date == 0 || up_engine_finished(f->e))
 		return 0;
-	int rc = up_engine_finish(f->e, nsym_live(f));
+	int rc = up_engine_finish(f->e, up_fol_nsym(f));
 	if (rc == 0)
 		rc = up_segs_block_done(f->segs, 1, s);
 	if (rc != 0)
@@ -170,185 +152,12 @@ static int finish(struct fol *f)
 	st->date = s->date;
 	st->sessions_done++;
 	st->state = BB_UPKEEP_IDLE;
-	put_status(f);
+	up_fol_status(f);
 	return 0;
 }
 
-static int rebuild_ended(struct fol *f, bb_session s);
-static int ensure_history(struct fol *f, const bb_session *cur);
-
-/* The engine starts s, writing its history block. */
-static int begin(struct fol *f, const bb_session *s)
-{
-	int rc = up_segs_block_begin(f->segs, 1, s);
-
-	return rc == 0 ? up_engine_start(f->e, s) : rc;
-}
-
-static int start(struct fol *f, const bb_session *s)
-{
-	const bb_session *cur = up_engine_session(f->e);
-	int rc = 0;
-
-	/* A session whose end we never saw (lapped over it, or the ring's
-	 * writer changed): rebuilt whole from history or the store. */
-	if (cur->date != 0 && cur->date != s->date && !up_engine_finished(f->e))
-		rc = rebuild_ended(f, *cur);
-	if (rc == 0)
-		rc = ensure_history(f, s);
-	if (rc == 0)
-		rc = begin(f, s);
-	if (rc == 0) {
-		bb_upkeep_info *st = up_segs_status(f->segs);
-		st->date = s->date;
-		st->state = BB_UPKEEP_FOLLOWING;
-		put_status(f);
-	}
-	return rc;
-}
-
-/* sym's bars of session s into f->buf: from the session table (back 0),
- * or from history block `back` when it holds s, else from the store. */
-static int load_sym(struct fol *f, uint32_t back, const bb_session *s,
-                    uint32_t sym, size_t *got)
-{
-	int32_t date = 0;
-
-	*got = 0;
-	if (back == 0)
-		return bb_table_last_n(f->s1m, sym, f->buf, f->rows, got);
-	if (bb_history(f->bus, back, sym, f->buf, f->rows, got, &date) == 0 &&
-	    date == s->date)
-		return 0;
-	return bb_store_range(f->store, sym, s->open, s->close, f->buf, f->rows,
-	                      got);
-}
-
-/*
- * Replay sym's bars into engine e, minute by minute, completing minutes as
- * the ring would have: every minute before a bar (the coordinator ends a
- * minute before it publishes a bar of a later one, so a table read after
- * the clock may hold bars past it), and at last up to through.
- */
-static int replay_sym(struct fol *f, struct up_engine *e, uint32_t back,
-                      uint32_t sym, int64_t through)
-{
-	size_t got = 0;
-	int64_t now = mono_ns();
-	int rc = load_sym(f, back, up_engine_session(e), sym, &got);
-
-	for (size_t i = 0; rc == 0 && i < got; i++) {
-		rc = up_engine_complete_sym(e, sym, f->buf[i].time - 60, now);
-		if (rc == 0)
-			rc = up_engine_bar(e, &f->buf[i]) < 0 ? BB_EINVAL : 0;
-	}
-	return rc == 0 ? up_engine_complete_sym(e, sym, through, now) : rc;
-}
-
-static int replay_all(struct fol *f, uint32_t back, int64_t through)
-{
-	int rc = 0;
-
-	for (uint32_t sym = 0; rc == 0 && sym < nsym_live(f); sym++)
-		rc = replay_sym(f, f->e, back, sym, through);
-	if (rc == 0)
-		up_engine_set_through(f->e, through);
-	return rc;
-}
-
-/* Session s is over on the bus: rebuild it whole and finish it. */
-static int rebuild_ended(struct fol *f, bb_session s)
-{
-	int rc = begin(f, &s); /* same date: a restart */
-
-	if (rc == 0)
-		rc = replay_all(f, 1, s.close - 60);
-	return rc == 0 ? finish(f) : rc;
-}
-
-/* Past session s, history `back` of the bus, into a history block. */
-static int rebuild_past(struct fol *f, uint32_t back, const bb_session *s)
-{
-	int rc = up_segs_block_begin(f->segs, 0, s);
-
-	if (rc == 1)
-		return 0;
-	if (rc == 0)
-		rc = up_engine_start(f->pe, s);
-	for (uint32_t sym = 0; rc == 0 && sym < nsym_live(f); sym++)
-		if ((rc = up_segs_past_load(f->segs, sym, s)) == 0)
-			rc = replay_sym(f, f->pe, back, sym, s->close - 60);
-	if (rc == 0)
-		rc = up_engine_finish(f->pe, nsym_live(f));
-	return rc == 0 ? up_segs_block_done(f->segs, 0, s) : rc;
-}
-
-/*
- * Before session cur starts: every session of the bus's history (as far
- * as ours reaches) has its block, oldest first. Sessions finished here
- * have theirs already; those from before the upkeep came (or while it was
- * down) are rebuilt from the bus's history and the store.
- */
-static int ensure_history(struct fol *f, const bb_session *cur)
-{
-	bb_session h;
-	int rc = 0;
-
-	for (uint32_t back = f->c->history_days; rc == 0 && back > 0; back--)
-		if (bb_history_session(f->bus, back, &h) == 0 &&
-		    h.date < cur->date && !up_segs_has_block(f->segs, h.date))
-			rc = rebuild_past(f, back, &h);
-	return rc;
-}
-
-static int ended(uint32_t state)
-{
-	return state == BB_STATE_ENDED || state == BB_STATE_TIMER_EXPIRED ||
-	       state == BB_STATE_DONE;
-}
-
-/*
- * Rebuild the current session from control status and session table.
- * When the session changed while the table was read, the copy may hold
- * the next session's rows: the session is rebuilt from its history block
- * or the store instead, and the new one synchronised.
- */
-static int resync(struct fol *f, int *eod)
-{
-	bb_status st, again;
-
-	for (int tries = 0; tries < 100; tries++) {
-		int rc = bb_bus_status(f->bus, &st);
-		*eod = rc == 0 && st.state == BB_STATE_DONE;
-		if (rc != 0 || st.date == 0 || st.state == BB_STATE_NONE ||
-		    st.state == BB_STATE_PREOPEN)
-			return rc;
-		const bb_session *cur = up_engine_session(f->e);
-		bb_session s = { .date = st.date, .open = st.open, .close = st.close };
-		if (cur->date == st.date && up_engine_finished(f->e))
-			return 0;
-		if (cur->date == 0 && ended(st.state) &&
-		    up_segs_status(f->segs)->done_date == st.date) {
-			up_segs_status(f->segs)->state = BB_UPKEEP_IDLE;
-			put_status(f);
-			return 0; /* finished by our previous run */
-		}
-		if ((rc = start(f, &s)) != 0)
-			return rc;
-		rc = replay_all(f, 0, ended(st.state) ? st.close - 60 : st.clock);
-		if (rc != 0)
-			return rc;
-		if (bb_bus_status(f->bus, &again) != 0 ||
-		    again.sessions == st.sessions)
-			return ended(st.state) ? finish(f) : 0;
-		if ((rc = rebuild_ended(f, s)) != 0)
-			return rc;
-	}
-	return BB_ERETRY;
-}
-
 /* One ring record. UP_DONE at the end of data. */
-static int on_event(struct fol *f, const bb_bar *ev)
+static int on_event(struct up_fol *f, const bb_bar *ev)
 {
 	bb_session s;
 	int reason = 0, rc = 0;
@@ -359,17 +168,17 @@ static int on_event(struct fol *f, const bb_bar *ev)
 		rc = up_engine_bar(f->e, ev);
 		return rc < 0 ? rc : 0;
 	case BB_KIND_MINUTE_END:
-		return up_engine_complete(f->e, ev->time, nsym_live(f), mono_ns());
+		return up_engine_complete(f->e, ev->time, up_fol_nsym(f), up_now_ns());
 	case BB_KIND_SESSION_START:
 		bb_event_session_get(ev, &s, NULL);
 		if (cur->date == s.date)
 			return 0; /* the synchronisation took it already (the
 			             ring and the snapshot overlap) */
-		return start(f, &s);
+		return up_sync_start(f, &s);
 	case BB_KIND_SESSION_END:
 		bb_event_session_get(ev, &s, &reason);
 		if (cur->date == s.date)
-			rc = finish(f);
+			rc = up_fol_finish(f);
 		return rc == 0 && reason == BB_END_DATA ? UP_DONE : rc;
 	}
 	return 0;
@@ -381,7 +190,7 @@ static int on_event(struct fol *f, const bb_bar *ev)
  * to records still ahead of us on the ring: it is acted on only at the
  * next idle check, once the ring was drained after reading it.
  */
-static int check_clock(struct fol *f, int64_t now)
+static int check_clock(struct up_fol *f, int64_t now)
 {
 	bb_status st;
 	int rc = 0;
@@ -389,7 +198,7 @@ static int check_clock(struct fol *f, int64_t now)
 	if (f->mode != BB_MODE_LIVE)
 		return 0;
 	if (f->clock_seen != INT64_MIN)
-		rc = up_engine_complete(f->e, f->clock_seen, nsym_live(f), now);
+		rc = up_engine_complete(f->e, f->clock_seen, up_fol_nsym(f), now);
 	f->clock_seen = INT64_MIN;
 	if (bb_bus_status(f->bus, &st) == 0 && st.state == BB_STATE_OPEN &&
 	    st.date == up_engine_session(f->e)->date)
@@ -398,13 +207,13 @@ static int check_clock(struct fol *f, int64_t now)
 }
 
 /* Housekeeping between events: beats, retries; idle: the live clock. */
-static int tick(struct fol *f, int64_t now, int idle)
+static int tick(struct up_fol *f, int64_t now, int idle)
 {
 	int rc = 0;
 
 	if (now - f->last_beat >= BEAT_NS) {
 		up_segs_beat(f->segs);
-		put_status(f);
+		up_fol_status(f);
 		f->last_beat = now;
 	}
 	if (now - f->last_retry >= RETRY_NS) {
@@ -428,13 +237,13 @@ static int tick(struct fol *f, int64_t now, int idle)
 }
 
 /* No writer on the ring and nothing left: at the end of data, finish. */
-static int on_no_writer(struct fol *f)
+static int on_no_writer(struct up_fol *f)
 {
 	bb_status st;
 	int eod = 0;
 
 	if (bb_bus_status(f->bus, &st) == 0 && st.state == BB_STATE_DONE) {
-		int rc = resync(f, &eod);
+		int rc = up_sync(f, &eod);
 		return rc != 0 ? rc : UP_DONE;
 	}
 	sleep_ms(20);
@@ -451,7 +260,7 @@ static int on_no_writer(struct fol *f)
  * becomes BB_ELAPPED when the reading ahead was lapped (after the records
  * read are taken in).
  */
-static int batch(struct fol *f, bb_bar *ev, int *w)
+static int batch(struct up_fol *f, bb_bar *ev, int *w)
 {
 	uint64_t lost;
 	size_t n = 1;
@@ -471,24 +280,24 @@ static int batch(struct fol *f, bb_bar *ev, int *w)
 	return rc;
 }
 
-static int loop(struct fol *f, volatile sig_atomic_t *stop)
+static int loop(struct up_fol *f, volatile sig_atomic_t *stop)
 {
 	bb_bar ev[BATCH];
 	uint64_t lost;
 	int eod = 0, n = 0;
-	int64_t t0 = mono_ns();
-	int rc = resync(f, &eod);
+	int64_t t0 = up_now_ns();
+	int rc = up_sync(f, &eod);
 
-	f->busy_ns += mono_ns() - t0;
+	f->busy_ns += up_now_ns() - t0;
 
 	if (rc == 0 && eod)
 		return UP_DONE;
 	while (rc == 0 && !*stop) {
 		int w = bb_ring_wait(f->r, &ev[0], &lost, WAIT_NS);
 		if (w == 0) {
-			int64_t b0 = mono_ns();
+			int64_t b0 = up_now_ns();
 			rc = batch(f, ev, &w);
-			f->busy_ns += mono_ns() - b0;
+			f->busy_ns += up_now_ns() - b0;
 			n += BATCH;
 			if (w == 0 && n % 256 >= BATCH)
 				continue;
@@ -497,7 +306,7 @@ static int loop(struct fol *f, volatile sig_atomic_t *stop)
 			break;
 		} else if (w == BB_ELAPPED) {
 			up_segs_status(f->segs)->lapped++;
-			rc = resync(f, &eod);
+			rc = up_sync(f, &eod);
 			if (rc == 0 && eod)
 				rc = UP_DONE;
 		} else if (w == BB_ENOWRITER) {
@@ -506,7 +315,7 @@ static int loop(struct fol *f, volatile sig_atomic_t *stop)
 			rc = w;
 		}
 		if (rc == 0)
-			rc = tick(f, mono_ns(), w == BB_ETIMEDOUT || w == BB_EEMPTY);
+			rc = tick(f, up_now_ns(), w == BB_ETIMEDOUT || w == BB_EEMPTY);
 	}
 	return rc;
 }
@@ -523,7 +332,7 @@ static struct up_intervals intervals(const struct up_config *c)
 	return c->auto_derive ? c->intervals : (struct up_intervals){ 0 };
 }
 
-static int setup(struct fol *f)
+static int setup(struct up_fol *f)
 {
 	const struct up_config *c = f->c;
 	bb_status st;
@@ -564,7 +373,7 @@ static int setup(struct fol *f)
 }
 
 /* The closing line: what this run did, and how fast it took bars in. */
-static void summary(const struct fol *f)
+static void summary(const struct up_fol *f)
 {
 	const bb_upkeep_info *s = up_segs_status(f->segs);
 	uint64_t bars, fills, unf;
@@ -581,7 +390,7 @@ static void summary(const struct fol *f)
 
 int up_follow(const struct up_config *c, volatile sig_atomic_t *stop)
 {
-	struct fol f = { .c = c, .clock_seen = INT64_MIN };
+	struct up_fol f = { .c = c, .clock_seen = INT64_MIN };
 	int rc = bb_store_open(&f.store, c->db, BB_STORE_RDONLY);
 
 	if (rc != 0) {
@@ -603,13 +412,13 @@ int up_follow(const struct up_config *c, volatile sig_atomic_t *stop)
 		rc = loop(&f, stop);
 	if (rc == UP_DONE) {
 		up_segs_status(f.segs)->state = BB_UPKEEP_EXITED;
-		put_status(&f);
+		up_fol_status(&f);
 		rc = 0;
 	}
 	if (f.e != NULL)
 		summary(&f);
 	if (f.e != NULL && f.segs != NULL)
-		put_status(&f);
+		up_fol_status(&f);
 	up_engine_free(f.e);
 	up_engine_free(f.pe);
 	up_segs_close(f.segs);

@@ -5,7 +5,8 @@
  *   derive.c  interval arithmetic and the aggregation of one derived bar
  *   gaps.c    the session engine: minutes seen, gaps, fills, quality
  *   status.c  the upkeep's segments: opening them, the engine's sink
- *   follow.c  following the bus: ring, resynchronisation, session ends
+ *   follow.c  following the bus: waiting for it, the ring's events, ticks
+ *   sync.c    synchronising: session starts, rebuilding what was missed
  *
  * The engine (gaps.c) touches no shared memory and no store itself: every
  * write and every store lookup goes through struct up_sink, so the unit
@@ -226,7 +227,40 @@ int  up_segs_past_load(struct up_segs *s, uint32_t sym, const bb_session *ses);
 bb_upkeep_info *up_segs_status(struct up_segs *s);
 void up_segs_status_put(struct up_segs *s);
 
-/* ---- follow.c ---------------------------------------------------------------- */
+/* ---- follow.c, sync.c: following a bus ------------------------------------ */
+
+struct up_fol {
+	const struct up_config *c;
+	bb_bus          *bus;
+	bb_table        *s1m;
+	bb_ring_reader  *r;
+	bb_store        *store;
+	struct up_segs  *segs;
+	struct up_engine *e;     /* the session followed */
+	struct up_engine *pe;    /* past sessions rebuilt for the history */
+	bb_bar          *buf;    /* rows bars: one symbol's session */
+	uint32_t         nsym, rows;
+	uint64_t         epoch;
+	int64_t          last_beat, last_check, last_retry;
+	int64_t          clock_seen; /* live: clock read at the last idle check */
+	uint32_t         mode;       /* bb_mode of the coordinator */
+	int64_t          busy_ns;    /* spent taking records in, not waiting */
+};
+
+int64_t  up_now_ns(void);
+/* Symbols on the bus now (its directory, up to the table's). */
+uint32_t up_fol_nsym(const struct up_fol *f);
+/* The status record, with the engine's totals, written. */
+void     up_fol_status(struct up_fol *f);
+/* The session the engine follows is finished: up.status says so. */
+int      up_fol_finish(struct up_fol *f);
+
+/* sync.c: start session s (rebuilding what was missed first); bring the
+ * engine level with the bus's status and session table (*eod: the bus is
+ * at its end of data). */
+int      up_sync_start(struct up_fol *f, const bb_session *s);
+int      up_sync(struct up_fol *f, int *eod);
+
 
 /* Follow bus until end of data (0) or *stop; errors as codes. */
 int  up_follow(const struct up_config *c, volatile sig_atomic_t *stop);
