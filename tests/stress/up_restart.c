@@ -107,95 +107,84 @@ static void reference(void)
 	CHECK(capture(bus, "ref") == 0, "reference: barbus-bars prints it all");
 }
 
-/* The same replay, paced, with the upkeep killed `kills` times. */
-static void killed(int kills, const char *speed)
+/* One paced replay, disturbed `times` times while the coordinator runs. */
+struct disturbed {
+	const char *tag, *what, *speed, *ring;
+	int         times;
+	/* One disturbance, number k; may replace the processes. */
+	void      (*disturb)(const struct disturbed *d, const char *bus, int k,
+	                     pid_t *up, pid_t *co);
+};
+
+static void replay_disturbed(const struct disturbed *d, const char **busp)
 {
-	const char *bus = stress_bus("kill");
-	pid_t up = spawn_upkeep(bus, "kill", 0);
+	const char *bus = stress_bus(d->tag);
+	pid_t up = spawn_upkeep(bus, d->tag, 0);
 	int k = 0, co_rc = -1;
 
 	stress_sleep_ns(100 * 1000000LL);
-	pid_t co = spawn_coordinator(bus, speed, "1048576");
-	for (; k < kills && (co_rc = reap(co, 0)) < 0; k++) {
-		/* 20..400 ms of running, then a kill at a random point */
-		stress_sleep_ns((20 + rand() % 380) * 1000000LL);
-		kill(up, SIGKILL);
-		reap(up, 5000);
-		if (rand() % 4 == 0) /* sometimes down for a while */
-			stress_sleep_ns((rand() % 200) * 1000000LL);
-		up = spawn_upkeep(bus, "kill", k + 1);
-	}
+	pid_t co = spawn_coordinator(bus, d->speed, d->ring);
+	for (; k < d->times && (co_rc = reap(co, 0)) < 0; k++)
+		d->disturb(d, bus, k, &up, &co);
 	if (co_rc < 0)
 		co_rc = reap(co, 120000);
-	INFO("upkeep killed %d times while the coordinator ran", k);
-	CHECK(k >= kills / 2, "the upkeep was killed at least %d times during "
-	      "the replay (%d)", kills / 2, k);
-	CHECK(co_rc == 0, "killed: the coordinator exits 0, undisturbed");
-	CHECK(reap(up, 60000) == 0, "killed: the last upkeep exits 0 at the end "
-	      "of data");
-	CHECK(capture(bus, "kill") == 0, "killed: barbus-bars prints it all");
+	INFO("%s: %d times while the coordinator ran", d->what, k);
+	CHECK(k >= d->times / 2, "%s: at least %d times during the replay (%d)",
+	      d->what, d->times / 2, k);
+	CHECK(co_rc == 0, "%s: the coordinator's last run exits 0", d->what);
+	CHECK(reap(up, 60000) == 0, "%s: the last upkeep exits 0 at the end of "
+	      "data", d->what);
+	CHECK(capture(bus, d->tag) == 0, "%s: barbus-bars prints it all",
+	      d->what);
+	*busp = bus;
 }
 
-/* The same replay, paced, on a 1024-record ring, the upkeep stopped for
- * 150..400 ms `stops` times: several times the ring's worth. */
-static void lapped(int stops, const char *speed)
+/* The upkeep killed after 20..400 ms, sometimes left down a while. */
+static void kill_upkeep(const struct disturbed *d, const char *bus, int k,
+                        pid_t *up, pid_t *co)
 {
-	const char *bus = stress_bus("lap");
-	pid_t up = spawn_upkeep(bus, "lap", 0);
-	int k = 0, co_rc = -1;
+	(void)co;
+	stress_sleep_ns((20 + rand() % 380) * 1000000LL);
+	kill(*up, SIGKILL);
+	reap(*up, 5000);
+	if (rand() % 4 == 0)
+		stress_sleep_ns((rand() % 200) * 1000000LL);
+	*up = spawn_upkeep(bus, d->tag, k + 1);
+}
 
-	stress_sleep_ns(100 * 1000000LL);
-	pid_t co = spawn_coordinator(bus, speed, "1024");
-	for (; k < stops && (co_rc = reap(co, 0)) < 0; k++) {
-		stress_sleep_ns((50 + rand() % 200) * 1000000LL);
-		kill(up, SIGSTOP);
-		stress_sleep_ns((150 + rand() % 250) * 1000000LL);
-		kill(up, SIGCONT);
-	}
-	if (co_rc < 0)
-		co_rc = reap(co, 120000);
-	CHECK(co_rc == 0, "lapped: the coordinator exits 0");
-	CHECK(reap(up, 60000) == 0, "lapped: the upkeep exits 0 at the end of "
-	      "data");
+/* The upkeep stopped for 150..400 ms: several times a small ring. */
+static void stop_upkeep(const struct disturbed *d, const char *bus, int k,
+                        pid_t *up, pid_t *co)
+{
+	(void)d, (void)bus, (void)k, (void)co;
+	stress_sleep_ns((50 + rand() % 200) * 1000000LL);
+	kill(*up, SIGSTOP);
+	stress_sleep_ns((150 + rand() % 250) * 1000000LL);
+	kill(*up, SIGCONT);
+}
+
+/* The coordinator killed and started again with the same arguments. */
+static void kill_coordinator(const struct disturbed *d, const char *bus,
+                             int k, pid_t *up, pid_t *co)
+{
+	(void)k, (void)up;
+	stress_sleep_ns((100 + rand() % 400) * 1000000LL);
+	kill(*co, SIGKILL);
+	reap(*co, 5000);
+	*co = spawn_coordinator(bus, d->speed, d->ring);
+}
+
+/* The upkeep's own count of resynchronisations after a lap. */
+static uint64_t laps(const char *bus)
+{
 	bb_upkeep *u;
 	bb_upkeep_info info = { 0 };
+
 	if (bb_upkeep_open(&u, bus) == 0) {
 		bb_upkeep_status(u, &info);
 		bb_upkeep_close(u);
 	}
-	INFO("lapped: %d stops, %llu resynchronisations after a lap", k,
-	     (unsigned long long)info.lapped);
-	CHECK(info.lapped > 0, "lapped: the upkeep was lapped on the ring "
-	      "(%llu times)", (unsigned long long)info.lapped);
-	CHECK(capture(bus, "lap") == 0, "lapped: barbus-bars prints it all");
-}
-
-/* The same replay, the coordinator SIGKILLed `kills` times and started
- * again with the same arguments; the upkeep is never touched. */
-static void coordinator_killed(int kills, const char *speed)
-{
-	const char *bus = stress_bus("cokill");
-	pid_t up = spawn_upkeep(bus, "cokill", 0);
-	int k = 0, co_rc = -1;
-
-	stress_sleep_ns(100 * 1000000LL);
-	pid_t co = spawn_coordinator(bus, speed, "1048576");
-	for (; k < kills && (co_rc = reap(co, 0)) < 0; k++) {
-		stress_sleep_ns((100 + rand() % 400) * 1000000LL);
-		kill(co, SIGKILL);
-		reap(co, 5000);
-		co = spawn_coordinator(bus, speed, "1048576");
-	}
-	if (co_rc < 0)
-		co_rc = reap(co, 120000);
-	INFO("coordinator killed %d times", k);
-	CHECK(k >= kills / 2, "the coordinator was killed at least %d times "
-	      "(%d)", kills / 2, k);
-	CHECK(co_rc == 0, "coordinator killed: its last run exits 0");
-	CHECK(reap(up, 60000) == 0, "coordinator killed: the one upkeep exits 0 "
-	      "at the end of data");
-	CHECK(capture(bus, "cokill") == 0, "coordinator killed: barbus-bars "
-	      "prints it all");
+	return info.lapped;
 }
 
 static void compare(const char *tag, const char *what)
@@ -234,17 +223,23 @@ int main(int argc, char **argv)
 	reference();
 	/* 7 sessions of 390 (one of 210) minutes in about 6 s; slower under
 	 * the sanitizers, with fewer kills. */
-	if (stress_fast())
-		killed(8, "12000x");
-	else
-		killed(20, "24000x");
-	compare("kill", "killed");
-	if (stress_fast())
-		lapped(4, "24000x");
-	else
-		lapped(8, "24000x");
-	compare("lap", "lapped");
-	coordinator_killed(stress_fast() ? 3 : 5, "24000x");
+	const char *bus;
+	struct disturbed upkill = { "kill", "upkeep killed",
+	                          stress_fast() ? "12000x" : "24000x", "1048576",
+	                          stress_fast() ? 8 : 20, kill_upkeep };
+	replay_disturbed(&upkill, &bus);
+	compare("kill", "upkeep killed");
+	struct disturbed lap = { "lap", "upkeep lapped", "24000x", "1024",
+	                         stress_fast() ? 4 : 8, stop_upkeep };
+	replay_disturbed(&lap, &bus);
+	uint64_t n = laps(bus);
+	CHECK(n > 0, "upkeep lapped: it was, on the 1024-record ring (%llu "
+	      "times)", (unsigned long long)n);
+	compare("lap", "upkeep lapped");
+	struct disturbed cokill = { "cokill", "coordinator killed", "24000x",
+	                            "1048576", stress_fast() ? 3 : 5,
+	                            kill_coordinator };
+	replay_disturbed(&cokill, &bus);
 	compare("cokill", "coordinator killed");
 	check_reference();
 	if (atomic_load(&g_stress.failed) == 0)
