@@ -1,5 +1,4 @@
 /* handshake.c: see handshake.h. */
-#include <string.h>
 #include <time.h>
 
 #include "handshake.h"
@@ -39,12 +38,9 @@ static int upkeep_alive(struct co_handshake *h)
 static int done(const struct co_handshake *h, int32_t date)
 {
 	bb_upkeep_info info;
-	bb_bar rec;
 
-	if (bb_table_latest(h->up, 0, &rec) != 0)
-		return 0;
-	memcpy(&info, &rec, sizeof(info));
-	return info.done_date == date && info.state != BB_UPKEEP_WAITING;
+	return bb_table_record(h->up, 0, &info) == 0 &&
+	       info.done_date == date && info.state != BB_UPKEEP_WAITING;
 }
 
 void co_handshake_wait(struct co_handshake *h, struct co_pub *p, int32_t date)

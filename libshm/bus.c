@@ -153,16 +153,29 @@ static int find_block(const bb_bus *b, uint64_t session, struct bb__block *blk)
 	return -1;
 }
 
-int bb_history_session(const bb_bus *b, uint32_t back, bb_session *out)
+/* The session number of history `back`, or BB_ENOTFOUND. */
+static int history_number(const bb_bus *b, uint32_t back, uint64_t *n)
 {
 	bb_status st;
-	struct bb__block blk;
 	int rc = bb_bus_status(b, &st);
 
 	if (rc != 0)
 		return rc;
-	if (back == 0 || back > st.history || back >= st.sessions + 1 ||
-	    find_block(b, st.sessions - back, &blk) < 0)
+	if (back == 0 || back > st.history || back >= st.sessions + 1)
+		return BB_ENOTFOUND;
+	*n = st.sessions - back;
+	return 0;
+}
+
+int bb_history_session(const bb_bus *b, uint32_t back, bb_session *out)
+{
+	struct bb__block blk;
+	uint64_t n;
+	int rc = history_number(b, back, &n);
+
+	if (rc != 0)
+		return rc;
+	if (find_block(b, n, &blk) < 0)
 		return BB_ENOTFOUND;
 	*out = (bb_session){ .date = blk.date, .open = blk.open,
 	                     .close = blk.close };
@@ -172,16 +185,14 @@ int bb_history_session(const bb_bus *b, uint32_t back, bb_session *out)
 int bb_history(const bb_bus *b, uint32_t back, uint32_t sym, bb_bar *out,
                size_t max, size_t *got, int32_t *date)
 {
-	bb_status st;
 	struct bb__block blk, again;
+	uint64_t num;
+	int rc = history_number(b, back, &num);
 
-	int rc = bb_bus_status(b, &st);
 	if (rc != 0)
 		return rc;
-	if (back == 0 || back > st.history || back >= st.sessions + 1)
-		return BB_ENOTFOUND;
 	for (int tries = 0; tries < 100; tries++) {
-		int k = find_block(b, st.sessions - back, &blk);
+		int k = find_block(b, num, &blk);
 		if (k < 0)
 			return BB_ENOTFOUND;
 		uint32_t n = bb_table_count(b->hist[k], sym);

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "table.h"
 
@@ -108,6 +109,16 @@ int bb_table_latest(const bb_table *t, uint32_t sym, bb_bar *out)
 	int rc = bb_table_last_n(t, sym, out, 1, &got);
 
 	return rc == 0 && got == 0 ? BB_EEMPTY : rc;
+}
+
+int bb_table_record(const bb_table *t, uint32_t sym, void *rec)
+{
+	bb_bar b;
+	int rc = bb_table_latest(t, sym, &b);
+
+	if (rc == 0)
+		memcpy(rec, &b, sizeof(b));
+	return rc;
 }
 
 uint64_t bb_table_epoch(const bb_table *t)

@@ -98,12 +98,7 @@ void bb_upkeep_close(bb_upkeep *u)
 
 int bb_upkeep_status(const bb_upkeep *u, bb_upkeep_info *out)
 {
-	bb_bar b;
-	int rc = bb_table_latest(u->status, 0, &b);
-
-	if (rc == 0)
-		memcpy(out, &b, sizeof(*out));
-	return rc;
+	return bb_table_record(u->status, 0, out);
 }
 
 int bb_upkeep_writer_state(const bb_upkeep *u, pid_t *pid)
@@ -120,12 +115,7 @@ size_t bb_upkeep_intervals(const bb_upkeep *u, uint32_t *out, size_t max)
 
 int bb_upkeep_quality(const bb_upkeep *u, uint32_t sym, bb_quality *out)
 {
-	bb_bar b;
-	int rc = bb_table_latest(u->quality, sym, &b);
-
-	if (rc == 0)
-		memcpy(out, &b, sizeof(*out));
-	return rc;
+	return bb_table_record(u->quality, sym, out);
 }
 
 /* Fills are appended as made: a retried one may follow later minutes. */
@@ -213,12 +203,7 @@ int bb_bars(const bb_bus *b, const bb_upkeep *u, uint32_t sym,
 
 static int block_rec(const bb_upkeep *u, uint32_t k, struct bb__block *out)
 {
-	bb_bar b;
-	int rc = bb_table_latest(u->status, 2 + k, &b);
-
-	if (rc == 0)
-		memcpy(out, &b, sizeof(*out));
-	return rc;
+	return bb_table_record(u->status, 2 + k, out);
 }
 
 /* The finished block of session `date`, or -1. */

@@ -82,8 +82,7 @@ static int open_bus(struct up_fol *f)
 static int worth_following(struct up_fol *f)
 {
 	bb_status st;
-	bb_bar b;
-	int32_t done = 0;
+	bb_upkeep_info up = { 0 };
 
 	if (bb_bus_writer_state(f->bus, NULL) != BB_WRITER_DEAD)
 		return 1;
@@ -91,11 +90,10 @@ static int worth_following(struct up_fol *f)
 		return 0;
 	bb_table *t;
 	if (bb_table_open(&t, f->c->bus, "up.status") == 0) {
-		if (bb_table_latest(t, 0, &b) == 0)
-			memcpy(&done, &b, sizeof(done));
+		bb_table_record(t, 0, &up);
 		bb_table_close(t);
 	}
-	return st.date != 0 && done != st.date;
+	return st.date != 0 && up.done_date != st.date;
 }
 
 static int wait_bus(struct up_fol *f, volatile sig_atomic_t *stop)

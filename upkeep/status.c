@@ -122,15 +122,13 @@ static int history_kept(const struct up_segs *s)
 static void load_left(struct up_segs *s, const char *bus, int blocks)
 {
 	bb_table *t;
-	bb_bar b;
 
 	if (bb_table_open(&t, bus, "up.status") != 0)
 		return;
-	if (!blocks && bb_table_latest(t, 0, &b) == 0)
-		memcpy(&s->st, &b, sizeof(s->st));
+	if (!blocks)
+		bb_table_record(t, 0, &s->st);
 	for (uint32_t k = 0; blocks && k < s->nblocks; k++)
-		if (bb_table_latest(t, 2 + k, &b) == 0)
-			memcpy(&s->map[k], &b, sizeof(s->map[k]));
+		bb_table_record(t, 2 + k, &s->map[k]);
 	bb_table_close(t);
 }
 

@@ -242,6 +242,9 @@ uint32_t bb_table_rows(const bb_table *t);
 uint32_t bb_table_count(const bb_table *t, uint32_t sym);
 /* Latest bar of sym: 0, BB_EEMPTY (none yet), BB_EINVAL (no such symbol). */
 int  bb_table_latest(const bb_table *t, uint32_t sym, bb_bar *out);
+/* The same for a table of one-row records (a status, a quality figure):
+ * sym's latest row copied into the 56-byte record rec. */
+int  bb_table_record(const bb_table *t, uint32_t sym, void *rec);
 /* Up to n latest bars of sym, oldest first, into out; *got says how many. */
 int  bb_table_last_n(const bb_table *t, uint32_t sym, bb_bar *out, size_t n,
                      size_t *got);
