@@ -72,6 +72,8 @@ enum bb_bar_flag {
 	BB_BAR_FILLED    = 1u << 0, /* came from the store to fill a gap */
 	BB_BAR_SYNTHETIC = 1u << 1, /* made up (forward fill), not traded */
 	BB_BAR_PARTIAL   = 1u << 2, /* derived bar whose interval is still forming */
+	BB_BAR_LATE      = 1u << 3, /* live: a real bar that arrived after its
+	                               minute was complete */
 	BB_BAR_FLAG_MASK = 0x00ffffffu,
 };
 
