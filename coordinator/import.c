@@ -1,5 +1,6 @@
 /*
- * barbus-import --db DIR [-q] FILE...: load bar CSV files into the store.
+ * barbus-import --db DIR [-q] [--time-unit U] FILE...: load bar CSV files
+ * into the store.
  *
  * Each file is read whole, every row parsed and validated (csv.h); bad rows
  * are reported as "FILE:LINE: reason" and skipped, good ones are written in
@@ -21,6 +22,7 @@
 
 #include "csv.h"
 #include "store.h"
+#include "timefmt.h"
 
 #define PROG "barbus-import"
 
@@ -49,6 +51,7 @@ static struct {
 	int    progress;   /* stderr is a terminal and not -q */
 	int    shown;      /* a progress line is on screen */
 	int    noted;      /* trades/vwap note printed */
+	int    time_unit;  /* enum bb__time_unit of epoch timestamps */
 	double last;
 } g;
 
@@ -411,6 +414,7 @@ static int parse(const char *file, const char *buf, size_t len,
 		fprintf(stderr, "%s:1: %s\n", file, reason);
 		return BB_EINVAL;
 	}
+	h.time_unit = (int8_t)g.time_unit;
 	if (!g.noted && (h.pos[BB__COL_TRADES] >= 0 || h.pos[BB__COL_VWAP] >= 0)) {
 		g.noted = 1;
 		progress_clear();
@@ -536,11 +540,15 @@ static int import_file(bb_store *st, const char *path, struct totals *tot)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: " PROG " --db DIR [-q] FILE...   (FILE '-' is stdin)\n"
+	fprintf(f, "usage: " PROG " --db DIR [-q] [--time-unit U] FILE...   "
+	        "(FILE '-' is stdin)\n"
 	        "  CSV with a header row: symbol,timestamp,open,high,low,close,"
 	        "volume[,trades][,vwap]\n"
 	        "  in any order; timestamps ISO-8601 with Z or an offset, or "
-	        "epoch seconds.\n"
+	        "epoch numbers.\n"
+	        "  --time-unit s|ms|us|ns|auto: unit of epoch numbers (default "
+	        "auto: told\n"
+	        "  by magnitude: below 1e11 s, 1e14 ms, 1e17 us, else ns).\n"
 	        "  Bad rows are reported as FILE:LINE: reason and skipped.\n"
 	        "  Exit 0: all rows good, 2: some rejected, 1: fatal error.\n");
 }
@@ -550,6 +558,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "time-unit", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -562,6 +571,13 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'd': db = optarg; break;
 		case 'q': quiet = 1; break;
+		case 'u':
+			if (bb__time_unit_parse(optarg, &g.time_unit) != 0) {
+				fprintf(stderr, PROG ": --time-unit %s: want s, ms, us, "
+				        "ns or auto\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -14,6 +14,7 @@
 
 #include "csv.h"
 #include "error.h"
+#include "timefmt.h"
 
 #define FIELDS_MAX BB__NCOLS
 #define ECHO_MAX   40 /* bytes of a bad field quoted in a reason */
@@ -21,6 +22,17 @@
 static const char *const col_names[BB__NCOLS] = {
 	"symbol", "timestamp", "open", "high", "low", "close", "volume",
 	"trades", "vwap",
+};
+
+/* Other names real sources give columns: Polygon flat files, Databento. */
+static const struct {
+	const char *name;
+	int         col;
+} aliases[] = {
+	{ "ticker", BB__COL_SYMBOL },          /* Polygon */
+	{ "window_start", BB__COL_TIMESTAMP }, /* Polygon, nanoseconds */
+	{ "transactions", BB__COL_TRADES },    /* Polygon */
+	{ "ts_event", BB__COL_TIMESTAMP },     /* Databento, nanoseconds */
 };
 
 struct field {
@@ -79,6 +91,23 @@ static const char *echo(char *buf, struct field f)
 	return buf;
 }
 
+static int name_is(const char *name, struct field f)
+{
+	return strlen(name) == f.len && strncasecmp(name, f.s, f.len) == 0;
+}
+
+/* The column a header field names, by its name or an alias; -1 if none. */
+static int column(struct field f)
+{
+	for (int c = 0; c < BB__NCOLS; c++)
+		if (name_is(col_names[c], f))
+			return c;
+	for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+		if (name_is(aliases[i].name, f))
+			return aliases[i].col;
+	return -1;
+}
+
 int bb__csv_parse_header(bb__csv_hdr *h, const char *s, size_t len,
                          char *reason, size_t rlen)
 {
@@ -95,14 +124,12 @@ int bb__csv_parse_header(bb__csv_hdr *h, const char *s, size_t len,
 		return bb__fail(reason, rlen, "missing header row");
 	memset(h->pos, -1, sizeof(h->pos));
 	memset(h->col, -1, sizeof(h->col));
+	h->time_unit = BB__TIME_AUTO;
 	for (int i = 0; i < n; i++) {
-		int c = 0;
 		if (i >= FIELDS_MAX)
 			return bb__fail(reason, rlen, "too many columns: %d", n);
-		while (c < BB__NCOLS && !(strlen(col_names[c]) == f[i].len &&
-		       strncasecmp(col_names[c], f[i].s, f[i].len) == 0))
-			c++;
-		if (c == BB__NCOLS)
+		int c = column(f[i]);
+		if (c < 0)
 			return bb__fail(reason, rlen, "unknown column \"%s\"", echo(e, f[i]));
 		if (h->pos[c] >= 0)
 			return bb__fail(reason, rlen, "duplicate column \"%s\"",
@@ -288,6 +315,7 @@ static int key_fields(const bb__csv_hdr *h, const struct field *f,
 	const struct field *sy = &f[h->pos[BB__COL_SYMBOL]];
 	const struct field *ts = &f[h->pos[BB__COL_TIMESTAMP]];
 	char e[ECHO_MAX + 4], tbuf[40];
+	int why;
 
 	if (sy->len > BB_SYMBOL_MAX)
 		return bb__fail(reason, rlen, "invalid symbol \"%s\"", echo(e, *sy));
@@ -299,8 +327,14 @@ static int key_fields(const bb__csv_hdr *h, const struct field *f,
 		return bb__fail(reason, rlen, "unparsable timestamp \"%s\"", echo(e, *ts));
 	memcpy(tbuf, ts->s, ts->len);
 	tbuf[ts->len] = '\0';
-	if (bb_time_parse(tbuf, &row->bar.time) != 0)
-		return bb__fail(reason, rlen, "unparsable timestamp \"%s\"", echo(e, *ts));
+	if (bb__time_parse_unit(tbuf, h->time_unit, &row->bar.time, &why) != 0)
+		return bb__fail(reason, rlen, why == BB__TIME_FRACTION
+		                ? "timestamp has a fraction of a second \"%s\": bars "
+		                  "are whole minutes"
+		                : "unparsable timestamp \"%s\"", echo(e, *ts));
+	if (row->bar.time < BB__TIME_MIN || row->bar.time >= BB__TIME_END)
+		return bb__fail(reason, rlen, "timestamp \"%s\" outside 1970-01-01 to "
+		                "9999-12-31: the store cannot hold it", echo(e, *ts));
 	if (row->bar.time % 60 != 0) {
 		bb_time_format(row->bar.time, tbuf);
 		return bb__fail(reason, rlen, "timestamp not on a minute boundary: %s",
@@ -387,6 +421,10 @@ int bb__csv_parse_row(const bb__csv_hdr *h, const char *s, size_t len,
 		return bb__fail(reason, rlen, "wrong column count: %d fields, expected %d",
 		            n, h->nfields);
 	row->bar = (bb_bar){ 0 };
+	for (int i = 0; i < n; i++)
+		if (memchr(f[i].s, '\0', f[i].len) != NULL)
+			return bb__fail(reason, rlen, "NUL byte in field %d (%s)", i + 1,
+			                col_names[h->col[i]]);
 	if ((rc = key_fields(h, f, row, reason, rlen)) != 0)
 		return rc;
 	for (int c = BB__COL_OPEN; c <= BB__COL_VOLUME; c++)

@@ -8,7 +8,8 @@
  * Columns in any order given by the header row, names case-insensitive.
  * Fields may be padded with blanks and wrapped in double quotes (no
  * embedded commas). Timestamps are ISO-8601 with an offset or Z, or epoch
- * seconds, on a minute boundary. trades and vwap are validated only: the
+ * seconds, milliseconds, microseconds or nanoseconds (timefmt.h), on a
+ * minute boundary, from 1970 to 9999. trades and vwap are validated only: the
  * 56-byte bar record has no room for them.
  */
 #ifndef BB_CSV_H
@@ -35,6 +36,8 @@ typedef struct bb__csv_hdr {
 	int    nfields;              /* fields per row */
 	int8_t pos[BB__NCOLS];       /* column -> field index, -1 when absent */
 	int8_t col[BB__NCOLS];       /* field index -> column */
+	int8_t time_unit;            /* enum bb__time_unit of epoch numbers:
+	                                AUTO after bb__csv_parse_header() */
 } bb__csv_hdr;
 
 typedef struct bb__csv_row {
@@ -55,8 +58,10 @@ int bb__csv_parse_header(bb__csv_hdr *h, const char *s, size_t len,
 /*
  * Parse and validate one data row s[0..len) (no line terminator; a trailing
  * '\r' is ignored). 0 with *row filled, or BB_EINVAL with the reason
- * (first failing check, in this order): wrong column count, invalid
- * symbol, unparsable timestamp, timestamp not on a minute boundary,
+ * (first failing check, in this order): wrong column count, NUL byte
+ * in a field, invalid
+ * symbol, unparsable timestamp, a fraction of a second, timestamp outside
+ * 1970..9999, timestamp not on a minute boundary,
  * unparsable number / NaN or infinity (per column), trades not a
  * non-negative integer, high below low, open or close outside [low, high],
  * negative volume, vwap outside [low, high]. Thread-safe, no allocation.

@@ -10,6 +10,7 @@
 
 #include "barbus.h"
 #include "calendar.h"
+#include "timefmt.h"
 
 #define SECS_PER_DAY 86400
 #define DAY_MIN      (-719162)  /* 0001-01-01 */
@@ -161,7 +162,7 @@ int bb__offset_scan(const char **p, int32_t *off)
 	return 0;
 }
 
-/* Optional '-' and 1..18 digits, nothing else. */
+/* Optional '-' and 1..19 digits that fit an int64, nothing else. */
 static int epoch_parse(const char *s, int64_t *t)
 {
 	int neg = *s == '-';
@@ -170,9 +171,10 @@ static int epoch_parse(const char *s, int64_t *t)
 
 	s += neg;
 	for (; s[n] != '\0'; n++) {
-		if (s[n] < '0' || s[n] > '9' || n == 18)
+		int d = s[n] - '0';
+		if (s[n] < '0' || s[n] > '9' || v > (INT64_MAX - d) / 10)
 			return BB_EINVAL;
-		v = v * 10 + (s[n] - '0');
+		v = v * 10 + d;
 	}
 	if (n == 0)
 		return BB_EINVAL;
@@ -180,23 +182,124 @@ static int epoch_parse(const char *s, int64_t *t)
 	return 0;
 }
 
-int bb_time_parse(const char *s, int64_t *t)
+/* Epoch count v in unit (AUTO: by magnitude) into whole seconds. */
+static int epoch_to_secs(int64_t v, int unit, int64_t *t, int *why)
+{
+	static const int64_t per_sec[] = { 1, 1, 1000, 1000000, 1000000000 };
+	int64_t a = v < 0 ? -v : v;
+
+	if (unit == BB__TIME_AUTO)
+		unit = a < INT64_C(100000000000) ? BB__TIME_S
+		     : a < INT64_C(100000000000000) ? BB__TIME_MS
+		     : a < INT64_C(100000000000000000) ? BB__TIME_US : BB__TIME_NS;
+	if (unit < BB__TIME_S || unit > BB__TIME_NS) {
+		*why = BB__TIME_SYNTAX;
+		return BB_EINVAL;
+	}
+	if (v % per_sec[unit] != 0) {
+		*why = BB__TIME_FRACTION;
+		return BB_EINVAL;
+	}
+	*t = v / per_sec[unit];
+	return 0;
+}
+
+/* ".d" with 1..9 digits at *p, if any, advancing *p; *why when not zero. */
+static int fraction_scan(const char **p, int *why)
+{
+	const char *q = *p;
+	int n = 0, nonzero = 0;
+
+	if (*q != '.')
+		return 0;
+	for (q++; *q >= '0' && *q <= '9'; q++, n++)
+		nonzero |= *q != '0';
+	if (n == 0 || n > 9) {
+		*why = BB__TIME_SYNTAX;
+		return BB_EINVAL;
+	}
+	if (nonzero) {
+		*why = BB__TIME_FRACTION;
+		return BB_EINVAL;
+	}
+	*p = q;
+	return 0;
+}
+
+/* An offset as bb__offset_scan() reads it, or "+HHMM" / "-HHMM". */
+static int offset_scan_any(const char **p, int32_t *off)
+{
+	const char *q = *p;
+	int32_t h, m;
+
+	if (bb__offset_scan(p, off) == 0)
+		return 0;
+	if (*q != '+' && *q != '-')
+		return BB_EINVAL;
+	int sign = *q++ == '-' ? -1 : 1;
+	if ((h = digits(&q, 2)) < 0 || (m = digits(&q, 2)) < 0 || h > 23 ||
+	    m > 59)
+		return BB_EINVAL;
+	*off = sign * (h * 3600 + m * 60);
+	*p = q;
+	return 0;
+}
+
+/* ISO-8601 as bb__time_parse_unit() describes it. */
+static int iso_parse(const char *p, int64_t *t, int *why)
 {
 	int32_t date, sec, off;
-	const char *p = s;
 
-	if (s == NULL)
+	*why = BB__TIME_SYNTAX;
+	if (date_scan(&p, &date) != 0 || (*p != 'T' && *p != ' '))
 		return BB_EINVAL;
-	if (strchr(s, ':') == NULL)
-		return epoch_parse(s, t);
-	if (date_scan(&p, &date) != 0 || *p++ != 'T')
+	const char *clock = ++p;
+	if (bb__clock_scan(&p, 0, &sec) != 0)
 		return BB_EINVAL;
-	if (bb__clock_scan(&p, 0, &sec) != 0 || bb__offset_scan(&p, &off) != 0)
+	if (*p == '.' && p - clock != 8)
+		return BB_EINVAL; /* a fraction needs seconds: HH:MM:SS.fff */
+	if (fraction_scan(&p, why) != 0)
 		return BB_EINVAL;
-	if (*p != '\0')
+	if (offset_scan_any(&p, &off) != 0 || *p != '\0')
 		return BB_EINVAL;
 	*t = bb_date_to_days(date) * SECS_PER_DAY + sec - off;
 	return 0;
+}
+
+int bb__time_parse_unit(const char *s, int unit, int64_t *t, int *why)
+{
+	int64_t v;
+	int w = BB__TIME_SYNTAX;
+
+	if (s != NULL && strchr(s, ':') != NULL) {
+		if (iso_parse(s, &v, &w) == 0) {
+			*t = v;
+			return 0;
+		}
+	} else if (s != NULL && epoch_parse(s, &v) == 0) {
+		return epoch_to_secs(v, unit, t, why);
+	}
+	*why = w;
+	return BB_EINVAL;
+}
+
+int bb__time_unit_parse(const char *name, int *unit)
+{
+	static const char *const names[] = { "auto", "s", "ms", "us", "ns" };
+
+	for (int i = 0; i < (int)(sizeof names / sizeof names[0]); i++)
+		if (name != NULL && strcmp(name, names[i]) == 0) {
+			*unit = i;
+			return 0;
+		}
+	return BB_EINVAL;
+}
+
+int bb_time_parse(const char *s, int64_t *t)
+{
+	int why;
+
+	return bb__time_parse_unit(s, BB__TIME_S, t, &why);
 }
 
 /* Writes v as exactly n decimal digits (v >= 0, v < 10^n). */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "timefmt.h"
 
 static bb__csv_hdr hdr;
 static bb__csv_row row;
@@ -264,4 +265,97 @@ Test(csv, fast_double_printing_matches_printf)
 		slow_fmt(b, sizeof(b), v);
 		cr_assert(eq(str, a, b), "%.17g", v);
 	}
+}
+
+static void use_header(const char *h)
+{
+	cr_assert(eq(int, bb__csv_parse_header(&hdr, h, strlen(h), reason,
+	                                       sizeof(reason)), 0), "%s", reason);
+}
+
+Test(csv, pandas_to_csv_of_a_utc_index)
+{
+	use_header("timestamp,symbol,open,high,low,close,volume");
+	cr_assert(eq(int, parse("2024-01-02 14:30:00+00:00,AAPL,187.15,188.44,187.1,188.2,6213")
+	             , 0), "%s", reason);
+	cr_assert(eq(i64, row.bar.time, 1704205800));
+	cr_assert(eq(dbl, row.bar.high, 188.44));
+}
+
+Test(csv, polygon_flat_file_window_start_in_nanoseconds)
+{
+	use_header("ticker,volume,open,close,high,low,window_start,transactions");
+	cr_assert(eq(int, parse("AAPL,4930,187.15,187.2,187.3,187.1,1704205800000000000,71"),
+	             0), "%s", reason);
+	cr_assert(eq(str, row.symbol, "AAPL"));
+	cr_assert(eq(i64, row.bar.time, 1704205800));
+	cr_assert(eq(dbl, row.bar.volume, 4930));
+	cr_assert(eq(i64, row.trades, 71));
+}
+
+Test(csv, databento_ts_event_in_nanoseconds_and_pretty)
+{
+	use_header("ts_event,open,high,low,close,volume,symbol");
+	cr_assert(eq(int, parse("1704205860000000000,187.2,187.4,187.2,187.3,1200,AAPL"), 0));
+	cr_assert(eq(i64, row.bar.time, 1704205860));
+	cr_assert(eq(int, parse("2024-01-02T14:31:00.000000000Z,187.2,187.4,187.2,187.3,1200,AAPL"), 0));
+	cr_assert(eq(i64, row.bar.time, 1704205860));
+}
+
+Test(csv, epoch_milliseconds_and_microseconds_by_magnitude)
+{
+	cr_assert(eq(int, parse("AAPL,1704205800000,1,1,1,1,0,0,1"), 0));
+	cr_assert(eq(i64, row.bar.time, 1704205800));
+	cr_assert(eq(int, parse("AAPL,1704205800000000,1,1,1,1,0,0,1"), 0));
+	cr_assert(eq(i64, row.bar.time, 1704205800));
+}
+
+Test(csv, time_unit_from_the_header_struct)
+{
+	hdr.time_unit = BB__TIME_S;
+	rejects("AAPL,1704205800000,1,1,1,1,0,0,1",
+	        "timestamp \"1704205800000\" outside 1970-01-01 to 9999-12-31: "
+	        "the store cannot hold it");
+	hdr.time_unit = BB__TIME_MS;
+	cr_assert(eq(int, parse("AAPL,60000,1,1,1,1,0,0,1"), 0));
+	cr_assert(eq(i64, row.bar.time, 60));
+}
+
+Test(csv, rejects_fractions_of_a_second)
+{
+	rejects("AAPL,2024-01-02T14:30:00.500Z,1,1,1,1,0,0,1",
+	        "timestamp has a fraction of a second \"2024-01-02T14:30:00.500Z\": "
+	        "bars are whole minutes");
+	rejects("AAPL,1704205800123,1,1,1,1,0,0,1",
+	        "timestamp has a fraction of a second \"1704205800123\": "
+	        "bars are whole minutes");
+}
+
+Test(csv, rejects_timestamps_the_store_cannot_hold)
+{
+	rejects("AAPL,-60,1,1,1,1,0,0,1",
+	        "timestamp \"-60\" outside 1970-01-01 to 9999-12-31: the store "
+	        "cannot hold it");
+	rejects("AAPL,9999-12-31T23:59:00-00:01,1,1,1,1,0,0,1",
+	        "timestamp \"9999-12-31T23:59:00-00:01\" outside 1970-01-01 to "
+	        "9999-12-31: the store cannot hold it");
+	hdr.time_unit = BB__TIME_S;
+	rejects("AAPL,253402300800,1,1,1,1,0,0,1",
+	        "timestamp \"253402300800\" outside 1970-01-01 to 9999-12-31: the "
+	        "store cannot hold it");
+	cr_assert(eq(int, parse("AAPL,253402300740,1,1,1,1,0,0,1"), 0));
+	cr_assert(eq(i64, row.bar.time, 253402300740));
+}
+
+Test(csv, rejects_nul_inside_a_field)
+{
+	static const char sym[] = "AA\0PL,2024-01-02T14:30:00Z,1,1,1,1,0,0,1";
+	static const char ts[] = "AAPL,2024-01-02T14:30:00Z\0junk,1,1,1,1,0,0,1";
+
+	cr_assert(eq(int, bb__csv_parse_row(&hdr, sym, sizeof(sym) - 1, &row,
+	                                    reason, sizeof(reason)), BB_EINVAL));
+	cr_assert(eq(str, reason, "NUL byte in field 1 (symbol)"));
+	cr_assert(eq(int, bb__csv_parse_row(&hdr, ts, sizeof(ts) - 1, &row,
+	                                    reason, sizeof(reason)), BB_EINVAL));
+	cr_assert(eq(str, reason, "NUL byte in field 2 (timestamp)"));
 }

@@ -3,6 +3,7 @@
 #include <criterion/new/assert.h>
 
 #include "barbus.h"
+#include "timefmt.h"
 
 TestSuite(timefmt, .timeout = 10);
 
@@ -120,19 +121,106 @@ Test(timefmt, time_parse_epoch_seconds)
 	cr_assert(eq(i64, t, -86400));
 }
 
+Test(timefmt, time_parse_accepts_pandas_and_polygon_iso_forms)
+{
+	static const char *good[] = {
+		"2024-01-02 14:30:00+00:00",     /* pandas to_csv, UTC index */
+		"2024-01-02T14:30:00.000Z",
+		"2024-01-02T14:30:00.000000000Z", /* Databento pretty_ts */
+		"2024-01-02 14:30:00+0000",
+		"2024-01-02T09:30:00-0500",
+		"2024-01-02 09:30:00.000-05:00",
+		"2024-01-02T20:00+0530",
+	};
+	int64_t t = 0;
+
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		cr_assert(eq(int, bb_time_parse(good[i], &t), 0), "%s", good[i]);
+		cr_expect(eq(i64, t, 1704205800), "%s", good[i]);
+	}
+}
+
+Test(timefmt, epoch_units_by_option_and_by_magnitude)
+{
+	static const struct {
+		const char *s;
+		int unit;
+		int64_t t;
+	} ok[] = {
+		{ "1704205800", BB__TIME_AUTO, 1704205800 },
+		{ "1704205800000", BB__TIME_AUTO, 1704205800 },
+		{ "1704205800000000", BB__TIME_AUTO, 1704205800 },
+		{ "1704205800000000000", BB__TIME_AUTO, 1704205800 },
+		{ "99999999960", BB__TIME_AUTO, 99999999960 },    /* < 1e11: s */
+		{ "100000000000", BB__TIME_AUTO, 100000000 },     /* 1e11: ms */
+		{ "-86400", BB__TIME_AUTO, -86400 },
+		{ "60000", BB__TIME_MS, 60 },
+		{ "60000000", BB__TIME_US, 60 },
+		{ "60000000000", BB__TIME_NS, 60 },
+		{ "1704205800000", BB__TIME_S, 1704205800000 },
+		{ "2024-01-02T14:30Z", BB__TIME_NS, 1704205800 },
+	};
+	int64_t t;
+	int why;
+
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		t = 0;
+		cr_assert(eq(int, bb__time_parse_unit(ok[i].s, ok[i].unit, &t, &why),
+		             0), "%s", ok[i].s);
+		cr_expect(eq(i64, t, ok[i].t), "%s", ok[i].s);
+	}
+}
+
+Test(timefmt, fractions_of_a_second_are_told_apart_from_syntax)
+{
+	int64_t t = 7;
+	int why = 0;
+
+	cr_assert(eq(int, bb__time_parse_unit("1704205800500", BB__TIME_AUTO, &t,
+	                                      &why), BB_EINVAL));
+	cr_assert(eq(int, why, BB__TIME_FRACTION));
+	cr_assert(eq(int, bb__time_parse_unit("2024-01-02T14:30:00.001Z",
+	                                      BB__TIME_AUTO, &t, &why), BB_EINVAL));
+	cr_assert(eq(int, why, BB__TIME_FRACTION));
+	cr_assert(eq(int, bb__time_parse_unit("60001", BB__TIME_MS, &t, &why),
+	             BB_EINVAL));
+	cr_assert(eq(int, why, BB__TIME_FRACTION));
+	cr_assert(eq(int, bb__time_parse_unit("2024-01-02T14:30:0.0Z",
+	                                      BB__TIME_AUTO, &t, &why), BB_EINVAL));
+	cr_assert(eq(int, why, BB__TIME_SYNTAX));
+	cr_assert(eq(int, bb__time_parse_unit("12x", BB__TIME_AUTO, &t, &why),
+	             BB_EINVAL));
+	cr_assert(eq(int, why, BB__TIME_SYNTAX));
+	cr_assert(eq(i64, t, 7), "output untouched on error");
+}
+
+Test(timefmt, time_unit_names)
+{
+	int u = -1;
+
+	cr_assert(eq(int, bb__time_unit_parse("ns", &u), 0));
+	cr_assert(eq(int, u, BB__TIME_NS));
+	cr_assert(eq(int, bb__time_unit_parse("auto", &u), 0));
+	cr_assert(eq(int, u, BB__TIME_AUTO));
+	cr_assert(eq(int, bb__time_unit_parse("sec", &u), BB_EINVAL));
+	cr_assert(eq(int, bb__time_unit_parse(NULL, &u), BB_EINVAL));
+}
+
 Test(timefmt, time_parse_rejects_bad_input)
 {
 	static const char *bad[] = {
-		"", "-", "12a", "1e9", "+5", "1234567890123456789",
+		"", "-", "12a", "1e9", "+5", "9223372036854775808",
 		"2024-07-03T13:30:00",      /* no zone */
-		"2024-07-03 13:30:00Z",     /* space for T */
+		"2024-07-03  13:30:00Z", "2024-07-03t13:30:00Z",
 		"2024-07-03T13:30:00z",
 		"2024-07-03T24:00Z", "2024-07-03T13:60Z", "2024-07-03T13:30:60Z",
 		"2024-07-03T1:30Z", "2024-07-03T13:3Z", "2024-07-03T13Z",
 		"2024-02-30T00:00Z",        /* Feb 30 */
 		"2024-07-03T13:30Zjunk", "2024-07-03T13:30Z ",
-		"2024-07-03T13:30+0400", "2024-07-03T13:30+04", "2024-07-03T13:30+24:00",
+		"2024-07-03T13:30+040", "2024-07-03T13:30+04", "2024-07-03T13:30+24:00",
 		"2024-07-03T13:30+04:60", "2024-07-03T13:30:00.5Z", "2024-07-03",
+		"2024-07-03T13:30+2400", "2024-07-03T13:30:00.Z",
+		"2024-07-03T13:30:00.0000000000Z", "2024-07-03T13:30.000Z",
 	};
 	int64_t t = 7;
 

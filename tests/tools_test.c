@@ -245,3 +245,46 @@ Test(tools, gen_follows_the_calendar)
 	cr_assert(strstr(s, "2024-07-05T13:30:00Z") != NULL);
 	cr_assert(strstr(s, "2024-07-05T19:59:00Z") != NULL);
 }
+
+Test(tools, import_reads_polygon_nanoseconds_and_rejects_unstorable_rows)
+{
+	put_file("in.csv", "ticker,volume,open,close,high,low,window_start,transactions\n"
+	         "AAA,100,10,10.5,11,9,1704205800000000000,7\n"
+	         "AAA,100,10,10.5,11,9,-60000000000,7\n"
+	         "AAA,100,10,10.5,11,9,1704205860500000000,7\n");
+	cr_assert(eq(int, run(NULL, "err", "import --db db in.csv"), 2));
+	starts(get_file("err"),
+	       "barbus-import: note: trades and vwap are validated but not "
+	       "stored (the bar record has no room for them)\n"
+	       "in.csv:3: timestamp \"-60000000000\" outside 1970-01-01 to "
+	       "9999-12-31: the store cannot hold it\n"
+	       "in.csv:4: timestamp has a fraction of a second "
+	       "\"1704205860500000000\": bars are whole minutes\n"
+	       "barbus-import: 3 rows read, 1 stored (1 new, ");
+	cr_assert(eq(int, run("out", NULL, "export --db db --from 2024-01-02 "
+	                      "--to 2024-01-02"), 0));
+	cr_assert(eq(str, get_file("out"), HDR
+	             "AAA,2024-01-02T14:30:00Z,10,11,9,10.5,100\n"));
+}
+
+Test(tools, import_time_unit_option)
+{
+	put_file("in.csv", HDR "AAA,1704205800,10,11,9,10.5,100\n"
+	         "AAA,253402300800,10,11,9,10.5,100\n");
+	cr_assert(eq(int, run(NULL, "err", "import --db db --time-unit s in.csv"), 2));
+	starts(get_file("err"), "in.csv:3: timestamp \"253402300800\" outside "
+	       "1970-01-01 to 9999-12-31: the store cannot hold it\n");
+	put_file("ms.csv", HDR "AAA,1704205860000,10,11,9,10.5,100\n");
+	cr_assert(eq(int, run(NULL, "err", "import --db db --time-unit ms ms.csv"), 0));
+	cr_assert(eq(int, run(NULL, "err", "import --db db --time-unit us ms.csv"), 2));
+	starts(get_file("err"), "ms.csv:2: timestamp has a fraction of a second "
+	       "\"1704205860000\": bars are whole minutes\n");
+	cr_assert(eq(int, run(NULL, "err", "import --db db --time-unit sec ms.csv"), 2));
+	starts(get_file("err"), "barbus-import: --time-unit sec: want s, ms, us, "
+	       "ns or auto\n");
+	cr_assert(eq(int, run("out", NULL, "export --db db --from 2024-01-02 "
+	                      "--to 2024-01-02"), 0));
+	cr_assert(eq(str, get_file("out"), HDR
+	             "AAA,2024-01-02T14:30:00Z,10,11,9,10.5,100\n"
+	             "AAA,2024-01-02T14:31:00Z,10,11,9,10.5,100\n"));
+}

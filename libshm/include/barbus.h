@@ -345,7 +345,10 @@ int64_t bb_date_to_days(int32_t date);    /* days since 1970-01-01 */
 int32_t bb_days_to_date(int64_t days);
 /* Parse "YYYY-MM-DD"; 0 or BB_EINVAL. */
 int     bb_date_parse(const char *s, int32_t *date);
-/* Parse ISO-8601 "YYYY-MM-DDTHH:MM[:SS](Z|+HH:MM|-HH:MM)" or epoch seconds. */
+/*
+ * Parse ISO-8601 "YYYY-MM-DD(T| )HH:MM[:SS[.000]](Z|+HH:MM|-HH:MM|+HHMM|-HHMM)"
+ * (a fraction of a second only when all zeros) or epoch seconds.
+ */
 int     bb_time_parse(const char *s, int64_t *t);
 /* "YYYY-MM-DDTHH:MM:SSZ" into buf (>= 21 bytes). */
 void    bb_time_format(int64_t t, char *buf);
