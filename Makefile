@@ -107,10 +107,13 @@ $(B)/bench/%: bench/%.c $(B)/libbarbus.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libbarbus.a $(LDLIBS)
 
 # ---- dependencies: installed from Debian's packages when root ------------------
-DEB_PKGS := gcc make pkg-config liblmdb-dev libcriterion-dev libinih-dev
+# tzdata has no pkg-config file: a zone file of it stands for it.
+DEB_PKGS := gcc make pkg-config liblmdb-dev libcriterion-dev libinih-dev tzdata
+TZ_CHECK := /usr/share/zoneinfo/America/New_York
 deps:
 	@if ! { command -v $(PKG_CONFIG) >/dev/null && \
-	        $(PKG_CONFIG) --exists lmdb criterion inih; }; then \
+	        $(PKG_CONFIG) --exists lmdb criterion inih && \
+	        [ -f $(TZ_CHECK) ]; }; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing build dependencies: $(DEB_PKGS)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \

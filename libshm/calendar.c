@@ -5,9 +5,9 @@
  * one the user names by path; "24x7" is computed: one session per UTC day.
  *
  * Local times become UTC without libc's time zone state (TZ, tzset): each
- * time in a file carries its UTC offset, or the file names a zone whose
- * rules this file knows (UTC, America/New_York); when both are given the
- * offset must be one the zone has at that local time.
+ * time in a file carries its UTC offset, or the file names an IANA zone,
+ * read from the system's zoneinfo by tz.c when the calendar is loaded; when
+ * both are given the offset must be one the zone has at that local time.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +21,7 @@
 
 #include "barbus.h"
 #include "calendar.h"
+#include "tz.h"
 
 #define SECS_PER_DAY  86400
 #define HOUR          3600
@@ -30,7 +31,6 @@
 #define DEFAULT_NAME  "XNYS"
 
 enum cal_kind { CAL_TABLE, CAL_24X7 };
-enum zone { ZONE_NONE, ZONE_UTC, ZONE_NEW_YORK };
 
 struct bb_calendar {
 	int         kind; /* cal_kind */
@@ -39,21 +39,12 @@ struct bb_calendar {
 	bb_session *s;
 };
 
-static const struct {
-	const char *name;
-	int         zone;
-} zones[] = {
-	{ "UTC", ZONE_UTC },
-	{ "Etc/UTC", ZONE_UTC },
-	{ "America/New_York", ZONE_NEW_YORK },
-};
-
 /* State of one file being parsed. */
 struct parse {
 	const char  *file;
 	unsigned     line;
-	int          zone; /* enum zone */
-	const char  *zone_name;
+	bb__tz      *zone; /* NULL until a zone line */
+	char         zone_name[BB__TZ_NAME_MAX];
 	char        *err;
 	size_t       err_len;
 	bb_calendar *cal;
@@ -73,89 +64,6 @@ static int fail(struct parse *p, const char *fmt, ...)
 		va_end(ap);
 	}
 	return BB_ECALENDAR;
-}
-
-/* ---- zone rules ------------------------------------------------------- */
-
-static int weekday(int64_t days) /* 0 = Sunday */
-{
-	return (int)((days % 7 + 7 + 4) % 7); /* 1970-01-01 was a Thursday */
-}
-
-/* Day of the n-th Sunday (n >= 1) of month m, or of the last (n = -1). */
-static int64_t sunday(int32_t y, int32_t m, int n)
-{
-	if (n < 0) {
-		int64_t last = bb_date_to_days(m == 12 ? (y + 1) * 10000 + 101
-		                                       : y * 10000 + (m + 1) * 100 + 1) - 1;
-		return last - weekday(last);
-	}
-	int64_t first = bb_date_to_days(y * 10000 + m * 100 + 1);
-	return first + (7 - weekday(first)) % 7 + 7 * (n - 1);
-}
-
-/*
- * US daylight saving time as observed in New York: the local days of the
- * Sundays it starts (02:00 EST -> 03:00 EDT) and ends (02:00 EDT -> 01:00
- * EST). -1 for years before 1967, which have no uniform rule.
- */
-static int us_dst_days(int32_t y, int64_t *start, int64_t *end)
-{
-	if (y < 1967)
-		return -1;
-	if (y >= 2007) {
-		*start = sunday(y, 3, 2);
-		*end = sunday(y, 11, 1);
-		return 0;
-	}
-	*end = sunday(y, 10, -1);
-	if (y >= 1987)
-		*start = sunday(y, 4, 1);
-	else if (y == 1974)
-		*start = bb_date_to_days(19740106);
-	else if (y == 1975)
-		*start = bb_date_to_days(19750223);
-	else
-		*start = sunday(y, 4, -1);
-	return 0;
-}
-
-/*
- * The UTC offsets (seconds east) New York has at local time sec (0..86400)
- * of local day: returns how many (0 in the skipped hour, 2 in the repeated
- * one, else 1) into off[], or -1 when the year has no known rules.
- */
-static int ny_offsets(int64_t day, int32_t sec, int32_t off[2])
-{
-	const int32_t est = -5 * HOUR, edt = -4 * HOUR;
-	int64_t start, end;
-
-	if (sec >= SECS_PER_DAY) {
-		day++;
-		sec -= SECS_PER_DAY;
-	}
-	if (us_dst_days(bb_days_to_date(day) / 10000, &start, &end) != 0)
-		return -1;
-	if (day == start && sec >= 2 * HOUR && sec < 3 * HOUR)
-		return 0;
-	if (day == end && sec >= 1 * HOUR && sec < 2 * HOUR) {
-		off[0] = edt;
-		off[1] = est;
-		return 2;
-	}
-	int dst = (day > start || (day == start && sec >= 3 * HOUR)) &&
-	          (day < end || (day == end && sec < 1 * HOUR));
-	off[0] = dst ? edt : est;
-	return 1;
-}
-
-static int zone_offsets(int zone, int64_t day, int32_t sec, int32_t off[2])
-{
-	if (zone == ZONE_UTC) {
-		off[0] = 0;
-		return 1;
-	}
-	return ny_offsets(day, sec, off);
 }
 
 /* "+HH:MM" / "-HH:MM" into buf (>= 7 bytes). */
@@ -190,20 +98,24 @@ static int split(char *line, char **field, int max)
 
 static int parse_zone(struct parse *p, char **f, int n)
 {
+	char why[CAL_LINE_MAX + 64];
+
 	if (n != 2)
 		return fail(p, "want 'zone NAME'");
-	if (p->zone != ZONE_NONE)
+	if (p->zone != NULL)
 		return fail(p, "second zone line (the zone is %s)", p->zone_name);
 	if (p->cal->n > 0)
 		return fail(p, "zone line after the first session");
-	for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++) {
-		if (strcmp(f[1], zones[i].name) == 0) {
-			p->zone = zones[i].zone;
-			p->zone_name = zones[i].name;
-			return 0;
-		}
-	}
-	return fail(p, "unknown zone '%s' (known: UTC, America/New_York)", f[1]);
+	if (bb__tz_name_check(f[1]) != 0)
+		return fail(p, "bad zone name '%s' (want an IANA name such as "
+		            "Europe/London: no '..', no leading '/')", f[1]);
+	int rc = bb__tz_load(&p->zone, f[1], why, sizeof(why));
+	if (rc == ENOMEM)
+		return rc;
+	if (rc != 0)
+		return fail(p, "%s", why);
+	snprintf(p->zone_name, sizeof(p->zone_name), "%s", f[1]);
+	return 0;
 }
 
 static int bad_time(struct parse *p, const char *what, const char *s)
@@ -228,14 +140,13 @@ static int parse_time(struct parse *p, const char *what, const char *s,
 	int has_off = *q != '\0';
 	if (has_off && (bb__offset_scan(&q, &off) != 0 || *q != '\0'))
 		return bad_time(p, what, s);
-	if (p->zone == ZONE_NONE) {
+	if (p->zone == NULL) {
 		if (!has_off)
 			return fail(p, "%s time '%s' has no UTC offset and no zone "
 			            "line names the zone", what, s);
 	} else {
-		int n = zone_offsets(p->zone, day, sec, zoff);
-		if (n < 0)
-			return fail(p, "no %s rules before 1967", p->zone_name);
+		int n = bb__tz_local_offsets(p->zone, day * SECS_PER_DAY + sec,
+		                             zoff);
 		if (!has_off && n != 1)
 			return fail(p, "%s time '%s' is %s in %s: give its UTC "
 			            "offset", what, s, n ? "ambiguous" : "skipped",
@@ -350,6 +261,7 @@ int bb__calendar_parse(bb_calendar **out, const char *text, size_t len,
 		p.line = p.line ? p.line : 1;
 		rc = fail(&p, "no sessions");
 	}
+	bb__tz_free(p.zone);
 	if (rc != 0) {
 		bb_calendar_free(cal);
 		return rc;

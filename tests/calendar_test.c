@@ -1,6 +1,7 @@
 /* calendar_test.c: built-in XNYS and 24x7 calendars, calendar files. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,10 +10,11 @@
 #include <criterion/new/assert.h>
 
 #include "barbus.h"
+#include "calendar.h"
 
 static bb_calendar *cal;
 static char path[64];
-static char err[256];
+static char err[512];
 
 static void load_xnys(void)
 {
@@ -560,7 +562,8 @@ Test(file, refuses_overlapping_sessions)
 Test(file, refuses_unknown_zone)
 {
 	expect_refused("# x\nzone Mars/Olympus\n", 2,
-	               "unknown zone 'Mars/Olympus' (known: UTC, America/New_York)");
+	               "unknown zone 'Mars/Olympus': no file "
+	               "/usr/share/zoneinfo/Mars/Olympus (is tzdata installed?)");
 }
 
 Test(file, refuses_offset_that_contradicts_the_zone)
@@ -649,4 +652,185 @@ Test(file, long_error_is_truncated_not_overflowed)
 	             BB_ECALENDAR));
 	cr_assert(eq(sz, strlen(small), sizeof small - 1));
 	cr_assert(eq(int, strncmp(small, path, sizeof small - 1), 0));
+}
+
+Test(file, refuses_bad_zone_names)
+{
+	expect_refused("zone ../../etc/passwd\n", 1,
+	               "bad zone name '../../etc/passwd' (want an IANA name such "
+	               "as Europe/London: no '..', no leading '/')");
+	cleanup_file();
+	expect_refused("zone /etc/localtime\n", 1,
+	               "bad zone name '/etc/localtime' (want an IANA name such "
+	               "as Europe/London: no '..', no leading '/')");
+}
+
+Test(file, refuses_malformed_zone_file)
+{
+	char dir[] = "/tmp/bb-cal-tz-XXXXXX", zf[64], want[256];
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(zf, sizeof zf, "%s/Bad", dir);
+	FILE *f = fopen(zf, "w");
+	cr_assert_not_null(f);
+	fputs("TZif2 but nothing else", f);
+	fclose(f);
+	setenv("TZDIR", dir, 1);
+	int rc = load_text("# x\nzone Bad\n2024-07-03 09:30 16:00\n");
+	unlink(zf);
+	rmdir(dir);
+	cr_assert(eq(int, rc, BB_ECALENDAR));
+	snprintf(want, sizeof want, "zone 'Bad': %s: not a TZif file", zf);
+	cr_assert(eq(str, err, (char *)at_line(2, want)));
+}
+
+Test(file, any_iana_zone_tokyo)
+{
+	cr_assert(eq(int, load_text("zone Asia/Tokyo\n"
+	                            "2024-07-03 09:00 15:00\n"), 0), "%s", err);
+	expect_session(20240703, "2024-07-03T00:00:00Z", "2024-07-03T06:00:00Z");
+}
+
+/* ---- XNYS from tzdata ---------------------------------------------------- */
+
+/* XNYS.cal with every "-05:00"/"-04:00" taken out: local times only. */
+static char *xnys_without_offsets(size_t *len)
+{
+	const struct bb__cal_file *f = bb__cal_files;
+
+	while (f->name && strcmp(f->name, "XNYS") != 0)
+		f++;
+	cr_assert_not_null(f->name);
+	char *out = malloc(f->len + 1);
+	cr_assert_not_null(out);
+	size_t n = 0;
+	for (size_t i = 0; i < f->len; i++) {
+		if (strncmp(f->text + i, "-05:00", 6) == 0 ||
+		    strncmp(f->text + i, "-04:00", 6) == 0) {
+			i += 5;
+			continue;
+		}
+		out[n++] = f->text[i];
+	}
+	cr_assert(ge(sz, f->len - n, 2 * 6 * 7794), "every time had an offset");
+	*len = n;
+	return out;
+}
+
+Test(load, xnys_local_times_through_tzdata_give_every_session_2000_2030)
+{
+	bb_calendar *local = NULL;
+	bb_session a, b;
+	size_t len, n = 0;
+	char *text = xnys_without_offsets(&len);
+
+	int rc = bb__calendar_parse(&local, text, len, "XNYS-local", err, sizeof err);
+	free(text);
+	cr_assert(eq(int, rc, 0), "%s", err);
+	load_xnys();
+	for (int32_t d = 20000101;
+	     bb_calendar_next(cal, d, &a) == 0; n++) {
+		cr_assert(eq(int, bb_calendar_next(local, d, &b), 0));
+		cr_assert(eq(i32, b.date, a.date));
+		cr_assert(eq(i64, b.open, a.open), "open of %d", (int)a.date);
+		cr_assert(eq(i64, b.close, a.close), "close of %d", (int)a.date);
+		cr_assert(eq(u32, b.flags, a.flags));
+		d = bb_days_to_date(bb_date_to_days(a.date) + 1);
+	}
+	cr_assert(eq(sz, n, 7794));
+	bb_calendar_free(local);
+}
+
+/* ---- XLON ------------------------------------------------------------- */
+
+static void load_xlon(void)
+{
+	cr_assert(eq(int, bb_calendar_load(&cal, "xlon", err, sizeof err), 0),
+	          "%s", err);
+}
+
+TestSuite(xlon, .init = load_xlon, .fini = unload, .timeout = 10);
+
+Test(xlon, bank_holidays_2024_to_2026_absent)
+{
+	static const int32_t hol[] = {
+		20240101, 20250101, 20260101, /* New Year's Day */
+		20240329, 20250418, 20260403, /* Good Friday */
+		20240401, 20250421, 20260406, /* Easter Monday */
+		20240506, 20250505, 20260504, /* Early May */
+		20240527, 20250526, 20260525, /* Spring */
+		20240826, 20250825, 20260831, /* Summer */
+		20241225, 20241226, 20251225, 20251226, 20261225,
+		20261228,                     /* Boxing Day substitute */
+	};
+
+	for (size_t i = 0; i < sizeof hol / sizeof hol[0]; i++)
+		cr_expect_not(has_session(hol[i]), "%d", (int)hol[i]);
+	cr_assert(has_session(20250102));
+	cr_assert(has_session(20260102));
+	cr_assert(has_session(20240328));
+	cr_assert(has_session(20240402));
+	cr_assert_not(has_session(20240330)); /* Saturday */
+}
+
+Test(xlon, session_counts_per_year)
+{
+	cr_assert(eq(int, count_year(2024), 254));
+	cr_assert(eq(int, count_year(2025), 253));
+	cr_assert(eq(int, count_year(2026), 253));
+	cr_assert(eq(int, count_year(2023), 0));
+	cr_assert(eq(int, count_year(2027), 0));
+}
+
+Test(xlon, early_closes_1230_on_christmas_and_new_years_eves)
+{
+	static const int32_t eves[] = {
+		20241224, 20241231, 20251224, 20251231, 20261224, 20261231,
+	};
+	char o[32], c[32];
+
+	for (size_t i = 0; i < sizeof eves / sizeof eves[0]; i++) {
+		int32_t d = eves[i];
+		snprintf(o, sizeof o, "%04d-%02d-%02dT08:00:00Z", (int)(d / 10000),
+		         (int)(d / 100 % 100), (int)(d % 100));
+		snprintf(c, sizeof c, "%04d-%02d-%02dT12:30:00Z", (int)(d / 10000),
+		         (int)(d / 100 % 100), (int)(d % 100));
+		expect_session(d, o, c);
+		cr_assert(is_early(d), "%d", (int)d);
+	}
+	cr_assert_not(is_early(20241223));
+	expect_session(20241223, "2024-12-23T08:00:00Z", "2024-12-23T16:30:00Z");
+}
+
+Test(xlon, bst_changes_2024_to_2026)
+{
+	/* 2024: BST 31 Mar to 27 Oct */
+	expect_session(20240328, "2024-03-28T08:00:00Z", "2024-03-28T16:30:00Z");
+	expect_session(20240402, "2024-04-02T07:00:00Z", "2024-04-02T15:30:00Z");
+	expect_session(20241025, "2024-10-25T07:00:00Z", "2024-10-25T15:30:00Z");
+	expect_session(20241028, "2024-10-28T08:00:00Z", "2024-10-28T16:30:00Z");
+	/* 2025: BST 30 Mar to 26 Oct */
+	expect_session(20250328, "2025-03-28T08:00:00Z", "2025-03-28T16:30:00Z");
+	expect_session(20250331, "2025-03-31T07:00:00Z", "2025-03-31T15:30:00Z");
+	expect_session(20251024, "2025-10-24T07:00:00Z", "2025-10-24T15:30:00Z");
+	expect_session(20251027, "2025-10-27T08:00:00Z", "2025-10-27T16:30:00Z");
+	/* 2026: BST 29 Mar to 25 Oct */
+	expect_session(20260327, "2026-03-27T08:00:00Z", "2026-03-27T16:30:00Z");
+	expect_session(20260330, "2026-03-30T07:00:00Z", "2026-03-30T15:30:00Z");
+	expect_session(20261023, "2026-10-23T07:00:00Z", "2026-10-23T15:30:00Z");
+	expect_session(20261026, "2026-10-26T08:00:00Z", "2026-10-26T16:30:00Z");
+}
+
+Test(xlon, at_and_past_the_ends)
+{
+	bb_session s;
+
+	cr_assert(eq(int, bb_calendar_at(cal, utc("2024-07-01T07:00:00Z"), &s), 0));
+	cr_assert(eq(i32, s.date, 20240701));
+	cr_assert(eq(int, bb_calendar_at(cal, utc("2024-07-01T15:30:00Z"), &s),
+	             BB_ENOSESSION));
+	cr_assert(eq(int, bb_calendar_next(cal, 20261232 - 1, &s), 0));
+	cr_assert(eq(i32, s.date, 20261231));
+	cr_assert(eq(int, bb_calendar_next(cal, 20270101, &s), BB_ENOSESSION));
+	cr_assert(eq(int, bb_calendar_prev(cal, 20240102, &s), BB_ENOSESSION));
 }
