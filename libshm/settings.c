@@ -4,12 +4,15 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "barbus.h"
 #include "error.h"
@@ -279,33 +282,96 @@ static int list_from_text(const struct bb__setting *s, struct list *l,
 	}
 }
 
+/* The rest of an open fd into buf (cap bytes, one kept for the NUL). */
+static int read_all(int fd, char *buf, size_t cap, size_t *len)
+{
+	size_t n = 0;
+
+	for (;;) {
+		ssize_t r = read(fd, buf + n, cap - 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return errno;
+		if (r == 0)
+			break;
+		if ((n += (size_t)r) == cap - 1)
+			return EFBIG; /* grew since fstat */
+	}
+	buf[n] = '\0';
+	*len = n;
+	return 0;
+}
+
+int bb__settings_read_file(const char *path, size_t max, char **buf,
+                           size_t *len, char *err, size_t errlen)
+{
+	struct stat st;
+	char *b = NULL;
+	int rc = 0, fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0) {
+		rc = errno;
+		bb__fail(err, errlen, "%s: %s", path, strerror(rc));
+		return rc;
+	}
+	if (fstat(fd, &st) != 0)
+		rc = errno;
+	else if (!S_ISREG(st.st_mode))
+		rc = EINVAL;
+	else if ((uint64_t)st.st_size > max)
+		rc = EFBIG;
+	else if ((b = malloc((size_t)st.st_size + 2)) == NULL)
+		rc = ENOMEM;
+	else
+		rc = read_all(fd, b, (size_t)st.st_size + 2, len);
+	close(fd);
+	if (rc == EINVAL)
+		bb__fail(err, errlen, "%s: not a regular file", path);
+	else if (rc == EFBIG)
+		bb__fail(err, errlen, "%s: larger than %zu bytes", path, max);
+	else if (rc != 0)
+		bb__fail(err, errlen, "%s: %s", path, strerror(rc));
+	if (rc != 0) {
+		free(b);
+		return rc;
+	}
+	*buf = b;
+	return 0;
+}
+
 /* One item per line; '#' starts a comment; blank lines skipped. Errors
  * name "PATH:LINE". */
 static int list_from_file(const struct bb__setting *s, struct list *l,
                           const char *path, char *reason, size_t len)
 {
-	char *line = NULL, why[BB__REASON_MAX];
-	size_t cap = 0;
-	int rc = 0, lineno = 0;
-	FILE *f = fopen(path, "r");
+	char *text, why[BB__REASON_MAX];
+	size_t n;
+	int rc = bb__settings_read_file(path, BB__LIST_FILE_MAX, &text, &n,
+	                                reason, len), lineno = 0;
 
-	if (f == NULL)
-		return bb__fail(reason, len, "%s: %s", path, strerror(errno));
-	while (rc == 0 && getline(&line, &cap, f) >= 0) {
-		char *hash = strchr(line, '#');
+	if (rc != 0)
+		return BB_EINVAL;
+	for (char *line = text, *nl; rc == 0 && line < text + n; line = nl + 1) {
+		nl = memchr(line, '\n', (size_t)(text + n - line));
+		nl = nl ? nl : text + n;
 		lineno++;
+		if (memchr(line, '\0', (size_t)(nl - line)) != NULL) {
+			rc = bb__fail(reason, len, "%s:%d: NUL byte in line", path,
+			              lineno);
+			break;
+		}
+		*nl = '\0';
+		char *hash = strchr(line, '#');
 		if (hash != NULL)
 			*hash = '\0';
-		if (line[strspn(line, " \t\r\n")] == '\0')
+		if (line[strspn(line, " \t\r")] == '\0')
 			continue;
 		rc = list_add(s, l, line, strlen(line), why, sizeof(why));
 		if (rc != 0)
 			bb__fail(reason, len, "%s:%d: %s", path, lineno, why);
 	}
-	if (rc == 0 && ferror(f))
-		rc = bb__fail(reason, len, "%s: read error", path);
-	free(line);
-	fclose(f);
+	free(text);
 	return rc;
 }
 

@@ -102,8 +102,9 @@ int bb__settings_defaults(const struct bb__setting *t, size_t n, void *obj,
  * Load section [section] of the INI file path into obj. Keys of other
  * sections are skipped (other programs own them). Stops at the first
  * error: unknown key, bad value, key given twice, syntax error, line too
- * long for the parser; err gets "FILE:LINE: ...". A file that cannot be
- * opened returns its errno with "FILE: strerror" in err.
+ * long for the parser, a NUL byte; err gets "FILE:LINE: ...". A file that
+ * cannot be read, is not a regular file or is bigger than BB__INI_FILE_MAX
+ * returns an errno (bb__settings_read_file) with "FILE: reason" in err.
  */
 int bb__settings_load_ini(const struct bb__setting *t, size_t n, void *obj,
                           const char *path, const char *section,
@@ -132,6 +133,17 @@ int bb__settings_flag_apply(void *obj, const struct bb__flag *f,
 /* Split and apply argv[*i]; advance *i past the words used. */
 int bb__settings_flag(const struct bb__setting *t, size_t n, void *obj,
                       int argc, char **argv, int *i, char *err, size_t errlen);
+
+#define BB__INI_FILE_MAX  (1u << 20)  /* bytes in a config file */
+#define BB__LIST_FILE_MAX (16u << 20) /* bytes in an @FILE list */
+
+/*
+ * The whole of path, a regular file of at most max bytes, into a malloc'd
+ * NUL-terminated *buf of *len bytes (free it). 0, or an errno value (EINVAL:
+ * not a regular file, EFBIG: too big) with "PATH: reason" in err.
+ */
+int bb__settings_read_file(const char *path, size_t max, char **buf,
+                           size_t *len, char *err, size_t errlen);
 
 /* Free what the settings allocated in obj (LIST items); fields zeroed. */
 void bb__settings_free(const struct bb__setting *t, size_t n, void *obj);

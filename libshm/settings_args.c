@@ -101,7 +101,7 @@ struct ini_ctx {
 	size_t n;
 	void *obj;
 	const char *path, *section;
-	FILE *f;
+	const char *p, *end; /* the file's bytes not read yet */
 	int line;      /* lines read so far: the handler's current line */
 	int err_line;  /* line of the first error, 0: none */
 	int rc;
@@ -124,24 +124,30 @@ static void ini_fail(struct ini_ctx *c, int rc, const char *fmt, ...)
 	bb__fail(c->err, c->errlen, "%s:%d: %s", c->path, c->line, why);
 }
 
-/* fgets that counts lines (inih of Debian passes no line number to the
- * handler) and refuses a line longer than inih's buffer, which inih would
- * otherwise split into two. Returns NULL after the first error: stop. */
+/* fgets on the file's bytes that counts lines (inih of Debian passes no
+ * line number to the handler), refuses a line longer than inih's buffer,
+ * which inih would otherwise split into two, and a NUL byte, which would
+ * cut the line short. Returns NULL after the first error: stop. */
 static char *read_line(char *str, int num, void *stream)
 {
 	struct ini_ctx *c = stream;
-	int ch;
 
-	if (c->rc != 0 || fgets(str, num, c->f) == NULL)
+	if (c->rc != 0 || c->p == c->end || num < 2)
 		return NULL;
+	const char *nl = memchr(c->p, '\n', (size_t)(c->end - c->p));
+	size_t len = nl ? (size_t)(nl - c->p) + 1 : (size_t)(c->end - c->p);
 	c->line++;
-	size_t len = strlen(str);
-	if (len == (size_t)num - 1 && str[len - 1] != '\n' &&
-	    (ch = getc(c->f)) != EOF) {
-		ungetc(ch, c->f);
+	if (memchr(c->p, '\0', len) != NULL) {
+		ini_fail(c, BB_EINVAL, "NUL byte in line");
+		return NULL;
+	}
+	if (len > (size_t)num - 1) {
 		ini_fail(c, BB_EINVAL, "line longer than %d characters", num - 2);
 		return NULL;
 	}
+	memcpy(str, c->p, len);
+	str[len] = '\0';
+	c->p += len;
 	return str;
 }
 
@@ -177,15 +183,17 @@ int bb__settings_load_ini(const struct bb__setting *t, size_t n, void *obj,
 {
 	struct ini_ctx c = { .t = t, .n = n, .obj = obj, .path = path,
 	                     .section = section, .err = err, .errlen = errlen };
-	int line;
+	char *text;
+	size_t len;
+	int line, rc = bb__settings_read_file(path, BB__INI_FILE_MAX, &text, &len,
+	                                      err, errlen);
 
-	if ((c.f = fopen(path, "r")) == NULL) {
-		int rc = errno;
-		bb__fail(err, errlen, "%s: %s", path, strerror(rc));
+	if (rc != 0)
 		return rc;
-	}
+	c.p = text;
+	c.end = text + len;
 	if ((c.seen = calloc(n + 1, sizeof(*c.seen))) == NULL) {
-		fclose(c.f);
+		free(text);
 		bb__fail(err, errlen, "%s: out of memory", path);
 		return ENOMEM;
 	}
@@ -198,10 +206,8 @@ int bb__settings_load_ini(const struct bb__setting *t, size_t n, void *obj,
 		c.rc = ENOMEM;
 	if (c.rc == ENOMEM)
 		bb__fail(err, errlen, "%s: out of memory", path);
-	if (c.rc == 0 && ferror(c.f))
-		c.rc = bb__fail(err, errlen, "%s: read error", path);
 	free(c.seen);
-	fclose(c.f);
+	free(text);
 	return c.rc;
 }
 

@@ -516,6 +516,71 @@ Test(settings, ini_line_too_long_is_refused)
 	cr_assert(eq(int, strncmp(err, want, strlen(want)), 0), "%s", err);
 }
 
+static void file_with_n(const char *text, size_t n)
+{
+	strcpy(path, "/tmp/bb-settings-XXXXXX");
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	cr_assert(write(fd, text, n) == (ssize_t)n);
+	close(fd);
+}
+
+Test(settings, ini_dev_zero_is_refused_not_read_forever)
+{
+	path[0] = '\0';
+	cr_assert(eq(int, bb__settings_load_ini(table, N, &o, "/dev/zero", "prog",
+	                                        err, sizeof(err)), EINVAL));
+	cr_assert(eq(str, err, "/dev/zero: not a regular file"));
+	cr_assert(eq(int, bb__settings_load_ini(table, N, &o, "/tmp", "prog",
+	                                        err, sizeof(err)), EINVAL));
+	cr_assert(eq(str, err, "/tmp: not a regular file"));
+}
+
+Test(settings, ini_bigger_than_the_bound_is_refused)
+{
+	char want[200];
+
+	file_with("");
+	cr_assert(eq(int, truncate(path, BB__INI_FILE_MAX + 1), 0));
+	cr_assert(eq(int, load(), EFBIG));
+	snprintf(want, sizeof(want), "%s: larger than %u bytes", path,
+	         BB__INI_FILE_MAX);
+	cr_assert(eq(str, err, want));
+}
+
+Test(settings, ini_nul_in_a_value_names_the_line)
+{
+	static const char text[] = "[prog]\nname = ab\0cd\ndays = 3\n";
+	char want[200];
+
+	file_with_n(text, sizeof(text) - 1);
+	cr_assert(eq(int, load(), BB_EINVAL));
+	snprintf(want, sizeof(want), "%s:2: NUL byte in line", path);
+	cr_assert(eq(str, err, want));
+	cr_assert(eq(str, o.name, ""));
+}
+
+Test(settings, ini_last_line_without_newline_is_read)
+{
+	file_with("[prog]\ndays = 7");
+	cr_assert(eq(int, load(), 0), "%s", err);
+	cr_assert(eq(u32, o.days, 7));
+}
+
+Test(settings, list_file_dev_zero_and_nul_are_refused)
+{
+	static const char text[] = "x\ny\0z\n";
+	char v[80], want[200];
+
+	cr_assert(eq(int, set("tags", "@/dev/zero"), BB_EINVAL));
+	cr_assert(eq(str, err, "--tags: /dev/zero: not a regular file"));
+	file_with_n(text, sizeof(text) - 1);
+	snprintf(v, sizeof(v), "@%s", path);
+	cr_assert(eq(int, set("tags", v), BB_EINVAL));
+	snprintf(want, sizeof(want), "--tags: %s:2: NUL byte in line", path);
+	cr_assert(eq(str, err, want));
+}
+
 /* ---- flags ------------------------------------------------------------- */
 
 Test(settings, flag_key_space_value)
