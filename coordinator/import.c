@@ -490,7 +490,8 @@ static void input_close(struct input *in)
 }
 
 /* One file: all its good rows in one transaction. 0 or a fatal error. */
-static int import_file(bb_store *st, const char *path, struct totals *tot)
+static int import_file(bb_store *st, const char *db, const char *path,
+                       struct totals *tot)
 {
 	const char *file = strcmp(path, "-") == 0 ? "stdin" : path;
 	struct part pt[2] = { 0 };
@@ -519,7 +520,8 @@ static int import_file(bb_store *st, const char *path, struct totals *tot)
 	if (rc == 0) {
 		rc = bb__store_put_named(st, names, pt[0].syms.n, keep, n, NULL, &ps);
 		if (rc != 0)
-			fprintf(stderr, PROG ": %s: storing: %s\n", file, bb_strerror(rc));
+			fprintf(stderr, PROG ": %s: storing into %s: %s\n", file, db,
+			        bb_strerror(rc));
 	} else if (rc != BB_EINVAL) {
 		fprintf(stderr, PROG ": %s: %s\n", file, bb_strerror(rc));
 	}
@@ -595,7 +597,7 @@ int main(int argc, char **argv)
 	}
 	double t0 = now();
 	for (int i = optind; i < argc && rc == 0; i++)
-		rc = import_file(st, argv[i], &tot);
+		rc = import_file(st, db, argv[i], &tot);
 	bb_store_close(st);
 	double secs = now() - t0;
 	uint64_t good = tot.put.stored + tot.put.replaced + tot.put.unchanged +

@@ -21,7 +21,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <lmdb.h>
 
@@ -111,6 +113,35 @@ static int grow(bb_store *st, size_t need)
 }
 
 /*
+ * LMDB reports a short write as EIO ("filesystem full?"), and a write that
+ * crosses the file size limit comes up short before one fails with EFBIG.
+ * Such an EIO is a full store when the disk has less room than the batch
+ * needed, or the data file with the batch would pass RLIMIT_FSIZE; any
+ * other EIO is a real I/O error and passes through.
+ */
+static int io_err(bb_store *st, int rc, size_t need)
+{
+	struct statvfs vfs;
+	struct rlimit lim;
+	struct stat sb;
+	mdb_filehandle_t fd;
+	size_t used;
+
+	if (rc != EIO || mdb_env_get_fd(st->env, &fd) != 0)
+		return rc;
+	if (fstatvfs(fd, &vfs) == 0 &&
+	    (uint64_t)vfs.f_bavail * vfs.f_frsize < (uint64_t)need)
+		return BB_ESTORE_FULL;
+	map_size(st, &used);
+	if (fstat(fd, &sb) == 0 && (uint64_t)sb.st_size > used)
+		used = (size_t)sb.st_size;
+	if (getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
+	    (uint64_t)used + need >= (uint64_t)lim.rlim_cur)
+		return BB_ESTORE_FULL;
+	return rc;
+}
+
+/*
  * Run fn in a write transaction and commit, all or nothing. need estimates
  * the bytes fn adds, to grow the map once up front rather than retrying;
  * MDB_MAP_FULL still aborts, grows the map and reruns fn from scratch.
@@ -138,6 +169,7 @@ int bb__store_write_txn(bb_store *st, size_t need, bb__store_write_fn fn,
 		if (rc != MDB_MAP_FULL || (rc = grow(st, need)) != 0)
 			break;
 	}
+	rc = io_err(st, rc, need);
 	pthread_mutex_unlock(&st->wmu);
 	return map_err(rc);
 }

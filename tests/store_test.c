@@ -8,6 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -488,4 +493,88 @@ Test(store, put_named_adds_symbols_in_the_same_transaction)
 	             BB_EBADSYMBOL));
 	cr_assert(eq(int, bb_store_symbol_count(st, &n), 0));
 	cr_assert(eq(u32, n, 2));
+}
+
+/* Size of the store's data file. */
+static off_t data_size(void)
+{
+	char p[128];
+	struct stat sb;
+
+	snprintf(p, sizeof(p), "%s/data.mdb", dir);
+	cr_assert(eq(int, stat(p, &sb), 0));
+	return sb.st_size;
+}
+
+/*
+ * A full disk, simulated: a file size limit just above what the store holds
+ * (SIGXFSZ ignored, so writes past it fail with EFBIG or come up short,
+ * which LMDB reports as EIO). Nothing committed before is lost.
+ */
+Test(store, full_disk_is_store_full_not_an_io_error)
+{
+	size_t n = 100000;
+	bb_bar *b = many(n, 0), out;
+	struct rlimit old, lim;
+	uint32_t id;
+
+	cr_assert(eq(int, bb_store_open(&st, dir, 0), 0));
+	cr_assert(eq(int, bb_store_symbol_add(st, "A", &id), 0));
+	cr_assert(eq(int, bb_store_put(st, b, 1000, NULL), 0));
+	signal(SIGXFSZ, SIG_IGN);
+	cr_assert(eq(int, getrlimit(RLIMIT_FSIZE, &old), 0));
+	lim = old;
+	lim.rlim_cur = (rlim_t)data_size() + 8192 + 1000;
+	cr_assert(eq(int, setrlimit(RLIMIT_FSIZE, &lim), 0));
+	int rc = bb_store_put(st, b + 1000, n - 1000, NULL);
+	cr_assert(eq(int, setrlimit(RLIMIT_FSIZE, &old), 0));
+	cr_assert(eq(int, rc, BB_ESTORE_FULL), "%s", bb_strerror(rc));
+	cr_assert(eq(int, bb_store_get(st, 0, b[999].time, &out), 0));
+	cr_assert(eq(int, bb_store_get(st, 0, b[1000].time, &out), BB_ENOTFOUND));
+	bb_store_close(st);
+	cr_assert(eq(int, bb_store_open(&st, dir, BB_STORE_RDONLY), 0));
+	cr_assert(eq(int, bb_store_get(st, 0, b[999].time, &out), 0));
+	cr_assert(same(&out, &b[999]));
+	free(b);
+}
+
+/* ---- a real full disk: a 1 MiB tmpfs in a private mount namespace ------- */
+
+static char fs[96];
+
+static void disk_teardown(void)
+{
+	bb_store_close(st);
+	st = NULL;
+	if (fs[0] != '\0')
+		umount2(fs, MNT_DETACH);
+	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(store_disk, .init = setup, .fini = disk_teardown, .timeout = 20);
+
+Test(store_disk, full_tmpfs_is_store_full)
+{
+	size_t n = 100000;
+	bb_bar *b = many(n, 0), out;
+	uint32_t id;
+
+	snprintf(fs, sizeof(fs), "%s/fs", dir);
+	cr_assert(eq(int, mkdir(fs, 0700), 0));
+	if (geteuid() != 0 || unshare(CLONE_NEWNS) != 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    mount("tmpfs", fs, "tmpfs", 0, "size=1m") != 0) {
+		fs[0] = '\0';
+		free(b);
+		cr_skip_test("needs root and mount namespaces to mount a small "
+		             "tmpfs (the RLIMIT_FSIZE test covers the same path)");
+	}
+	cr_assert(eq(int, bb_store_open(&st, fs, 0), 0));
+	cr_assert(eq(int, bb_store_symbol_add(st, "A", &id), 0));
+	cr_assert(eq(int, bb_store_put(st, b, 1000, NULL), 0));
+	int rc = bb_store_put(st, b + 1000, n - 1000, NULL);
+	cr_assert(eq(int, rc, BB_ESTORE_FULL), "%s", bb_strerror(rc));
+	cr_assert(eq(int, bb_store_get(st, 0, b[999].time, &out), 0));
+	cr_assert(same(&out, &b[999]));
+	free(b);
 }

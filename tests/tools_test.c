@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -287,4 +288,39 @@ Test(tools, import_time_unit_option)
 	cr_assert(eq(str, get_file("out"), HDR
 	             "AAA,2024-01-02T14:30:00Z,10,11,9,10.5,100\n"
 	             "AAA,2024-01-02T14:31:00Z,10,11,9,10.5,100\n"));
+}
+
+Test(tools, import_into_a_full_store_names_the_store)
+{
+	char row[128], path[128], cmd[CMD_MAX];
+	struct stat sb;
+
+	put_file("a.csv", HDR "AAA,2024-01-02T14:30:00Z,10,11,9,10.5,100\n");
+	cr_assert(eq(int, run(NULL, NULL, "import --db db a.csv"), 0));
+	snprintf(path, sizeof(path), "%s/big.csv", dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(HDR, f);
+	for (int i = 1; i <= 20000; i++) {
+		snprintf(row, sizeof(row), "AAA,%d,10,11,9,10.5,%d\n",
+		         1704205800 + 60 * i, i);
+		fputs(row, f);
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/db/data.mdb", dir);
+	cr_assert(eq(int, stat(path, &sb), 0));
+	/* A file size limit (512-byte blocks in dash) just above the store,
+	 * SIGXFSZ ignored: the disk is full as far as the import can tell. */
+	snprintf(cmd, sizeof(cmd), "cd %s && ulimit -f %lld && trap '' XFSZ && "
+	         "%s/barbus-import --db db big.csv 2>err", dir,
+	         (long long)(sb.st_size / 512 + 4), bin);
+	int st = system(cmd);
+	int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	cr_assert(eq(int, code, 1), "%s", get_file("err"));
+	starts(get_file("err"), "barbus-import: big.csv: storing into db: bar "
+	       "store is full (map size or disk)\n");
+	cr_assert(eq(int, run("out", NULL, "export --db db --from 2024-01-02 "
+	                      "--to 2024-01-03"), 0));
+	cr_assert(eq(str, get_file("out"), HDR
+	             "AAA,2024-01-02T14:30:00Z,10,11,9,10.5,100\n"));
 }
