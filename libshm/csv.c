@@ -424,7 +424,8 @@ int bb__csv_parse_row(const bb__csv_hdr *h, const char *s, size_t len,
 	for (int i = 0; i < n; i++)
 		if (memchr(f[i].s, '\0', f[i].len) != NULL)
 			return bb__fail(reason, rlen, "NUL byte in field %d (%s)", i + 1,
-			                col_names[h->col[i]]);
+			                h->col[i] >= 0 && h->col[i] < BB__NCOLS
+			                ? col_names[h->col[i]] : "?");
 	if ((rc = key_fields(h, f, row, reason, rlen)) != 0)
 		return rc;
 	for (int c = BB__COL_OPEN; c <= BB__COL_VOLUME; c++)

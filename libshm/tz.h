@@ -23,7 +23,7 @@ typedef struct bb__tz bb__tz;
  */
 int bb__tz_load(bb__tz **out, const char *name, char *why, size_t why_len);
 
-/* The same from a file's bytes (tests; path only names it in reasons). */
+/* The same from a TZif file's bytes, data[0..len). */
 int bb__tz_parse(bb__tz **out, const unsigned char *data, size_t len,
                  char *why, size_t why_len);
 

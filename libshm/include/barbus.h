@@ -371,7 +371,9 @@ enum bb_session_flag {
 typedef struct bb_calendar bb_calendar;
 
 /*
- * Load a calendar: a built-in name ("XNYS", "24x7") or a calendar file path.
+ * Load a calendar: a built-in name ("XNYS", "XLON", "24x7") or a calendar
+ * file path. A file's "zone NAME" is read from the system's tzdata
+ * (docs/calendars.md).
  * On BB_ECALENDAR, err (if not NULL) receives "FILE:LINE: reason".
  * Free with bb_calendar_free().
  */
