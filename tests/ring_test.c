@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <unistd.h>
 
 #include "ring.h"
@@ -29,8 +30,6 @@ static void teardown(void)
 	bb_ring_reader_close(r);
 	bb_ring_writer_close(w);
 	bb__seg_name(name, sizeof(name), bus, "ring");
-	shm_unlink(name);
-	bb__seg_name(name, sizeof(name), bus, "wake");
 	shm_unlink(name);
 }
 
@@ -294,33 +293,73 @@ Test(ring, writer_state_is_dead_after_close)
 	cr_assert(eq(int, bb_ring_writer_state(r, NULL), BB_WRITER_DEAD));
 }
 
-Test(ring, put_without_sleepers_leaves_the_wake_word_alone)
+/* The wake word as a reader attaches it: the id the ring records. */
+static _Atomic uint32_t *raw_word(void)
 {
 	struct bb__seg raw;
+	_Atomic uint32_t *word = NULL;
 
+	cr_assert(eq(int, bb__seg_reader_open(&raw, bus, "ring", BB_ROLE_RING,
+	                                      0), 0));
+	int id = bb__ring_wake_id(bb__ring_ctl(&raw));
+	bb__seg_reader_close(&raw);
+	cr_assert(id >= 0);
+	cr_assert(eq(int, bb__wake_reader_attach(id, &word), 0));
+	return word;
+}
+
+Test(ring, put_without_sleepers_leaves_the_wake_word_alone)
+{
 	open_both(16, BB_WAIT_SPIN, 0);
-	cr_assert(eq(int, bb__seg_reader_open(&raw, bus, "wake", BB_ROLE_WAKE,
-	                                      BB__SEG_RW), 0));
-	_Atomic uint32_t *word = bb__wake_word(&raw);
+	_Atomic uint32_t *word = raw_word();
 	uint32_t before = atomic_load(word);
 	put_range(0, 100);
 	cr_assert(eq(u32, atomic_load(word), before));
-	bb__seg_reader_close(&raw);
+	bb__wake_detach(word);
 }
 
 Test(ring, put_with_a_sleeper_clears_the_bit_and_counts_a_wake)
 {
-	struct bb__seg raw;
-
 	open_both(16, BB_WAIT_SPIN, 0);
-	cr_assert(eq(int, bb__seg_reader_open(&raw, bus, "wake", BB_ROLE_WAKE,
-	                                      BB__SEG_RW), 0));
-	_Atomic uint32_t *word = bb__wake_word(&raw);
+	_Atomic uint32_t *word = raw_word();
 	uint32_t before = atomic_load(word);
 	atomic_fetch_or(word, BB_WAKE_WAITERS);
 	put_range(0, 2);
 	cr_assert(eq(u32, atomic_load(word), before + 2));
+	bb__wake_detach(word);
+}
+
+Test(ring, a_restarted_writer_keeps_the_wake_word_its_sleepers_hold)
+{
+	open_both(16, BB_WAIT_BLOCK, 0);
+	_Atomic uint32_t *word = raw_word();
+	bb_ring_writer_close(w);
+	bb_seg_opts o = { .capacity = 16, .heartbeat_ms = 20 };
+	cr_assert(eq(int, bb_ring_writer_open(&w, bus, &o), 0));
+	atomic_fetch_or(word, BB_WAKE_WAITERS);
+	uint32_t before = atomic_load(word);
+	put_range(0, 1);
+	/* The new writer saw this reader's bit: same word, one wake. */
+	cr_assert(eq(u32, atomic_load(word), (before & ~BB_WAKE_WAITERS) + 2));
+	bb__wake_detach(word);
+}
+
+Test(ring, the_wake_word_cannot_be_resized_or_removed_by_a_reader)
+{
+	struct shmid_ds ds;
+
+	open_both(16, BB_WAIT_BLOCK, 0);
+	_Atomic uint32_t *word = raw_word();
+	struct bb__seg raw;
+	cr_assert(eq(int, bb__seg_reader_open(&raw, bus, "ring", BB_ROLE_RING,
+	                                      0), 0));
+	int id = bb__ring_wake_id(bb__ring_ctl(&raw));
 	bb__seg_reader_close(&raw);
+	cr_assert(eq(int, shmctl(id, IPC_STAT, &ds), 0));
+	cr_assert(eq(u64, (uint64_t)ds.shm_segsz, BB_WAKE_BYTES));
+	/* Marked removed from the start: freed with its last user. */
+	cr_assert(ne(int, ds.shm_perm.mode & SHM_DEST, 0));
+	bb__wake_detach(word);
 }
 
 static void *late_put(void *arg)
