@@ -1,8 +1,10 @@
 /* ring_test.c: the broadcast ring, one behaviour per test. */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <unistd.h>
@@ -386,4 +388,89 @@ Test(ring, blocked_reader_is_woken_by_a_put)
 	cr_assert(lt(i64, bb__mono_ns() - t0, 500000000));
 	cr_assert(eq(i64, b.time, 0));
 	pthread_join(t, NULL);
+}
+
+static void *late_close(void *arg)
+{
+	(void)arg;
+	usleep(20000);
+	bb_ring_writer_close(w);
+	w = NULL;
+	return NULL;
+}
+
+Test(ring, a_clean_close_tells_a_sleeper_at_once)
+{
+	pthread_t t;
+	bb_bar b;
+	bb_seg_opts o = { .capacity = 16, .heartbeat_ms = 2000 };
+
+	cr_assert(eq(int, bb_ring_writer_open(&w, bus, &o), 0));
+	cr_assert(eq(int, bb_ring_reader_open(&r, bus, BB_WAIT_BLOCK, 0), 0));
+	pthread_create(&t, NULL, late_close, NULL);
+	int64_t t0 = bb__mono_ns();
+	cr_assert(eq(int, bb_ring_wait(r, &b, NULL, 5000000000), BB_ENOWRITER));
+	/* Before: the sleeper went back to sleep until its next probe, one
+	 * or two heartbeats (2-4 s) after the close. */
+	cr_assert(lt(i64, bb__mono_ns() - t0, 300000000));
+	pthread_join(t, NULL);
+}
+
+/* Overwrite the ring's body (control line and slots) with byte v. */
+static void scribble_body(int v, int keep_head)
+{
+	char name[BB_SEG_NAME_MAX], path[BB_SEG_PATH_MAX];
+
+	bb__seg_name(name, sizeof(name), bus, "ring");
+	bb__seg_path(path, sizeof(path), name);
+	int fd = open(path, O_RDWR);
+	cr_assert(fd >= 0);
+	size_t len = bb__ring_bytes(16);
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	cr_assert(p != MAP_FAILED);
+	size_t from = BB_SEG_HDR_LEN + (keep_head ? 64 : 0);
+	memset(p + from, v, len - from);
+	munmap(p, len);
+	close(fd);
+}
+
+Test(ring, a_dead_writers_ring_of_0xff_is_an_error_at_open)
+{
+	bb_ring_reader *r2;
+
+	open_both(16, BB_WAIT_BLOCK, 0);
+	put_range(0, 40);
+	bb_ring_writer_close(w);
+	w = NULL;
+	scribble_body(0xff, 0);
+	cr_assert(eq(int, bb_ring_reader_open(&r2, bus, BB_WAIT_BLOCK,
+	                                      BB_RING_FROM_OLDEST), BB_ECORRUPT));
+}
+
+Test(ring, slots_of_0xff_end_a_reader_with_an_error_not_endless_laps)
+{
+	bb_bar b;
+	int rc = 0;
+
+	open_both(16, BB_WAIT_BLOCK, BB_RING_FROM_OLDEST);
+	put_range(0, 40);
+	bb_ring_writer_close(w);
+	w = NULL;
+	scribble_body(0xff, 1);
+	/* Before: BB_ELAPPED on every call, forever. */
+	for (int i = 0; i < 100 && (rc == 0 || rc == BB_ELAPPED); i++)
+		rc = bb_ring_wait(r, &b, NULL, 1000000000);
+	cr_assert(eq(int, rc, BB_ECORRUPT));
+}
+
+Test(ring, a_restarted_writer_replaces_a_ring_with_an_impossible_head)
+{
+	bb_seg_opts o = { .capacity = 16, .heartbeat_ms = 20 };
+
+	open_both(16, BB_WAIT_SPIN, 0);
+	bb_ring_writer_close(w);
+	scribble_body(0xff, 0);
+	cr_assert(eq(int, bb_ring_writer_open(&w, bus, &o), 0));
+	cr_assert(eq(int, bb_ring_writer_replaced(w), 1));
+	cr_assert(eq(u64, bb_ring_writer_seq(w), 0));
 }
