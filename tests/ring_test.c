@@ -474,3 +474,22 @@ Test(ring, a_restarted_writer_replaces_a_ring_with_an_impossible_head)
 	cr_assert(eq(int, bb_ring_writer_replaced(w), 1));
 	cr_assert(eq(u64, bb_ring_writer_seq(w), 0));
 }
+
+static int data_arrived(void *arg)
+{
+	(void)arg;
+	return 1; /* a put landed between the caller's check and its CAS */
+}
+
+Test(ring, a_put_between_the_last_check_and_the_announcement_is_not_slept_through)
+{
+	_Atomic uint32_t word = 0;
+
+	int64_t t0 = bb__mono_ns();
+	/* Nobody will ever wake this word: only the re-check after the
+	 * announcement keeps the sleeper from waiting the whole 5 s. */
+	cr_assert(eq(int, bb__wake_wait(&word, data_arrived, NULL,
+	                                5000000000), 0));
+	cr_assert(lt(i64, bb__mono_ns() - t0, 50000000));
+	cr_assert(eq(u32, atomic_load(&word), BB_WAKE_WAITERS));
+}
