@@ -110,16 +110,29 @@ void bb_ring_reader_close(bb_ring_reader *r)
 }
 
 /*
+ * Does sequence word seen name a generation of the slot of position p (the
+ * same position modulo capacity)? An odd word is a busy generation g, or a
+ * torn copy of complete generation g - 1 (bb__slot_read() marks those busy;
+ * 1 is then a torn copy of a slot never written, 0).
+ */
+static int in_slot(const bb_ring_reader *r, uint64_t p, uint64_t seen)
+{
+	uint64_t g = bb__seq_gen(seen);
+
+	return seen <= 1 || ((g ^ p) & r->mask) == 0 ||
+	       ((seen & 1) && (((g - 1) ^ p) & r->mask) == 0);
+}
+
+/*
  * Could a writer have left sequence word seen in the slot of position p?
- * Its generation lives in this slot (same position modulo capacity), and
- * is at most a batch (< capacity) ahead of head.
+ * In this slot, and at most a batch (< capacity) ahead of head.
  */
 static int plausible(const bb_ring_reader *r, uint64_t p, uint64_t seen)
 {
 	uint64_t g = bb__seq_gen(seen), head = load_head(r);
 
-	return ((g ^ p) & r->mask) == 0 && head <= BB_RING_MAX_POS &&
-	       (g <= head || g - head <= r->mask);
+	return in_slot(r, p, seen) && head <= BB_RING_MAX_POS &&
+	       (g <= head || g - head <= r->mask + 1);
 }
 
 /*
@@ -157,8 +170,7 @@ int bb_ring_read(bb_ring_reader *r, bb_bar *out, uint64_t *lost)
 	if (seen > want)
 		return lapped(r, p, seen, lost);
 	/* Not yet: the slot holds an older generation of this position. */
-	return seen == 0 || ((bb__seq_gen(seen) ^ p) & r->mask) == 0
-	       ? BB_EEMPTY : BB_ECORRUPT;
+	return in_slot(r, p, seen) ? BB_EEMPTY : BB_ECORRUPT;
 }
 
 static int has_data(void *arg)

@@ -73,7 +73,7 @@ static int wake_perms(int id, mode_t mode, gid_t group)
 	if (shmctl(id, IPC_STAT, &ds) != 0)
 		return errno;
 	ds.shm_perm.mode = (ds.shm_perm.mode & ~0777u) | (mode & 0777);
-	if (group != 0)
+	if (group != 0 && group != (gid_t)-1)
 		ds.shm_perm.gid = group;
 	return shmctl(id, IPC_SET, &ds) == 0 ? 0 : errno;
 }
