@@ -263,6 +263,8 @@ static int create_fresh(struct bb__seg *s, const struct bb__seg_spec *sp)
 		rc = init_fresh(s, sp);
 	if (rc != 0 && rc != BB_EBUSY) {
 		/* Unpublished, so nobody maps it: no half-made leftover. */
+		bb__seg_note(s->path, "cannot create (%llu bytes): %s",
+		             (unsigned long long)sp->total_len, bb_strerror(rc));
 		seg_reset(s);
 		unlink(s->path);
 	}
