@@ -184,6 +184,13 @@ static int setup(const struct co_config *c, bb_store **st, bb_calendar **cal,
 	return 0;
 }
 
+/* Segments adopted, repaired, replaced or refused: one line each. */
+static void seg_note(void *arg, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "barbus-coordinator: %s\n", line);
+}
+
 int main(int argc, char **argv)
 {
 	struct co_config c;
@@ -192,6 +199,8 @@ int main(int argc, char **argv)
 	bb_calendar *cal = NULL;
 	char err[512];
 	int rc = co_config_parse(&c, argc, argv, err, sizeof(err));
+
+	bb_seg_notify_set(seg_note, NULL);
 
 	if (rc == 1)
 		return 0; /* --help */

@@ -69,6 +69,20 @@ static void report_replaced(const struct co_pub *p, const char *bus)
 		        "segments of another geometry or version:%s\n", bus, what);
 }
 
+/* A failed open (a full /dev/shm): unlink what it created, keep what it
+ * adopted, so no half-made bus is left for readers to mistake for one. */
+static void discard(struct co_pub *p)
+{
+	for (uint32_t k = 0; k < p->nblocks; k++)
+		bb_table_writer_discard(p->hist[k]);
+	bb_table_writer_discard(p->session);
+	if (p->ctl != NULL)
+		bb__seg_writer_discard(&p->ctl_seg);
+	p->session = NULL;
+	p->ctl = NULL;
+	memset(p->hist, 0, sizeof(p->hist));
+}
+
 int co_pub_open(struct co_pub *p, const char *bus, const struct co_geom *g)
 {
 	/* Ring and tables are written densely: their pages are all made
@@ -90,7 +104,7 @@ int co_pub_open(struct co_pub *p, const char *bus, const struct co_geom *g)
 	if (rc == 0)
 		rc = bb_ring_writer_open(&p->ring, bus, &o);
 	if (rc != 0)
-		co_pub_close(p);
+		discard(p);
 	else
 		report_replaced(p, bus);
 	return rc;

@@ -85,6 +85,24 @@ int bb__ctl_add_symbol(struct bb__ctl *c, uint64_t max_syms, const char *name)
 	return 0;
 }
 
+int bb__ctl_dir_check(const struct bb__ctl *c, uint64_t max_syms,
+                      uint64_t *bad)
+{
+	/* Acquire pairs with the release in bb__ctl_add_symbol(). */
+	uint64_t n = atomic_load_explicit(&c->nsym, memory_order_acquire);
+
+	*bad = UINT64_MAX;
+	if (n > max_syms)
+		return BB_ECORRUPT;
+	for (uint64_t i = 0; i < n; i++)
+		if (memchr(c->names[i], '\0', BB_CTL_NAME_LEN) == NULL ||
+		    bb_symbol_check(c->names[i]) != 0) {
+			*bad = i;
+			return BB_ECORRUPT;
+		}
+	return 0;
+}
+
 int bb__ctl_status(const struct bb__ctl *c, bb_status *out)
 {
 	return slot_get(&c->status, out);

@@ -67,6 +67,14 @@ static inline uint32_t bb__ctl_nsym(const struct bb__ctl *c)
 	return (uint32_t)atomic_load_explicit(&c->nsym, memory_order_acquire);
 }
 
+/*
+ * The symbol directory holds at most max_syms names, each NUL-terminated
+ * and a valid symbol: 0, or BB_ECORRUPT with *bad the first bad entry
+ * (UINT64_MAX: the count itself).
+ */
+int  bb__ctl_dir_check(const struct bb__ctl *c, uint64_t max_syms,
+                       uint64_t *bad);
+
 /* Reader side. */
 int  bb__ctl_status(const struct bb__ctl *c, bb_status *out);
 int  bb__ctl_block(const struct bb__ctl *c, uint32_t k, struct bb__block *out);

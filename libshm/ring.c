@@ -1,8 +1,8 @@
 /*
  * ring.c: the single-writer broadcast ring of 64-byte slots.
  *
- * Segment "ring": header, one control line (head), then capacity slots.
- * Segment "wake": header and the futex word of wake.h.
+ * Segment "ring": header, one control line (head, wake segment id), then
+ * capacity slots. The futex word of wake.h lives in a System V segment.
  * Position p lives in slot p & (capacity - 1) with generation p, so a reader
  * at p tells "not yet" (older generation), "here" and "lapped" (newer one)
  * from the slot's sequence word alone, without touching a shared cursor.
@@ -15,7 +15,7 @@
 #include "wake.h"
 
 struct bb_ring_writer {
-	struct bb__seg     seg, wake;
+	struct bb__seg     seg;
 	struct bb__ring_ctl *ctl;
 	struct bb__slot    *slots;
 	_Atomic uint32_t   *word;
@@ -74,23 +74,24 @@ static uint64_t recover_head(const struct bb_ring_writer *w)
 	return p;
 }
 
-static int wake_open(struct bb__seg *s, const char *bus, const bb_seg_opts *o)
+/* The wake word: the predecessor's segment if it lives on, else a new one;
+ * its id recorded for readers before anyone can see this writer. */
+static int wake_open(bb_ring_writer *w, const struct bb__seg_spec *sp)
 {
-	struct bb__seg_spec sp;
-	int how;
+	mode_t mode = sp->mode | (sp->mode & 0444) >> 1; /* may read: may wait */
+	int id, old = bb__ring_wake_id(w->ctl);
+	int rc = bb__wake_writer_attach(old, mode, sp->group, &id, &w->word);
 
-	ring_spec(&sp, o);
-	sp.role_name = "wake";
-	sp.role = BB_ROLE_WAKE;
-	sp.geom[0] = sp.geom[1] = sp.geom[2] = 0;
-	sp.total_len = BB_SEG_HDR_LEN + 64;
-	sp.mode |= (sp.mode & 0444) >> 1; /* readers that may read may wait */
-	int rc = bb__seg_writer_open(s, bus, &sp, &how);
-	if (rc == 0 && how != BB_SEG_ATTACHED)
-		bb__seg_publish(s);
-	if (rc == 0)
-		bb__seg_writer_start(s);
-	return rc;
+	if (rc != 0) {
+		bb__seg_note(w->seg.path, "cannot make its wake word (System V "
+		             "shared memory): %s", bb_strerror(rc));
+		return rc;
+	}
+	if (id != old)
+		/* Release pairs with the acquire in bb__ring_wake_id(). */
+		atomic_store_explicit(&w->ctl->wake_id, (uint32_t)id + 1,
+		                      memory_order_release);
+	return 0;
 }
 
 int bb_ring_writer_open(bb_ring_writer **out, const char *bus,
@@ -108,16 +109,18 @@ int bb_ring_writer_open(bb_ring_writer **out, const char *bus,
 	if (w == NULL)
 		return ENOMEM;
 	int rc = bb__seg_writer_open(&w->seg, bus, &sp, &how);
-	if (rc == 0)
-		rc = wake_open(&w->wake, bus, opts);
+	if (rc == 0) {
+		w->ctl = bb__ring_ctl(&w->seg);
+		w->slots = bb__ring_slots(&w->seg);
+		rc = wake_open(w, &sp);
+	}
 	if (rc != 0) {
 		bb__seg_writer_close(&w->seg);
 		free(w);
 		return rc;
 	}
-	w->ctl = bb__ring_ctl(&w->seg);
-	w->slots = bb__ring_slots(&w->seg);
-	w->word = bb__wake_word(&w->wake);
+	/* Layout 1 kept the word in a file readers could truncate. */
+	bb__seg_remove_ours(bus, "wake");
 	w->mask = sp.geom[0] - 1;
 	w->asym = bb__wake_register_writer();
 	w->head = how == BB_SEG_ATTACHED ? recover_head(w) : 0;
@@ -129,15 +132,30 @@ int bb_ring_writer_open(bb_ring_writer **out, const char *bus,
 	return 0;
 }
 
-void bb_ring_writer_close(bb_ring_writer *w)
+static void writer_close(bb_ring_writer *w, int discard)
 {
 	if (w == NULL)
 		return;
-	bb__seg_writer_close(&w->seg);
-	/* Sleepers learn at once that the writer left (they see it dead). */
-	bb__wake_all(w->word, atomic_load(w->word));
-	bb__seg_writer_close(&w->wake);
+	if (discard)
+		bb__seg_writer_discard(&w->seg);
+	else
+		bb__seg_writer_close(&w->seg);
+	/* After the lock is gone: sleepers woken now find the writer dead
+	 * and return BB_ENOWRITER at once, not a heartbeat later. */
+	bb__wake_all(w->word, atomic_load_explicit(w->word,
+	                                           memory_order_relaxed));
+	bb__wake_detach(w->word);
 	free(w);
+}
+
+void bb_ring_writer_close(bb_ring_writer *w)
+{
+	writer_close(w, 0);
+}
+
+void bb_ring_writer_discard(bb_ring_writer *w)
+{
+	writer_close(w, 1);
 }
 
 void bb_ring_put(bb_ring_writer *w, const bb_bar *rec)

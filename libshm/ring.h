@@ -11,11 +11,16 @@
 
 #define BB_RING_DEFAULT_CAP (1u << 16)
 #define BB_RING_MAX_CAP     (1ull << 32)
+/* No writer gets past this (146 years at 10^9 records/s); a head or a
+ * generation beyond it is damage, and 2p + 2 cannot wrap below it. */
+#define BB_RING_MAX_POS     (1ull << 62)
 
 /* One cache line after the segment header, written only by the writer. */
 struct bb__ring_ctl {
-	_Atomic uint64_t head; /* next position to be written */
-	uint8_t          pad[56];
+	_Atomic uint64_t head;    /* 0: next position to be written */
+	_Atomic uint32_t wake_id; /* 8: System V shm id of the wake word + 1;
+	                             0: none yet (see wake.h) */
+	uint8_t          pad[52];
 };
 _Static_assert(sizeof(struct bb__ring_ctl) == 64, "ring control line");
 
@@ -45,9 +50,13 @@ static inline struct bb__slot *bb__ring_slots(const struct bb__seg *s)
 	return (struct bb__slot *)(bb__ring_ctl(s) + 1);
 }
 
-static inline _Atomic uint32_t *bb__wake_word(const struct bb__seg *s)
+/* The wake segment id recorded in the ring, or -1. */
+static inline int bb__ring_wake_id(const struct bb__ring_ctl *c)
 {
-	return (_Atomic uint32_t *)((char *)s->hdr + BB_SEG_HDR_LEN);
+	/* Acquire pairs with the release store in the ring writer's open. */
+	uint32_t v = atomic_load_explicit(&c->wake_id, memory_order_acquire);
+
+	return v == 0 || v > (uint32_t)INT32_MAX + 1u ? -1 : (int)(v - 1);
 }
 
 #endif /* BB_RING_H */

@@ -3,7 +3,10 @@
  * read-only and keeps its position privately; it never writes memory the
  * writer reads (the wake word of a blocking reader is the one exception,
  * see wake.h). Geometry is validated once at open and kept privately, so a
- * writer changing the header later cannot steer a reader outside its map.
+ * writer changing the header later cannot steer a reader outside its map;
+ * a slot whose sequence word cannot be the ring's (wrong position, or a
+ * generation no writer could have reached) ends the reading with
+ * BB_ECORRUPT instead of a lapped loop.
  */
 #include <errno.h>
 #include <sched.h>
@@ -14,10 +17,12 @@
 #include "wake.h"
 
 struct bb_ring_reader {
-	struct bb__seg             seg, wake;
+	struct bb__seg             seg;
 	const struct bb__ring_ctl *ctl;
 	const struct bb__slot     *slots;
-	_Atomic uint32_t          *word; /* NULL unless BB_WAIT_BLOCK */
+	_Atomic uint32_t          *word; /* BB_WAIT_BLOCK: wake word or &own */
+	_Atomic uint32_t           own;  /* no wake segment: a timed sleep */
+	int                        wake_id; /* segment attached, or -1 */
 	uint64_t                   mask, next;
 	int64_t                    beat_ns; /* the writer's heartbeat interval */
 	int                        wait;
@@ -27,6 +32,25 @@ static uint64_t load_head(const struct bb_ring_reader *r)
 {
 	/* Acquire pairs with the seq_cst store of head in bb_ring_put_n(). */
 	return atomic_load_explicit(&r->ctl->head, memory_order_acquire);
+}
+
+/*
+ * Attach the wake segment the ring names, if it changed (a restarted
+ * writer made a new one). Without one (none yet, or its last user left)
+ * the reader sleeps on a word of its own: a heartbeat-long timed sleep.
+ */
+static void attach_wake(bb_ring_reader *r)
+{
+	int id = bb__ring_wake_id(r->ctl);
+
+	if (r->word != NULL && id == r->wake_id)
+		return;
+	if (r->word != &r->own)
+		bb__wake_detach(r->word);
+	r->word = &r->own;
+	r->wake_id = -1;
+	if (id >= 0 && bb__wake_reader_attach(id, &r->word) == 0)
+		r->wake_id = id;
 }
 
 static int open_ring(bb_ring_reader *r, const char *bus, int wait)
@@ -41,15 +65,9 @@ static int open_ring(bb_ring_reader *r, const char *bus, int wait)
 	r->slots = bb__ring_slots(&r->seg);
 	r->mask = r->seg.hdr->geom[0] - 1;
 	r->beat_ns = (int64_t)r->seg.hdr->heartbeat_ms * 1000000;
-	if (wait != BB_WAIT_BLOCK)
-		return 0;
-	rc = bb__seg_reader_open(&r->wake, bus, "wake", BB_ROLE_WAKE,
-	                         BB__SEG_RW);
-	if (rc == 0 && r->wake.hdr->total_len < BB_SEG_HDR_LEN + 4)
-		rc = BB_EGEOMETRY;
-	if (rc == 0)
-		r->word = bb__wake_word(&r->wake);
-	return rc;
+	if (wait == BB_WAIT_BLOCK)
+		attach_wake(r);
+	return 0;
 }
 
 int bb_ring_reader_open(bb_ring_reader **out, const char *bus, int wait,
@@ -60,7 +78,8 @@ int bb_ring_reader_open(bb_ring_reader **out, const char *bus, int wait,
 	bb_ring_reader *r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return ENOMEM;
-	r->seg.fd = r->wake.fd = -1;
+	r->seg.fd = -1;
+	r->wake_id = -1;
 	r->wait = wait;
 	int rc = open_ring(r, bus, wait);
 	if (rc != 0) {
@@ -68,6 +87,10 @@ int bb_ring_reader_open(bb_ring_reader **out, const char *bus, int wait,
 		return rc;
 	}
 	uint64_t head = load_head(r);
+	if (head > BB_RING_MAX_POS) {
+		bb_ring_reader_close(r);
+		return BB_ECORRUPT;
+	}
 	r->next = head;
 	if (flags & BB_RING_FROM_OLDEST)
 		r->next = head > r->mask ? head - r->mask : 0;
@@ -81,9 +104,35 @@ void bb_ring_reader_close(bb_ring_reader *r)
 		return;
 	if (r->seg.hdr != NULL || r->seg.fd >= 0)
 		bb__seg_reader_close(&r->seg);
-	if (r->wake.hdr != NULL || r->wake.fd >= 0)
-		bb__seg_reader_close(&r->wake);
+	if (r->word != &r->own)
+		bb__wake_detach(r->word);
 	free(r);
+}
+
+/*
+ * Does sequence word seen name a generation of the slot of position p (the
+ * same position modulo capacity)? An odd word is a busy generation g, or a
+ * torn copy of complete generation g - 1 (bb__slot_read() marks those busy;
+ * 1 is then a torn copy of a slot never written, 0).
+ */
+static int in_slot(const bb_ring_reader *r, uint64_t p, uint64_t seen)
+{
+	uint64_t g = bb__seq_gen(seen);
+
+	return seen <= 1 || ((g ^ p) & r->mask) == 0 ||
+	       ((seen & 1) && (((g - 1) ^ p) & r->mask) == 0);
+}
+
+/*
+ * Could a writer have left sequence word seen in the slot of position p?
+ * In this slot, and at most a batch (< capacity) ahead of head.
+ */
+static int plausible(const bb_ring_reader *r, uint64_t p, uint64_t seen)
+{
+	uint64_t g = bb__seq_gen(seen), head = load_head(r);
+
+	return in_slot(r, p, seen) && head <= BB_RING_MAX_POS &&
+	       (g <= head || g - head <= r->mask + 1);
 }
 
 /*
@@ -92,8 +141,11 @@ void bb_ring_reader_close(bb_ring_reader *r)
  * be intact is head - capacity + 1 (the one at head - capacity may be
  * under rewrite). Loss is counted from positions, so it is exact.
  */
-static int lapped(bb_ring_reader *r, uint64_t p, uint64_t *lost)
+static int lapped(bb_ring_reader *r, uint64_t p, uint64_t seen,
+                  uint64_t *lost)
 {
+	if (!plausible(r, p, seen))
+		return BB_ECORRUPT;
 	uint64_t head = load_head(r);
 	uint64_t np = head > r->mask ? head - r->mask : 0;
 
@@ -115,7 +167,10 @@ int bb_ring_read(bb_ring_reader *r, bb_bar *out, uint64_t *lost)
 		r->next = p + 1;
 		return 0;
 	}
-	return seen < want ? BB_EEMPTY : lapped(r, p, lost);
+	if (seen > want)
+		return lapped(r, p, seen, lost);
+	/* Not yet: the slot holds an older generation of this position. */
+	return in_slot(r, p, seen) ? BB_EEMPTY : BB_ECORRUPT;
 }
 
 static int has_data(void *arg)
@@ -157,6 +212,12 @@ static void pause_once(bb_ring_reader *r, unsigned spins, int64_t deadline)
 		bb__wake_wait(r->word, has_data, r, left);
 }
 
+static int stopped(const bb_ring_reader *r)
+{
+	return atomic_load_explicit(&r->seg.hdr->state, memory_order_relaxed)
+	       == BB_SEG_STOPPED;
+}
+
 int bb_ring_wait(bb_ring_reader *r, bb_bar *out, uint64_t *lost,
                  int64_t timeout_ns)
 {
@@ -182,9 +243,12 @@ int bb_ring_wait(bb_ring_reader *r, bb_bar *out, uint64_t *lost,
 		now = bb__mono_ns();
 		if (now >= deadline)
 			return BB_ETIMEDOUT;
-		if (now < probe)
+		/* A writer that closed cleanly woke us: probe at once. */
+		if (now < probe && !stopped(r))
 			continue;
 		probe = now + r->beat_ns;
+		if (r->wait == BB_WAIT_BLOCK)
+			attach_wake(r);
 		if (bb__seg_writer_state(&r->seg, NULL) == BB_WRITER_DEAD &&
 		    (rc = bb_ring_read(r, out, lost)) == BB_EEMPTY)
 			return BB_ENOWRITER;

@@ -18,10 +18,13 @@
 #define BB_SEG_HDR_LEN    128u   /* body starts here, cache-line aligned */
 #define BB_SEG_NAME_MAX   (1 + 7 + BB_NAME_MAX + 1 + 16 + 1)
 #define BB_GEOM_WORDS     4
+#define BB_SEG_PATH_MAX   256u   /* directory + name */
+#define BB_SEG_WHY_MAX    160u
+#define BB_HEARTBEAT_MAX_MS 3600000u /* an hour: readers probe this often */
 
 enum bb__role {
 	BB_ROLE_RING = 1,
-	BB_ROLE_WAKE = 2,
+	BB_ROLE_WAKE = 2,   /* layout 1 before the SysV wake word: retired */
 	BB_ROLE_TABLE = 3,
 	BB_ROLE_CONTROL = 4,
 };
@@ -61,6 +64,7 @@ struct bb__seg {
 	int                 fd;
 	int                 how;  /* writer: enum bb__seg_attach */
 	char                name[BB_SEG_NAME_MAX];
+	char                path[BB_SEG_PATH_MAX]; /* dir + name */
 };
 
 /* What a writer wants the segment to look like. */
@@ -83,11 +87,36 @@ enum bb__seg_attach {
 
 /* "/barbus.<bus>.<role>"; BB_ENAME for an invalid bus or role name. */
 int  bb__seg_name(char *buf, size_t len, const char *bus, const char *role);
+/*
+ * The file of segment name: $BB_SHM_DIR (an absolute directory, for tests
+ * that run a bus on a small tmpfs) or /dev/shm, then name. BB_ENAME when
+ * BB_SHM_DIR is relative or too long.
+ */
+int  bb__seg_path(char *buf, size_t len, const char *name);
 /* Header checks only, no syscalls: 0 or a BB_E* code. */
 int  bb__seg_hdr_check(const struct bb__seg_hdr *h, size_t len, uint32_t role);
 /*
+ * Everything a reader or a re-attaching writer relies on in a mapped
+ * segment of role `role` (header, role geometry, and the body fields whose
+ * damage would make readers fail for good): 0 or a BB_E* code, and then a
+ * reason in why (if not NULL). No syscalls: buf may be any bytes, so a
+ * fuzzer can feed it directly. bb__seg_validate_fd() maps fd read-only
+ * first (regular files only).
+ */
+int  bb__seg_validate(const void *buf, size_t len, uint32_t role,
+                      char *why, size_t why_len);
+int  bb__seg_validate_fd(int fd, uint32_t role, char *why, size_t why_len);
+/* Report a replaced or refused segment through bb_seg_notify_set()'s hook. */
+void bb__seg_note(const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/*
  * Writer: take the writer lock on segment (bus, spec->role_name), creating
- * or re-attaching it; *how says which (enum bb__seg_attach). A created
+ * or re-attaching it; *how says which (enum bb__seg_attach). An existing
+ * object is adopted only if it is a regular file owned by our effective
+ * uid (else BB_EOWNER, reported through the notify hook with its owner and
+ * mode); its mode and group are applied again. A damaged one, or something
+ * else of ours at its path (a directory, a FIFO), is replaced and the
+ * reason reported; one that cannot be replaced is named in the report. A created
  * segment must be published with bb__seg_publish() once its body is ready.
  * Either way the caller then calls bb__seg_writer_start().
  */
@@ -99,6 +128,12 @@ uint64_t bb__seg_writer_start(struct bb__seg *s);
 void bb__seg_beat(struct bb__seg *s);
 /* Writer: mark stopped, unmap, release the lock. */
 void bb__seg_writer_close(struct bb__seg *s);
+/* Writer: as close, and unlink the object if this writer created it
+ * (undoing a half-made bus after a later segment failed). */
+void bb__seg_writer_discard(struct bb__seg *s);
+/* Unlink segment (bus, role) if it is a regular file of ours (a retired
+ * role's leftover). */
+void bb__seg_remove_ours(const char *bus, const char *role);
 /* Reader: map read-only (or read-write with BB__SEG_RW) and validate. */
 #define BB__SEG_RW 1u
 int  bb__seg_reader_open(struct bb__seg *s, const char *bus,

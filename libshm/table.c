@@ -128,6 +128,14 @@ void bb_table_writer_close(bb_table_writer *w)
 	free(w);
 }
 
+void bb_table_writer_discard(bb_table_writer *w)
+{
+	if (w == NULL)
+		return;
+	bb__seg_writer_discard(&w->seg);
+	free(w);
+}
+
 int bb_table_append(bb_table_writer *w, uint32_t sym, const bb_bar *bar)
 {
 	if (sym >= w->g.nsym)

@@ -143,6 +143,16 @@ int main(int argc, char **argv)
 		        ? "no such bus (no coordinator has made it)" : bb_strerror(rc));
 		return 1;
 	}
+	/* A coordinator makes the ring last: without it the bus is half
+	 * made (its creation failed, e.g. on a full /dev/shm). */
+	bb_ring_reader *r;
+	if ((rc = bb_ring_reader_open(&r, argv[2], BB_WAIT_SPIN, 0)) != 0) {
+		fprintf(stderr, "barbus-status: bus %s: incomplete: ring: %s\n",
+		        argv[2], rc == ENOENT ? "missing" : bb_strerror(rc));
+		bb_bus_close(b);
+		return 1;
+	}
+	bb_ring_reader_close(r);
 	printf("bus %s\n", argv[2]);
 	coordinator(b);
 	upkeep(argv[2]);

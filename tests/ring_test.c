@@ -1,9 +1,12 @@
 /* ring_test.c: the broadcast ring, one behaviour per test. */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <unistd.h>
 
 #include "ring.h"
@@ -29,8 +32,6 @@ static void teardown(void)
 	bb_ring_reader_close(r);
 	bb_ring_writer_close(w);
 	bb__seg_name(name, sizeof(name), bus, "ring");
-	shm_unlink(name);
-	bb__seg_name(name, sizeof(name), bus, "wake");
 	shm_unlink(name);
 }
 
@@ -294,33 +295,73 @@ Test(ring, writer_state_is_dead_after_close)
 	cr_assert(eq(int, bb_ring_writer_state(r, NULL), BB_WRITER_DEAD));
 }
 
-Test(ring, put_without_sleepers_leaves_the_wake_word_alone)
+/* The wake word as a reader attaches it: the id the ring records. */
+static _Atomic uint32_t *raw_word(void)
 {
 	struct bb__seg raw;
+	_Atomic uint32_t *word = NULL;
 
+	cr_assert(eq(int, bb__seg_reader_open(&raw, bus, "ring", BB_ROLE_RING,
+	                                      0), 0));
+	int id = bb__ring_wake_id(bb__ring_ctl(&raw));
+	bb__seg_reader_close(&raw);
+	cr_assert(id >= 0);
+	cr_assert(eq(int, bb__wake_reader_attach(id, &word), 0));
+	return word;
+}
+
+Test(ring, put_without_sleepers_leaves_the_wake_word_alone)
+{
 	open_both(16, BB_WAIT_SPIN, 0);
-	cr_assert(eq(int, bb__seg_reader_open(&raw, bus, "wake", BB_ROLE_WAKE,
-	                                      BB__SEG_RW), 0));
-	_Atomic uint32_t *word = bb__wake_word(&raw);
+	_Atomic uint32_t *word = raw_word();
 	uint32_t before = atomic_load(word);
 	put_range(0, 100);
 	cr_assert(eq(u32, atomic_load(word), before));
-	bb__seg_reader_close(&raw);
+	bb__wake_detach(word);
 }
 
 Test(ring, put_with_a_sleeper_clears_the_bit_and_counts_a_wake)
 {
-	struct bb__seg raw;
-
 	open_both(16, BB_WAIT_SPIN, 0);
-	cr_assert(eq(int, bb__seg_reader_open(&raw, bus, "wake", BB_ROLE_WAKE,
-	                                      BB__SEG_RW), 0));
-	_Atomic uint32_t *word = bb__wake_word(&raw);
+	_Atomic uint32_t *word = raw_word();
 	uint32_t before = atomic_load(word);
 	atomic_fetch_or(word, BB_WAKE_WAITERS);
 	put_range(0, 2);
 	cr_assert(eq(u32, atomic_load(word), before + 2));
+	bb__wake_detach(word);
+}
+
+Test(ring, a_restarted_writer_keeps_the_wake_word_its_sleepers_hold)
+{
+	open_both(16, BB_WAIT_BLOCK, 0);
+	_Atomic uint32_t *word = raw_word();
+	bb_ring_writer_close(w);
+	bb_seg_opts o = { .capacity = 16, .heartbeat_ms = 20 };
+	cr_assert(eq(int, bb_ring_writer_open(&w, bus, &o), 0));
+	atomic_fetch_or(word, BB_WAKE_WAITERS);
+	uint32_t before = atomic_load(word);
+	put_range(0, 1);
+	/* The new writer saw this reader's bit: same word, one wake. */
+	cr_assert(eq(u32, atomic_load(word), (before & ~BB_WAKE_WAITERS) + 2));
+	bb__wake_detach(word);
+}
+
+Test(ring, the_wake_word_cannot_be_resized_or_removed_by_a_reader)
+{
+	struct shmid_ds ds;
+
+	open_both(16, BB_WAIT_BLOCK, 0);
+	_Atomic uint32_t *word = raw_word();
+	struct bb__seg raw;
+	cr_assert(eq(int, bb__seg_reader_open(&raw, bus, "ring", BB_ROLE_RING,
+	                                      0), 0));
+	int id = bb__ring_wake_id(bb__ring_ctl(&raw));
 	bb__seg_reader_close(&raw);
+	cr_assert(eq(int, shmctl(id, IPC_STAT, &ds), 0));
+	cr_assert(eq(u64, (uint64_t)ds.shm_segsz, BB_WAKE_BYTES));
+	/* Marked removed from the start: freed with its last user. */
+	cr_assert(ne(int, ds.shm_perm.mode & SHM_DEST, 0));
+	bb__wake_detach(word);
 }
 
 static void *late_put(void *arg)
@@ -347,4 +388,108 @@ Test(ring, blocked_reader_is_woken_by_a_put)
 	cr_assert(lt(i64, bb__mono_ns() - t0, 500000000));
 	cr_assert(eq(i64, b.time, 0));
 	pthread_join(t, NULL);
+}
+
+static void *late_close(void *arg)
+{
+	(void)arg;
+	usleep(20000);
+	bb_ring_writer_close(w);
+	w = NULL;
+	return NULL;
+}
+
+Test(ring, a_clean_close_tells_a_sleeper_at_once)
+{
+	pthread_t t;
+	bb_bar b;
+	bb_seg_opts o = { .capacity = 16, .heartbeat_ms = 2000 };
+
+	cr_assert(eq(int, bb_ring_writer_open(&w, bus, &o), 0));
+	cr_assert(eq(int, bb_ring_reader_open(&r, bus, BB_WAIT_BLOCK, 0), 0));
+	pthread_create(&t, NULL, late_close, NULL);
+	int64_t t0 = bb__mono_ns();
+	cr_assert(eq(int, bb_ring_wait(r, &b, NULL, 5000000000), BB_ENOWRITER));
+	/* Before: the sleeper went back to sleep until its next probe, one
+	 * or two heartbeats (2-4 s) after the close. */
+	cr_assert(lt(i64, bb__mono_ns() - t0, 300000000));
+	pthread_join(t, NULL);
+}
+
+/* Overwrite the ring's body (control line and slots) with byte v. */
+static void scribble_body(int v, int keep_head)
+{
+	char name[BB_SEG_NAME_MAX], path[BB_SEG_PATH_MAX];
+
+	bb__seg_name(name, sizeof(name), bus, "ring");
+	bb__seg_path(path, sizeof(path), name);
+	int fd = open(path, O_RDWR);
+	cr_assert(fd >= 0);
+	size_t len = bb__ring_bytes(16);
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	cr_assert(p != MAP_FAILED);
+	size_t from = BB_SEG_HDR_LEN + (keep_head ? 64 : 0);
+	memset(p + from, v, len - from);
+	munmap(p, len);
+	close(fd);
+}
+
+Test(ring, a_dead_writers_ring_of_0xff_is_an_error_at_open)
+{
+	bb_ring_reader *r2;
+
+	open_both(16, BB_WAIT_BLOCK, 0);
+	put_range(0, 40);
+	bb_ring_writer_close(w);
+	w = NULL;
+	scribble_body(0xff, 0);
+	cr_assert(eq(int, bb_ring_reader_open(&r2, bus, BB_WAIT_BLOCK,
+	                                      BB_RING_FROM_OLDEST), BB_ECORRUPT));
+}
+
+Test(ring, slots_of_0xff_end_a_reader_with_an_error_not_endless_laps)
+{
+	bb_bar b;
+	int rc = 0;
+
+	open_both(16, BB_WAIT_BLOCK, BB_RING_FROM_OLDEST);
+	put_range(0, 40);
+	bb_ring_writer_close(w);
+	w = NULL;
+	scribble_body(0xff, 1);
+	/* Before: BB_ELAPPED on every call, forever. */
+	for (int i = 0; i < 100 && (rc == 0 || rc == BB_ELAPPED); i++)
+		rc = bb_ring_wait(r, &b, NULL, 1000000000);
+	cr_assert(eq(int, rc, BB_ECORRUPT));
+}
+
+Test(ring, a_restarted_writer_replaces_a_ring_with_an_impossible_head)
+{
+	bb_seg_opts o = { .capacity = 16, .heartbeat_ms = 20 };
+
+	open_both(16, BB_WAIT_SPIN, 0);
+	bb_ring_writer_close(w);
+	scribble_body(0xff, 0);
+	cr_assert(eq(int, bb_ring_writer_open(&w, bus, &o), 0));
+	cr_assert(eq(int, bb_ring_writer_replaced(w), 1));
+	cr_assert(eq(u64, bb_ring_writer_seq(w), 0));
+}
+
+static int data_arrived(void *arg)
+{
+	(void)arg;
+	return 1; /* a put landed between the caller's check and its CAS */
+}
+
+Test(ring, a_put_between_the_last_check_and_the_announcement_is_not_slept_through)
+{
+	_Atomic uint32_t word = 0;
+
+	int64_t t0 = bb__mono_ns();
+	/* Nobody will ever wake this word: only the re-check after the
+	 * announcement keeps the sleeper from waiting the whole 5 s. */
+	cr_assert(eq(int, bb__wake_wait(&word, data_arrived, NULL,
+	                                5000000000), 0));
+	cr_assert(lt(i64, bb__mono_ns() - t0, 50000000));
+	cr_assert(eq(u32, atomic_load(&word), BB_WAKE_WAITERS));
 }

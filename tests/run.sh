@@ -1,10 +1,17 @@
 #!/bin/sh
 # tests/run.sh BUILD_DIR [unit] [stress]: runs the Criterion suites and the
 # plain stress programs, then prints one closing "N passed, N failed" line.
-# Each program's own closing line is parsed; a program that dies counts as a
-# failure even if it printed nothing.
+# Each program's own closing line is parsed. A failure, named, is also: a
+# program that dies, one that ran no check at all (unless it printed a line
+# "skipped: why", listed as a skip), and a test source whose program is not
+# built or cannot be run.
 b=$1; shift
-passed=0; failed=0; log=$(mktemp); trap 'rm -f "$log"' EXIT INT TERM
+passed=0; failed=0; skipped=0; log=$(mktemp); trap 'rm -f "$log"' EXIT INT TERM
+
+fail_line() { # $1: name, $2: why
+	echo "FAIL $1 ($2)"
+	failed=$((failed + 1))
+}
 
 count() { # $1: program, $2: kind
 	name=$(basename "$1")
@@ -22,11 +29,19 @@ count() { # $1: program, $2: kind
 		f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
 	fi
 	p=${p:-0}; f=${f:-0}
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-	if [ -z "$line" ] && [ "$f" -eq 0 ]; then f=1; fi
+	skip=$(grep -m 1 '^skipped: ' "$log")
+	if [ -n "$skip" ] && [ "$rc" -eq 0 ] && [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		echo "skip $name (${skip#skipped: })"
+		skipped=$((skipped + 1))
+		return
+	fi
+	why=""
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; why="exit $rc"; fi
+	if [ -z "$line" ] && [ "$f" -eq 0 ]; then f=1; why="no closing line"; fi
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; why="ran no checks"; fi
 	passed=$((passed + p)); failed=$((failed + f))
 	if [ "$f" -ne 0 ]; then
-		echo "FAIL $name ($p passed, $f failed, exit $rc, ${secs}s)"
+		echo "FAIL $name ($p passed, $f failed, exit $rc, ${secs}s${why:+, $why})"
 		sed 's/^/    /' "$log" | tail -n 60
 	else
 		echo "ok   $name ($p passed, ${secs}s)"
@@ -35,15 +50,26 @@ count() { # $1: program, $2: kind
 
 for kind in "$@"; do
 	case $kind in
-	unit)   dir=$b/tests ;;
-	stress) dir=$b/stress ;;
+	unit)   dir=$b/tests;  src=tests/*_test.c ;;
+	stress) dir=$b/stress; src=tests/stress/*.c ;;
 	*) echo "run.sh: unknown kind $kind" >&2; exit 2 ;;
 	esac
+	# Every test source must have a runnable program.
+	for s in $src; do
+		[ -e "$s" ] || continue
+		t=$dir/$(basename "$s" .c)
+		[ -f "$t" ] && [ -x "$t" ] || fail_line "$(basename "$s" .c)" \
+			"$s: no runnable program at $t"
+	done
 	[ -d "$dir" ] || continue
 	for t in "$dir"/*; do
 		case $t in *.d|*.o) continue ;; esac
-		[ -x "$t" ] && count "$t" "$kind"
+		if [ -f "$t" ] && [ -x "$t" ]; then
+			count "$t" "$kind"
+		else
+			fail_line "$(basename "$t")" "cannot be run"
+		fi
 	done
 done
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed${skipped:+, $skipped skipped}" | sed 's/, 0 skipped$//'
 [ "$failed" -eq 0 ]

@@ -2,12 +2,17 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "seg.h"
+#include "table.h"
 
 static struct bb__seg_hdr hdr;
 static char bus[32];
@@ -19,6 +24,7 @@ static void setup(void)
 	hdr = (struct bb__seg_hdr){
 		.magic = BB_MAGIC, .role = BB_ROLE_RING,
 		.total_len = sizeof(hdr), .hdr_len = BB_SEG_HDR_LEN,
+		.heartbeat_ms = 100,
 	};
 	atomic_init(&hdr.version, BB_LAYOUT_VERSION);
 	snprintf(bus, sizeof(bus), "t-seg-%d-%d", (int)getpid(), n++);
@@ -27,11 +33,15 @@ static void setup(void)
 static void unlink_bus(void)
 {
 	char name[BB_SEG_NAME_MAX];
+	char path[BB_SEG_PATH_MAX];
 	const char *roles[] = { "ring", "wake", "other" };
 
+	bb_seg_notify_set(NULL, NULL);
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
-		if (bb__seg_name(name, sizeof(name), bus, roles[i]) == 0)
-			shm_unlink(name);
+		if (bb__seg_name(name, sizeof(name), bus, roles[i]) == 0 &&
+		    bb__seg_path(path, sizeof(path), name) == 0 &&
+		    unlink(path) != 0 && errno == EISDIR)
+			rmdir(path);
 }
 
 TestSuite(seg, .init = setup, .fini = unlink_bus, .timeout = 10);
@@ -283,4 +293,195 @@ Test(seg, reader_maps_read_only)
 	cr_assert(eq(int, errno, EACCES));
 	bb__seg_reader_close(&r);
 	bb__seg_writer_close(&w);
+}
+
+Test(seg, zero_or_huge_heartbeat_is_impossible_geometry)
+{
+	hdr.heartbeat_ms = 0;
+	cr_assert(eq(int, bb__seg_hdr_check(&hdr, sizeof(hdr), BB_ROLE_RING),
+	             BB_EGEOMETRY));
+	hdr.heartbeat_ms = BB_HEARTBEAT_MAX_MS + 1;
+	cr_assert(eq(int, bb__seg_hdr_check(&hdr, sizeof(hdr), BB_ROLE_RING),
+	             BB_EGEOMETRY));
+}
+
+/* The notify hook's lines, joined. */
+static char notes[1024];
+static void capture(void *arg, const char *line)
+{
+	(void)arg;
+	strncat(notes, line, sizeof(notes) - strlen(notes) - 2);
+	strcat(notes, "\n");
+}
+
+static void seg_path_of(char *path, const char *role)
+{
+	char name[BB_SEG_NAME_MAX];
+
+	cr_assert(eq(int, bb__seg_name(name, sizeof(name), bus, role), 0));
+	cr_assert(eq(int, bb__seg_path(path, BB_SEG_PATH_MAX, name), 0));
+}
+
+Test(seg, a_fifo_at_the_path_is_refused_without_blocking_a_reader)
+{
+	char path[BB_SEG_PATH_MAX];
+	struct bb__seg r;
+
+	seg_path_of(path, "other");
+	cr_assert(eq(int, mkfifo(path, 0644), 0));
+	/* Before: open() without O_NONBLOCK waited for a FIFO writer. */
+	cr_assert(eq(int, bb__seg_reader_open(&r, bus, "other", BB_ROLE_WAKE, 0),
+	             BB_EOWNER));
+}
+
+Test(seg, a_symlink_at_the_path_is_not_followed)
+{
+	char path[BB_SEG_PATH_MAX];
+	struct bb__seg r;
+
+	seg_path_of(path, "other");
+	cr_assert(eq(int, symlink("/etc/passwd", path), 0));
+	cr_assert(eq(int, bb__seg_reader_open(&r, bus, "other", BB_ROLE_WAKE, 0),
+	             BB_EOWNER));
+}
+
+Test(seg, writer_replaces_a_directory_of_ours_and_says_so)
+{
+	char path[BB_SEG_PATH_MAX];
+	struct bb__seg_spec sp = spec(4096);
+	struct bb__seg s;
+	int how;
+
+	seg_path_of(path, "other");
+	cr_assert(eq(int, mkdir(path, 0755), 0));
+	notes[0] = '\0';
+	bb_seg_notify_set(capture, NULL);
+	cr_assert(eq(int, bb__seg_writer_open(&s, bus, &sp, &how), 0));
+	cr_assert(eq(int, how, BB_SEG_REPLACED));
+	cr_assert(strstr(notes, path) != NULL, "%s", notes);
+	cr_assert(strstr(notes, "replaced: a directory was at its path") != NULL,
+	          "%s", notes);
+	bb__seg_writer_close(&s);
+}
+
+Test(seg, writer_refuses_a_segment_of_another_user_naming_owner_and_mode)
+{
+	char path[BB_SEG_PATH_MAX], want[64];
+	struct bb__seg_spec sp = spec(4096);
+	struct bb__seg s;
+	int how;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to make a file of another uid");
+	seg_path_of(path, "other");
+	int fd = open(path, O_CREAT | O_EXCL | O_RDWR, 0666);
+	cr_assert(fd >= 0);
+	cr_assert(eq(int, fchown(fd, 65534, 65534), 0));
+	cr_assert(eq(int, fchmod(fd, 0666), 0));
+	cr_assert(eq(int, ftruncate(fd, 4096), 0));
+	close(fd);
+	notes[0] = '\0';
+	bb_seg_notify_set(capture, NULL);
+	cr_assert(eq(int, bb__seg_writer_open(&s, bus, &sp, &how), BB_EOWNER));
+	cr_assert(strstr(notes, path) != NULL, "%s", notes);
+	snprintf(want, sizeof(want), "owned by uid 65534 gid 65534, mode 0666");
+	cr_assert(strstr(notes, want) != NULL, "%s", notes);
+	struct stat st;
+	cr_assert(eq(int, stat(path, &st), 0)); /* left alone */
+	cr_assert(eq(u32, (uint32_t)st.st_uid, 65534));
+}
+
+Test(seg, a_0666_leftover_of_ours_gets_its_mode_again)
+{
+	char path[BB_SEG_PATH_MAX];
+	struct bb__seg_spec sp = spec(4096);
+	struct bb__seg s;
+	struct stat st;
+	int how;
+
+	cr_assert(eq(int, bb__seg_writer_open(&s, bus, &sp, &how), 0));
+	bb__seg_publish(&s);
+	bb__seg_writer_close(&s);
+	seg_path_of(path, "other");
+	cr_assert(eq(int, chmod(path, 0666), 0));
+	notes[0] = '\0';
+	bb_seg_notify_set(capture, NULL);
+	cr_assert(eq(int, bb__seg_writer_open(&s, bus, &sp, &how), 0));
+	cr_assert(eq(int, how, BB_SEG_ATTACHED));
+	cr_assert(eq(int, fstat(s.fd, &st), 0));
+	cr_assert(eq(int, (int)(st.st_mode & 07777), 0640));
+	cr_assert(strstr(notes, "mode 0666 set to 0640") != NULL, "%s", notes);
+	bb__seg_writer_close(&s);
+}
+
+static struct bb__seg_spec table_spec(void)
+{
+	return (struct bb__seg_spec){
+		.role_name = "other", .role = BB_ROLE_TABLE,
+		.geom = { 2, 4, 64 }, .total_len = bb__table_bytes(2, 4),
+		.heartbeat_ms = 20, .mode = 0640,
+	};
+}
+
+Test(seg, a_header_total_len_shorter_than_the_file_is_replaced)
+{
+	struct bb__seg_spec sp = table_spec();
+	struct bb__seg s;
+	int how;
+
+	cr_assert(eq(int, bb__seg_writer_open(&s, bus, &sp, &how), 0));
+	bb__seg_publish(&s);
+	s.hdr->total_len -= 64; /* readers' geometry check fails on this */
+	bb__seg_writer_close(&s);
+	notes[0] = '\0';
+	bb_seg_notify_set(capture, NULL);
+	cr_assert(eq(int, bb__seg_writer_open(&s, bus, &sp, &how), 0));
+	cr_assert(eq(int, how, BB_SEG_REPLACED));
+	cr_assert(eq(u64, s.hdr->total_len, sp.total_len));
+	cr_assert(strstr(notes, "replaced: segment geometry is impossible")
+	          != NULL, "%s", notes);
+	bb__seg_writer_close(&s);
+}
+
+Test(seg, validate_names_a_damaged_symbol_directory)
+{
+	uint64_t len = bb__ctl_bytes(4);
+	char *buf = calloc(1, len), why[160];
+	struct bb__seg_hdr *h = (struct bb__seg_hdr *)buf;
+	struct bb__ctl *c = (struct bb__ctl *)(buf + BB_SEG_HDR_LEN);
+
+	*h = (struct bb__seg_hdr){ .magic = BB_MAGIC, .role = BB_ROLE_CONTROL,
+		.total_len = len, .hdr_len = BB_SEG_HDR_LEN, .heartbeat_ms = 100,
+		.geom = { 4, 2, 390 } };
+	atomic_init(&h->version, BB_LAYOUT_VERSION);
+	cr_assert(eq(int, bb__ctl_add_symbol(c, 4, "AAPL"), 0));
+	cr_assert(eq(int, bb__ctl_add_symbol(c, 4, "MSFT"), 0));
+	cr_assert(eq(int, bb__seg_validate(buf, len, BB_ROLE_CONTROL, why,
+	                                   sizeof(why)), 0));
+	memset(c->names[1], 0xff, BB_CTL_NAME_LEN);
+	cr_assert(eq(int, bb__seg_validate(buf, len, BB_ROLE_CONTROL, why,
+	                                   sizeof(why)), BB_ECORRUPT));
+	cr_assert(eq(str, why, "segment content is damaged: symbol directory "
+	             "entry 1 is not a symbol name"));
+	atomic_store(&c->nsym, 5);
+	cr_assert(eq(int, bb__seg_validate(buf, len, BB_ROLE_CONTROL, why,
+	                                   sizeof(why)), BB_ECORRUPT));
+	cr_assert(eq(str, why, "segment content is damaged: symbol directory "
+	             "counts 5 names, room for 4"));
+	free(buf);
+}
+
+Test(seg, shm_dir_comes_from_the_environment)
+{
+	char path[BB_SEG_PATH_MAX];
+
+	setenv("BB_SHM_DIR", "/tmp/x", 1);
+	cr_assert(eq(int, bb__seg_path(path, sizeof(path), "/barbus.a.ring"), 0));
+	cr_assert(eq(str, path, "/tmp/x/barbus.a.ring"));
+	setenv("BB_SHM_DIR", "rel", 1);
+	cr_assert(eq(int, bb__seg_path(path, sizeof(path), "/barbus.a.ring"),
+	             BB_ENAME));
+	unsetenv("BB_SHM_DIR");
+	cr_assert(eq(int, bb__seg_path(path, sizeof(path), "/barbus.a.ring"), 0));
+	cr_assert(eq(str, path, "/dev/shm/barbus.a.ring"));
 }

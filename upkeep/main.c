@@ -29,11 +29,20 @@ static void catch_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* Segments adopted, repaired, replaced or refused: one line each. */
+static void seg_note(void *arg, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "barbus-upkeep: %s\n", line);
+}
+
 int main(int argc, char **argv)
 {
 	struct up_config c;
 	char err[512] = "";
 	int rc = up_config_parse(&c, argc, argv, err, sizeof(err));
+
+	bb_seg_notify_set(seg_note, NULL);
 
 	if (rc == 1)
 		return 0; /* --help */

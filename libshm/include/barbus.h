@@ -43,7 +43,10 @@ extern "C" {
 	X(END,        "end of data")                                          \
 	X(RETRY,      "record kept changing while read; try again")           \
 	X(FULL,       "table has no free row for this symbol")                \
-	X(NOINTERVAL, "interval not maintained by the upkeep")
+	X(NOINTERVAL, "interval not maintained by the upkeep")                \
+	X(OWNER,      "segment path holds another user's object or no "       \
+	              "regular file")                                         \
+	X(CORRUPT,    "segment content is damaged")
 
 enum bb_err {
 	BB_ERR_BASE = -32000, /* clear of errno (>0) and of MDB_* (-30799..) */
@@ -140,6 +143,15 @@ enum bb_seg_flags {
 	                          session). Re-attaching maps lazily. */
 };
 
+/*
+ * Writers that adopt, repair or refuse an existing segment say so through
+ * this hook, one line each ("replaced: ...", "refused: owned by uid N ...",
+ * "mode 0666 set to 0640"), naming the segment's file. The library never
+ * prints: a daemon's main() sets the hook once, before opening any segment,
+ * to print to its log. Process-wide; NULL (the default) drops the lines.
+ */
+void bb_seg_notify_set(void (*fn)(void *arg, const char *line), void *arg);
+
 typedef struct bb_seg_opts {
 	unsigned flags;        /* bb_seg_flags */
 	uint64_t capacity;     /* ring slots, a power of two; 0: 65536 */
@@ -156,6 +168,9 @@ typedef struct bb_seg_opts {
 int  bb_ring_writer_open(bb_ring_writer **out, const char *bus,
                          const bb_seg_opts *opts);
 void bb_ring_writer_close(bb_ring_writer *w); /* NULL is a no-op */
+/* As close, and unlink the ring if this writer created it: undoes a bus
+ * whose other segments could not be made (a full /dev/shm). */
+void bb_ring_writer_discard(bb_ring_writer *w);
 /* Publish one record; never waits on readers. */
 void bb_ring_put(bb_ring_writer *w, const bb_bar *rec);
 /* Publish n records; readers may see them one by one, the wake check and
@@ -221,6 +236,8 @@ int  bb_table_writer_open(bb_table_writer **out, const char *bus,
                           const char *role, uint32_t nsym, uint32_t rows,
                           const bb_seg_opts *opts);
 void bb_table_writer_close(bb_table_writer *w); /* NULL is a no-op */
+/* As close, and unlink the table if this writer created it. */
+void bb_table_writer_discard(bb_table_writer *w);
 /* 1 when opening replaced a leftover of another geometry or version. */
 int  bb_table_writer_replaced(const bb_table_writer *w);
 /* 1 when opening re-attached to a table of the same geometry: rows kept. */

@@ -1,7 +1,9 @@
 /*
  * table_stress: one writer appends, replaces and resets per-symbol tables
  * while readers check that every bar they get is whole (all fields agree)
- * and that last-n bars are consecutive minutes of one session. Threads of
+ * and that last-n bars are consecutive minutes of one session: every row is
+ * tagged with the reset round that wrote it, and a snapshot mixing two
+ * rounds (a reset missed by the reader's re-check) fails. Threads of
  * one process, so it runs under ThreadSanitizer too.
  * Prints "N passed, N failed".
  */
@@ -23,20 +25,23 @@ static char bus[40];
 static atomic_int done;
 static uint64_t rounds;
 
-/* Every field is a function of (sym, minute, version): a torn copy mixes two
- * bars and breaks the relation. */
-static bb_bar make(uint32_t sym, int64_t minute, uint32_t version)
+/* Every field is a function of (sym, minute, version, round): a torn copy
+ * mixes two bars and breaks the relation. flags = round << 8 | version. */
+static bb_bar make(uint32_t sym, int64_t minute, uint32_t version,
+                   uint64_t round)
 {
-	double base = sym * 1000.0 + minute + version / 1024.0;
+	uint32_t flags = (uint32_t)(round & 0xffff) << 8 | version;
+	double base = sym * 1000.0 + minute + flags / 1024.0;
 
-	return (bb_bar){ .symbol = sym, .flags = version, .time = minute * 60,
+	return (bb_bar){ .symbol = sym, .flags = flags, .time = minute * 60,
 	                 .open = base, .high = base + 1, .low = base - 1,
 	                 .close = base + 0.5, .volume = base * 2 };
 }
 
 static int whole(const bb_bar *b)
 {
-	bb_bar want = make(b->symbol, b->time / 60, b->flags);
+	bb_bar want = make(b->symbol, b->time / 60, b->flags & 0xff,
+	                   b->flags >> 8);
 
 	return memcmp(b, &want, sizeof(want)) == 0;
 }
@@ -50,9 +55,9 @@ static void *writer(void *arg)
 			bb_table_reset(w, s);
 		for (int64_t m = 0; m < ROWS; m++)
 			for (uint32_t s = 0; s < NSYM; s++) {
-				bb_bar b = make(s, m, 0);
+				bb_bar b = make(s, m, 0, r);
 				bb_table_append(w, s, &b);
-				b = make(s, m, 1 + (uint32_t)(r & 7));
+				b = make(s, m, 1 + (uint32_t)(r & 7), r);
 				bb_table_replace_last(w, s, &b);
 			}
 	}
@@ -60,7 +65,7 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-struct result { uint64_t reads, bad_bar, bad_run; };
+struct result { uint64_t reads, bad_bar, bad_run, mixed; };
 
 static void *reader(void *arg)
 {
@@ -79,8 +84,10 @@ static void *reader(void *arg)
 		res->reads++;
 		for (size_t i = 0; i < got; i++) {
 			res->bad_bar += !whole(&b[i]) || b[i].symbol != s;
-			if (i > 0)
+			if (i > 0) {
 				res->bad_run += b[i].time != b[i - 1].time + 60;
+				res->mixed += b[i].flags >> 8 != b[0].flags >> 8;
+			}
 		}
 	}
 	bb_table_close(t);
@@ -108,10 +115,13 @@ int main(void)
 	for (int i = 0; i < READERS; i++) {
 		pthread_join(rt[i], NULL);
 		printf("reader %d: %llu reads, %llu torn or foreign bars, "
-		       "%llu broken runs\n", i, (unsigned long long)res[i].reads,
+		       "%llu broken runs, %llu rows of another reset round\n", i,
+		       (unsigned long long)res[i].reads,
 		       (unsigned long long)res[i].bad_bar,
-		       (unsigned long long)res[i].bad_run);
-		if (res[i].reads > 0 && res[i].bad_bar == 0 && res[i].bad_run == 0)
+		       (unsigned long long)res[i].bad_run,
+		       (unsigned long long)res[i].mixed);
+		if (res[i].reads > 0 && res[i].bad_bar == 0 &&
+		    res[i].bad_run == 0 && res[i].mixed == 0)
 			passed++;
 		else
 			failed++;
