@@ -20,6 +20,7 @@
 #ifndef BB_STRESS_H
 #define BB_STRESS_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -137,9 +138,7 @@ static void stress_check(int ok, const char *file, int line, const char *expr,
 static void stress_unlink_bus(const char *bus)
 {
 	static const char *const roles[] = {
-		"ring", "wake", "control", "bars.1m", "hist.0", "hist.1",
-		"hist.2", "hist.3", "hist.4", "hist.5", "hist.6",
-		"up.status", "up.quality", "up.fills", "up.5m", "up.15m",
+		"ring", "wake", "control", "bars.1m", "up.status", "up.quality", "up.fills", "up.5m", "up.15m",
 		"up.30m", "up.60m", "up.7m", "up.fills.h", "up.5m.h",
 		"up.15m.h", "up.30m.h", "up.60m.h", "up.7m.h",
 	};
@@ -151,6 +150,28 @@ static void stress_unlink_bus(const char *bus)
 		snprintf(name, sizeof(name), "/barbus.%s.%s", bus, roles[i]);
 		shm_unlink(name);
 	}
+	for (int k = 0; k < 64; k++) { /* hist.N: up to BB_CTL_MAX_BLOCKS */
+		snprintf(name, sizeof(name), "/barbus.%s.hist.%d", bus, k);
+		shm_unlink(name);
+	}
+}
+
+/* Not from a signal handler (opendir allocates): every /dev/shm object of
+ * bus, whatever its role (up.<N>m of any N, ...). */
+static void stress_unlink_bus_all(const char *bus)
+{
+	char prefix[8 + BB_NAME_MAX + 2], name[300];
+	DIR *d = opendir("/dev/shm");
+	struct dirent *e;
+
+	snprintf(prefix, sizeof(prefix), "barbus.%s.", bus);
+	while (d != NULL && (e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
+			snprintf(name, sizeof(name), "/%s", e->d_name);
+			shm_unlink(name);
+		}
+	if (d != NULL)
+		closedir(d);
 }
 
 /* Async-signal-safe (kill, waitpid): SIGKILL and reap every child. */
@@ -172,8 +193,10 @@ static void stress_cleanup(void)
 	if (getpid() != g_stress.owner)
 		return;
 	stress_kill_children();
-	for (int i = 0; i < g_stress.nbus; i++)
+	for (int i = 0; i < g_stress.nbus; i++) {
 		stress_unlink_bus(g_stress.bus[i]);
+		stress_unlink_bus_all(g_stress.bus[i]);
+	}
 }
 
 /* Async-signal-safe decimal output. */
