@@ -131,7 +131,8 @@ int bb_upkeep_quality(const bb_upkeep *u, uint32_t sym, bb_quality *out)
 	return bb_table_record(u->quality, sym, out);
 }
 
-/* Fills are appended as made: a retried one may follow later minutes. */
+/* Fills are appended as made: a retried one may follow later minutes;
+ * a late real bar follows later minutes in the session table. */
 static void sort_by_time(bb_bar *b, size_t n)
 {
 	for (size_t i = 1; i < n; i++) {
@@ -145,11 +146,11 @@ static void sort_by_time(bb_bar *b, size_t n)
 
 /*
  * The last n of real bars r[0..nr) and fills fl[0..nf) (this session's
- * only, any order) merged in time order into out; returns how many. A
- * minute held by both (cannot happen from one upkeep run) keeps the real
- * bar.
+ * only), both in any order (a late real bar follows later minutes), merged
+ * in time order into out; returns how many. A minute held by both (a late
+ * real bar that came after its minute was filled) keeps the real bar.
  */
-static size_t merge(const bb_bar *r, size_t nr, bb_bar *fl, size_t nf,
+static size_t merge(bb_bar *r, size_t nr, bb_bar *fl, size_t nf,
                     int64_t open, int64_t close, bb_bar *out, size_t n)
 {
 	size_t keep = 0, k = 0;
@@ -159,10 +160,11 @@ static size_t merge(const bb_bar *r, size_t nr, bb_bar *fl, size_t nf,
 			fl[keep++] = fl[i];
 	nf = keep;
 	sort_by_time(fl, nf);
+	sort_by_time(r, nr);
 	size_t i = nr, j = nf; /* backwards, newest first, until n are taken */
 	while (k < n && (i > 0 || j > 0)) {
 		if (j == 0 || (i > 0 && r[i - 1].time >= fl[j - 1].time)) {
-			if (j > 0 && r[i - 1].time == fl[j - 1].time)
+			while (j > 0 && r[i - 1].time == fl[j - 1].time)
 				j--;
 			out[n - 1 - k++] = r[--i];
 		} else {
