@@ -155,6 +155,9 @@ int up_segs_new(struct up_segs **out, const char *bus,
 	load_left(s, bus, 0);
 	s->st.state = BB_UPKEEP_WAITING;
 	s->st.nintervals = iv->n;
+	/* Said at once: a coordinator starting a new run must not take the
+	 * done_date an earlier run left for this run's handshake. */
+	up_segs_status_put(s);
 	*out = s;
 	return 0;
 }
