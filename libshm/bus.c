@@ -64,9 +64,17 @@ void bb_bus_close(bb_bus *b)
 	free(b);
 }
 
+/* The status as written, but for `history`: bounded by the blocks the
+ * geometry has (history + 1 with history on), so that no reader loops over
+ * a count that a corrupted control segment made up. */
 int bb_bus_status(const bb_bus *b, bb_status *out)
 {
-	return bb__ctl_status(b->ctl, out);
+	int rc = bb__ctl_status(b->ctl, out);
+	uint32_t kept = b->nblocks ? b->nblocks - 1 : 0;
+
+	if (rc == 0 && out->history > kept)
+		out->history = kept;
+	return rc;
 }
 
 uint64_t bb_bus_counter(const bb_bus *b, int counter)

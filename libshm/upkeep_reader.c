@@ -25,6 +25,12 @@ struct bb_upkeep {
 	uint32_t  nblocks, nsym;
 };
 
+/* A history table holds exactly nblocks x nsym symbols. */
+static int history_fits(const bb_upkeep *u, const bb_table *t)
+{
+	return (uint64_t)bb_table_symbols(t) == (uint64_t)u->nblocks * u->nsym;
+}
+
 /* The interval list: symbol 1 of up.status, minutes, 0-terminated. */
 static int open_intervals(bb_upkeep *u, const char *bus)
 {
@@ -45,6 +51,9 @@ static int open_intervals(bb_upkeep *u, const char *bus)
 		    (rc = bb_table_open(&u->hiv[u->n], bus, role)) != 0)
 			return rc;
 		u->min[u->n++] = list[k];
+		if (bb_table_symbols(u->iv[u->n - 1]) != u->nsym ||
+		    (u->nblocks && !history_fits(u, u->hiv[u->n - 1])))
+			return BB_EGEOMETRY;
 	}
 	return 0;
 }
@@ -66,10 +75,14 @@ int bb_upkeep_open(bb_upkeep **out, const char *bus)
 		u->nblocks = bb_table_symbols(u->status) - 2;
 		u->nsym = bb_table_symbols(u->fills);
 	}
+	/* Every count below comes from here: block loops use arrays of
+	 * BB_CTL_MAX_BLOCKS, and history symbols are block x nsym. */
+	if (rc == 0 && (u->nblocks > BB_CTL_MAX_BLOCKS ||
+	                bb_table_symbols(u->quality) != u->nsym))
+		rc = BB_EGEOMETRY;
 	if (rc == 0 && u->nblocks)
 		rc = bb_table_open(&u->hfills, bus, "up.fills.h");
-	if (rc == 0 && u->nblocks &&
-	    bb_table_symbols(u->hfills) != u->nblocks * u->nsym)
+	if (rc == 0 && u->nblocks && !history_fits(u, u->hfills))
 		rc = BB_EGEOMETRY;
 	if (rc == 0)
 		rc = open_intervals(u, bus);
@@ -85,8 +98,8 @@ void bb_upkeep_close(bb_upkeep *u)
 {
 	if (u == NULL)
 		return;
-	for (uint32_t k = 0; k < u->n; k++) {
-		bb_table_close(u->iv[k]);
+	for (uint32_t k = 0; k < BB_UPKEEP_MAX_INTERVALS; k++) {
+		bb_table_close(u->iv[k]); /* NULL past what was opened */
 		bb_table_close(u->hiv[k]);
 	}
 	bb_table_close(u->hfills);
@@ -118,7 +131,8 @@ int bb_upkeep_quality(const bb_upkeep *u, uint32_t sym, bb_quality *out)
 	return bb_table_record(u->quality, sym, out);
 }
 
-/* Fills are appended as made: a retried one may follow later minutes. */
+/* Fills are appended as made: a retried one may follow later minutes;
+ * a late real bar follows later minutes in the session table. */
 static void sort_by_time(bb_bar *b, size_t n)
 {
 	for (size_t i = 1; i < n; i++) {
@@ -132,11 +146,11 @@ static void sort_by_time(bb_bar *b, size_t n)
 
 /*
  * The last n of real bars r[0..nr) and fills fl[0..nf) (this session's
- * only, any order) merged in time order into out; returns how many. A
- * minute held by both (cannot happen from one upkeep run) keeps the real
- * bar.
+ * only), both in any order (a late real bar follows later minutes), merged
+ * in time order into out; returns how many. A minute held by both (a late
+ * real bar that came after its minute was filled) keeps the real bar.
  */
-static size_t merge(const bb_bar *r, size_t nr, bb_bar *fl, size_t nf,
+static size_t merge(bb_bar *r, size_t nr, bb_bar *fl, size_t nf,
                     int64_t open, int64_t close, bb_bar *out, size_t n)
 {
 	size_t keep = 0, k = 0;
@@ -146,10 +160,11 @@ static size_t merge(const bb_bar *r, size_t nr, bb_bar *fl, size_t nf,
 			fl[keep++] = fl[i];
 	nf = keep;
 	sort_by_time(fl, nf);
+	sort_by_time(r, nr);
 	size_t i = nr, j = nf; /* backwards, newest first, until n are taken */
 	while (k < n && (i > 0 || j > 0)) {
 		if (j == 0 || (i > 0 && r[i - 1].time >= fl[j - 1].time)) {
-			if (j > 0 && r[i - 1].time == fl[j - 1].time)
+			while (j > 0 && r[i - 1].time == fl[j - 1].time)
 				j--;
 			out[n - 1 - k++] = r[--i];
 		} else {

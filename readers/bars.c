@@ -8,7 +8,10 @@
  * symbols in the order given (all, in id order, when none is), each
  * symbol's bars in time order; timestamps are interval starts in UTC;
  * prices print so that they read back as the same double; flags are empty
- * or |-joined words from filled, synthetic, partial.
+ * or |-joined words from filled, synthetic, partial, late.
+ *
+ * --quality: symbol,expected,real,late,filled,unfillable,synthetic,
+ * pending,quality,quality_with_fills per symbol (docs/upkeep.md).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -98,7 +101,7 @@ static void flag_words(uint32_t flags, char *buf, size_t len)
 {
 	static const struct { uint32_t bit; const char *word; } w[] = {
 		{ BB_BAR_FILLED, "filled" }, { BB_BAR_SYNTHETIC, "synthetic" },
-		{ BB_BAR_PARTIAL, "partial" },
+		{ BB_BAR_PARTIAL, "partial" }, { BB_BAR_LATE, "late" },
 	};
 	size_t n = 0;
 
@@ -121,11 +124,17 @@ static void print_bars(const char *sym, const bb_bar *b, size_t n)
 	}
 }
 
+/* Counts first, in the order of the identity expected = real + filled +
+ * unfillable + pending, each part followed by what it contains (late bars
+ * are real, synthetic ones unfillable), then the two percentages. */
+#define QUALITY_HEADER "symbol,expected,real,late,filled,unfillable," \
+                       "synthetic,pending,quality,quality_with_fills"
+
 static void print_quality(const char *sym, const bb_quality *q)
 {
-	printf("%s,%u,%u,%u,%u,%u,%.2f,%.2f\n", sym, q->expected, q->real,
-	       q->filled, q->synthetic, q->unfillable, q->quality,
-	       q->quality_with_fills);
+	printf("%s,%u,%u,%u,%u,%u,%u,%u,%.2f,%.2f\n", sym, q->expected, q->real,
+	       q->late, q->filled, q->unfillable, q->synthetic, q->pending,
+	       q->quality, q->quality_with_fills);
 }
 
 /* sym's bars: with --history the trailing sessions, oldest first, then
@@ -224,8 +233,7 @@ static int print_all(const struct opts *o, const bb_bus *bus,
 		fprintf(stderr, "barbus-bars: %s\n", bb_strerror(ENOMEM));
 		return 1;
 	}
-	printf("%s\n", o->quality ? "symbol,expected,real,filled,synthetic,"
-	       "unfillable,quality,quality_with_fills" : BB__CSV_HEADER ",flags");
+	printf("%s\n", o->quality ? QUALITY_HEADER : BB__CSV_HEADER ",flags");
 	for (uint32_t i = 0; rc == 0 && i < n; i++) {
 		bb_symbol_name(bus, ids[i], name, sizeof(name));
 		rc = o->quality ? one_quality(up, ids[i], name)

@@ -77,16 +77,26 @@ static int open_bus(struct up_fol *f)
 	return rc;
 }
 
-/* Is there anything for us on the bus as it is? A dead coordinator's
- * finished run is not, unless we have not done its last session. */
+/*
+ * Is there anything for us on the bus as it is? A dead coordinator's
+ * finished run is not, unless we have not done its last session. Nor is a
+ * running coordinator whose status still says DONE (or, in a backtest,
+ * nothing yet): it is about to exit, or starting a run on the bus and has
+ * not written the run's first status, so its tables and ring may still be
+ * replaced by ones of another geometry. The bus is opened again until it
+ * says more. (A live coordinator says nothing until its feed starts: it is
+ * followed at once.)
+ */
 static int worth_following(struct up_fol *f)
 {
 	bb_status st;
 	bb_upkeep_info up = { 0 };
+	int rc = bb_bus_status(f->bus, &st);
 
 	if (bb_bus_writer_state(f->bus, NULL) != BB_WRITER_DEAD)
-		return 1;
-	if (bb_bus_status(f->bus, &st) != 0 || st.state != BB_STATE_DONE)
+		return rc == 0 && st.state != BB_STATE_DONE &&
+		       (st.state != BB_STATE_NONE || st.mode == BB_MODE_LIVE);
+	if (rc != 0 || st.state != BB_STATE_DONE)
 		return 0;
 	bb_table *t;
 	if (bb_table_open(&t, f->c->bus, "up.status") == 0) {

@@ -18,15 +18,27 @@
 
 #include "upkeep.h"
 
-enum { M_NONE, M_REAL, M_FILLED, M_SYNTH, M_PENDING, M_UNFILLABLE };
+/* M_LATE: a real bar flagged BB_BAR_LATE, or one that came after its
+ * minute was settled; it counts as real (and as late). */
+enum { M_NONE, M_REAL, M_FILLED, M_SYNTH, M_PENDING, M_UNFILLABLE, M_LATE };
+
+/* The minute holds a bar (real, late, filled or synthetic). */
+static int has_bar(uint8_t st)
+{
+	return st == M_REAL || st == M_LATE || st == M_FILLED || st == M_SYNTH;
+}
 
 struct pend {
 	uint32_t sym, minute, tries;
 	int64_t  due_ns;
 };
 
+/* Per symbol, over its complete minutes: real + filled + unfillable +
+ * pending = minutes complete (synthetic within unfillable, late within
+ * real). underived: bars that came for a derived interval no longer the
+ * latest row. */
 struct symst {
-	uint32_t real, filled, synthetic, unfillable, pending, late;
+	uint32_t real, filled, synthetic, unfillable, pending, late, underived;
 	int64_t  through;    /* last complete minute of this symbol */
 	double   prev_close; /* previous session's last close; NaN: unknown */
 	int      asked;      /* prev_close was asked of the sink */
@@ -46,6 +58,7 @@ struct up_engine {
 	struct up_forming *f; /* nsym x iv.n */
 	struct pend *pend;
 	size_t     npend, cap;
+	bb_bar    *rbuf;     /* rows: real bars of one interval, re-deriving */
 	uint64_t   bars, fills, unfillable;
 };
 
@@ -68,7 +81,9 @@ int up_engine_new(struct up_engine **out, const struct up_engine_opts *o,
 	e->sym = calloc(o->nsym, sizeof(*e->sym));
 	size_t nf = (size_t)o->nsym * (o->iv.n ? o->iv.n : 1);
 	e->f = aligned_alloc(64, nf * sizeof(*e->f)); /* a line each */
-	if (!e->state || !e->ends || !e->close || !e->sym || !e->f) {
+	e->rbuf = calloc(o->rows, sizeof(*e->rbuf));
+	if (!e->state || !e->ends || !e->close || !e->sym || !e->f ||
+	    !e->rbuf) {
 		up_engine_free(e);
 		return ENOMEM;
 	}
@@ -88,6 +103,7 @@ void up_engine_free(struct up_engine *e)
 	free(e->sym);
 	free(e->f);
 	free(e->pend);
+	free(e->rbuf);
 	free(e);
 }
 
@@ -123,8 +139,7 @@ static size_t cell(const struct up_engine *e, uint32_t sym, uint32_t m)
 static double last_close(const struct up_engine *e, uint32_t sym)
 {
 	for (uint32_t m = e->minutes; m-- > 0;) {
-		uint8_t st = e->state[cell(e, sym, m)];
-		if (st == M_REAL || st == M_FILLED || st == M_SYNTH)
+		if (has_bar(e->state[cell(e, sym, m)]))
 			return e->close[cell(e, sym, m)];
 	}
 	return NAN;
@@ -174,6 +189,9 @@ int up_engine_start(struct up_engine *e, const bb_session *s)
 	return 0;
 }
 
+static int put_quality(struct up_engine *e, uint32_t sym);
+static int rederive_all(struct up_engine *e, const bb_bar *b);
+
 /* Fold a taken 1-minute bar into every derived interval of sym. */
 static int derive_all(struct up_engine *e, uint32_t sym, const bb_bar *b)
 {
@@ -184,10 +202,92 @@ static int derive_all(struct up_engine *e, uint32_t sym, const bb_bar *b)
 		int op = up_derive_add(f, e->s.open, e->s.close, e->o.iv.min[ki], b,
 		                       e->sym[sym].through, &out);
 		if (op == UP_DERIVE_LATE) {
-			e->sym[sym].late++;
+			e->sym[sym].underived++;
 			continue;
 		}
 		int rc = e->k.derived(e->k.ctx, ki, sym, op, &out);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* The 1-minute bar sym holds at minute u (other than the one being
+ * replaced): 1 with *x, 0 when it is not known. */
+static int bar_at(struct up_engine *e, uint32_t sym, uint32_t u,
+                  const bb_bar *reals, size_t nr, bb_bar *x)
+{
+	int64_t t = e->s.open + (int64_t)u * 60;
+	double c = e->close[cell(e, sym, u)];
+
+	switch (e->state[cell(e, sym, u)]) {
+	case M_REAL:
+	case M_LATE:
+		for (size_t i = 0; i < nr; i++)
+			if (reals[i].time == t && reals[i].symbol == sym) {
+				*x = reals[i];
+				return 1;
+			}
+		return 0;
+	case M_FILLED:
+		if (e->k.lookup(e->k.ctx, sym, t, x) != 0 || x->time != t)
+			return 0;
+		x->flags = BB_BAR_FILLED;
+		return 1;
+	case M_SYNTH:
+		*x = (bb_bar){ .symbol = sym, .time = t, .open = c, .high = c,
+		               .low = c, .close = c, .flags = BB_BAR_SYNTHETIC };
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Interval ki of b's symbol, the latest row, built again from its minutes
+ * with b in place of the fill or synthetic bar it had: real bars from the
+ * sink (the session table), fills from the store, synthetic bars from
+ * their close. The row is rewritten; partial or final as it was.
+ */
+static int rederive(struct up_engine *e, uint32_t ki, const bb_bar *b)
+{
+	uint32_t sym = b->symbol, k = e->o.iv.min[ki];
+	struct up_forming *f = &e->f[(size_t)sym * e->o.iv.n + ki];
+	uint32_t idx = up_interval_index(e->s.open, b->time, k);
+	int64_t from = up_interval_start(e->s.open, idx, k);
+	int64_t last = up_interval_last_minute(e->s.open, e->s.close, idx, k);
+	size_t nr = 0;
+	bb_bar x, out;
+
+	if (f->idx >= 0 && idx < (uint32_t)f->idx) {
+		e->sym[sym].underived++; /* a table rewrites its latest row only */
+		return 0;
+	}
+	if (f->idx < 0 || idx > (uint32_t)f->idx) { /* nothing of it folded */
+		int op = up_derive_add(f, e->s.open, e->s.close, k, b,
+		                       e->sym[sym].through, &out);
+		return e->k.derived(e->k.ctx, ki, sym, op, &out);
+	}
+	if (e->k.reals != NULL &&
+	    e->k.reals(e->k.ctx, sym, from, last + 60, e->rbuf, e->o.rows,
+	               &nr) != 0)
+		nr = 0;
+	up_forming_reset(f);
+	for (int64_t t = from; t <= last; t += 60) {
+		uint32_t u = (uint32_t)((t - e->s.open) / 60);
+		if (t == b->time)
+			x = *b;
+		else if (!bar_at(e, sym, u, e->rbuf, nr, &x))
+			continue;
+		up_derive_add(f, e->s.open, e->s.close, k, &x, e->sym[sym].through,
+		              &out);
+	}
+	return e->k.derived(e->k.ctx, ki, sym, UP_DERIVE_REPLACE, &out);
+}
+
+static int rederive_all(struct up_engine *e, const bb_bar *b)
+{
+	for (uint32_t ki = 0; ki < e->o.iv.n; ki++) {
+		int rc = rederive(e, ki, b);
 		if (rc != 0)
 			return rc;
 	}
@@ -214,6 +314,34 @@ static int finalize(struct up_engine *e, uint32_t sym, int64_t through,
 	return 0;
 }
 
+/*
+ * Minute m of sym was settled (a fill, a synthetic bar, a gap retried or
+ * given up) and real bar b came for it: the counts move to real (and
+ * late), and derived bars that held a fill or a synthetic bar for m are
+ * built again with b instead.
+ */
+static int real_over_settled(struct up_engine *e, const bb_bar *b,
+                             uint8_t was)
+{
+	struct symst *y = &e->sym[b->symbol];
+	size_t c = cell(e, b->symbol, (uint32_t)((b->time - e->s.open) / 60));
+
+	switch (was) {
+	case M_PENDING:    y->pending--; break;
+	case M_FILLED:     y->filled--; break;
+	case M_SYNTH:      y->synthetic--; y->unfillable--; break;
+	case M_UNFILLABLE: y->unfillable--; break;
+	}
+	y->real++;
+	y->late++;
+	e->state[c] = M_LATE;
+	e->close[c] = b->close;
+	e->bars++;
+	int rc = was == M_FILLED || was == M_SYNTH ? rederive_all(e, b)
+	         : derive_all(e, b->symbol, b);
+	return rc != 0 ? rc : put_quality(e, b->symbol);
+}
+
 int up_engine_bar(struct up_engine *e, const bb_bar *b)
 {
 	if (!e->active || e->finished || BB_KIND(b->flags) != BB_KIND_BAR ||
@@ -222,16 +350,14 @@ int up_engine_bar(struct up_engine *e, const bb_bar *b)
 		return 0;
 	uint32_t m = (uint32_t)((b->time - e->s.open) / 60);
 	size_t c = cell(e, b->symbol, m);
-	struct symst *y = &e->sym[b->symbol];
-	if (e->state[c] != M_NONE && e->state[c] != M_PENDING)
-		return 0;
-	if (e->state[c] == M_PENDING) { /* a late real bar ends the retries */
-		y->pending--;
-		y->real++;
-	} else if (b->time <= y->through) {
-		return 0; /* its minute was settled without it */
+	uint8_t was = e->state[c];
+	if (was == M_REAL || was == M_LATE)
+		return 0; /* a duplicate */
+	if (was != M_NONE || b->time <= e->sym[b->symbol].through) {
+		int rc = real_over_settled(e, b, was);
+		return rc != 0 ? rc : 1;
 	}
-	e->state[c] = M_REAL;
+	e->state[c] = (b->flags & BB_BAR_LATE) ? M_LATE : M_REAL;
 	e->close[c] = b->close;
 	e->bars++;
 	int rc = derive_all(e, b->symbol, b);
@@ -271,6 +397,7 @@ int up_engine_quality(const struct up_engine *e, uint32_t sym, bb_quality *q)
 		.quality = exp ? 100.0 * y->real / exp : 100.0,
 		.quality_with_fills = exp ? 100.0 * (y->real + y->filled) / exp
 		                          : 100.0,
+		.underived = y->underived,
 	};
 	return 0;
 }
@@ -310,8 +437,7 @@ static double close_before(struct up_engine *e, uint32_t sym, uint32_t m)
 	struct symst *y = &e->sym[sym];
 
 	while (m-- > 0) {
-		uint8_t st = e->state[cell(e, sym, m)];
-		if (st == M_REAL || st == M_FILLED || st == M_SYNTH)
+		if (has_bar(e->state[cell(e, sym, m)]))
 			return e->close[cell(e, sym, m)];
 	}
 	if (isnan(y->prev_close) && !y->asked && e->k.prev_close != NULL) {
@@ -368,6 +494,9 @@ static int complete_one(struct up_engine *e, uint32_t sym, uint32_t m,
 
 	y->through = e->s.open + (int64_t)m * 60;
 	switch (e->state[cell(e, sym, m)]) {
+	case M_LATE:
+		y->late++;
+		/* fall through */
 	case M_REAL:
 		y->real++;
 		break;

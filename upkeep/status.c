@@ -155,6 +155,9 @@ int up_segs_new(struct up_segs **out, const char *bus,
 	load_left(s, bus, 0);
 	s->st.state = BB_UPKEEP_WAITING;
 	s->st.nintervals = iv->n;
+	/* Said at once: a coordinator starting a new run must not take the
+	 * done_date an earlier run left for this run's handshake. */
+	up_segs_status_put(s);
 	*out = s;
 	return 0;
 }
@@ -418,6 +421,25 @@ static int sink_prev_close(void *ctx, uint32_t sym, int64_t open,
 	return found && isfinite(*close) ? 0 : BB_ENOTFOUND;
 }
 
+/* sym's real bars of [from, to) in the session table (late ones are
+ * appended after later minutes: any order). out holds rows bars. */
+static int sink_reals(void *ctx, uint32_t sym, int64_t from, int64_t to,
+                      bb_bar *out, size_t max, size_t *got)
+{
+	struct up_segs *s = ((struct up_target *)ctx)->s;
+	size_t n = 0, keep = 0;
+
+	*got = 0;
+	if (s->bus == NULL)
+		return BB_ENOTFOUND;
+	int rc = bb_last_n(s->bus, sym, out, max, &n);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (out[i].time >= from && out[i].time < to)
+			out[keep++] = out[i];
+	*got = keep;
+	return rc;
+}
+
 void up_segs_sink(struct up_segs *s, int live, bb_store *st,
                   const bb_bus *bus, struct up_sink *out)
 {
@@ -427,5 +449,6 @@ void up_segs_sink(struct up_segs *s, int live, bb_store *st,
 		.ctx = live ? &s->live : &s->past, .derived = sink_derived,
 		.fill = sink_fill, .quality = sink_quality, .reset = sink_reset,
 		.lookup = sink_lookup, .prev_close = sink_prev_close,
+		.reals = live ? sink_reals : NULL,
 	};
 }

@@ -157,7 +157,10 @@ int up_sync(struct up_fol *f, int *eod)
 
 	for (int tries = 0; tries < 100; tries++) {
 		int rc = bb_bus_status(f->bus, &st);
-		*eod = rc == 0 && st.state == BB_STATE_DONE;
+		/* DONE from a coordinator still alive is not the end of data
+		 * yet: it may be a new run starting on the bus. */
+		*eod = rc == 0 && st.state == BB_STATE_DONE &&
+		       bb_bus_writer_state(f->bus, NULL) == BB_WRITER_DEAD;
 		if (rc != 0 || st.date == 0 || st.state == BB_STATE_NONE ||
 		    st.state == BB_STATE_PREOPEN)
 			return rc;

@@ -137,6 +137,11 @@ struct up_sink {
 	/* sym's last close before open (the previous session's); 0 or
 	 * BB_ENOTFOUND. May be NULL. */
 	int (*prev_close)(void *ctx, uint32_t sym, int64_t open, double *close);
+	/* sym's real bars of [from, to) as the bus holds them (any order),
+	 * up to max, for building a derived bar again when a late real bar
+	 * replaces a fill. May be NULL (those minutes are then left out). */
+	int (*reals)(void *ctx, uint32_t sym, int64_t from, int64_t to,
+	             bb_bar *out, size_t max, size_t *got);
 };
 
 struct up_engine_opts {
@@ -166,7 +171,12 @@ int  up_engine_finished(const struct up_engine *e);
 /* Last complete minute (INT64_MIN: none). */
 int64_t up_engine_through(const struct up_engine *e);
 /* A real 1-minute bar; duplicates and bars outside the session ignored.
- * Returns 1 when taken, 0 when ignored, or an error. */
+ * One for a minute already settled (filled, synthetic, pending or
+ * unfillable) wins: the minute counts as real and late, and the derived
+ * bars are built again with it (the latest row of each interval; an
+ * earlier one is counted in bb_quality.underived). A bar flagged
+ * BB_BAR_LATE counts as late too. Returns 1 when taken, 0 when ignored,
+ * or an error. */
 int  up_engine_bar(struct up_engine *e, const bb_bar *b);
 /* Hint: a bar of sym comes soon; start fetching the engine's state of it. */
 void up_engine_prefetch(const struct up_engine *e, uint32_t sym);

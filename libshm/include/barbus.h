@@ -500,7 +500,9 @@ typedef struct bb_upkeep_info {
 	uint64_t unfillable;    /* gaps left unfillable, all sessions */
 } bb_upkeep_info;
 
-/* Bar quality of one symbol in the current session; 56 bytes. */
+/* Bar quality of one symbol in the current session; 56 bytes. At every
+ * minute: expected = real + filled + unfillable + pending; synthetic is a
+ * part of unfillable, late a part of real. */
 typedef struct bb_quality {
 	uint32_t expected;   /* minutes complete so far */
 	uint32_t real;       /* of those, with a bar from the coordinator */
@@ -509,10 +511,15 @@ typedef struct bb_quality {
 	uint32_t unfillable; /* gaps given up on (synthetic ones included) */
 	uint32_t pending;    /* gaps still being retried */
 	int32_t  date;       /* session date YYYYMMDD */
-	uint32_t late;       /* fills too late to change their derived bar */
+	uint32_t late;       /* real bars that came after their minute was
+	                        complete (flagged BB_BAR_LATE, or after the
+	                        upkeep settled the minute); counted in real */
 	double   quality;            /* real / expected, percent (100: none yet) */
 	double   quality_with_fills; /* (real + filled) / expected, percent */
-	uint64_t reserved;
+	uint32_t underived;  /* bars (fills, synthetic, late real) that came
+	                        when their derived interval's row was no longer
+	                        the latest: those derived bars lack them */
+	uint32_t reserved;
 } bb_quality;
 
 typedef struct bb_upkeep bb_upkeep;

@@ -20,6 +20,7 @@
 #ifndef BB_STRESS_H
 #define BB_STRESS_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -150,17 +151,28 @@ static void stress_unlink_bus(const char *bus)
 		snprintf(name, sizeof(name), "/barbus.%s.%s", bus, roles[i]);
 		shm_unlink(name);
 	}
-	/* hist.0 .. hist.60: --history-days is at most 60 (coordinator/config.c) */
-	for (int k = 0; k <= 60; k++) {
-		char role[8] = "hist.";
-		int p = 5;
-		if (k >= 10)
-			role[p++] = (char)('0' + k / 10);
-		role[p++] = (char)('0' + k % 10);
-		role[p] = '\0';
-		snprintf(name, sizeof(name), "/barbus.%s.%s", bus, role);
+	for (int k = 0; k < 64; k++) { /* hist.N: up to BB_CTL_MAX_BLOCKS */
+		snprintf(name, sizeof(name), "/barbus.%s.hist.%d", bus, k);
 		shm_unlink(name);
 	}
+}
+
+/* Not from a signal handler (opendir allocates): every /dev/shm object of
+ * bus, whatever its role (up.<N>m of any N, ...). */
+static void stress_unlink_bus_all(const char *bus)
+{
+	char prefix[8 + BB_NAME_MAX + 2], name[300];
+	DIR *d = opendir("/dev/shm");
+	struct dirent *e;
+
+	snprintf(prefix, sizeof(prefix), "barbus.%s.", bus);
+	while (d != NULL && (e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
+			snprintf(name, sizeof(name), "/%s", e->d_name);
+			shm_unlink(name);
+		}
+	if (d != NULL)
+		closedir(d);
 }
 
 /* Async-signal-safe (kill, waitpid): SIGKILL and reap every child. */
@@ -182,8 +194,10 @@ static void stress_cleanup(void)
 	if (getpid() != g_stress.owner)
 		return;
 	stress_kill_children();
-	for (int i = 0; i < g_stress.nbus; i++)
+	for (int i = 0; i < g_stress.nbus; i++) {
 		stress_unlink_bus(g_stress.bus[i]);
+		stress_unlink_bus_all(g_stress.bus[i]);
+	}
 }
 
 /* Async-signal-safe decimal output. */

@@ -230,8 +230,8 @@ int main(int argc, char **argv)
 	         bin, week, 1 + NSYM * 7) == 0,
 	      "barbus-bars --interval 1h: 7 bars per symbol and a header");
 	CHECK(stress_sh("%s/barbus-bars --bus %s --quality | head -1 | grep -qx "
-	         "'symbol,expected,real,filled,synthetic,unfillable,quality,"
-	         "quality_with_fills' && test $(%s/barbus-bars --bus %s "
+	         "'symbol,expected,real,late,filled,unfillable,synthetic,"
+	         "pending,quality,quality_with_fills' && test $(%s/barbus-bars --bus %s "
 	         "--quality | wc -l) -eq %d", bin, week, bin, week, 1 + NSYM) == 0,
 	      "barbus-bars --quality: its header and a line per symbol");
 	CHECK(stress_sh("%s/barbus-bars --bus %s --interval 2h 2>/dev/null; test $? -eq 1",

@@ -412,12 +412,12 @@ static void check_quality(const char *tag, const char *bus, const bb_upkeep *u)
 	CHECK(stress_sh("%s/barbus-bars --bus %s --quality >%s", bin, bus, out) == 0,
 	      "%s: barbus-bars --quality exits 0", tag);
 	char **v = read_lines(out, &n);
-	CHECK(n == 1 + NSYM && strcmp(v[0], "symbol,expected,real,filled,"
-	      "synthetic,unfillable,quality,quality_with_fills") == 0,
+	CHECK(n == 1 + NSYM && strcmp(v[0], "symbol,expected,real,late,filled,"
+	      "unfillable,synthetic,pending,quality,quality_with_fills") == 0,
 	      "%s: barbus-bars --quality: its header and a line per symbol", tag);
 	for (int s = 0; s < NSYM; s++) {
 		unsigned d = ndel_sym[s];
-		snprintf(want, sizeof(want), "%s,%d,%u,%u,0,0,%s,100.00", names[s],
+		snprintf(want, sizeof(want), "%s,%d,%u,0,%u,0,0,0,%s,100.00", names[s],
 		         NMIN, NMIN - d, d, q[d]);
 		const char *got = (size_t)s + 1 < n ? v[s + 1] : "(missing)";
 		CHECK(strcmp(got, want) == 0, "%s: quality of %s (%u deleted): "
