@@ -73,6 +73,34 @@ static int parse_speed(void *dst, const char *v, char *reason, size_t len)
 	return 0;
 }
 
+/* Tests: "TIME@RATE", the wall clock starting at TIME, RATE x faster;
+ * "" for the real clock. */
+static int parse_test_clock(void *dst, const char *v, char *reason,
+                            size_t len)
+{
+	struct co_config *c = CONFIG_OF(dst, clock_start);
+	const char *at = strchr(v, '@');
+	char when[64];
+	uint64_t rate;
+
+	c->clock_start = 0;
+	c->clock_rate = 0;
+	if (v[0] == '\0')
+		return 0;
+	if (at == NULL || (size_t)(at - v) >= sizeof(when))
+		return bb__fail(reason, len, "'%s' is not TIME@RATE, like "
+		                "2024-07-02T13:25:00Z@60", v);
+	memcpy(when, v, (size_t)(at - v));
+	when[at - v] = '\0';
+	if (bb_time_parse(when, &c->clock_start) != 0 || c->clock_start <= 0)
+		return bb__fail(reason, len, "'%s' is not a time like "
+		                "2024-07-02T13:25:00Z", when);
+	if (bb__settings_parse_uint(at + 1, 1, 3600, &rate, reason, len) != 0)
+		return BB_EINVAL;
+	c->clock_rate = (uint32_t)rate;
+	return 0;
+}
+
 static int parse_ring(void *dst, const char *v, char *reason, size_t len)
 {
 	uint64_t n;
@@ -214,7 +242,12 @@ static const struct bb__setting table[] = {
 	{ .key = "no-data-timeout", .type = BB__SETTING_UINT,
 	  F(no_data_timeout_s), .lim.u = { 1, 86400 }, .tags = TAG_LIVE,
 	  .meta = "SEC", .def = "60",
-	  .doc = "end the session after SEC seconds without data, 1..86400" },
+	  .doc = "SEC seconds without data: the session is stalled; at the "
+	         "feed's end, it ends; 1..86400" },
+	{ .key = "test-clock", .type = BB__SETTING_CUSTOM, F(clock_start),
+	  .parse = parse_test_clock, .tags = TAG_LIVE, .meta = "TIME@RATE",
+	  .def = "", .doc = "for tests: the wall clock starts at TIME and runs "
+	         "RATE (1..3600) times faster" },
 };
 
 #define NSETTINGS (sizeof(table) / sizeof(table[0]))

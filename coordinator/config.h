@@ -52,8 +52,11 @@ struct co_config {
 	/* live */
 	char     feed[PATH_MAX];     /* file or FIFO path; "-": stdin */
 	enum co_clock clock;
-	uint32_t no_data_timeout_s;  /* end the session after this long
-	                                without data */
+	uint32_t no_data_timeout_s;  /* this long without data: a stall;
+	                                at the feed's end, the end */
+	int64_t  clock_start;        /* tests: wall clock from this UTC
+	                                second (0: the real clock) ... */
+	uint32_t clock_rate;         /* ... running this many times faster */
 };
 
 /*

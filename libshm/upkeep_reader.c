@@ -118,7 +118,8 @@ int bb_upkeep_quality(const bb_upkeep *u, uint32_t sym, bb_quality *out)
 	return bb_table_record(u->quality, sym, out);
 }
 
-/* Fills are appended as made: a retried one may follow later minutes. */
+/* Fills are appended as made: a retried one may follow later minutes;
+ * so is a late real bar in the session table. */
 static void sort_by_time(bb_bar *b, size_t n)
 {
 	for (size_t i = 1; i < n; i++) {
@@ -167,14 +168,20 @@ static int bars_1m(const bb_bus *b, const bb_upkeep *u, uint32_t sym,
 	bb_status st;
 	size_t nr = 0, nf = 0;
 
-	if (u == NULL)
-		return bb_last_n(b, sym, out, n, got);
+	if (u == NULL) {
+		int rc = bb_last_n(b, sym, out, n, got);
+		if (rc == 0) /* a late bar comes in arrival order */
+			sort_by_time(out, *got);
+		return rc;
+	}
 	int rc = bb_bus_status(b, &st);
 	bb_bar *tmp = rc == 0 ? malloc(2 * n * sizeof(*tmp)) : NULL;
 	if (rc == 0 && tmp == NULL)
 		rc = ENOMEM;
 	if (rc == 0)
 		rc = bb_last_n(b, sym, tmp, n, &nr);
+	if (rc == 0) /* a late bar comes in arrival order */
+		sort_by_time(tmp, nr);
 	if (rc == 0 && sym < bb_table_symbols(u->fills))
 		rc = bb_table_last_n(u->fills, sym, tmp + n, n, &nf);
 	if (rc == 0) /* this session's fills only (the upkeep resets late) */
@@ -262,6 +269,9 @@ static int history_1m(const bb_bus *b, const bb_upkeep *u, uint32_t back,
 	size_t nf = 0;
 	int rc = bb_history(b, back, sym, out, max, got, date);
 	int k = rc == 0 && u != NULL ? block_of_date(u, *date, &blk) : -1;
+
+	if (rc == 0) /* a late bar comes in arrival order */
+		sort_by_time(out, *got);
 
 	if (k < 0 || sym >= u->nsym)
 		return rc;

@@ -8,7 +8,7 @@
  * symbols in the order given (all, in id order, when none is), each
  * symbol's bars in time order; timestamps are interval starts in UTC;
  * prices print so that they read back as the same double; flags are empty
- * or |-joined words from filled, synthetic, partial.
+ * or |-joined words from filled, synthetic, partial, late.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -98,7 +98,7 @@ static void flag_words(uint32_t flags, char *buf, size_t len)
 {
 	static const struct { uint32_t bit; const char *word; } w[] = {
 		{ BB_BAR_FILLED, "filled" }, { BB_BAR_SYNTHETIC, "synthetic" },
-		{ BB_BAR_PARTIAL, "partial" },
+		{ BB_BAR_PARTIAL, "partial" }, { BB_BAR_LATE, "late" },
 	};
 	size_t n = 0;
 
