@@ -122,9 +122,13 @@ static void *reader(void *arg)
 	bb_ring_reader *r = arg;
 	bb_bar b;
 
-	while (!atomic_load(&stop_reader)) {
-		if (bb_ring_wait(r, &b, NULL, 20000000) != 0)
+	for (;;) { /* once told to stop, until nothing is left */
+		int stopping = atomic_load(&stop_reader);
+		if (bb_ring_wait(r, &b, NULL, 20000000) != 0) {
+			if (stopping)
+				break;
 			continue;
+		}
 		int m = (int)((b.time - OPEN) / 60);
 		switch (BB_KIND(b.flags)) {
 		case BB_KIND_SESSION_START: seen.starts++; break;
