@@ -5,8 +5,10 @@
  * while a session is open (counted from its open or the last data,
  * whichever is later) is a stall: a status, cleared by the next data. Once
  * the feed has given data and reached its end (a FIFO or pipe whose writers
- * closed it, a file read to its end), the same timeout ends the feed: the
- * open session ends as timer-expired and the coordinator returns.
+ * closed it, a file read to its end), the coordinator returns when no
+ * session is open: on the wall clock after the close, with the feed's clock
+ * (which cannot reach the close any more) after the same timeout, the
+ * session then ending as timer-expired.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,17 +32,26 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* The wall clock in ms; for tests, one that starts at lv->clock_start and
- * runs lv->clock_rate times faster than the monotonic clock. */
-static int64_t wall_ms(const struct co_live *lv, int64_t mono0)
+static int64_t real_ms(void)
 {
 	struct timespec ts;
 
-	if (lv->clock_start != 0)
-		return lv->clock_start * 1000 + (mono_ns() - mono0) / 1000000 *
-		       (lv->clock_rate ? lv->clock_rate : 1);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The wall clock in ms; for tests, one that reads lv->clock_start at real
+ * ms lv->clock_epoch_ms (or at mono0) and runs lv->clock_rate times
+ * faster. A restarted coordinator given the same epoch reads the same. */
+static int64_t wall_ms(const struct co_live *lv, int64_t mono0)
+{
+	int64_t rate = lv->clock_rate ? lv->clock_rate : 1;
+
+	if (lv->clock_start == 0)
+		return real_ms();
+	if (lv->clock_epoch_ms != 0)
+		return lv->clock_start * 1000 + (real_ms() - lv->clock_epoch_ms) * rate;
+	return lv->clock_start * 1000 + (mono_ns() - mono0) / 1000000 * rate;
 }
 
 struct reader {
@@ -115,7 +126,7 @@ static int last_line(struct reader *r, struct co_feed *f)
  */
 static int wall_session(struct co_feed *f, int64_t now_ms)
 {
-	bb_session s;
+	bb_session s = { 0 };
 	int64_t t = now_ms / 1000;
 
 	if (bb_calendar_at(f->cal, t, &s) == 0 && s.date > f->last_date)
@@ -262,13 +273,15 @@ static void data_came(struct co_feed *f, struct loop *l)
 	        "no longer stalled\n", f->name, f->s.date);
 }
 
-/* The no-data timeout in an open session: the end of the feed, or a
- * stall (the session stays open). */
+/* The no-data timeout in an open session: with the feed's clock at the
+ * feed's end, the end of the session; else a stall (it stays open). */
 static int no_data(struct co_feed *f, struct loop *l, int at_end)
 {
 	char iso[24];
 
-	if (at_end && f->got_data)
+	/* The feed's clock cannot pass the close any more; the wall clock
+	 * will, so a wall-clock session waits for it, stalled. */
+	if (at_end && f->got_data && l->lv->feed_clock)
 		return co_feed_close_session(f, BB_END_TIMEOUT);
 	if (l->stalled)
 		return 0;

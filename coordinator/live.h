@@ -14,9 +14,11 @@ struct co_live {
 	uint32_t    no_data_timeout_s;
 	uint32_t    grace_ms;         /* wall clock: a minute is complete this
 	                                 long after its end */
-	int64_t     clock_start;      /* tests: the wall clock starts at this
-	                                 UTC second (0: the real clock) ... */
+	int64_t     clock_start;      /* tests: the wall clock reads this UTC
+	                                 second (0: the real clock) ... */
 	uint32_t    clock_rate;       /* ... and runs this many times faster */
+	int64_t     clock_epoch_ms;   /* ... from this real UTC ms (0: from
+	                                 co_live_run's start) */
 };
 
 /* A feed this many bars in a row older than the clock is out of order. */

@@ -124,8 +124,9 @@ static int run(const struct co_config *c, struct co_pub *p, bb_store *st,
 	if (c->mode == BB_MODE_LIVE) {
 		struct co_live lv = {
 			.feed = c->feed, .feed_clock = c->clock == CO_CLOCK_FEED,
-			.no_data_timeout_s = c->no_data_timeout_s, .grace_ms = 2000,
+			.no_data_timeout_s = c->no_data_timeout_s, .grace_ms = c->grace_ms,
 			.clock_start = c->clock_start, .clock_rate = c->clock_rate,
+			.clock_epoch_ms = c->clock_epoch_ms,
 		};
 		return co_live_run(p, st, cal, &lv, &stop);
 	}

@@ -4,9 +4,11 @@
  * late and duplicate bars, and two start-up errors that must touch no
  * segment.
  *
- *   barbus-coordinator --bus B --db DB --history-days 0 live --feed FIFO
- *       --clock wall --no-data-timeout 2
+ *   barbus-coordinator --bus B --db DB --calendar short.cal --history-days 0
+ *       live --feed FIFO --clock wall --no-data-timeout 2
  *       --test-clock 2024-07-02T13:27:00Z@60
+ *
+ * short.cal has one session, 2024-07-02 13:30Z to 13:42Z.
  *
  * It starts three session minutes (3 s) before the 13:30Z open with no
  * writer on the FIFO: pre-open, then open at the open with no data, not
@@ -15,9 +17,10 @@
  * stalled (status, counter, a line), still open, minutes still ending; then
  * minutes 7-9 come, the stall clears, a bar of minute 3 comes late (after
  * its minute and the grace) and is published flagged late, a bar of minute
- * 9 comes twice. The writer closes the FIFO: 2 s later the feed is over,
- * the session ends timer-expired and the coordinator exits 0. A ring reader
- * sees every bar exactly once. Prints "N passed, N failed".
+ * 9 comes twice. The writer closes the FIFO: the session, stalled again,
+ * still ends at its close (plus the 2 s grace), and then the coordinator,
+ * its feed over, exits 0. A ring reader sees every bar exactly once. Prints
+ * "N passed, N failed".
  */
 #include <fcntl.h>
 #include <libgen.h>
@@ -30,7 +33,7 @@
 #define NSYM 3
 #define OPEN 1719927000 /* 2024-07-02 13:30Z */
 
-static char dir[64], fifo[96], db[96], coerr[96], exe[PATH_MAX];
+static char dir[64], fifo[96], db[96], coerr[96], cal[96], exe[PATH_MAX];
 static const char *bus;
 static int64_t t0; /* the coordinator's start, monotonic ns */
 
@@ -157,7 +160,8 @@ static void day(void)
 	pid_t co = stress_fork();
 	if (co == 0) {
 		char *const a[] = { exe, "--bus", (char *)bus, "--db", db,
-		                    "--history-days", "0", "--ring-capacity", "4096",
+		                    "--calendar", cal, "--history-days", "0",
+		                    "--ring-capacity", "4096",
 		                    "live", "--feed", fifo,
 		                    "--clock", "wall", "--no-data-timeout", "2",
 		                    "--test-clock", "2024-07-02T13:27:00Z@60", NULL };
@@ -227,15 +231,17 @@ static void day(void)
 
 	int status = stress_reap(co, 20000);
 	stress_forget(co);
-	CHECK(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	      "at the end of the feed, the coordinator ends (%s)",
+	CHECK(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	      stress_now_ns() - t0 >= 17000000000LL, "its feed over, the "
+	      "coordinator ends after the close (13:44 with the grace: 17 s) (%s)",
 	      stress_status_str(status, why, sizeof(why)));
 	atomic_store(&stop_reader, 1);
 	pthread_join(rt, NULL);
 	bb_ring_reader_close(r);
 	st = status_now();
-	CHECK(st.state == BB_STATE_TIMER_EXPIRED, "the feed over, the session "
-	      "ended timer-expired (state %u)", st.state);
+	CHECK(st.state == BB_STATE_ENDED && st.stalled_since == 0, "the feed "
+	      "over, the session ended at its close, not by the timeout (state "
+	      "%u)", st.state);
 	CHECK(file_has(coerr, "no longer stalled"), "the stall's end is told");
 
 	int ok = 1, lates = 0;
@@ -258,9 +264,10 @@ static void day(void)
 	      6 * NSYM + 1, (unsigned long long)counter(BB_CTR_FEED_LATE),
 	      (unsigned long long)counter(BB_CTR_FEED_DUPLICATES),
 	      (unsigned long long)counter(BB_CTR_BARS));
+	/* The second stall: from the feed's end to the close. */
 	CHECK(stress_sh("%s/barbus-status --bus %s | grep -q '^counter.stalls "
-	                "1$'", dirname(strdup(exe)), bus) == 0,
-	      "barbus-status shows counter.stalls 1");
+	                "2$'", dirname(strdup(exe)), bus) == 0,
+	      "barbus-status shows counter.stalls 2");
 }
 
 /* Segments of bus b in /dev/shm. */
@@ -321,6 +328,12 @@ int main(int argc, char **argv)
 	snprintf(db, sizeof(db), "%s/db", dir);
 	snprintf(fifo, sizeof(fifo), "%s/feed", dir);
 	snprintf(coerr, sizeof(coerr), "%s/coordinator.err", dir);
+	snprintf(cal, sizeof(cal), "%s/short.cal", dir);
+	FILE *f = fopen(cal, "w");
+	if (f == NULL)
+		stress_fatal("calendar");
+	fputs("2024-07-02 13:30Z 13:42Z\n", f);
+	fclose(f);
 	if (mkdir(db, 0700) != 0 || bb_store_open(&st, db, 0) != 0)
 		stress_fatal("store");
 	for (int k = 0; k < NSYM; k++) {
