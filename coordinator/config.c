@@ -73,6 +73,42 @@ static int parse_speed(void *dst, const char *v, char *reason, size_t len)
 	return 0;
 }
 
+/* Tests: "TIME@RATE[@EPOCH_MS]", a wall clock that reads TIME at real
+ * UTC millisecond EPOCH_MS (default: when the coordinator starts) and runs
+ * RATE x faster; "" for the real clock. */
+static int parse_test_clock(void *dst, const char *v, char *reason,
+                            size_t len)
+{
+	struct co_config *c = CONFIG_OF(dst, clock_start);
+	const char *at = strchr(v, '@'), *at2 = at ? strchr(at + 1, '@') : NULL;
+	char when[64], rate_s[16];
+	uint64_t rate, epoch = 0;
+
+	c->clock_start = c->clock_epoch_ms = 0;
+	c->clock_rate = 0;
+	if (v[0] == '\0')
+		return 0;
+	size_t nrate = at2 ? (size_t)(at2 - at - 1) : at ? strlen(at + 1) : 0;
+	if (at == NULL || (size_t)(at - v) >= sizeof(when) ||
+	    nrate >= sizeof(rate_s))
+		return bb__fail(reason, len, "'%s' is not TIME@RATE[@EPOCH_MS], "
+		                "like 2024-07-02T13:25:00Z@60", v);
+	memcpy(when, v, (size_t)(at - v));
+	when[at - v] = '\0';
+	memcpy(rate_s, at + 1, nrate);
+	rate_s[nrate] = '\0';
+	if (bb_time_parse(when, &c->clock_start) != 0 || c->clock_start <= 0)
+		return bb__fail(reason, len, "'%s' is not a time like "
+		                "2024-07-02T13:25:00Z", when);
+	if (bb__settings_parse_uint(rate_s, 1, 3600, &rate, reason, len) != 0 ||
+	    (at2 && bb__settings_parse_uint(at2 + 1, 1, INT64_MAX, &epoch,
+	                                    reason, len) != 0))
+		return BB_EINVAL;
+	c->clock_rate = (uint32_t)rate;
+	c->clock_epoch_ms = (int64_t)epoch;
+	return 0;
+}
+
 static int parse_ring(void *dst, const char *v, char *reason, size_t len)
 {
 	uint64_t n;
@@ -214,7 +250,18 @@ static const struct bb__setting table[] = {
 	{ .key = "no-data-timeout", .type = BB__SETTING_UINT,
 	  F(no_data_timeout_s), .lim.u = { 1, 86400 }, .tags = TAG_LIVE,
 	  .meta = "SEC", .def = "60",
-	  .doc = "end the session after SEC seconds without data, 1..86400" },
+	  .doc = "SEC seconds without data: the session is stalled; at the "
+	         "feed's end, it ends; 1..86400" },
+	{ .key = "grace-ms", .type = BB__SETTING_DURATION_MS, F(grace_ms),
+	  .lim.u = { 0, 60000 }, .tags = TAG_LIVE, .meta = "MS", .def = "2s",
+	  .doc = "wall clock: a minute is complete this long after its end "
+	         "(later bars are late), 0..60s" },
+	{ .key = "test-clock", .type = BB__SETTING_CUSTOM, F(clock_start),
+	  .parse = parse_test_clock, .tags = TAG_LIVE,
+	  .meta = "TIME@RATE[@MS]", .def = "",
+	  .doc = "for tests: a wall clock reading TIME at real epoch "
+	         "millisecond MS (default: the start), RATE (1..3600) times "
+	         "faster" },
 };
 
 #define NSETTINGS (sizeof(table) / sizeof(table[0]))

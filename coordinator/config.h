@@ -52,8 +52,14 @@ struct co_config {
 	/* live */
 	char     feed[PATH_MAX];     /* file or FIFO path; "-": stdin */
 	enum co_clock clock;
-	uint32_t no_data_timeout_s;  /* end the session after this long
-	                                without data */
+	uint32_t no_data_timeout_s;  /* this long without data: a stall;
+	                                at the feed's end, the end */
+	uint32_t grace_ms;           /* wall clock: a minute is complete this
+	                                long after its end */
+	int64_t  clock_start;        /* tests: wall clock from this UTC
+	                                second (0: the real clock) ... */
+	uint32_t clock_rate;         /* ... running this many times faster */
+	int64_t  clock_epoch_ms;     /* ... from this real UTC ms (0: start) */
 };
 
 /*

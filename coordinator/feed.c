@@ -6,9 +6,12 @@
  * store in one transaction, then publishes the actions. So every bar a
  * reader can see is already in the store for a restart to find.
  *
- * A bar of a minute already ended is late: stored (the upkeep may fill the
- * gap from there) but never published. A bar of a symbol and minute already
- * published is a duplicate: neither stored nor published.
+ * A bar of a minute already complete (older than the clock) is late: it
+ * is stored and published, flagged BB_BAR_LATE, on the ring and appended to
+ * the session table in arrival order (readers that want time order sort;
+ * bb_bars() does). A bar of a symbol and minute already published is a
+ * duplicate: counted, told once per minute, neither stored nor published.
+ * A bar of a session already ended is stale: stored only.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,17 +28,16 @@ int co_feed_init(struct co_feed *f, struct co_pub *p, bb_store *st,
 	f->st = st;
 	f->cal = cal;
 	f->name = name;
-	f->last_t = malloc(sizeof(int64_t) * p->g.table_symbols);
-	if (f->last_t == NULL)
-		return ENOMEM;
-	for (uint32_t i = 0; i < p->g.table_symbols; i++)
-		f->last_t[i] = INT64_MIN;
-	return 0;
+	f->prev_t = INT64_MIN;
+	f->dup_logged = INT64_MIN;
+	f->done_bytes = ((size_t)p->g.table_symbols * p->g.rows + 7) / 8;
+	f->done = calloc(f->done_bytes, 1);
+	return f->done == NULL ? ENOMEM : 0;
 }
 
 void co_feed_free(struct co_feed *f)
 {
-	free(f->last_t);
+	free(f->done);
 	free(f->acts);
 	free(f->keep);
 }
@@ -112,9 +114,34 @@ int co_feed_start_session(struct co_feed *f, const bb_session *s)
 	f->s = *s;
 	f->minute = s->open;
 	f->minute_bars = 0;
-	for (uint32_t i = 0; i < f->p->g.table_symbols; i++)
-		f->last_t[i] = INT64_MIN;
+	memset(f->done, 0, f->done_bytes);
 	return act(f, &a);
+}
+
+/* Bit of b's symbol and minute in f->done; -1 outside the session. */
+static int64_t done_bit(const struct co_feed *f, const bb_bar *b)
+{
+	int64_t m = (b->time - f->s.open) / 60;
+
+	if (b->time < f->s.open || m >= f->p->g.rows ||
+	    b->symbol >= f->p->g.table_symbols)
+		return -1;
+	return (int64_t)b->symbol * f->p->g.rows + m;
+}
+
+int co_feed_published(const struct co_feed *f, const bb_bar *b)
+{
+	int64_t i = done_bit(f, b);
+
+	return i >= 0 && (f->done[i / 8] >> (i % 8) & 1);
+}
+
+void co_feed_mark(struct co_feed *f, const bb_bar *b)
+{
+	int64_t i = done_bit(f, b);
+
+	if (i >= 0)
+		f->done[i / 8] |= (uint8_t)(1u << (i % 8));
 }
 
 /* The session bar b belongs in, opening or closing sessions on the way.
@@ -132,58 +159,143 @@ static int session_for(struct co_feed *f, const bb_bar *b, int *rc)
 		return 0;
 	}
 	if (s.date <= f->last_date)
-		return 1; /* a session already over: late, below */
+		return 1; /* a session already over: stale, below */
 	*rc = co_feed_start_session(f, &s);
 	return *rc == 0;
 }
 
-static int late(struct co_feed *f, const bb_bar *b)
+/* A bar of a symbol and minute already published: told once a minute. */
+static int duplicate(struct co_feed *f, const bb_bar *b, const char *sym)
+{
+	char iso[24];
+
+	bb__ctl_add(f->p->ctl, BB_CTR_FEED_DUPLICATES, 1);
+	if (f->dup_logged != b->time) {
+		f->dup_logged = b->time;
+		bb_time_format(b->time, iso);
+		fprintf(stderr, "%s:%llu: %s %s: already published, duplicate "
+		        "dropped (others of this minute are only counted)\n",
+		        f->name, (unsigned long long)f->lineno, sym, iso);
+	}
+	return 0;
+}
+
+/* A bar of a session already over: stored for the upkeep and history. */
+static int stale(struct co_feed *f, const bb_bar *b, const char *sym)
 {
 	bb_bar old;
 
-	if (bb_store_get(f->st, b->symbol, b->time, &old) == 0) {
-		bb__ctl_add(f->p->ctl, BB_CTR_FEED_DUPLICATES, 1);
-		return 0;
-	}
-	bb__ctl_add(f->p->ctl, BB_CTR_FEED_LATE, 1);
+	if (bb_store_get(f->st, b->symbol, b->time, &old) == 0)
+		return duplicate(f, b, sym);
+	bb__ctl_add(f->p->ctl, BB_CTR_FEED_STALE, 1);
 	return keep(f, b);
 }
 
-/* Place a valid bar: publish, or count it late or duplicate. */
-static int place(struct co_feed *f, const bb_bar *b)
+/* One clear word when the feed is not in time order (CO_FEED_ORDER_RUN
+ * late bars in a row: not a few stragglers but, say, an export's
+ * symbol-major order). */
+static void order_warning(struct co_feed *f)
+{
+	if (f->order_warned || ++f->late_run < CO_FEED_ORDER_RUN)
+		return;
+	f->order_warned = 1;
+	fprintf(stderr, "%s:%llu: %d bars in a row older than the feed clock: "
+	        "the feed is not in time order (symbol-major, as barbus-export "
+	        "writes?). A live feed must be in time order across symbols; "
+	        "these bars are published late (counters feed_late, "
+	        "feed_backwards)\n", f->name, (unsigned long long)f->lineno,
+	        CO_FEED_ORDER_RUN);
+}
+
+/* Publish b (flags as given), store it, mark its minute done. */
+static int publish(struct co_feed *f, const bb_bar *b)
+{
+	struct co_act a = { .kind = BB_KIND_BAR, .bar = *b };
+	int rc = keep(f, b);
+
+	co_feed_mark(f, b);
+	return rc == 0 ? act(f, &a) : rc;
+}
+
+/* Place a valid bar: publish it (late if its minute is complete), or
+ * count it duplicate or stale. */
+static int place(struct co_feed *f, const bb_bar *b, const char *sym)
 {
 	int rc = 0;
 
 	if (!session_for(f, b, &rc))
 		return rc;
-	if (!f->open || b->time < f->minute)
-		return late(f, b);
+	if (!f->open || b->time < f->s.open)
+		return stale(f, b, sym);
+	if (co_feed_published(f, b))
+		return duplicate(f, b, sym);
+	if (b->time < f->minute) {
+		bb_bar l = *b;
+		l.flags |= BB_BAR_LATE;
+		bb__ctl_add(f->p->ctl, BB_CTR_FEED_LATE, 1);
+		order_warning(f);
+		return publish(f, &l);
+	}
+	f->late_run = 0;
 	while (rc == 0 && f->minute < b->time)
 		rc = co_feed_minute_end(f);
 	if (rc != 0)
 		return rc;
-	if (f->last_t[b->symbol] == b->time) {
-		bb__ctl_add(f->p->ctl, BB_CTR_FEED_DUPLICATES, 1);
-		return 0;
-	}
-	f->last_t[b->symbol] = b->time;
 	f->minute_bars++;
-	struct co_act a = { .kind = BB_KIND_BAR, .bar = *b };
-	rc = keep(f, b);
-	return rc == 0 ? act(f, &a) : rc;
+	return publish(f, b);
 }
 
-/* Store id of the row's symbol, adding it to store and directory. */
+/* Symbols the bus has room for: the directory and the tables. */
+static uint32_t room(const struct co_feed *f)
+{
+	const struct co_geom *g = &f->p->g;
+
+	return g->table_symbols < g->max_symbols ? g->table_symbols
+	                                         : g->max_symbols;
+}
+
+/* Store id of the row's symbol, adding it to store and directory; BB_EFULL,
+ * with nothing stored, when the bus has no room for a new one. */
 static int symbol_id(struct co_feed *f, const char *name, uint32_t *id)
 {
+	uint32_t n;
 	int rc = bb_store_symbol_id(f->st, name, id);
 
 	if (rc == BB_ENOTFOUND) {
-		rc = bb_store_symbol_add(f->st, name, id);
+		rc = bb_store_symbol_count(f->st, &n);
+		if (rc == 0 && n >= room(f))
+			return BB_EFULL;
 		if (rc == 0)
-			rc = co_pub_sync_symbols(f->p, f->st);
+			rc = bb_store_symbol_add(f->st, name, id);
 	}
+	if (rc == 0 && *id >= room(f))
+		return BB_EFULL;
+	if (rc == 0 && *id >= bb__ctl_nsym(f->p->ctl))
+		rc = co_pub_sync_symbols(f->p, f->st);
 	return rc;
+}
+
+/* A new symbol refused for want of room: told once per run of its lines. */
+static void rejected(struct co_feed *f, const char *sym)
+{
+	const struct co_geom *g = &f->p->g;
+	char why[BB__CSV_REASON_MAX];
+
+	bb__ctl_add(f->p->ctl, BB_CTR_SYMBOLS_REJECTED, 1);
+	bb__ctl_add(f->p->ctl, BB_CTR_FEED_BAD, 1);
+	if (strcmp(f->rejected, sym) == 0)
+		return;
+	snprintf(f->rejected, sizeof(f->rejected), "%s", sym);
+	if (g->table_symbols < g->max_symbols)
+		snprintf(why, sizeof(why), "the tables have room for %u symbols "
+		         "(max-symbols %u); restart the coordinator to size them "
+		         "anew", g->table_symbols, g->max_symbols);
+	else
+		snprintf(why, sizeof(why), "max-symbols %u reached; restart the "
+		         "coordinator with a larger --max-symbols", g->max_symbols);
+	fprintf(stderr, "%s:%llu: symbol %s rejected, nothing stored: the bus "
+	        "has %u symbols and %s\n", f->name, (unsigned long long)f->lineno,
+	        sym, bb__ctl_nsym(f->p->ctl), why);
 }
 
 int co_feed_line(struct co_feed *f, const char *s, size_t n)
@@ -207,8 +319,10 @@ int co_feed_line(struct co_feed *f, const char *s, size_t n)
 		return 0;
 	}
 	int rc = symbol_id(f, row.symbol, &id);
-	if (rc == 0 && id >= f->p->g.table_symbols)
-		rc = BB_EFULL;
+	if (rc == BB_EFULL) {
+		rejected(f, row.symbol);
+		return 0;
+	}
 	if (rc != 0) {
 		snprintf(reason, sizeof(reason), "symbol %s: %s", row.symbol,
 		         bb_strerror(rc));
@@ -216,7 +330,11 @@ int co_feed_line(struct co_feed *f, const char *s, size_t n)
 		return 0;
 	}
 	row.bar.symbol = id;
-	return place(f, &row.bar);
+	f->got_data = 1;
+	if (row.bar.time < f->prev_t)
+		bb__ctl_add(f->p->ctl, BB_CTR_FEED_BACKWARDS, 1);
+	f->prev_t = row.bar.time;
+	return place(f, &row.bar, row.symbol);
 }
 
 static int run_act(struct co_feed *f, const struct co_act *a)

@@ -1,9 +1,14 @@
 /*
  * live.c: the live coordinator's loop: read the feed as it comes, end
  * minutes and sessions on the clock (the feed's bar times, or the wall
- * clock), and end a session when no data came for the no-data timeout.
- * At the end of the feed the open session ends by that timeout and the
- * coordinator returns.
+ * clock). A session ends at its close only. No data for the no-data timeout
+ * while a session is open (counted from its open or the last data,
+ * whichever is later) is a stall: a status, cleared by the next data. Once
+ * the feed has given data and reached its end (a FIFO or pipe whose writers
+ * closed it, a file read to its end), the coordinator returns when no
+ * session is open: on the wall clock after the close, with the feed's clock
+ * (which cannot reach the close any more) after the same timeout, the
+ * session then ending as timer-expired.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,12 +32,26 @@ static int64_t mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int64_t wall_ms(void)
+static int64_t real_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The wall clock in ms; for tests, one that reads lv->clock_start at real
+ * ms lv->clock_epoch_ms (or at mono0) and runs lv->clock_rate times
+ * faster. A restarted coordinator given the same epoch reads the same. */
+static int64_t wall_ms(const struct co_live *lv, int64_t mono0)
+{
+	int64_t rate = lv->clock_rate ? lv->clock_rate : 1;
+
+	if (lv->clock_start == 0)
+		return real_ms();
+	if (lv->clock_epoch_ms != 0)
+		return lv->clock_start * 1000 + (real_ms() - lv->clock_epoch_ms) * rate;
+	return lv->clock_start * 1000 + (mono_ns() - mono0) / 1000000 * rate;
 }
 
 struct reader {
@@ -70,7 +89,9 @@ static int feed_lines(struct reader *r, struct co_feed *f)
 	return rc;
 }
 
-/* Read what is there; 1 when something was read. */
+/* Read what is there; 1 when something was read. At the end of the file
+ * (or of the FIFO's writers) eof is set; a partial last line waits, as a
+ * file being appended to may complete it. */
 static int read_some(struct reader *r, struct co_feed *f, int *rc)
 {
 	ssize_t n = read(r->fd, r->buf + r->len, sizeof(r->buf) - r->len);
@@ -81,15 +102,21 @@ static int read_some(struct reader *r, struct co_feed *f, int *rc)
 	}
 	if (n == 0) {
 		r->eof = 1;
-		if (r->len > 0) { /* a last line without its newline */
-			r->buf[r->len++] = '\n';
-			*rc = feed_lines(r, f);
-		}
 		return 0;
 	}
+	r->eof = 0;
 	r->len += (size_t)n;
 	*rc = feed_lines(r, f);
 	return 1;
+}
+
+/* The feed is over: a last line without its newline is a line too. */
+static int last_line(struct reader *r, struct co_feed *f)
+{
+	if (r->len == 0 || r->skipping)
+		return 0;
+	r->buf[r->len++] = '\n';
+	return feed_lines(r, f);
 }
 
 /*
@@ -99,7 +126,7 @@ static int read_some(struct reader *r, struct co_feed *f, int *rc)
  */
 static int wall_session(struct co_feed *f, int64_t now_ms)
 {
-	bb_session s;
+	bb_session s = { 0 };
 	int64_t t = now_ms / 1000;
 
 	if (bb_calendar_at(f->cal, t, &s) == 0 && s.date > f->last_date)
@@ -113,17 +140,19 @@ static int wall_session(struct co_feed *f, int64_t now_ms)
 }
 
 /* Wall clock: minutes end grace after their end; the session at close. */
-static int wall_timers(struct co_feed *f, const struct co_live *lv)
+static int wall_timers(struct co_feed *f, const struct co_live *lv,
+                       int64_t now)
 {
-	int64_t now = wall_ms();
+	/* grace is real time: a test clock running faster stretches it */
+	int64_t grace = (int64_t)lv->grace_ms * (lv->clock_rate ? lv->clock_rate : 1);
 	int rc = 0;
 
 	if (!f->open && (rc = wall_session(f, now)) != 0)
 		return rc;
 	while (rc == 0 && f->open && f->minute < f->s.close &&
-	       now >= (f->minute + 60) * 1000 + lv->grace_ms)
+	       now >= (f->minute + 60) * 1000 + grace)
 		rc = co_feed_minute_end(f);
-	if (rc == 0 && f->open && now >= f->s.close * 1000 + lv->grace_ms)
+	if (rc == 0 && f->open && now >= f->s.close * 1000 + grace)
 		rc = co_feed_close_session(f, BB_END_CLOSE);
 	return rc;
 }
@@ -184,7 +213,7 @@ int co_feed_resume(struct co_feed *f)
 	                                           : r.last_minute_end + 60;
 	for (size_t i = r.n; i-- > 0 && rc >= 0;) { /* oldest first */
 		rc = co_pub_table_bar(p, &r.bars[i]);
-		f->last_t[r.bars[i].symbol] = r.bars[i].time;
+		co_feed_mark(f, &r.bars[i]);
 		if (r.bars[i].time >= f->minute)
 			f->minute_bars++;
 	}
@@ -192,26 +221,108 @@ int co_feed_resume(struct co_feed *f)
 	return rc > 0 ? 0 : rc;
 }
 
+/* The feed, non-blocking: a FIFO with no writer yet is a quiet feed, and
+ * one whose writer went is looked at again for the next writer. */
 static int open_feed(const char *path)
 {
-	if (strcmp(path, "-") == 0)
-		return STDIN_FILENO;
-	return open(path, O_RDONLY | O_CLOEXEC);
+	int fd = STDIN_FILENO;
+
+	/* stdin is left blocking (its flags are shared with whoever gave
+	 * it): it is read only when poll says so, or at its end. */
+	if (strcmp(path, "-") != 0)
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	return fd;
+}
+
+struct loop {
+	const struct co_live *lv;
+	int64_t mono0;     /* start, for the test clock */
+	int64_t last_data; /* CLOCK_MONOTONIC ns: last data or session open */
+	int64_t last_wall; /* wall ms of the same */
+	int     was_open;
+	int     stalled;
+};
+
+static int64_t timeout_ns(const struct loop *l)
+{
+	return (int64_t)l->lv->no_data_timeout_s * 1000000000;
 }
 
 /* Poll timeout: the next timer, at most 100 ms. */
-static int next_timeout_ms(const struct co_feed *f, const struct co_live *lv,
-                           int64_t last_data)
+static int next_timeout_ms(const struct co_feed *f, const struct loop *l)
 {
 	int64_t ms = 100;
 
-	if (f->open) {
-		int64_t left = (last_data + (int64_t)lv->no_data_timeout_s *
-		                1000000000 - mono_ns()) / 1000000;
+	if (f->open && !l->stalled) {
+		int64_t left = (l->last_data + timeout_ns(l) - mono_ns()) / 1000000;
 		if (left < ms)
 			ms = left < 0 ? 0 : left;
 	}
 	return (int)ms;
+}
+
+static void data_came(struct co_feed *f, struct loop *l)
+{
+	l->last_data = mono_ns();
+	l->last_wall = wall_ms(l->lv, l->mono0);
+	if (!l->stalled)
+		return;
+	l->stalled = 0;
+	co_pub_stall_end(f->p);
+	fprintf(stderr, "barbus-coordinator: feed %s: data again, session %d "
+	        "no longer stalled\n", f->name, f->s.date);
+}
+
+/* The no-data timeout in an open session: with the feed's clock at the
+ * feed's end, the end of the session; else a stall (it stays open). */
+static int no_data(struct co_feed *f, struct loop *l, int at_end)
+{
+	char iso[24];
+
+	/* The feed's clock cannot pass the close any more; the wall clock
+	 * will, so a wall-clock session waits for it, stalled. */
+	if (at_end && f->got_data && l->lv->feed_clock)
+		return co_feed_close_session(f, BB_END_TIMEOUT);
+	if (l->stalled)
+		return 0;
+	l->stalled = 1;
+	co_pub_stall(f->p, l->last_wall / 1000);
+	bb_time_format(l->last_wall / 1000, iso);
+	fprintf(stderr, "barbus-coordinator: feed %s: no data for %u s (since "
+	        "%s): session %d stalled, still open\n", f->name,
+	        l->lv->no_data_timeout_s, iso, f->s.date);
+	return 0;
+}
+
+/* One turn: wait for the feed or a timer, read, run the timers. */
+static int turn(struct reader *r, struct co_feed *f, struct loop *l)
+{
+	struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
+	int rc = 0;
+	int n = r->eof ? 0 : poll(&pfd, 1, next_timeout_ms(f, l));
+
+	if (r->eof) /* a file or FIFO at its end: look again soon */
+		usleep((useconds_t)next_timeout_ms(f, l) * 1000);
+	if ((n > 0 || r->eof) && read_some(r, f, &rc))
+		data_came(f, l);
+	if (rc == 0 && !l->lv->feed_clock)
+		rc = wall_timers(f, l->lv, wall_ms(l->lv, l->mono0));
+	if (f->open && !l->was_open) { /* the timeout counts from the open */
+		l->last_data = mono_ns();
+		l->last_wall = wall_ms(l->lv, l->mono0);
+		l->stalled = 0;
+	}
+	l->was_open = f->open;
+	if (rc == 0 && f->open && mono_ns() - l->last_data >= timeout_ns(l)) {
+		if (r->eof && f->got_data)
+			rc = last_line(r, f);
+		if (rc == 0)
+			rc = no_data(f, l, r->eof);
+	}
+	if (rc == 0)
+		rc = co_feed_flush(f);
+	co_pub_beat(f->p);
+	return rc;
 }
 
 int co_live_run(struct co_pub *p, bb_store *st, const bb_calendar *cal,
@@ -219,28 +330,18 @@ int co_live_run(struct co_pub *p, bb_store *st, const bb_calendar *cal,
 {
 	struct co_feed f = { 0 };
 	struct reader *r = calloc(1, sizeof(*r));
+	struct loop l = { .lv = lv, .mono0 = mono_ns() };
 	int rc = r ? co_feed_init(&f, p, st, cal, lv->feed) : ENOMEM;
 
 	if (rc == 0 && (rc = co_feed_resume(&f)) == 0 &&
 	    (r->fd = open_feed(lv->feed)) < 0)
 		rc = errno;
-	int64_t last_data = mono_ns();
-	while (rc == 0 && !*stop && !(r->eof && !f.open)) {
-		struct pollfd pfd = { .fd = r->fd, .events = POLLIN };
-		int n = r->eof ? 0 : poll(&pfd, 1, next_timeout_ms(&f, lv, last_data));
-		if (r->eof)
-			usleep(next_timeout_ms(&f, lv, last_data) * 1000);
-		if (n > 0 && read_some(r, &f, &rc))
-			last_data = mono_ns();
-		if (rc == 0 && !lv->feed_clock)
-			rc = wall_timers(&f, lv);
-		if (rc == 0 && f.open && mono_ns() - last_data >=
-		    (int64_t)lv->no_data_timeout_s * 1000000000)
-			rc = co_feed_close_session(&f, BB_END_TIMEOUT);
-		if (rc == 0)
-			rc = co_feed_flush(&f);
-		co_pub_beat(p);
-	}
+	l.last_data = mono_ns();
+	l.last_wall = wall_ms(lv, l.mono0);
+	l.was_open = f.open;
+	l.stalled = p->st.stalled_since != 0;
+	while (rc == 0 && !*stop && !(r->eof && f.got_data && !f.open))
+		rc = turn(r, &f, &l);
 	if (r != NULL && r->fd > STDIN_FILENO)
 		close(r->fd);
 	co_feed_free(&f);

@@ -14,7 +14,15 @@ struct co_live {
 	uint32_t    no_data_timeout_s;
 	uint32_t    grace_ms;         /* wall clock: a minute is complete this
 	                                 long after its end */
+	int64_t     clock_start;      /* tests: the wall clock reads this UTC
+	                                 second (0: the real clock) ... */
+	uint32_t    clock_rate;       /* ... and runs this many times faster */
+	int64_t     clock_epoch_ms;   /* ... from this real UTC ms (0: from
+	                                 co_live_run's start) */
 };
+
+/* A feed this many bars in a row older than the clock is out of order. */
+#define CO_FEED_ORDER_RUN 100
 
 /* What one feed line, or a timer, makes the bus do. */
 struct co_act {
@@ -38,7 +46,15 @@ struct co_feed {
 	int32_t            last_date;   /* last session ended */
 	int64_t            minute;      /* the minute being collected */
 	uint32_t           minute_bars;
-	int64_t           *last_t;      /* per symbol: last minute published */
+	uint8_t           *done;        /* bit per symbol and minute of the
+	                                   open session: published */
+	size_t             done_bytes;
+	int64_t            prev_t;      /* the last bar line's time */
+	uint32_t           late_run;    /* late bars in a row */
+	int                order_warned;
+	int64_t            dup_logged;  /* minute of the last duplicate told */
+	int                got_data;    /* a bar line came (this process) */
+	char               rejected[BB_SYMBOL_MAX + 1]; /* last refused */
 	struct co_act     *acts;        /* to do once `keep` is stored */
 	size_t             nacts, cap_acts;
 	bb_bar            *keep;        /* bars for the store */
@@ -59,6 +75,9 @@ int  co_feed_start_session(struct co_feed *f, const bb_session *s);
 int  co_feed_minute_end(struct co_feed *f);
 /* Store what was queued, then publish it in order. */
 int  co_feed_flush(struct co_feed *f);
+/* Was b's symbol and minute published in the open session? Mark it so. */
+int  co_feed_published(const struct co_feed *f, const bb_bar *b);
+void co_feed_mark(struct co_feed *f, const bb_bar *b);
 /* After a restart: pick up the open session from the ring. */
 int  co_feed_resume(struct co_feed *f);
 

@@ -4,11 +4,14 @@
  * live ingests a feed. See docs/operations.md.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backtest.h"
 #include "config.h"
@@ -51,7 +54,8 @@ static void span(const struct co_config *c, const bb_calendar *cal,
                  int32_t *from, int32_t *to)
 {
 	bb_session s = { 0 };
-	int32_t today = bb_days_to_date(time(NULL) / 86400);
+	int64_t now = c->clock_start ? c->clock_start : (int64_t)time(NULL);
+	int32_t today = bb_days_to_date(now / 86400);
 
 	*from = c->mode == BB_MODE_BACKTEST ? c->from : today;
 	*to = c->mode == BB_MODE_BACKTEST ? c->to
@@ -120,7 +124,9 @@ static int run(const struct co_config *c, struct co_pub *p, bb_store *st,
 	if (c->mode == BB_MODE_LIVE) {
 		struct co_live lv = {
 			.feed = c->feed, .feed_clock = c->clock == CO_CLOCK_FEED,
-			.no_data_timeout_s = c->no_data_timeout_s, .grace_ms = 2000,
+			.no_data_timeout_s = c->no_data_timeout_s, .grace_ms = c->grace_ms,
+			.clock_start = c->clock_start, .clock_rate = c->clock_rate,
+			.clock_epoch_ms = c->clock_epoch_ms,
 		};
 		return co_live_run(p, st, cal, &lv, &stop);
 	}
@@ -153,6 +159,41 @@ static void report(const struct co_config *c, const struct co_pub *p)
 	        stop ? " (stopped by signal)" : "");
 }
 
+/* Live: the feed must be there and readable before any segment is made
+ * or replaced; 0, or 1 after a message naming it. */
+static int feed_check(const struct co_config *c)
+{
+	struct stat sb;
+	const char *why = NULL;
+
+	if (c->mode != BB_MODE_LIVE || strcmp(c->feed, "-") == 0)
+		return 0;
+	if (stat(c->feed, &sb) != 0)
+		why = strerror(errno);
+	else if (!S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode) &&
+	         !S_ISCHR(sb.st_mode) && !S_ISSOCK(sb.st_mode))
+		why = "not a file, FIFO or character device";
+	else if (access(c->feed, R_OK) != 0)
+		why = strerror(errno);
+	if (why == NULL)
+		return 0;
+	fprintf(stderr, "barbus-coordinator: feed %s: %s (nothing was done to "
+	        "bus %s)\n", c->feed, why, c->bus);
+	return 1;
+}
+
+/* The store has more symbols than the bus may hold: say both numbers. */
+static void too_many(const struct co_config *c, bb_store *st)
+{
+	uint32_t n = 0;
+
+	bb_store_symbol_count(st, &n);
+	fprintf(stderr, "barbus-coordinator: bus %s: the store %s has %u "
+	        "symbols, more than max-symbols %u; raise --max-symbols (or "
+	        "max-symbols in [coordinator]) to at least %u\n", c->bus, c->db,
+	        n, c->max_symbols, n);
+}
+
 /* Open store, calendar and bus; 0 or an exit status after a message. */
 static int setup(const struct co_config *c, bb_store **st, bb_calendar **cal,
                  struct co_pub *p)
@@ -175,6 +216,10 @@ static int setup(const struct co_config *c, bb_store **st, bb_calendar **cal,
 	if ((rc = geometry(c, *cal, *st, &g)) == 0 &&
 	    (rc = co_pub_open(p, c->bus, &g)) == 0)
 		rc = co_pub_sync_symbols(p, *st);
+	if (rc == BB_EFULL) {
+		too_many(c, *st);
+		return 1;
+	}
 	if (rc != 0) {
 		fprintf(stderr, "barbus-coordinator: bus %s: %s\n", c->bus,
 		        rc == BB_EBUSY ? "another coordinator is running on it"
@@ -209,7 +254,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	catch_signals();
-	int status = setup(&c, &st, &cal, &p);
+	int status = feed_check(&c);
+	if (status == 0)
+		status = setup(&c, &st, &cal, &p);
 	if (status == 0) {
 		rc = run(&c, &p, st, cal);
 		if (rc != 0) {

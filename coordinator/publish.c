@@ -221,7 +221,8 @@ int co_pub_bar(struct co_pub *p, const bb_bar *b)
 	if (rc != 0)
 		return rc;
 	bb_ring_put(p->ring, b);
-	p->minute_bars++;
+	if (!(b->flags & BB_BAR_LATE))
+		p->minute_bars++;
 	bb__ctl_add(p->ctl, BB_CTR_BARS, 1);
 	return 0;
 }
@@ -246,9 +247,23 @@ void co_pub_session_end(struct co_pub *p, int reason)
 
 	p->st.state = reason == BB_END_TIMEOUT ? BB_STATE_TIMER_EXPIRED
 	                                       : BB_STATE_ENDED;
+	p->st.stalled_since = 0;
 	bb__ctl_set_status(p->ctl, &p->st);
 	bb_event_session(&ev, BB_KIND_SESSION_END, &s, reason);
 	bb_ring_put(p->ring, &ev);
+}
+
+void co_pub_stall(struct co_pub *p, int64_t since)
+{
+	p->st.stalled_since = since;
+	bb__ctl_set_status(p->ctl, &p->st);
+	bb__ctl_add(p->ctl, BB_CTR_STALLS, 1);
+}
+
+void co_pub_stall_end(struct co_pub *p)
+{
+	p->st.stalled_since = 0;
+	bb__ctl_set_status(p->ctl, &p->st);
 }
 
 void co_pub_done(struct co_pub *p)

@@ -53,7 +53,9 @@ void co_pub_session_start(struct co_pub *p, const bb_session *s,
                           uint64_t transition_ns);
 /* Hint: a bar of sym comes soon; its table rows start loading. */
 void co_pub_prefetch(const struct co_pub *p, uint32_t sym);
-/* One 1-minute bar: session table and history first, then the ring. */
+/* One 1-minute bar: session table and history first, then the ring. A
+ * late one (BB_BAR_LATE) is appended in arrival order: after the later
+ * minutes already there; it does not count in the current minute. */
 int  co_pub_bar(struct co_pub *p, const bb_bar *b);
 /* Bar into the tables only (rebuilding after a restart). */
 int  co_pub_table_bar(struct co_pub *p, const bb_bar *b);
@@ -61,6 +63,10 @@ void co_pub_minute_end(struct co_pub *p, int64_t t);
 void co_pub_session_end(struct co_pub *p, int reason);
 /* Live, between sessions: announce the next one (status only). */
 void co_pub_preopen(struct co_pub *p, const bb_session *s);
+/* Live: the open session is stalled since wall-clock second `since`
+ * (status and counter; nothing on the ring), or no longer. */
+void co_pub_stall(struct co_pub *p, int64_t since);
+void co_pub_stall_end(struct co_pub *p);
 /* Backtest: nothing follows. */
 void co_pub_done(struct co_pub *p);
 /* Load a past session's bars from the store into the history block that

@@ -182,8 +182,12 @@ static int bars_1m(const bb_bus *b, const bb_upkeep *u, uint32_t sym,
 	bb_status st;
 	size_t nr = 0, nf = 0;
 
-	if (u == NULL)
-		return bb_last_n(b, sym, out, n, got);
+	if (u == NULL) {
+		int rc = bb_last_n(b, sym, out, n, got);
+		if (rc == 0) /* a late bar comes in arrival order */
+			sort_by_time(out, *got);
+		return rc;
+	}
 	int rc = bb_bus_status(b, &st);
 	bb_bar *tmp = rc == 0 ? malloc(2 * n * sizeof(*tmp)) : NULL;
 	if (rc == 0 && tmp == NULL)
@@ -277,6 +281,9 @@ static int history_1m(const bb_bus *b, const bb_upkeep *u, uint32_t back,
 	size_t nf = 0;
 	int rc = bb_history(b, back, sym, out, max, got, date);
 	int k = rc == 0 && u != NULL ? block_of_date(u, *date, &blk) : -1;
+
+	if (rc == 0) /* a late bar comes in arrival order */
+		sort_by_time(out, *got);
 
 	if (k < 0 || sym >= u->nsym)
 		return rc;

@@ -6,7 +6,8 @@
  *
  * One "key value" line per figure, keys stable (a script greps them):
  * the coordinator (liveness, pid, epoch, mode), the session (date, state,
- * open, close, clock, number, history held), every counter of the control
+ * open, close, clock, stalled since, number, history held), every counter
+ * of the control
  * segment, and the upkeep (liveness, state, session followed and last
  * done, totals, intervals, history kept). Exit 1 when there is no bus.
  */
@@ -34,7 +35,10 @@ static const char *const counter_keys[BB_CTR_COUNT] = {
 	[BB_CTR_FEED_LATE] = "feed_late",
 	[BB_CTR_FEED_DUPLICATES] = "feed_duplicates",
 	[BB_CTR_STORE_ERRORS] = "store_errors",
-	[BB_CTR_RESTARTS] = "restarts",
+	[BB_CTR_RESTARTS] = "restarts", [BB_CTR_STALLS] = "stalls",
+	[BB_CTR_FEED_STALE] = "feed_stale",
+	[BB_CTR_FEED_BACKWARDS] = "feed_backwards",
+	[BB_CTR_SYMBOLS_REJECTED] = "symbols_rejected",
 };
 
 #define WORD(tab, i) ((size_t)(i) < sizeof(tab) / sizeof(tab[0]) ? tab[i] \
@@ -79,6 +83,8 @@ static void coordinator(const bb_bus *b)
 	print_time("session.open", st.open, st.date != 0);
 	print_time("session.close", st.close, st.date != 0);
 	print_time("session.clock", st.clock, st.date != 0 && st.clock >= st.open);
+	print_time("session.stalled_since", st.stalled_since,
+	           st.stalled_since != 0);
 	printf("session.number %" PRIu64 "\n", st.sessions);
 	printf("history.sessions %u\n", st.history);
 	printf("symbols %u\n", bb_symbol_count(b));

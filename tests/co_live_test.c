@@ -81,6 +81,18 @@ static void kinds(char *out, size_t len)
 	out[n] = '\0';
 }
 
+/* Rows of AAA in the session table. */
+static uint32_t aaa_rows(void)
+{
+	bb_table *t;
+	uint32_t n;
+
+	cr_assert(eq(int, bb_table_open(&t, bus, "bars.1m"), 0));
+	n = bb_table_count(t, 0);
+	bb_table_close(t);
+	return n;
+}
+
 static uint64_t ctr(int c)
 {
 	return atomic_load(&pub.ctl->counters[c]);
@@ -143,19 +155,128 @@ Test(co_live, duplicate_is_counted_not_published)
 	cr_assert(eq(u64, ctr(BB_CTR_FEED_DUPLICATES), 1));
 }
 
-Test(co_live, late_bar_is_stored_not_published)
+/* The ring's records, every one. */
+static size_t records(bb_bar *out, size_t max)
 {
-	char k[64];
-	bb_bar b;
+	size_t n = 0;
+
+	while (n < max && bb_ring_read(rd, &out[n], NULL) == 0)
+		n++;
+	return n;
+}
+
+Test(co_live, late_bar_is_published_flagged_late_and_stored)
+{
+	bb_bar r[16], b;
 	const char *l[] = { HDR, "AAA,2024-07-02T13:31:00Z,1,2,0.5,1.5,10",
 	                    "ZZZ,2024-07-02T13:32:00Z,1,2,0.5,1.5,10",
+	                    "AAA,2024-07-02T13:30:00Z,1,2,0.5,1.25,10", NULL };
+
+	lines(l);
+	cr_assert(eq(sz, records(r, 16), 6)); /* S M B M B B */
+	cr_assert(eq(u32, BB_KIND(r[5].flags), BB_KIND_BAR));
+	cr_assert(eq(u32, r[5].flags, BB_BAR_LATE));
+	cr_assert(eq(i64, r[5].time, 1719927000));
+	cr_assert(eq(dbl, r[5].close, 1.25));
+	cr_assert(eq(u32, r[3].flags & BB_BAR_LATE, 0)); /* on time: not late */
+	cr_assert(eq(u64, ctr(BB_CTR_FEED_LATE), 1));
+	cr_assert(eq(u64, ctr(BB_CTR_BARS), 3));
+	cr_assert(eq(int, bb_store_get(st, 0, 1719927000, &b), 0));
+	cr_assert(eq(dbl, b.close, 1.25));
+}
+
+Test(co_live, late_bar_is_appended_to_the_session_table_in_arrival_order)
+{
+	bb_table *t;
+	bb_bar b[4];
+	size_t got;
+	const char *l[] = { HDR, "AAA,2024-07-02T13:31:00Z,1,2,0.5,1.5,10",
+	                    "AAA,2024-07-02T13:32:00Z,1,2,0.5,1.5,10",
+	                    "AAA,2024-07-02T13:30:00Z,1,2,0.5,1.5,10", NULL };
+
+	lines(l);
+	cr_assert(eq(int, bb_table_open(&t, bus, "bars.1m"), 0));
+	cr_assert(eq(int, bb_table_last_n(t, 0, b, 4, &got), 0));
+	bb_table_close(t);
+	cr_assert(eq(sz, got, 3));
+	cr_assert(eq(i64, b[0].time, 1719927060));
+	cr_assert(eq(i64, b[1].time, 1719927120));
+	cr_assert(eq(i64, b[2].time, 1719927000));
+	cr_assert(eq(u32, b[2].flags, BB_BAR_LATE));
+}
+
+Test(co_live, late_bar_does_not_count_in_the_current_minute)
+{
+	bb_bar r[16];
+	const char *l[] = { HDR, "AAA,2024-07-02T13:31:00Z,1,2,0.5,1.5,10",
+	                    "AAA,2024-07-02T13:30:00Z,1,2,0.5,1.5,10",
+	                    "AAA,2024-07-02T13:32:00Z,1,2,0.5,1.5,10", NULL };
+
+	lines(l);
+	cr_assert(eq(sz, records(r, 16), 6)); /* S M B B M B */
+	cr_assert(eq(u32, BB_KIND(r[4].flags), BB_KIND_MINUTE_END));
+	cr_assert(eq(i64, r[4].time, 1719927060));
+	cr_assert(eq(dbl, r[4].volume, 1)); /* 13:31's one bar, not the late */
+}
+
+Test(co_live, a_late_bar_sent_twice_is_a_duplicate_the_second_time)
+{
+	char k[64];
+	const char *l[] = { HDR, "AAA,2024-07-02T13:31:00Z,1,2,0.5,1.5,10",
+	                    "AAA,2024-07-02T13:30:00Z,1,2,0.5,1.5,10",
 	                    "AAA,2024-07-02T13:30:00Z,1,2,0.5,1.5,10", NULL };
 
 	lines(l);
 	kinds(k, sizeof(k));
-	cr_assert(eq(str, k, "SMBMB"));
+	cr_assert(eq(str, k, "SMBB"));
 	cr_assert(eq(u64, ctr(BB_CTR_FEED_LATE), 1));
-	cr_assert(eq(int, bb_store_get(st, 0, 1719927000, &b), 0));
+	cr_assert(eq(u64, ctr(BB_CTR_FEED_DUPLICATES), 1));
+}
+
+Test(co_live, duplicates_are_told_once_per_minute)
+{
+	const char *l[] = { HDR, "AAA,2024-07-02T13:30:00Z,1,2,0.5,1.5,10",
+	                    "AAA,2024-07-02T13:30:00Z,1,2,0.5,1.5,10",
+	                    "AAA,2024-07-02T13:30:00Z,1,2,0.5,1.5,10",
+	                    "AAA,2024-07-02T13:31:00Z,1,2,0.5,1.5,10",
+	                    "AAA,2024-07-02T13:31:00Z,1,2,0.5,1.5,10", NULL };
+
+	lines(l);
+	fflush(stderr);
+	cr_assert_stderr_eq_str(
+	    "feed.csv:3: AAA 2024-07-02T13:30:00Z: already published, duplicate "
+	    "dropped (others of this minute are only counted)\n"
+	    "feed.csv:6: AAA 2024-07-02T13:31:00Z: already published, duplicate "
+	    "dropped (others of this minute are only counted)\n");
+	cr_assert(eq(u64, ctr(BB_CTR_FEED_DUPLICATES), 3));
+}
+
+Test(co_live, symbol_major_feed_is_told_once_to_be_in_time_order)
+{
+	char line[128];
+	const char *h = HDR;
+
+	cr_assert(eq(int, co_feed_line(&feed, h, strlen(h)), 0));
+	/* As barbus-export writes: every minute of AAA, then of ZZZ. */
+	for (int s = 0; s < 2; s++)
+		for (int m = 0; m < 150; m++) {
+			char iso[24];
+			bb_time_format(1719927000 + 60 * m, iso);
+			int n = snprintf(line, sizeof(line), "%s,%s,1,2,0.5,1.5,10",
+			                 s ? "ZZZ" : "AAA", iso);
+			cr_assert(eq(int, co_feed_line(&feed, line, (size_t)n), 0));
+		}
+	cr_assert(eq(int, co_feed_flush(&feed), 0));
+	fflush(stderr);
+	/* ZZZ's first bar is line 152; its 100th late bar line 251. */
+	cr_assert_stderr_eq_str(
+	    "feed.csv:251: 100 bars in a row older than the feed clock: the feed "
+	    "is not in time order (symbol-major, as barbus-export writes?). A "
+	    "live feed must be in time order across symbols; these bars are "
+	    "published late (counters feed_late, feed_backwards)\n");
+	cr_assert(eq(u64, ctr(BB_CTR_FEED_BACKWARDS), 1));
+	cr_assert(eq(u64, ctr(BB_CTR_FEED_LATE), 149));
+	cr_assert(eq(u64, ctr(BB_CTR_BARS), 300));
 }
 
 Test(co_live, bar_outside_every_session_is_rejected_with_its_line)
@@ -189,16 +310,43 @@ Test(co_live, missing_header_is_fatal)
 	cr_assert(eq(int, co_feed_line(&feed, l, strlen(l)), BB_EINVAL));
 }
 
-Test(co_live, symbols_beyond_the_table_are_rejected)
+Test(co_live, symbol_beyond_the_room_is_rejected_before_it_is_stored)
 {
+	uint32_t id, n;
+	char k[64];
 	const char *l[] = { HDR, "BBB,2024-07-02T13:30:00Z,1,2,0.5,1.5,10",
 	                    "CCC,2024-07-02T13:30:00Z,1,2,0.5,1.5,10",
-	                    "DDD,2024-07-02T13:30:00Z,1,2,0.5,1.5,10", NULL };
+	                    "DDD,2024-07-02T13:30:00Z,1,2,0.5,1.5,10",
+	                    "DDD,2024-07-02T13:31:00Z,1,2,0.5,1.5,10", NULL };
 
 	lines(l);
 	fflush(stderr);
-	cr_assert_stderr_eq_str("feed.csv:4: symbol DDD: "
-	                        "table has no free row for this symbol\n");
+	cr_assert_stderr_eq_str("feed.csv:4: symbol DDD rejected, nothing stored: "
+	                        "the bus has 3 symbols and the tables have room "
+	                        "for 3 symbols (max-symbols 4); restart the "
+	                        "coordinator to size them anew\n");
+	cr_assert(eq(int, bb_store_symbol_id(st, "DDD", &id), BB_ENOTFOUND));
+	cr_assert(eq(int, bb_store_symbol_count(st, &n), 0));
+	cr_assert(eq(u32, n, 3));
+	cr_assert(eq(u32, bb__ctl_nsym(pub.ctl), 3));
+	cr_assert(eq(u64, ctr(BB_CTR_SYMBOLS_REJECTED), 2));
+	kinds(k, sizeof(k));
+	cr_assert(eq(str, k, "SBB")); /* DDD's 13:31 ended no minute */
+}
+
+Test(co_live, symbol_beyond_max_symbols_names_the_setting)
+{
+	const char *l[] = { HDR, "BBB,2024-07-02T13:30:00Z,1,2,0.5,1.5,10",
+	                    "CCC,2024-07-02T13:30:00Z,1,2,0.5,1.5,10", NULL };
+
+	pub.g.table_symbols = 4; /* as if the tables had room for more */
+	pub.g.max_symbols = 2;
+	lines(l);
+	fflush(stderr);
+	cr_assert_stderr_eq_str("feed.csv:3: symbol CCC rejected, nothing stored: "
+	                        "the bus has 2 symbols and max-symbols 2 "
+	                        "reached; restart the coordinator with a larger "
+	                        "--max-symbols\n");
 }
 
 Test(co_live, bar_after_the_close_ends_the_session_and_opens_the_next)
@@ -214,7 +362,7 @@ Test(co_live, bar_after_the_close_ends_the_session_and_opens_the_next)
 	cr_assert(eq(i32, pub.st.date, 20240705));
 }
 
-Test(co_live, timeout_ends_the_session_as_timer_expired)
+Test(co_live, bar_of_a_session_already_ended_is_stored_not_published)
 {
 	char k[64];
 	bb_bar b;
@@ -226,14 +374,15 @@ Test(co_live, timeout_ends_the_session_as_timer_expired)
 	kinds(k, sizeof(k));
 	cr_assert(eq(str, k, "SBME"));
 	cr_assert(eq(u32, pub.st.state, BB_STATE_TIMER_EXPIRED));
-	/* A bar of the session that timed out is late now. */
 	const char *l2[] = { "AAA,2024-07-02T13:40:00Z,1,2,0.5,1.5,10", NULL };
 	lines(l2);
 	cr_assert(eq(int, bb_ring_read(rd, &b, NULL), BB_EEMPTY));
-	cr_assert(eq(u64, ctr(BB_CTR_FEED_LATE), 1));
+	cr_assert(eq(u64, ctr(BB_CTR_FEED_STALE), 1));
+	cr_assert(eq(u64, ctr(BB_CTR_FEED_LATE), 0));
+	cr_assert(eq(int, bb_store_get(st, 0, 1719927600, &b), 0));
 }
 
-Test(co_live, feed_file_ends_its_session_by_the_no_data_timeout)
+Test(co_live, feed_file_ends_its_session_at_its_end_after_the_timeout)
 {
 	char path[] = "/tmp/bb-feed-XXXXXX", k[64];
 	struct co_live lv = { .feed = path, .feed_clock = 1,
@@ -257,4 +406,30 @@ Test(co_live, feed_file_ends_its_session_by_the_no_data_timeout)
 	cr_assert(eq(str, k, "SBMBME"));
 	cr_assert(eq(u32, pub.st.state, BB_STATE_TIMER_EXPIRED));
 	(void)b;
+}
+
+Test(co_live, restart_resumes_the_session_and_drops_what_was_published)
+{
+	char k[64];
+	struct co_geom g = pub.g;
+	const char *l[] = { HDR, "AAA,2024-07-02T13:30:00Z,1,2,0.5,1.5,10",
+	                    "AAA,2024-07-02T13:31:00Z,1,2,0.5,1.5,10", NULL };
+	const char *again[] = { HDR, "AAA,2024-07-02T13:30:00Z,1,2,0.5,1.5,10",
+	                        "AAA,2024-07-02T13:31:00Z,1,2,0.5,1.5,10",
+	                        "AAA,2024-07-02T13:32:00Z,1,2,0.5,1.5,10", NULL };
+
+	lines(l);
+	kinds(k, sizeof(k));
+	cr_assert(eq(str, k, "SBMB"));
+	co_feed_free(&feed); /* as if killed: segments stay */
+	co_pub_close(&pub);
+	cr_assert(eq(int, co_pub_open(&pub, bus, &g), 0));
+	cr_assert(eq(int, co_feed_init(&feed, &pub, st, cal, "feed.csv"), 0));
+	cr_assert(eq(int, co_feed_resume(&feed), 0));
+	lines(again);
+	kinds(k, sizeof(k));
+	cr_assert(eq(str, k, "MB")); /* 13:31 ends, 13:32's bar; no START */
+	cr_assert(eq(u64, ctr(BB_CTR_FEED_DUPLICATES), 2));
+	cr_assert(eq(u64, ctr(BB_CTR_BARS), 3));
+	cr_assert(eq(u32, aaa_rows(), 3));
 }

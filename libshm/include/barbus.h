@@ -277,13 +277,14 @@ enum bb_state {
 	BB_STATE_PREOPEN       = 1, /* session announced, before its open */
 	BB_STATE_OPEN          = 2,
 	BB_STATE_ENDED         = 3, /* closed at its close */
-	BB_STATE_TIMER_EXPIRED = 4, /* live: ended by the no-data timeout */
+	BB_STATE_TIMER_EXPIRED = 4, /* live: the feed ended (its end reached and
+	                               no data for the no-data timeout) */
 	BB_STATE_DONE          = 5, /* backtest: end of data, nothing follows */
 };
 
 enum bb_end_reason {
 	BB_END_CLOSE   = 0, /* the calendar's close */
-	BB_END_TIMEOUT = 1, /* live: no data for the no-data timeout */
+	BB_END_TIMEOUT = 1, /* live: end of the feed, then the no-data timeout */
 	BB_END_DATA    = 2, /* backtest: end of the requested range */
 };
 
@@ -300,7 +301,10 @@ typedef struct bb_status {
 	                       at the start takes the numbers below) */
 	uint32_t mode;      /* bb_mode */
 	uint32_t history;   /* trailing sessions held in history */
-	uint64_t reserved;
+	int64_t  stalled_since; /* live: the session is open but stalled (no
+	                           data for the no-data timeout) since this
+	                           wall-clock UTC second, the last data's; 0:
+	                           not stalled */
 } bb_status;
 
 enum bb_counter {
@@ -314,10 +318,16 @@ enum bb_counter {
 	BB_CTR_UPKEEP_TIMEOUTS,   /* ... and gave up after --upkeep-wait-ms */
 	BB_CTR_FEED_LINES,        /* live: lines read */
 	BB_CTR_FEED_BAD,          /* live: lines rejected */
-	BB_CTR_FEED_LATE,         /* live: out-of-order bars not published */
+	BB_CTR_FEED_LATE,         /* live: bars published late (BB_BAR_LATE) */
 	BB_CTR_FEED_DUPLICATES,   /* live: bars already published */
 	BB_CTR_STORE_ERRORS,      /* live: failed store writes */
 	BB_CTR_RESTARTS,          /* coordinator attaches after the first */
+	BB_CTR_STALLS,            /* live: no-data timeouts in an open session */
+	BB_CTR_FEED_STALE,        /* live: bars of a session already ended:
+	                             stored, not published */
+	BB_CTR_FEED_BACKWARDS,    /* live: bars older than the line before */
+	BB_CTR_SYMBOLS_REJECTED,  /* live: bars of a new symbol with no room
+	                             left for it (max-symbols) */
 	BB_CTR_COUNT
 };
 
