@@ -1,6 +1,7 @@
 #!/bin/sh
-# tests/run.sh BUILD_DIR [unit] [stress]: runs the Criterion suites and the
-# plain stress programs, then prints one closing "N passed, N failed" line.
+# tests/run.sh BUILD_DIR [unit] [stress] [fuzz]: runs the Criterion suites,
+# the plain stress programs and the fuzz corpus replays, then prints one
+# closing "N passed, N failed" line.
 # Each program's own closing line is parsed; a program that dies counts as a
 # failure even if it printed nothing.
 b=$1; shift
@@ -37,6 +38,7 @@ for kind in "$@"; do
 	case $kind in
 	unit)   dir=$b/tests ;;
 	stress) dir=$b/stress ;;
+	fuzz)   dir=$b/fuzz ;;   # the fuzz corpora replayed (tests/fuzz/replay.c)
 	*) echo "run.sh: unknown kind $kind" >&2; exit 2 ;;
 	esac
 	[ -d "$dir" ] || continue
