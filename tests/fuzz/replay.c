@@ -49,7 +49,7 @@ static void replay(const char *path)
 
 	if (pid == 0) {
 		alarm(REPLAY_TIMEOUT_S);
-		_exit(run_file(path));
+		exit(run_file(path)); /* exit, not _exit: LeakSanitizer runs at exit */
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) != pid) {
 		fprintf(stderr, "%s: cannot run: %s\n", path, strerror(errno));
