@@ -180,22 +180,37 @@ static int epoch_parse(const char *s, int64_t *t)
 	return 0;
 }
 
+/* Inside years 0001..9999 UTC, which bb_time_format() writes as they are. */
+static int in_years(int64_t t)
+{
+	return t >= (int64_t)DAY_MIN * SECS_PER_DAY &&
+	       t < ((int64_t)DAY_MAX + 1) * SECS_PER_DAY;
+}
+
 int bb_time_parse(const char *s, int64_t *t)
 {
 	int32_t date, sec, off;
 	const char *p = s;
+	int64_t v;
 
 	if (s == NULL)
 		return BB_EINVAL;
-	if (strchr(s, ':') == NULL)
-		return epoch_parse(s, t);
+	if (strchr(s, ':') == NULL) {
+		if (epoch_parse(s, &v) != 0 || !in_years(v))
+			return BB_EINVAL;
+		*t = v;
+		return 0;
+	}
 	if (date_scan(&p, &date) != 0 || *p++ != 'T')
 		return BB_EINVAL;
 	if (bb__clock_scan(&p, 0, &sec) != 0 || bb__offset_scan(&p, &off) != 0)
 		return BB_EINVAL;
 	if (*p != '\0')
 		return BB_EINVAL;
-	*t = bb_date_to_days(date) * SECS_PER_DAY + sec - off;
+	v = bb_date_to_days(date) * SECS_PER_DAY + sec - off;
+	if (!in_years(v)) /* an offset past the first or last day */
+		return BB_EINVAL;
+	*t = v;
 	return 0;
 }
 
