@@ -5,10 +5,14 @@
  * files and directories named on the command line, each in a child process
  * with a time limit, and ends with "N passed, N failed". A file fails when
  * its child dies (a crash, an abort from a broken check, a sanitizer
- * report) or takes longer than REPLAY_TIMEOUT_S.
+ * report) or takes longer than REPLAY_TIMEOUT_S. What a child that died
+ * left in /dev/shm (harnesses name it fuzz-*-<pid>) is removed.
  */
+#define _XOPEN_SOURCE 700 /* nftw() */
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +46,30 @@ static int run_file(const char *path)
 	return bad;
 }
 
+static int remove_one(const char *path, const struct stat *st, int type,
+                      struct FTW *ftw)
+{
+	(void)st, (void)type, (void)ftw;
+	return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/* Segments and directories of a dead child: /dev/shm/...fuzz-*-<pid>... */
+static void clean_after(pid_t pid)
+{
+	char pat[2][64];
+	glob_t gl;
+
+	snprintf(pat[0], sizeof(pat[0]), "/dev/shm/barbus.fuzz-*-%d.*", (int)pid);
+	snprintf(pat[1], sizeof(pat[1]), "/dev/shm/fuzz-*-%d-*", (int)pid);
+	for (int i = 0; i < 2; i++) {
+		if (glob(pat[i], 0, NULL, &gl) != 0)
+			continue;
+		for (size_t k = 0; k < gl.gl_pathc; k++)
+			nftw(gl.gl_pathv[k], remove_one, 8, FTW_DEPTH | FTW_PHYS);
+		globfree(&gl);
+	}
+}
+
 static void replay(const char *path)
 {
 	int status;
@@ -61,6 +89,7 @@ static void replay(const char *path)
 		return;
 	}
 	g.failed++;
+	clean_after(pid);
 	if (WIFSIGNALED(status))
 		printf("FAIL %s: %s\n", path, strsignal(WTERMSIG(status)));
 	else
