@@ -1,4 +1,4 @@
-# barbus: one non-recursive Makefile.  make [all|test|stress|demo|bench|install]
+# barbus: one non-recursive Makefile.  make [all|test|stress|demo|bench|fuzz|install]
 # Objects go to build[-$(SANITIZE)]/ so sanitizer objects never mix.
 
 PKG_CONFIG ?= pkg-config
@@ -15,6 +15,15 @@ endif
 ifeq ($(SANITIZE),thread)
 override CFLAGS += -fsanitize=thread -DBB_TSAN=1 -Wno-tsan
 override LDFLAGS += -fsanitize=thread
+endif
+
+# libFuzzer (make fuzz): clang, coverage for the fuzzer, ASan and UBSan.
+ifeq ($(SANITIZE),fuzzer)
+ifeq ($(origin CC),default)
+CC := clang
+endif
+override CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+override LDFLAGS += -fsanitize=address,undefined
 endif
 
 B := build$(if $(SANITIZE),-$(SANITIZE))
@@ -43,10 +52,12 @@ UNIT_SRC   := $(wildcard tests/*_test.c)
 UNITS      := $(patsubst tests/%.c,$(B)/tests/%,$(UNIT_SRC))
 STRESS_SRC := $(wildcard tests/stress/*.c)
 STRESS     := $(patsubst tests/stress/%.c,$(B)/stress/%,$(STRESS_SRC))
+FUZZ_SRC   := $(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/*.c))
+FUZZ       := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCHES    := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps test unit stress demo bench install clean
+.PHONY: all deps fuzz-deps test unit stress fuzz fuzz-seeds demo bench install clean
 all: $(B)/libbarbus.a $(B)/libbarbus.so $(PROGS)
 
 $(B)/%.o: %.c
@@ -102,6 +113,18 @@ $(B)/stress/%: tests/stress/%.c $(B)/libbarbus.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libbarbus.a $(LDLIBS)
 
+# tests/fuzz/X.c: one harness each. Under SANITIZE=fuzzer it is linked with
+# libFuzzer; otherwise with replay.c, the regression runner that replays
+# tests/fuzz/X/ once (make test). FUZZ_OBJ_X: what X links besides the library.
+FUZZ_OBJ_feed := $(COORD_MOD_OBJ)
+FUZZ_OBJ_args := $(B)/coordinator/config.o $(B)/upkeep/config.o
+FUZZ_OBJ_ini  := $(FUZZ_OBJ_args)
+FUZZ_MAIN := $(if $(filter fuzzer,$(SANITIZE)),-fsanitize=fuzzer,tests/fuzz/replay.c)
+.SECONDEXPANSION:
+$(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $$(FUZZ_OBJ_$$*) $(B)/libbarbus.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DFUZZ_CORPUS='"tests/fuzz/$*"' $(LDFLAGS) -o $@ $< $(FUZZ_MAIN) $(FUZZ_OBJ_$*) $(B)/libbarbus.a $(LDLIBS)
+
 $(B)/bench/%: bench/%.c $(B)/libbarbus.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libbarbus.a $(LDLIBS)
@@ -124,11 +147,29 @@ deps:
 	  fi; \
 	fi
 
+# libFuzzer's runtime comes with clang's runtime libraries (Debian's
+# libclang-rt-N-dev, N clang's major version), not always with clang.
+FUZZ_CC ?= clang
+fuzz-deps:
+	@if ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' | \
+	     $(FUZZ_CC) -fsanitize=fuzzer,address,undefined -x c - -o /dev/null 2>/dev/null; then \
+	  v=$$($(FUZZ_CC) -dumpversion 2>/dev/null | cut -d. -f1); \
+	  pkgs="clang$${v:+ libclang-rt-$$v-dev}"; \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing the fuzzing toolchain: $$pkgs"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq $$pkgs >/dev/null || exit 1; \
+	  else \
+	    echo "libFuzzer is missing; install it with:"; \
+	    echo "  sudo apt-get install -y $$pkgs"; exit 1; \
+	  fi; \
+	fi
+
 # ---- running ----------------------------------------------------------------
 # BB_TEST_FAST=1 (set by the sanitizer runs) shortens the stress programs.
 test: deps
-	@$(MAKE) --no-print-directory all $(UNITS) $(STRESS) $(BENCHES)
-	@sh tests/run.sh $(B) unit stress
+	@$(MAKE) --no-print-directory all $(UNITS) $(STRESS) $(FUZZ) $(BENCHES)
+	@sh tests/run.sh $(B) unit stress fuzz
 
 unit: deps
 	@$(MAKE) --no-print-directory all $(UNITS)
@@ -137,6 +178,21 @@ unit: deps
 stress: deps
 	@$(MAKE) --no-print-directory all $(STRESS)
 	@sh tests/run.sh $(B) stress
+
+# The segment harness's seeds, from a real tiny bus (tests/fuzz/gen/).
+fuzz-seeds: $(B)/fuzz-gen/seg_seeds
+	$(B)/fuzz-gen/seg_seeds tests/fuzz/seg
+
+$(B)/fuzz-gen/%: tests/fuzz/gen/%.c $(COORD_MOD_OBJ) $(B)/libbarbus.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(COORD_MOD_OBJ) $(B)/libbarbus.a $(LDLIBS)
+
+# Each harness FUZZ_SECONDS under libFuzzer with ASan and UBSan (docs/fuzzing.md).
+FUZZ_SECONDS ?= 600
+fuzz: deps fuzz-deps
+	@$(MAKE) --no-print-directory SANITIZE=fuzzer CC=$(FUZZ_CC) \
+	  $(patsubst tests/fuzz/%.c,build-fuzzer/fuzz/%,$(FUZZ_SRC))
+	@sh tests/fuzz/run.sh build-fuzzer $(FUZZ_SECONDS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -153,6 +209,6 @@ install: all
 	install -m 0644 libshm/include/barbus.h $(DESTDIR)$(PREFIX)/include/
 
 clean:
-	rm -rf build build-address build-thread build-clang
+	rm -rf build build-address build-thread build-clang build-fuzzer
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -367,6 +367,7 @@ int co_feed_flush(struct co_feed *f)
 		fprintf(stderr, "%s: storing %zu bars: %s\n", f->name, f->nkeep,
 		        bb_strerror(rc));
 		bb__ctl_add(f->p->ctl, BB_CTR_STORE_ERRORS, 1);
+		rc = 0; /* not fatal, with or without actions to run */
 	}
 	for (size_t i = 0; i < f->nacts && (rc = run_act(f, &f->acts[i])) == 0; i++)
 		;

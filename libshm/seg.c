@@ -487,5 +487,7 @@ int bb__seg_writer_state(const struct bb__seg *s, pid_t *pid)
 	int64_t beat = atomic_load_explicit(&h->heartbeat_ns,
 	                                    memory_order_relaxed);
 	int64_t limit = 3 * (int64_t)h->heartbeat_ms * 1000000;
-	return bb__mono_ns() - beat > limit ? BB_WRITER_STUCK : BB_WRITER_ALIVE;
+	/* Not now - beat > limit: that overflows for a beat far in the past,
+	 * which any writer may have left in the word; now - limit cannot. */
+	return beat < bb__mono_ns() - limit ? BB_WRITER_STUCK : BB_WRITER_ALIVE;
 }

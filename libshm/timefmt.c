@@ -245,10 +245,18 @@ static int offset_scan_any(const char **p, int32_t *off)
 	return 0;
 }
 
+/* Inside years 0001..9999 UTC, which bb_time_format() writes as they are. */
+static int in_years(int64_t t)
+{
+	return t >= (int64_t)DAY_MIN * SECS_PER_DAY &&
+	       t < ((int64_t)DAY_MAX + 1) * SECS_PER_DAY;
+}
+
 /* ISO-8601 as bb__time_parse_unit() describes it. */
 static int iso_parse(const char *p, int64_t *t, int *why)
 {
 	int32_t date, sec, off;
+	int64_t v;
 
 	*why = BB__TIME_SYNTAX;
 	if (date_scan(&p, &date) != 0 || (*p != 'T' && *p != ' '))
@@ -262,7 +270,10 @@ static int iso_parse(const char *p, int64_t *t, int *why)
 		return BB_EINVAL;
 	if (offset_scan_any(&p, &off) != 0 || *p != '\0')
 		return BB_EINVAL;
-	*t = bb_date_to_days(date) * SECS_PER_DAY + sec - off;
+	v = bb_date_to_days(date) * SECS_PER_DAY + sec - off;
+	if (!in_years(v)) /* an offset past the first or last day */
+		return BB_EINVAL;
+	*t = v;
 	return 0;
 }
 
@@ -277,7 +288,13 @@ int bb__time_parse_unit(const char *s, int unit, int64_t *t, int *why)
 			return 0;
 		}
 	} else if (s != NULL && epoch_parse(s, &v) == 0) {
-		return epoch_to_secs(v, unit, t, why);
+		if (epoch_to_secs(v, unit, &v, why) != 0)
+			return BB_EINVAL;
+		if (in_years(v)) {
+			*t = v;
+			return 0;
+		}
+		w = BB__TIME_SYNTAX;
 	}
 	*why = w;
 	return BB_EINVAL;

@@ -46,11 +46,13 @@ static int open_intervals(bb_upkeep *u, const char *bus)
 		snprintf(role, sizeof(role), "up.%um", list[k]);
 		if ((rc = bb_table_open(&u->iv[u->n], bus, role)) != 0)
 			return rc;
+		/* Counted at once: bb_upkeep_close() frees it if its
+		 * history below fails to open. */
+		u->min[u->n++] = list[k];
 		snprintf(role, sizeof(role), "up.%um.h", list[k]);
 		if (u->nblocks &&
-		    (rc = bb_table_open(&u->hiv[u->n], bus, role)) != 0)
+		    (rc = bb_table_open(&u->hiv[u->n - 1], bus, role)) != 0)
 			return rc;
-		u->min[u->n++] = list[k];
 		if (bb_table_symbols(u->iv[u->n - 1]) != u->nsym ||
 		    (u->nblocks && !history_fits(u, u->hiv[u->n - 1])))
 			return BB_EGEOMETRY;

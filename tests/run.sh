@@ -1,6 +1,7 @@
 #!/bin/sh
-# tests/run.sh BUILD_DIR [unit] [stress]: runs the Criterion suites and the
-# plain stress programs, then prints one closing "N passed, N failed" line.
+# tests/run.sh BUILD_DIR [unit] [stress] [fuzz]: runs the Criterion suites,
+# the plain stress programs and the fuzz corpus replays, then prints one
+# closing "N passed, N failed" line.
 # Each program's own closing line is parsed. A failure, named, is also: a
 # program that dies, one that ran no check at all (unless it printed a line
 # "skipped: why", listed as a skip), and a test source whose program is not
@@ -52,6 +53,7 @@ for kind in "$@"; do
 	case $kind in
 	unit)   dir=$b/tests;  src=tests/*_test.c ;;
 	stress) dir=$b/stress; src=tests/stress/*.c ;;
+	fuzz)   dir=$b/fuzz;   src= ;; # the fuzz corpora replayed (tests/fuzz/replay.c)
 	*) echo "run.sh: unknown kind $kind" >&2; exit 2 ;;
 	esac
 	# Every test source must have a runnable program.
