@@ -1,4 +1,4 @@
-# barbus: one non-recursive Makefile.  make [all|test|stress|demo|bench|install]
+# barbus: one non-recursive Makefile.  make [all|test|stress|chaos|demo|bench|install]
 # Objects go to build[-$(SANITIZE)]/ so sanitizer objects never mix.
 
 PKG_CONFIG ?= pkg-config
@@ -45,8 +45,9 @@ STRESS_SRC := $(wildcard tests/stress/*.c)
 STRESS     := $(patsubst tests/stress/%.c,$(B)/stress/%,$(STRESS_SRC))
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCHES    := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+CHAOS      := $(B)/chaos/chaos
 
-.PHONY: all deps test unit stress demo bench install clean
+.PHONY: all deps test unit stress chaos demo bench install clean
 all: $(B)/libbarbus.a $(B)/libbarbus.so $(PROGS)
 
 $(B)/%.o: %.c
@@ -102,6 +103,11 @@ $(B)/stress/%: tests/stress/%.c $(B)/libbarbus.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libbarbus.a $(LDLIBS)
 
+# The chaos program: tests/chaos/chaos.c includes the rest of tests/chaos/.
+$(B)/chaos/%: tests/chaos/%.c $(B)/libbarbus.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libbarbus.a $(LDLIBS)
+
 $(B)/bench/%: bench/%.c $(B)/libbarbus.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libbarbus.a $(LDLIBS)
@@ -134,6 +140,12 @@ unit: deps
 stress: deps
 	@$(MAKE) --no-print-directory all $(STRESS)
 	@sh tests/run.sh $(B) stress
+
+# The whole bus under SIGKILLs (docs/chaos.md): about 5 minutes;
+# CHAOS_FLAGS=--short is the shortened run of CI.
+chaos: deps
+	@$(MAKE) --no-print-directory all $(CHAOS)
+	@$(CHAOS) $(CHAOS_FLAGS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
