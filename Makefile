@@ -1,4 +1,4 @@
-# barbus: one non-recursive Makefile.  make [all|test|stress|demo|bench|fuzz|install]
+# barbus: one non-recursive Makefile.  make [all|test|stress|chaos|demo|bench|fuzz|install]
 # Objects go to build[-$(SANITIZE)]/ so sanitizer objects never mix.
 
 PKG_CONFIG ?= pkg-config
@@ -56,8 +56,9 @@ FUZZ_SRC   := $(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/*.c))
 FUZZ       := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 BENCH_SRC  := $(wildcard bench/*.c)
 BENCHES    := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+CHAOS      := $(B)/chaos/chaos
 
-.PHONY: all deps fuzz-deps test unit stress fuzz fuzz-seeds demo bench install clean
+.PHONY: all deps fuzz-deps test unit stress chaos fuzz fuzz-seeds demo bench install clean
 all: $(B)/libbarbus.a $(B)/libbarbus.so $(PROGS)
 
 $(B)/%.o: %.c
@@ -124,6 +125,11 @@ FUZZ_MAIN := $(if $(filter fuzzer,$(SANITIZE)),-fsanitize=fuzzer,tests/fuzz/repl
 $(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $$(FUZZ_OBJ_$$*) $(B)/libbarbus.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -DFUZZ_CORPUS='"tests/fuzz/$*"' $(LDFLAGS) -o $@ $< $(FUZZ_MAIN) $(FUZZ_OBJ_$*) $(B)/libbarbus.a $(LDLIBS)
+
+# The chaos program: tests/chaos/chaos.c includes the rest of tests/chaos/.
+$(B)/chaos/%: tests/chaos/%.c $(B)/libbarbus.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libbarbus.a $(LDLIBS)
 
 $(B)/bench/%: bench/%.c $(B)/libbarbus.a
 	@mkdir -p $(@D)
@@ -193,6 +199,12 @@ fuzz: deps fuzz-deps
 	@$(MAKE) --no-print-directory SANITIZE=fuzzer CC=$(FUZZ_CC) \
 	  $(patsubst tests/fuzz/%.c,build-fuzzer/fuzz/%,$(FUZZ_SRC))
 	@sh tests/fuzz/run.sh build-fuzzer $(FUZZ_SECONDS)
+
+# The whole bus under SIGKILLs (docs/chaos.md): about 5 minutes;
+# CHAOS_FLAGS=--short is the shortened run of CI.
+chaos: deps
+	@$(MAKE) --no-print-directory all $(CHAOS)
+	@$(CHAOS) $(CHAOS_FLAGS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
