@@ -256,7 +256,6 @@ static int in_years(int64_t t)
 static int iso_parse(const char *p, int64_t *t, int *why)
 {
 	int32_t date, sec, off;
-	int64_t v;
 
 	*why = BB__TIME_SYNTAX;
 	if (date_scan(&p, &date) != 0 || (*p != 'T' && *p != ' '))
@@ -270,10 +269,7 @@ static int iso_parse(const char *p, int64_t *t, int *why)
 		return BB_EINVAL;
 	if (offset_scan_any(&p, &off) != 0 || *p != '\0')
 		return BB_EINVAL;
-	v = bb_date_to_days(date) * SECS_PER_DAY + sec - off;
-	if (!in_years(v)) /* an offset past the first or last day */
-		return BB_EINVAL;
-	*t = v;
+	*t = bb_date_to_days(date) * SECS_PER_DAY + sec - off;
 	return 0;
 }
 
@@ -288,13 +284,7 @@ int bb__time_parse_unit(const char *s, int unit, int64_t *t, int *why)
 			return 0;
 		}
 	} else if (s != NULL && epoch_parse(s, &v) == 0) {
-		if (epoch_to_secs(v, unit, &v, why) != 0)
-			return BB_EINVAL;
-		if (in_years(v)) {
-			*t = v;
-			return 0;
-		}
-		w = BB__TIME_SYNTAX;
+		return epoch_to_secs(v, unit, t, why);
 	}
 	*why = w;
 	return BB_EINVAL;
@@ -314,9 +304,14 @@ int bb__time_unit_parse(const char *name, int *unit)
 
 int bb_time_parse(const char *s, int64_t *t)
 {
+	int64_t v;
 	int why;
 
-	return bb__time_parse_unit(s, BB__TIME_S, t, &why);
+	/* an offset past the first or last day, or a 19-digit count */
+	if (bb__time_parse_unit(s, BB__TIME_S, &v, &why) != 0 || !in_years(v))
+		return BB_EINVAL;
+	*t = v;
+	return 0;
 }
 
 /* Writes v as exactly n decimal digits (v >= 0, v < 10^n). */
