@@ -31,10 +31,14 @@ static const char *const seg_roles[] = {
 };
 
 /* What the ring has shown so far. */
+/* Minutes of a session whose bars are checked for duplicates. */
+#define SEEN_MINUTES 1440
+
 struct watch {
 	int     in;              /* inside a session */
 	int64_t open, close, ended; /* ended: the last minute ended */
-	int64_t last[NSYM];      /* per symbol: the last bar's time */
+	int64_t last[NSYM];      /* per symbol: the last on-time bar's time */
+	uint8_t seen[NSYM][SEEN_MINUTES]; /* per symbol and minute: published */
 };
 
 struct rig {
@@ -104,9 +108,19 @@ static void watch_bar(struct watch *w, const bb_bar *b)
 	FUZZ_CHECK(b->symbol < NSYM);
 	FUZZ_CHECK(b->time % 60 == 0);
 	FUZZ_CHECK(b->time >= w->open && b->time < w->close);
-	FUZZ_CHECK(b->time > w->ended);
-	FUZZ_CHECK(b->time > w->last[b->symbol]);
-	w->last[b->symbol] = b->time;
+	/* A late bar (its minute already ended) is flagged so; each symbol
+	 * and minute is published once. */
+	int late = (b->flags & BB_BAR_LATE) != 0;
+	FUZZ_CHECK(late == (b->time <= w->ended));
+	int64_t k = (b->time - w->open) / 60;
+	if (k < SEEN_MINUTES) {
+		FUZZ_CHECK(!w->seen[b->symbol][k]);
+		w->seen[b->symbol][k] = 1;
+	}
+	if (!late) {
+		FUZZ_CHECK(b->time > w->last[b->symbol]);
+		w->last[b->symbol] = b->time;
+	}
 }
 
 static void watch_record(struct watch *w, const bb_bar *b)
