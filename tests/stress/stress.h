@@ -137,8 +137,7 @@ static void stress_check(int ok, const char *file, int line, const char *expr,
 static void stress_unlink_bus(const char *bus)
 {
 	static const char *const roles[] = {
-		"ring", "wake", "control", "bars.1m", "hist.0", "hist.1",
-		"hist.2", "hist.3", "hist.4", "hist.5", "hist.6",
+		"ring", "wake", "control", "bars.1m",
 		"up.status", "up.quality", "up.fills", "up.5m", "up.15m",
 		"up.30m", "up.60m", "up.7m", "up.fills.h", "up.5m.h",
 		"up.15m.h", "up.30m.h", "up.60m.h", "up.7m.h",
@@ -149,6 +148,10 @@ static void stress_unlink_bus(const char *bus)
 		/* snprintf is not async-signal-safe in theory; the buffer is
 		 * local and glibc's integer-free %s path takes no lock. */
 		snprintf(name, sizeof(name), "/barbus.%s.%s", bus, roles[i]);
+		shm_unlink(name);
+	}
+	for (int k = 0; k < 64; k++) { /* history blocks: history-days + 1 */
+		snprintf(name, sizeof(name), "/barbus.%s.hist.%d", bus, k);
 		shm_unlink(name);
 	}
 }
