@@ -90,6 +90,8 @@ Test(co_config, live_parses_with_defaults)
 	cr_assert(eq(int, (int)c.clock, CO_CLOCK_FEED));
 	cr_assert(eq(u32, c.no_data_timeout_s, 60));
 	cr_assert(eq(u32, c.history_days, 5));
+	cr_assert(eq(u32, c.grace_ms, 2000));
+	cr_assert(eq(i64, c.clock_start, 0));
 }
 
 Test(co_config, options_may_follow_or_precede_the_subcommand)
@@ -313,6 +315,43 @@ Test(co_config, no_data_timeout_range)
 {
 	cr_assert(eq(int, LIVE("--no-data-timeout", "0"), BB_EINVAL));
 	cr_assert(eq(str, err, "--no-data-timeout: '0' is out of range 1..86400"));
+}
+
+Test(co_config, grace_ms_duration)
+{
+	cr_assert(eq(int, LIVE("--grace-ms", "500ms"), 0), "%s", err);
+	cr_assert(eq(u32, c.grace_ms, 500));
+}
+
+Test(co_config, test_clock_time_and_rate)
+{
+	cr_assert(eq(int, LIVE("--test-clock", "2024-07-02T13:25:00Z@60"), 0),
+	          "%s", err);
+	cr_assert(eq(i64, c.clock_start, 1719926700));
+	cr_assert(eq(u32, c.clock_rate, 60));
+	cr_assert(eq(i64, c.clock_epoch_ms, 0));
+}
+
+Test(co_config, test_clock_with_epoch)
+{
+	cr_assert(eq(int, LIVE("--test-clock",
+	                       "2024-07-02T13:25:00Z@120@1765000000123"), 0),
+	          "%s", err);
+	cr_assert(eq(u32, c.clock_rate, 120));
+	cr_assert(eq(i64, c.clock_epoch_ms, 1765000000123));
+}
+
+Test(co_config, test_clock_bad_forms)
+{
+	cr_assert(eq(int, LIVE("--test-clock", "2024-07-02T13:25:00Z"),
+	             BB_EINVAL));
+	cr_assert(eq(str, err, "--test-clock: '2024-07-02T13:25:00Z' is not "
+	             "TIME@RATE[@EPOCH_MS], like 2024-07-02T13:25:00Z@60"));
+	cr_assert(eq(int, LIVE("--test-clock", "noon@60"), BB_EINVAL));
+	cr_assert(eq(str, err, "--test-clock: 'noon' is not a time like "
+	             "2024-07-02T13:25:00Z"));
+	cr_assert(eq(int, LIVE("--test-clock", "2024-07-02T13:25:00Z@0"),
+	             BB_EINVAL));
 }
 
 Test(co_config, clock_names)

@@ -277,8 +277,8 @@ enum bb_state {
 	BB_STATE_PREOPEN       = 1, /* session announced, before its open */
 	BB_STATE_OPEN          = 2,
 	BB_STATE_ENDED         = 3, /* closed at its close */
-	BB_STATE_TIMER_EXPIRED = 4, /* live: the feed ended (its end reached and
-	                               no data for the no-data timeout) */
+	BB_STATE_TIMER_EXPIRED = 4, /* live, feed clock: the feed ended (its end
+	                               reached, no data for the no-data timeout) */
 	BB_STATE_DONE          = 5, /* backtest: end of data, nothing follows */
 };
 

@@ -441,7 +441,9 @@ int main(int argc, char **argv)
 
 	stress_init("co-live-day", 120);
 	signal(SIGPIPE, SIG_IGN);
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(strdup(argv[0])));
+	char self[PATH_MAX];
+	snprintf(self, sizeof(self), "%s", argv[0]);
+	snprintf(bin, sizeof(bin), "%s/../bin", dirname(self));
 	snprintf(dir, sizeof(dir), "/tmp/bb-liveday-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		stress_fatal("mkdtemp");

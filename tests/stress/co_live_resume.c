@@ -223,8 +223,10 @@ int main(int argc, char **argv)
 
 	stress_init("co-live-resume", 120);
 	signal(SIGPIPE, SIG_IGN); /* a killed coordinator: EPIPE */
+	char self[PATH_MAX];
+	snprintf(self, sizeof(self), "%s", argv[0]);
 	snprintf(exe, sizeof(exe), "%s/../bin/barbus-coordinator",
-	         dirname(strdup(argv[0])));
+	         dirname(self));
 	snprintf(dir, sizeof(dir), "/tmp/bb-liveresume-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		stress_fatal("mkdtemp");

@@ -265,8 +265,10 @@ static void day(void)
 	      (unsigned long long)counter(BB_CTR_FEED_DUPLICATES),
 	      (unsigned long long)counter(BB_CTR_BARS));
 	/* The second stall: from the feed's end to the close. */
+	char bindir[PATH_MAX];
+	snprintf(bindir, sizeof(bindir), "%s", exe);
 	CHECK(stress_sh("%s/barbus-status --bus %s | grep -q '^counter.stalls "
-	                "2$'", dirname(strdup(exe)), bus) == 0,
+	                "2$'", dirname(bindir), bus) == 0,
 	      "barbus-status shows counter.stalls 2");
 }
 
@@ -320,8 +322,10 @@ int main(int argc, char **argv)
 
 	stress_init("co-live-stall", 120);
 	signal(SIGPIPE, SIG_IGN); /* a coordinator gone: EPIPE, not death */
+	char self[PATH_MAX];
+	snprintf(self, sizeof(self), "%s", argv[0]);
 	snprintf(exe, sizeof(exe), "%s/../bin/barbus-coordinator",
-	         dirname(strdup(argv[0])));
+	         dirname(self));
 	snprintf(dir, sizeof(dir), "/tmp/bb-livestall-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		stress_fatal("mkdtemp");
