@@ -35,6 +35,8 @@ static const char *const counter_keys[BB_CTR_COUNT] = {
 	[BB_CTR_FEED_DUPLICATES] = "feed_duplicates",
 	[BB_CTR_STORE_ERRORS] = "store_errors",
 	[BB_CTR_RESTARTS] = "restarts",
+	[BB_CTR_EMPTY_SESSIONS] = "empty_sessions",
+	[BB_CTR_REPLAYED_SYMBOLS] = "replayed_symbols",
 };
 
 #define WORD(tab, i) ((size_t)(i) < sizeof(tab) / sizeof(tab[0]) ? tab[i] \
