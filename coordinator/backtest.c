@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "backtest.h"
@@ -196,6 +197,17 @@ static int take(struct run *run, const bb_session *s, bb_session *nx,
 	return rc;
 }
 
+/* A session of the calendar the store has no bar of, for any symbol
+ * replayed: said, and counted (BB_CTR_EMPTY_SESSIONS). */
+static void empty_session(const struct run *run, const bb_session *s)
+{
+	fprintf(stderr, "barbus-coordinator: session %04d-%02d-%02d: the store "
+	        "has no bar of it (%s); published without bars\n",
+	        s->date / 10000, s->date / 100 % 100, s->date % 100,
+	        run->bt->syms ? "for the symbols asked for" : "for any symbol");
+	bb__ctl_add(run->p->ctl, BB_CTR_EMPTY_SESSIONS, 1);
+}
+
 /* One session: take its bars, start it (or reopen it when resuming),
  * publish, end it. */
 static int one_session(struct run *run, const bb_session *s, bb_session *nx,
@@ -207,6 +219,8 @@ static int one_session(struct run *run, const bb_session *s, bb_session *nx,
 
 	if (rc != 0)
 		return rc;
+	if (run->b.n == 0) /* published all the same: minutes without bars */
+		empty_session(run, s);
 	if (resumed) {
 		co_pub_session_reopen(p, s);
 	} else {
@@ -225,6 +239,14 @@ static int one_session(struct run *run, const bb_session *s, bb_session *nx,
 	return rc;
 }
 
+int co_backtest_range_check(const bb_calendar *cal, int32_t from, int32_t to)
+{
+	bb_session s;
+
+	return bb_calendar_next(cal, from, &s) == 0 && s.date <= to ? 0
+	       : BB_ENOSESSION;
+}
+
 int co_backtest_run(struct co_pub *p, bb_store *st, const bb_calendar *cal,
                     const struct co_backtest *bt, volatile sig_atomic_t *stop)
 {
@@ -233,6 +255,8 @@ int co_backtest_run(struct co_pub *p, bb_store *st, const bb_calendar *cal,
 	int more = 0;
 
 	find_resume(p, &run.r);
+	/* Before any session: readers (the upkeep) follow these symbols. */
+	bb__ctl_set_replayed(p->ctl, p->g.max_symbols, bt->syms, bt->nsyms);
 	int rc = first_session(cal, bt, &run.r, &s);
 	if (rc == BB_ENOSESSION) {
 		co_pub_done(p);

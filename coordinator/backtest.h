@@ -19,6 +19,10 @@ struct co_backtest {
 	struct co_handshake *upkeep;  /* wait for it at boundaries; may be NULL */
 };
 
+/* 0 when cal has a session in [from, to], else BB_ENOSESSION: checked
+ * before any segment is made. */
+int co_backtest_range_check(const bb_calendar *cal, int32_t from, int32_t to);
+
 /*
  * Publish every session of cal in [from, to], resuming after the last
  * record on the ring when the bus was left by a killed coordinator.

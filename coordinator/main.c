@@ -213,6 +213,15 @@ static int setup(const struct co_config *c, bb_store **st, bb_calendar **cal,
 		        c->calendar, err[0] ? err : bb_strerror(rc));
 		return 1;
 	}
+	if (c->mode == BB_MODE_BACKTEST &&
+	    co_backtest_range_check(*cal, c->from, c->to) != 0) {
+		fprintf(stderr, "barbus-coordinator: --from %04d-%02d-%02d --to "
+		        "%04d-%02d-%02d: no session of calendar %s in that range; "
+		        "nothing done\n", c->from / 10000, c->from / 100 % 100,
+		        c->from % 100, c->to / 10000, c->to / 100 % 100, c->to % 100,
+		        c->calendar);
+		return 1;
+	}
 	if ((rc = geometry(c, *cal, *st, &g)) == 0 &&
 	    (rc = co_pub_open(p, c->bus, &g)) == 0)
 		rc = co_pub_sync_symbols(p, *st);

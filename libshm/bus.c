@@ -115,6 +115,17 @@ uint32_t bb_symbol_count(const bb_bus *b)
 	return (uint32_t)(n < b->max_syms ? n : b->max_syms);
 }
 
+/* The replay set is a backtest's: a live run on a bus an earlier backtest
+ * left publishes whatever its feed brings. */
+int bb_symbol_replayed(const bb_bus *b, uint32_t sym)
+{
+	bb_status st;
+
+	if (bb_bus_status(b, &st) == 0 && st.mode == BB_MODE_LIVE)
+		return 1;
+	return bb__ctl_replayed(b->ctl, b->max_syms, sym);
+}
+
 int bb_symbol_name(const bb_bus *b, uint32_t id, char *buf, size_t len)
 {
 	if (id >= bb_symbol_count(b))

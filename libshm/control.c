@@ -3,10 +3,66 @@
 
 #include "control.h"
 
+/* Words of the replay set of a directory of max_syms. */
+static uint64_t replay_words(uint64_t max_syms)
+{
+	return (max_syms + 63) / 64;
+}
+
 uint64_t bb__ctl_bytes(uint64_t max_syms)
 {
 	return BB_SEG_HDR_LEN + sizeof(struct bb__ctl) +
-	       max_syms * BB_CTL_NAME_LEN;
+	       max_syms * BB_CTL_NAME_LEN + replay_words(max_syms) * 8;
+}
+
+/* The replay set: right after the directory (8-byte aligned: names are
+ * 32 bytes each). */
+static _Atomic uint64_t *replay_set(const struct bb__ctl *c, uint64_t max_syms)
+{
+	return (_Atomic uint64_t *)(void *)((char *)c->names +
+	                                    max_syms * BB_CTL_NAME_LEN);
+}
+
+void bb__ctl_set_replayed(struct bb__ctl *c, uint64_t max_syms,
+                          const uint32_t *ids, size_t n)
+{
+	_Atomic uint64_t *w = replay_set(c, max_syms);
+
+	/* While the set is rewritten, readers take every symbol as
+	 * replayed (the count says 0). */
+	atomic_store_explicit(&c->counters[BB_CTR_REPLAYED_SYMBOLS], 0,
+	                      memory_order_relaxed);
+	for (uint64_t i = 0; i < replay_words(max_syms); i++)
+		atomic_store_explicit(&w[i], 0, memory_order_relaxed);
+	uint64_t count = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (ids[i] >= max_syms)
+			continue;
+		uint64_t v = atomic_load_explicit(&w[ids[i] / 64],
+		                                  memory_order_relaxed);
+		if (!(v >> (ids[i] % 64) & 1))
+			count++;
+		atomic_store_explicit(&w[ids[i] / 64], v | 1ull << (ids[i] % 64),
+		                      memory_order_relaxed);
+	}
+	/* Release pairs with the acquire load in bb__ctl_replayed(): a count
+	 * seen is a set fully written. */
+	atomic_store_explicit(&c->counters[BB_CTR_REPLAYED_SYMBOLS], count,
+	                      memory_order_release);
+}
+
+int bb__ctl_replayed(const struct bb__ctl *c, uint64_t max_syms, uint32_t sym)
+{
+	/* Acquire pairs with the release store in bb__ctl_set_replayed(). */
+	uint64_t n = atomic_load_explicit(&c->counters[BB_CTR_REPLAYED_SYMBOLS],
+	                                  memory_order_acquire);
+
+	if (n == 0)
+		return 1;
+	if (sym >= max_syms)
+		return 0;
+	return (int)(atomic_load_explicit(&replay_set(c, max_syms)[sym / 64],
+	                                  memory_order_relaxed) >> (sym % 64) & 1);
 }
 
 int bb__ctl_geom_check(const struct bb__seg_hdr *h)

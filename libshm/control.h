@@ -7,6 +7,7 @@
 #define BB_CONTROL_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "seg.h"
@@ -43,6 +44,7 @@ struct bb__ctl {
 /* Geometry words of the control header. */
 enum { BB_CTL_G_SYMS = 0, BB_CTL_G_BLOCKS = 1, BB_CTL_G_ROWS = 2 };
 
+/* Header, body, directory, then the replay set: a bit per symbol. */
 uint64_t bb__ctl_bytes(uint64_t max_syms);
 /* Geometry of a header already passed bb__seg_hdr_check(). */
 int      bb__ctl_geom_check(const struct bb__seg_hdr *h);
@@ -75,8 +77,16 @@ static inline uint32_t bb__ctl_nsym(const struct bb__ctl *c)
 int  bb__ctl_dir_check(const struct bb__ctl *c, uint64_t max_syms,
                        uint64_t *bad);
 
+/* The symbols a backtest replays (ids; n 0: every symbol), into the
+ * replay set and BB_CTR_REPLAYED_SYMBOLS. Ids past max_syms are ignored. */
+void bb__ctl_set_replayed(struct bb__ctl *c, uint64_t max_syms,
+                          const uint32_t *ids, size_t n);
+
 /* Reader side. */
 int  bb__ctl_status(const struct bb__ctl *c, bb_status *out);
+/* 1 when sym is published by the run (every symbol unless a subset is). */
+int  bb__ctl_replayed(const struct bb__ctl *c, uint64_t max_syms,
+                      uint32_t sym);
 int  bb__ctl_block(const struct bb__ctl *c, uint32_t k, struct bb__block *out);
 
 #endif /* BB_CONTROL_H */

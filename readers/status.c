@@ -39,6 +39,8 @@ static const char *const counter_keys[BB_CTR_COUNT] = {
 	[BB_CTR_FEED_STALE] = "feed_stale",
 	[BB_CTR_FEED_BACKWARDS] = "feed_backwards",
 	[BB_CTR_SYMBOLS_REJECTED] = "symbols_rejected",
+	[BB_CTR_EMPTY_SESSIONS] = "empty_sessions",
+	[BB_CTR_REPLAYED_SYMBOLS] = "replayed_symbols",
 };
 
 #define WORD(tab, i) ((size_t)(i) < sizeof(tab) / sizeof(tab[0]) ? tab[i] \

@@ -264,6 +264,11 @@ Test(up_gaps, ffill_next_session_uses_last_close_followed)
 	cr_assert(eq(int, up_engine_finish(e, NSYM), 0));
 	cr_assert(eq(int, up_engine_start(e, &d2), 0));
 	fk.nfills = 0;
+	/* a real bar of minute 1 first: a session without any is not
+	 * forward-filled */
+	bb_bar b = { .symbol = 0, .time = d2.open + 60, .open = 1, .high = 1,
+	             .low = 1, .close = 1, .volume = 1 };
+	cr_assert(eq(int, up_engine_bar(e, &b), 1));
 	cr_assert(eq(int, up_engine_complete(e, d2.open, NSYM, 0), 0));
 	cr_assert(eq(sz, fk.nfills, 3));
 	cr_assert(eq(dbl, fk.fills[1].close, 77.0)); /* symbol 1 */
@@ -458,4 +463,55 @@ Test(up_gaps, late_real_bar_of_an_earlier_interval_is_underived)
 	cr_assert(eq(u32, fk.q[0].underived, 1));
 	cr_assert(eq(sz, fk.nderived, 2));
 	cr_assert(eq(int, memcmp(&fk.derived[0], &first, sizeof(first)), 0));
+}
+
+/* ---- sessions without a real bar, symbols not followed ------------------- */
+
+Test(up_gaps, ffill_makes_no_flat_bar_in_a_session_without_real_bars)
+{
+	make(UP_GAP_FFILL, 0);
+	fk.prev[0] = fk.prev[1] = fk.prev[2] = 9;
+	cr_assert(eq(int, up_engine_finish(e, NSYM), 0));
+	cr_assert(eq(sz, fk.nfills, 0));
+	cr_assert(eq(sz, fk.nderived, 0));
+	cr_assert(eq(u32, fk.q[0].expected, 390));
+	cr_assert(eq(u32, fk.q[0].unfillable, 390));
+	cr_assert(eq(u32, fk.q[0].synthetic, 0));
+}
+
+Test(up_gaps, ffill_minutes_before_the_first_real_bar_get_theirs_when_it_comes)
+{
+	make(UP_GAP_FFILL, 0);
+	fk.prev[0] = fk.prev[1] = fk.prev[2] = 9;
+	minute(0, 7u); /* nobody trades minute 0 */
+	cr_assert(eq(sz, fk.nfills, 0));
+	cr_assert(eq(u32, fk.q[1].synthetic, 0));
+	cr_assert(eq(u32, fk.q[1].unfillable, 1));
+	bar(0, 1, 20);
+	cr_assert(eq(sz, fk.nfills, 3)); /* minute 0 of every symbol */
+	for (uint32_t y = 0; y < NSYM; y++) {
+		cr_assert(eq(u32, fk.fills[y].symbol, y));
+		cr_assert(eq(i64, fk.fills[y].time, OPEN));
+		cr_assert(eq(dbl, fk.fills[y].close, 9));
+		cr_assert(eq(u32, fk.fills[y].flags, BB_BAR_SYNTHETIC));
+		cr_assert(eq(u32, fk.q[y].synthetic, 1));
+		cr_assert(eq(u32, fk.q[y].unfillable, 1));
+	}
+	cr_assert(eq(u32, fk.derived[0].flags, BB_BAR_SYNTHETIC | BB_BAR_PARTIAL));
+	cr_assert(eq(dbl, fk.derived[0].close, 20));
+}
+
+Test(up_gaps, a_symbol_not_followed_has_no_gaps)
+{
+	make(UP_GAP_LEAVE, 0);
+	fk.in_store[1][0] = fk.in_store[1][1] = 1;
+	up_engine_follow(e, 1, 0);
+	minute(0, 2u);
+	minute(1, 2u);
+	cr_assert(eq(int, up_engine_finish(e, NSYM), 0));
+	cr_assert(eq(sz, fk.nfills, 0));
+	cr_assert(eq(u32, fk.q[1].expected, 0));
+	cr_assert(eq(u32, fk.q[0].expected, 390));
+	cr_assert(eq(u32, fk.q[2].expected, 390));
+	cr_assert(eq(u32, fk.q[2].unfillable, 388));
 }

@@ -5,7 +5,10 @@
  * the real bar, not the synthetic one it replaced. */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -160,4 +163,28 @@ Test(up_late, quality_counts_it_real_and_late)
 	cr_assert(eq(u32, q.unfillable, 0));
 	cr_assert(eq(u32, q.synthetic, 0));
 	cr_assert(eq(dbl, q.quality, 100.0));
+}
+
+Test(up_late, barbus_bars_quality_prints_every_column_mid_session)
+{
+	char self[PATH_MAX], cmd[PATH_MAX + 256], out[512] = "";
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	cr_assert(gt(sz, (size_t)n, 0));
+	self[n] = '\0';
+	session_with_late_minute_2();
+	real(5, 15, 0);
+	complete(5);
+	complete(6); /* minute 6: nobody, synthetic at 15 */
+	/* barbus-bars of the same build: build[-X]/bin next to build[-X]/tests */
+	snprintf(cmd, sizeof(cmd), "%s/../bin/barbus-bars --bus %s --quality",
+	         dirname(self), bus);
+	FILE *p = popen(cmd, "r");
+	cr_assert(ne(ptr, p, NULL));
+	size_t got = fread(out, 1, sizeof(out) - 1, p);
+	out[got] = '\0';
+	cr_assert(eq(int, pclose(p), 0));
+	cr_assert(eq(str, out, "symbol,expected,real,late,filled,unfillable,"
+	             "synthetic,pending,quality,quality_with_fills\n"
+	             "AAA,7,6,1,0,1,1,0,85.71,85.71\n"));
 }

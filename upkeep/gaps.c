@@ -49,6 +49,8 @@ struct up_engine {
 	struct up_sink k;
 	bb_session s;
 	int        active, finished;
+	int        seen_real; /* the session has a real bar (of any symbol) */
+	uint8_t   *skip;     /* nsym: 1 when the symbol is not followed */
 	int64_t    through;
 	uint32_t   minutes;  /* of this session */
 	uint8_t   *state;    /* nsym x rows: M_* */
@@ -82,8 +84,9 @@ int up_engine_new(struct up_engine **out, const struct up_engine_opts *o,
 	size_t nf = (size_t)o->nsym * (o->iv.n ? o->iv.n : 1);
 	e->f = aligned_alloc(64, nf * sizeof(*e->f)); /* a line each */
 	e->rbuf = calloc(o->rows, sizeof(*e->rbuf));
+	e->skip = calloc(o->nsym, 1);
 	if (!e->state || !e->ends || !e->close || !e->sym || !e->f ||
-	    !e->rbuf) {
+	    !e->rbuf || !e->skip) {
 		up_engine_free(e);
 		return ENOMEM;
 	}
@@ -104,6 +107,7 @@ void up_engine_free(struct up_engine *e)
 	free(e->f);
 	free(e->pend);
 	free(e->rbuf);
+	free(e->skip);
 	free(e);
 }
 
@@ -184,6 +188,8 @@ int up_engine_start(struct up_engine *e, const bb_session *s)
 	e->minutes = minutes;
 	e->active = 1;
 	e->finished = 0;
+	e->seen_real = 0;
+	memset(e->skip, 0, e->o.nsym);
 	e->through = s->open - 60;
 	e->npend = 0;
 	return 0;
@@ -191,6 +197,7 @@ int up_engine_start(struct up_engine *e, const bb_session *s)
 
 static int put_quality(struct up_engine *e, uint32_t sym);
 static int rederive_all(struct up_engine *e, const bb_bar *b);
+static int ffill_deferred(struct up_engine *e);
 
 /* Fold a taken 1-minute bar into every derived interval of sym. */
 static int derive_all(struct up_engine *e, uint32_t sym, const bb_bar *b)
@@ -348,6 +355,11 @@ int up_engine_bar(struct up_engine *e, const bb_bar *b)
 	    b->symbol >= e->o.nsym || b->time < e->s.open ||
 	    b->time >= e->s.close || (b->time - e->s.open) % 60 != 0)
 		return 0;
+	if (!e->seen_real) {
+		int rc = ffill_deferred(e);
+		if (rc != 0)
+			return rc;
+	}
 	uint32_t m = (uint32_t)((b->time - e->s.open) / 60);
 	size_t c = cell(e, b->symbol, m);
 	uint8_t was = e->state[c];
@@ -449,13 +461,15 @@ static double close_before(struct up_engine *e, uint32_t sym, uint32_t m)
 	return y->prev_close;
 }
 
-/* Minute m of sym is unfillable; under ffill, a flat bar if a close is known. */
-static int give_up(struct up_engine *e, uint32_t sym, uint32_t m)
+/*
+ * Unfillable minute m of sym under ffill: a flat bar if a close is known.
+ * Not before the session has a real bar (of any symbol): a session the
+ * store lacks entirely is not made up of flat bars. Minutes given up
+ * before the first real bar get theirs when it comes (ffill_deferred).
+ */
+static int synthesize(struct up_engine *e, uint32_t sym, uint32_t m)
 {
-	e->sym[sym].unfillable++;
-	e->unfillable++;
-	e->state[cell(e, sym, m)] = M_UNFILLABLE;
-	if (e->o.gap_policy != UP_GAP_FFILL)
+	if (e->o.gap_policy != UP_GAP_FFILL || !e->seen_real)
 		return 0;
 	double c = close_before(e, sym, m);
 	if (isnan(c))
@@ -463,6 +477,38 @@ static int give_up(struct up_engine *e, uint32_t sym, uint32_t m)
 	bb_bar b = { .open = c, .high = c, .low = c, .close = c, .volume = 0 };
 	e->sym[sym].synthetic++;
 	return take(e, sym, m, &b, M_SYNTH);
+}
+
+/* Minute m of sym is unfillable. */
+static int give_up(struct up_engine *e, uint32_t sym, uint32_t m)
+{
+	e->sym[sym].unfillable++;
+	e->unfillable++;
+	e->state[cell(e, sym, m)] = M_UNFILLABLE;
+	return synthesize(e, sym, m);
+}
+
+/* The session's first real bar came: the minutes given up before it get
+ * their flat bars now, in minute order per symbol (as they would have). */
+static int ffill_deferred(struct up_engine *e)
+{
+	e->seen_real = 1;
+	if (e->o.gap_policy != UP_GAP_FFILL)
+		return 0;
+	for (uint32_t sym = 0; sym < e->o.nsym; sym++) {
+		const struct symst *y = &e->sym[sym];
+		for (uint32_t m = 0; e->s.open + (int64_t)m * 60 <= y->through; m++) {
+			if (e->state[cell(e, sym, m)] != M_UNFILLABLE)
+				continue;
+			int rc = synthesize(e, sym, m);
+			if (rc != 0)
+				return rc;
+		}
+		int rc = y->through >= e->s.open ? put_quality(e, sym) : 0;
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
 }
 
 static int push_pending(struct up_engine *e, uint32_t sym, uint32_t m,
@@ -515,10 +561,16 @@ static int complete_one(struct up_engine *e, uint32_t sym, uint32_t m,
 	       : finalize(e, sym, y->through, e->ends[m]);
 }
 
+void up_engine_follow(struct up_engine *e, uint32_t sym, int on)
+{
+	if (sym < e->o.nsym)
+		e->skip[sym] = !on;
+}
+
 int up_engine_complete_sym(struct up_engine *e, uint32_t sym, int64_t t,
                            int64_t now_ns)
 {
-	if (!e->active || e->finished || sym >= e->o.nsym)
+	if (!e->active || e->finished || sym >= e->o.nsym || e->skip[sym])
 		return 0;
 	if (t > e->s.close - 60)
 		t = e->s.close - 60;

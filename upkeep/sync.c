@@ -15,12 +15,22 @@
 static int rebuild_ended(struct up_fol *f, bb_session s);
 static int ensure_history(struct up_fol *f, const bb_session *cur);
 
+/* Engine e follows the symbols the coordinator replays (a backtest with
+ * --symbols replays a subset of the directory). */
+static void follow_replayed(struct up_fol *f, struct up_engine *e)
+{
+	for (uint32_t sym = 0; sym < f->nsym; sym++)
+		up_engine_follow(e, sym, bb_symbol_replayed(f->bus, sym));
+}
+
 /* The engine starts s, writing its history block. */
 static int begin(struct up_fol *f, const bb_session *s)
 {
 	int rc = up_segs_block_begin(f->segs, 1, s);
 
-	return rc == 0 ? up_engine_start(f->e, s) : rc;
+	if (rc == 0 && (rc = up_engine_start(f->e, s)) == 0)
+		follow_replayed(f, f->e);
+	return rc;
 }
 
 int up_sync_start(struct up_fol *f, const bb_session *s)
@@ -111,10 +121,11 @@ static int rebuild_past(struct up_fol *f, uint32_t back, const bb_session *s)
 
 	if (rc == 1)
 		return 0;
-	if (rc == 0)
-		rc = up_engine_start(f->pe, s);
+	if (rc == 0 && (rc = up_engine_start(f->pe, s)) == 0)
+		follow_replayed(f, f->pe);
 	for (uint32_t sym = 0; rc == 0 && sym < up_fol_nsym(f); sym++)
-		if ((rc = up_segs_past_load(f->segs, sym, s)) == 0)
+		if (bb_symbol_replayed(f->bus, sym) &&
+		    (rc = up_segs_past_load(f->segs, sym, s)) == 0)
 			rc = replay_sym(f, f->pe, back, sym, s->close - 60);
 	if (rc == 0)
 		rc = up_engine_finish(f->pe, up_fol_nsym(f));

@@ -180,6 +180,10 @@ int64_t up_engine_through(const struct up_engine *e);
 int  up_engine_bar(struct up_engine *e, const bb_bar *b);
 /* Hint: a bar of sym comes soon; start fetching the engine's state of it. */
 void up_engine_prefetch(const struct up_engine *e, uint32_t sym);
+/* Follow sym in the session started (on 0: its minutes never complete:
+ * no gaps, fills or quality; a symbol the coordinator does not replay).
+ * Every symbol is followed after up_engine_start(). */
+void up_engine_follow(struct up_engine *e, uint32_t sym, int on);
 /* Minutes up to t (inclusive) complete for symbols [0, nsym_live). */
 int  up_engine_complete(struct up_engine *e, int64_t t, uint32_t nsym_live,
                         int64_t now_ns);

@@ -328,6 +328,10 @@ enum bb_counter {
 	BB_CTR_FEED_BACKWARDS,    /* live: bars older than the line before */
 	BB_CTR_SYMBOLS_REJECTED,  /* live: bars of a new symbol with no room
 	                             left for it (max-symbols) */
+	BB_CTR_EMPTY_SESSIONS,    /* backtest: sessions of the calendar the
+	                             store has no bar of (any symbol) */
+	BB_CTR_REPLAYED_SYMBOLS,  /* backtest: symbols replayed (--symbols);
+	                             0: every symbol of the directory */
 	BB_CTR_COUNT
 };
 
@@ -347,6 +351,9 @@ uint64_t bb_bus_epoch(const bb_bus *b);
 int  bb_bus_writer_state(const bb_bus *b, pid_t *pid);
 /* Symbols: ids 0 .. bb_symbol_count() - 1. */
 uint32_t bb_symbol_count(const bb_bus *b);
+/* 1 when the coordinator publishes sym in its run: every symbol of the
+ * directory, unless a backtest replays a subset (--symbols). */
+int  bb_symbol_replayed(const bb_bus *b, uint32_t sym);
 int  bb_symbol_name(const bb_bus *b, uint32_t id, char *buf, size_t len);
 int  bb_symbol_lookup(const bb_bus *b, const char *name, uint32_t *id);
 /* The current session's 1-minute bars (session table). */
