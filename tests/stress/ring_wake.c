@@ -5,8 +5,14 @@
  * one a random 0-30 us later: just when a reader, having found the ring
  * empty, is announcing that it goes to sleep. A record a reader gets more
  * than 50 ms after its put is a lost wake-up (the reader's re-check after
- * its announcement is what prevents it). Prints "N passed, N failed".
+ * its announcement is what prevents it). As root the readers run
+ * SCHED_FIFO, so a loaded machine cannot keep a woken reader off the CPU
+ * for 50 ms (they sleep or spin for microseconds, never run on). A late
+ * record is then waited for, and how late it came is printed: a lost
+ * wake-up shows as the 5 s heartbeat. Prints "N passed, N failed".
  */
+#include <sched.h>
+
 #include "stress.h"
 
 #define READERS  2
@@ -22,15 +28,19 @@ struct seen {
 static struct seen *shared;
 
 /* Child: follow the ring, publishing progress; exit 0 unless out of order. */
-static int reader(const char *bus, int go_fd, struct seen *me)
+static int reader(const char *bus, int go_fd, int ready_fd, struct seen *me)
 {
 	bb_ring_reader *r;
 	bb_bar b;
 	uint64_t next = 0;
 	char c;
 
+	struct sched_param sp = { .sched_priority = 1 };
+	if (geteuid() == 0 && sched_setscheduler(0, SCHED_FIFO, &sp) != 0)
+		return 5;
 	if (read(go_fd, &c, 1) != 1 ||
-	    bb_ring_reader_open(&r, bus, BB_WAIT_BLOCK, 0) != 0)
+	    bb_ring_reader_open(&r, bus, BB_WAIT_BLOCK, 0) != 0 ||
+	    write(ready_fd, "r", 1) != 1)
 		return 2;
 	int rc;
 	while ((rc = bb_ring_wait(r, &b, NULL, -1)) == 0) {
@@ -71,7 +81,8 @@ int main(void)
 	bb_seg_opts o = { .capacity = 1 << 12, .heartbeat_ms = 5000 };
 	bb_ring_writer *w;
 	pid_t pid[READERS];
-	int go[2];
+	int go[2], ready[2];
+	char c;
 
 	shared = mmap(NULL, READERS * sizeof(*shared), PROT_READ | PROT_WRITE,
 	              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -79,13 +90,14 @@ int main(void)
 		stress_fatal("mmap: %s", strerror(errno));
 	/* Readers are forked before the writer opens: a child holding the
 	 * writer's fd would hold its lock, and the writer would never die. */
-	CHECK(pipe(go) == 0, "pipe");
+	CHECK(pipe(go) == 0 && pipe(ready) == 0, "pipes");
 	for (int i = 0; i < READERS; i++)
 		if ((pid[i] = stress_fork()) == 0)
-			_exit(reader(bus, go[0], &shared[i]));
+			_exit(reader(bus, go[0], ready[1], &shared[i]));
 	CHECK(bb_ring_writer_open(&w, bus, &o) == 0, "writer opens");
 	CHECK(write(go[1], "gg", READERS) == READERS, "readers go");
-	stress_sleep_ns(50000000);
+	for (int i = 0; i < READERS; i++)
+		CHECK(read(ready[0], &c, 1) == 1, "reader %d open", i);
 	uint64_t seed = (uint64_t)getpid(), seq = 0;
 	int64_t end = stress_now_ns() + (stress_fast() ? 1500 : 3000) * 1000000ll;
 	int pairs = 0, lost = 0;
