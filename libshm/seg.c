@@ -319,7 +319,9 @@ static int writer_try(struct bb__seg *s, const struct bb__seg_spec *sp,
 		*how = BB_SEG_ATTACHED;
 		return 0;
 	}
-	if (rc == BB_EBUSY || rc == ENOENT)
+	if (rc == ENOENT)
+		return BB_ERETRY; /* removed since O_EXCL failed: create it */
+	if (rc == BB_EBUSY)
 		return rc;
 	if (s->fd < 0 || rc == BB_EOWNER) {
 		rc = foreign(s, rc == BB_EOWNER ? 0 : rc);
