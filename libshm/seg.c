@@ -162,8 +162,9 @@ static int check_existing(struct bb__seg *s, const struct bb__seg_spec *sp,
                           const struct stat *st, char *why, size_t n)
 {
 	if ((uint64_t)st->st_size != sp->total_len) {
-		snprintf(why, n, "%lld bytes, %llu expected",
-		         (long long)st->st_size, (unsigned long long)sp->total_len);
+		snprintf(why, n, "%s: %lld bytes, %llu expected",
+		         bb_strerror(BB_EMISMATCH), (long long)st->st_size,
+		         (unsigned long long)sp->total_len);
 		return BB_EMISMATCH;
 	}
 	/* Its pages exist already: mapping them all now would only slow a
@@ -175,7 +176,7 @@ static int check_existing(struct bb__seg *s, const struct bb__seg_spec *sp,
 	int rc = bb__seg_validate(s->hdr, s->len, sp->role, why, n);
 	if (rc == 0 && (s->hdr->total_len != sp->total_len ||
 	    memcmp(s->hdr->geom, sp->geom, sizeof(sp->geom)) != 0)) {
-		snprintf(why, n, "%s", "another geometry than configured");
+		snprintf(why, n, "%s", bb_strerror(BB_EMISMATCH));
 		rc = BB_EMISMATCH;
 	}
 	/* Readers take the interval at open; a new setting is theirs at
@@ -287,7 +288,7 @@ static int adopt(struct bb__seg *s, const struct bb__seg_spec *sp,
 	if ((rc = apply_perms(s, sp, &st)) != 0)
 		return rc;
 	if (st.st_size == 0) {
-		snprintf(why, n, "%s", "empty (its writer died creating it)");
+		snprintf(why, n, "%s", "empty: its writer died creating it");
 		return BB_ENOTREADY;
 	}
 	return check_existing(s, sp, &st, why, n);
@@ -318,7 +319,9 @@ static int writer_try(struct bb__seg *s, const struct bb__seg_spec *sp,
 		*how = BB_SEG_ATTACHED;
 		return 0;
 	}
-	if (rc == BB_EBUSY || rc == ENOENT)
+	if (rc == ENOENT)
+		return BB_ERETRY; /* removed since O_EXCL failed: create it */
+	if (rc == BB_EBUSY)
 		return rc;
 	if (s->fd < 0 || rc == BB_EOWNER) {
 		rc = foreign(s, rc == BB_EOWNER ? 0 : rc);
@@ -327,8 +330,8 @@ static int writer_try(struct bb__seg *s, const struct bb__seg_spec *sp,
 	if (rc > 0)
 		return rc; /* a system error, not a verdict on the object */
 	if (sp->flags & BB_SEG_KEEP) {
-		bb__seg_note(s->path, "kept, not replaced (%s): %s",
-		             bb_strerror(rc), why);
+		bb__seg_note(s->path, "kept, not replaced: %s",
+		             why[0] ? why : bb_strerror(rc));
 		return BB_EMISMATCH;
 	}
 	/* We hold the lock, so no live writer owns this leftover. Readers
@@ -337,8 +340,7 @@ static int writer_try(struct bb__seg *s, const struct bb__seg_spec *sp,
 	seg_reset(s);
 	if (unlink(s->path) != 0 && errno != ENOENT)
 		return errno;
-	bb__seg_note(s->path, "replaced: %s%s%s", bb_strerror(rc),
-	             why[0] ? ": " : "", why);
+	bb__seg_note(s->path, "replaced: %s", why[0] ? why : bb_strerror(rc));
 	return BB_ERETRY;
 }
 

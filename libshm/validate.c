@@ -51,7 +51,7 @@ int bb__seg_validate(const void *buf, size_t len, uint32_t role,
 	int rc = bb__seg_hdr_check(h, len, role);
 
 	if (rc != 0)
-		return say(why, n, rc, "header");
+		return say(why, n, rc, "");
 	switch (role) {
 	case BB_ROLE_RING:
 		rc = bb__ring_geom_check(h);
@@ -72,7 +72,7 @@ int bb__seg_validate(const void *buf, size_t len, uint32_t role,
 	default:
 		break; /* no role-specific checks */
 	}
-	return rc == 0 ? 0 : say(why, n, rc, "role geometry");
+	return rc == 0 ? 0 : say(why, n, rc, "");
 }
 
 int bb__seg_validate_fd(int fd, uint32_t role, char *why, size_t n)

@@ -23,6 +23,8 @@ struct sum {
 	double     transition_ms;
 };
 
+#define SYMBOLS_MAX (1u << 20) /* the control segment's limit */
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: barbus-sessions --bus NAME [--wait SEC]\n"
@@ -107,6 +109,8 @@ static void on_bar(struct sum *m, const bb_bar *b)
 	if (m->bars++ == 0)
 		m->first = b->time;
 	m->last = b->time;
+	if (b->symbol >= SYMBOLS_MAX)
+		return; /* no bus has that many: counted, not as a symbol */
 	if (b->symbol >= m->cap) {
 		uint32_t cap = b->symbol + 1024;
 		uint8_t *q = realloc(m->seen, cap);
