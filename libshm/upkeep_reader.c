@@ -67,7 +67,10 @@ int bb_upkeep_open(bb_upkeep **out, const char *bus)
 	if (u == NULL)
 		return ENOMEM;
 	int rc = bb_table_open(&u->status, bus, "up.status");
-	if (rc == 0 && bb_table_symbols(u->status) < 2)
+	/* At most BB_CTL_MAX_BLOCKS history blocks, as the upkeep writes:
+	 * block_back() sorts their dates in an array of that size. */
+	if (rc == 0 && (bb_table_symbols(u->status) < 2 ||
+	                bb_table_symbols(u->status) - 2 > BB_CTL_MAX_BLOCKS))
 		rc = BB_EGEOMETRY;
 	if (rc == 0)
 		rc = bb_table_open(&u->quality, bus, "up.quality");

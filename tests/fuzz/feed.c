@@ -59,11 +59,14 @@ static const bb_calendar *calendar(void)
 	return cal;
 }
 
+/* One line publishes at most two sessions' minute ends (390 each), a
+ * session end and start and its bar: a ring of 1024 is never lapped
+ * between two drains. */
 static void rig_open(struct rig *r)
 {
 	struct co_geom g = {
 		.max_symbols = NSYM + 1, .table_symbols = NSYM, .rows = 390,
-		.history = 1, .ring_capacity = 4096, .heartbeat_ms = 100,
+		.history = 1, .ring_capacity = 1024, .heartbeat_ms = 100,
 		.seg_mode = 0600, .mode = BB_MODE_LIVE,
 	};
 	uint32_t id;
