@@ -79,7 +79,6 @@ struct sample {
 struct run {
 	uint64_t        rng;
 	pid_t           pid[P_N];
-	int             spawned[P_N];
 	int             died[P_N];     /* exits nobody asked for */
 	int             done[P_N];     /* exited 0 at the end of data */
 	struct kill_ev  kill[MAX_KILLS];
@@ -173,7 +172,6 @@ static pid_t spawn(struct run *r, int proc)
 	snprintf(hist, sizeof(hist), "%d", g.history);
 	snprintf(speed, sizeof(speed), "%dx", g.p.speed);
 	snprintf(ring, sizeof(ring), "%d", g.p.ring);
-	r->spawned[proc]++;
 	pid_t pid = stress_fork();
 	if (pid == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
