@@ -67,10 +67,7 @@ int bb_upkeep_open(bb_upkeep **out, const char *bus)
 	if (u == NULL)
 		return ENOMEM;
 	int rc = bb_table_open(&u->status, bus, "up.status");
-	/* At most BB_CTL_MAX_BLOCKS history blocks, as the upkeep writes:
-	 * block_back() sorts their dates in an array of that size. */
-	if (rc == 0 && (bb_table_symbols(u->status) < 2 ||
-	                bb_table_symbols(u->status) - 2 > BB_CTL_MAX_BLOCKS))
+	if (rc == 0 && bb_table_symbols(u->status) < 2)
 		rc = BB_EGEOMETRY;
 	if (rc == 0)
 		rc = bb_table_open(&u->quality, bus, "up.quality");
@@ -81,7 +78,8 @@ int bb_upkeep_open(bb_upkeep **out, const char *bus)
 		u->nsym = bb_table_symbols(u->fills);
 	}
 	/* Every count below comes from here: block loops use arrays of
-	 * BB_CTL_MAX_BLOCKS, and history symbols are block x nsym. */
+	 * BB_CTL_MAX_BLOCKS (block_back() sorts their dates in one), and
+	 * history symbols are block x nsym. */
 	if (rc == 0 && (u->nblocks > BB_CTL_MAX_BLOCKS ||
 	                bb_table_symbols(u->quality) != u->nsym))
 		rc = BB_EGEOMETRY;
