@@ -334,8 +334,11 @@ int co_live_run(struct co_pub *p, bb_store *st, const bb_calendar *cal,
 	int rc = r ? co_feed_init(&f, p, st, cal, lv->feed) : ENOMEM;
 
 	if (rc == 0 && (rc = co_feed_resume(&f)) == 0 &&
-	    (r->fd = open_feed(lv->feed)) < 0)
+	    (r->fd = open_feed(lv->feed)) < 0) {
 		rc = errno;
+		fprintf(stderr, "barbus-coordinator: feed %s: %s\n", lv->feed,
+		        strerror(rc));
+	}
 	l.last_data = mono_ns();
 	l.last_wall = wall_ms(lv, l.mono0);
 	l.was_open = f.open;
