@@ -3,8 +3,10 @@
  * HTTP/1.1 server on poll(): GET (or HEAD) /metrics (the Prometheus text),
  * /healthz (200 healthy, 503 degraded or no bus; the --check line as body),
  * /status.json (the --json object) and / (a self-refreshing status page).
- * The bus is read once a second; every request is answered from the last
- * reading, with Connection: close. A request is at most REQ_MAX bytes and
+ * Every request is answered from the bus as it is then (records/s from
+ * the reading made once a second), with Connection: close;
+ * /status.json?since=CLOCK waits (up to a second) for the session clock to
+ * move off CLOCK, so the page redraws as soon as it does. A request is at most REQ_MAX bytes and
  * must arrive within REQ_TIMEOUT_MS; malformed ones get 400, other methods
  * 405, other paths 404. Included by readers/status.c only, after its
  * collect(), rate_update() and unreadable().
@@ -26,12 +28,16 @@
 #define REQ_TIMEOUT_MS 5000
 #define MAX_CLIENTS    32
 #define SEND_TIMEOUT_S 2
+#define HOLD_MS        1000 /* a long poll's longest wait */
+#define HOLD_POLL_MS   20   /* how often a held poll looks at the clock */
 
 
 struct client {
 	int     fd;        /* -1: free */
 	size_t  n;
 	int64_t deadline;  /* mono ns */
+	int64_t held;      /* mono ns: a held /status.json?since= answered
+	                      then at the latest; 0: not held */
 	char    req[REQ_MAX + 1];
 };
 
@@ -215,15 +221,86 @@ static void client_accept(int lfd, struct client *cl)
 			setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 			cl[i].fd = fd;
 			cl[i].n = 0;
+			cl[i].held = 0;
 			cl[i].deadline = mono_ns() + REQ_TIMEOUT_MS * 1000000LL;
 			return;
 		}
 	close(fd); /* full: the client retries */
 }
 
-static void client_read(struct client *c, const struct reading *r,
-                        struct sbuf *out)
+/* The clock value a /status.json?since=CLOCK request waits to see
+ * change (%3A decoded; the page sends encodeURIComponent's), into buf;
+ * 0 when the request asks for none. */
+static int since_of(const char *req, char *buf, size_t len)
 {
+	const char *p = strncmp(req, "GET /status.json?", 17) == 0
+	              ? strstr(req, "since=") : NULL;
+	const char *eol = strstr(req, " HTTP/1.");
+	size_t n = 0;
+
+	if (p == NULL || eol == NULL || p > eol)
+		return 0;
+	for (p += 6; p < eol && *p != '&' && n + 1 < len; p++) {
+		if (strncmp(p, "%3A", 3) == 0 || strncmp(p, "%3a", 3) == 0) {
+			buf[n++] = ':';
+			p += 2;
+		} else {
+			buf[n++] = *p;
+		}
+	}
+	buf[n] = '\0';
+	return n > 0;
+}
+
+/* Has the session clock moved off since (the ISO text the page saw)? */
+static int clock_moved(const struct reading *fresh, const char *since)
+{
+	char iso[32] = "";
+	const bb_status *st = &fresh->s.st;
+
+	if (fresh->rc != 0 || !fresh->s.have_status)
+		return 1;
+	if (st->date != 0 && st->clock >= st->open)
+		bb_time_format(st->clock, iso);
+	return strcmp(iso, since) != 0;
+}
+
+/*
+ * Answer c's complete request from the bus as it is now (records/s from
+ * the last tick), unless it is a long poll, /status.json?since=CLOCK, and
+ * the clock still says CLOCK: then it is held (for up to HOLD_MS) and
+ * 0 returned. The page polls so, to be redrawn as soon as the clock moves.
+ */
+static int client_answer(struct client *c, const struct reading *r,
+                         const struct opts *o, struct sbuf *out, int64_t now)
+{
+	struct reading fresh = { 0 };
+	char since[64];
+
+	fresh.rc = collect(&fresh.s, o, &fresh.what);
+	fresh.s.rate = r->rc == 0 ? r->s.rate : -1;
+	if (since_of(c->req, since, sizeof(since)) &&
+	    !clock_moved(&fresh, since) && (c->held == 0 || now < c->held)) {
+		if (c->held == 0)
+			c->held = now + HOLD_MS * 1000000LL;
+		snap_free(&fresh.s);
+		return 0;
+	}
+	/* Blocking from here: the answer is small, sends time out. */
+	fcntl(c->fd, F_SETFL, 0);
+	answer(c->fd, c->req, &fresh, out);
+	snap_free(&fresh.s);
+	client_close(c);
+	return 1;
+}
+
+static void client_read(struct client *c, const struct reading *r,
+                        const struct opts *o, struct sbuf *out)
+{
+	if (c->held) { /* a held client speaks again: gone, or pipelining */
+		client_close(c);
+		return;
+	}
 	ssize_t n = recv(c->fd, c->req + c->n, REQ_MAX - c->n, 0);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -235,10 +312,7 @@ static void client_read(struct client *c, const struct reading *r,
 	c->n += (size_t)n;
 	c->req[c->n] = '\0';
 	if (strstr(c->req, "\r\n\r\n") != NULL) {
-		/* Blocking from here: the answer is small, sends time out. */
-		fcntl(c->fd, F_SETFL, 0);
-		answer(c->fd, c->req, r, out);
-		client_close(c);
+		client_answer(c, r, o, out, mono_ns());
 	} else if (c->n == REQ_MAX || memchr(c->req, '\0', c->n) != NULL) {
 		fcntl(c->fd, F_SETFL, 0);
 		plain(c->fd, 400, "request too large or malformed\n");
@@ -280,22 +354,25 @@ static int http_serve(const char *addr, const struct opts *o)
 			next = now + 1000000000LL;
 		}
 		pf[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		int wait_ms = (int)((next - now) / 1000000) + 1;
 		for (int i = 0; i < MAX_CLIENTS; i++) {
-			if (cl[i].fd >= 0 && now > cl[i].deadline) {
+			if (cl[i].fd >= 0 && cl[i].held &&
+			    !client_answer(&cl[i], &r, o, &out, now))
+				wait_ms = HOLD_POLL_MS; /* still held: look again soon */
+			if (cl[i].fd >= 0 && !cl[i].held && now > cl[i].deadline) {
 				fcntl(cl[i].fd, F_SETFL, 0);
 				plain(cl[i].fd, 408, "request timeout\n");
 				client_close(&cl[i]);
 			}
 			pf[i + 1] = (struct pollfd){ .fd = cl[i].fd, .events = POLLIN };
 		}
-		int wait_ms = (int)((next - now) / 1000000) + 1;
 		if (poll(pf, MAX_CLIENTS + 1, wait_ms) < 0 && errno != EINTR)
 			break;
 		if (pf[0].revents & POLLIN)
 			client_accept(lfd, cl);
 		for (int i = 0; i < MAX_CLIENTS; i++)
 			if (cl[i].fd >= 0 && pf[i + 1].revents)
-				client_read(&cl[i], &r, &out);
+				client_read(&cl[i], &r, o, &out);
 	}
 	fprintf(stderr, PROG ": --http: poll: %s\n", strerror(errno));
 	snap_free(&r.s);

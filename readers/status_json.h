@@ -284,7 +284,10 @@ static void pm_counters(struct sbuf *o, const struct snap *s)
 	for (int c = 0; c < BB_CTR_COUNT; c++) {
 		if (c == BB_CTR_TRANSITION_NS || c == BB_CTR_TRANSITION_MAX_NS)
 			continue;
-		snprintf(name, sizeof(name), "%s_total", counter_keys[c]);
+		/* "minutes" would read as a unit to promtool: MINUTE_END
+		 * events are counted. */
+		snprintf(name, sizeof(name), "%s_total", c == BB_CTR_MINUTES
+		         ? "minute_ends" : counter_keys[c]);
 		snprintf(help, sizeof(help), "Coordinator counter %s.",
 		         counter_keys[c]);
 		pm_one(o, s, name, "counter", help, (double)s->ctr[c]);

@@ -1,6 +1,7 @@
 /*
  * status_page.h: the status page barbus-status --http serves at /. Static
- * HTML whose script reads /status.json every second and redraws: bus and
+ * HTML whose script reads /status.json (a long poll: answered when the
+ * session clock moves, or after a second) and redraws: bus and
  * health, session, writers, ring rate, and the worst-quality symbols.
  * data-refreshes on <body> counts the redraws and data-clocks the distinct
  * session clocks seen (the end-to-end test reads both). Included by
@@ -82,16 +83,21 @@ static const char page_script[] =
 " e.quality_with_fills, e.expected, e.real, e.late, e.filled,"
 " e.unfillable, e.pending]);\n"
 "}\n"
+"let last = null;\n"
 "async function refresh() {\n"
 "  try {\n"
-"    const r = await fetch('status.json', { cache: 'no-store' });\n"
-"    draw(await r.json());\n"
-"  } catch (e) { txt('why', 'no answer: ' + e); }\n"
+"    const q = last ? '?since=' + encodeURIComponent(last) : '';\n"
+"    const r = await fetch('status.json' + q, { cache: 'no-store' });\n"
+"    const j = await r.json();\n"
+"    draw(j);\n"
+"    last = j.session && j.session.clock ? j.session.clock : null;\n"
+"  } catch (e) { txt('why', 'no answer: ' + e); last = null; }\n"
 "  document.body.dataset.refreshes ="
 " String(Number(document.body.dataset.refreshes) + 1);\n"
 "  document.body.dataset.clocks = String(clocks.size);\n"
+"  setTimeout(refresh, 250);\n"
 "}\n"
-"refresh();\nsetInterval(refresh, 1000);\n"
+"refresh();\n"
 "</script>\n</body></html>\n";
 
 /* The page for bus (a checked name: nothing in it needs escaping). */
