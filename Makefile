@@ -58,7 +58,7 @@ BENCH_SRC  := $(wildcard bench/*.c)
 BENCHES    := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 CHAOS      := $(B)/chaos/chaos
 
-.PHONY: all deps fuzz-deps test unit stress chaos fuzz fuzz-seeds demo bench install clean
+.PHONY: all deps test-deps fuzz-deps test unit stress chaos fuzz fuzz-seeds demo bench install clean
 all: $(B)/libbarbus.a $(B)/libbarbus.so $(PROGS)
 
 $(B)/%.o: %.c
@@ -153,6 +153,23 @@ deps:
 	  fi; \
 	fi
 
+# Tools some tests use when present (status_tool: promtool lints the
+# Prometheus output, headless Chromium loads the status page); without them
+# those checks say "skipped". Installed from Debian's packages when root.
+TEST_TOOL_PKGS := prometheus chromium
+test-deps:
+	@if ! { command -v promtool && command -v chromium; } >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing test tools: $(TEST_TOOL_PKGS)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends $(TEST_TOOL_PKGS) \
+	      >/dev/null || echo "test tools not installed: their checks are skipped"; \
+	  else \
+	    echo "test tools missing (their checks are skipped); install them with:"; \
+	    echo "  sudo apt-get install -y $(TEST_TOOL_PKGS)"; \
+	  fi; \
+	fi
+
 # libFuzzer's runtime comes with clang's runtime libraries (Debian's
 # libclang-rt-N-dev, N clang's major version), not always with clang.
 FUZZ_CC ?= clang
@@ -173,7 +190,7 @@ fuzz-deps:
 
 # ---- running ----------------------------------------------------------------
 # BB_TEST_FAST=1 (set by the sanitizer runs) shortens the stress programs.
-test: deps
+test: deps test-deps
 	@$(MAKE) --no-print-directory all $(UNITS) $(STRESS) $(FUZZ) $(BENCHES)
 	@sh tests/run.sh $(B) unit stress fuzz
 
@@ -181,7 +198,7 @@ unit: deps
 	@$(MAKE) --no-print-directory all $(UNITS)
 	@sh tests/run.sh $(B) unit
 
-stress: deps
+stress: deps test-deps
 	@$(MAKE) --no-print-directory all $(STRESS)
 	@sh tests/run.sh $(B) stress
 

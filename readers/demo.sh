@@ -6,7 +6,8 @@
 # session), then shows a symbol's 1h bars and the bar quality. Then a
 # short live run: the last day of the store, in time order, through a FIFO
 # into a live coordinator (feed clock) on a fresh store, with three bars sent
-# late and a stall in the middle, and that session's quality.
+# late and a stall in the middle, and that session's quality; last, the
+# live bus as barbus-status --json shows it to monitoring.
 set -e
 b=$1
 db=${BARBUS_DEMO_DB:-demo-db}
@@ -20,7 +21,8 @@ cleanup() {
 	[ -n "$reader" ] && kill "$reader" 2>/dev/null || true
 	[ -n "$upkeep" ] && kill "$upkeep" 2>/dev/null || true
 	[ -n "$coord" ] && kill "$coord" 2>/dev/null || true
-	rm -f /dev/shm/barbus.$bus.* /dev/shm/barbus.$lbus.*
+	shm=${BB_SHM_DIR:-/dev/shm}
+	rm -f "$shm"/barbus.$bus.* "$shm"/barbus.$lbus.*
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -95,3 +97,5 @@ echo "-- SYM0003's late bar at 14:00 (barbus-bars, 14:00 row):"
 "$b/bin/barbus-bars" --bus $lbus --symbol SYM0003 --interval 1m | grep -E '^(symbol|SYM0003,2024-07-12T14:00)'
 echo "-- bar quality of the live session, first 5 symbols (barbus-bars --quality)"
 "$b/bin/barbus-bars" --bus $lbus --quality | head -6
+echo "-- the live bus as monitoring sees it (barbus-status --json, worst 3 symbols)"
+"$b/bin/barbus-status" --bus $lbus --json --symbols worst:3

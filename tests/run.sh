@@ -2,12 +2,18 @@
 # tests/run.sh BUILD_DIR [unit] [stress] [fuzz]: runs the Criterion suites,
 # the plain stress programs and the fuzz corpus replays, then prints one
 # closing "N passed, N failed" line.
+# Last, one more check: no barbus.* segment the run made is left in the
+# shared-memory directory (one that a live writer holds belongs to a process
+# running beside the run, and is not counted).
 # Each program's own closing line is parsed. A failure, named, is also: a
 # program that dies, one that ran no check at all (unless it printed a line
 # "skipped: why", listed as a skip), and a test source whose program is not
 # built or cannot be run.
 b=$1; shift
-passed=0; failed=0; skipped=0; log=$(mktemp); trap 'rm -f "$log"' EXIT INT TERM
+passed=0; failed=0; skipped=0; log=$(mktemp); trap 'rm -f "$log" "$log.shm"' EXIT INT TERM
+shm=${BB_SHM_DIR:-/dev/shm}
+segments() { ls "$shm" 2>/dev/null | grep '^barbus\.' | sort; }
+segments > "$log.shm"
 
 fail_line() { # $1: name, $2: why
 	echo "FAIL $1 ($2)"
@@ -73,5 +79,17 @@ for kind in "$@"; do
 		fi
 	done
 done
+# Segments made during the run and still there, but for live writers'.
+left=$(segments | comm -13 "$log.shm" -)
+live=$("$b/bin/barbus-bus" list 2>/dev/null | awk '$NF == "live" { print $1 }')
+for bus in $live; do
+	left=$(echo "$left" | grep -v "^barbus\.$bus\." || true)
+done
+if [ -n "$left" ]; then
+	fail_line shm-leftovers "segments left in $shm: $(echo $left | cut -c1-300)"
+else
+	echo "ok   shm-leftovers (no segment of the run left in $shm)"
+	passed=$((passed + 1))
+fi
 echo "$passed passed, $failed failed${skipped:+, $skipped skipped}" | sed 's/, 0 skipped$//'
 [ "$failed" -eq 0 ]

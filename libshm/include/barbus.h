@@ -611,6 +611,61 @@ int  bb_bars_history(const bb_bus *b, const bb_upkeep *u, uint32_t back,
 /* Sessions of derived history the upkeep keeps (its history-days). */
 uint32_t bb_upkeep_history_days(const bb_upkeep *u);
 
+/* ---- the operators' view of segments (libshm/inspect.c) --------------- */
+
+/* How the writer of a segment runs, or how it stopped. */
+enum bb_run {
+	BB_RUN_NONE    = 0, /* header unreadable (bb_seg_info.err says why) */
+	BB_RUN_RUNNING = 1, /* writer lock held, heartbeat fresh */
+	BB_RUN_STUCK   = 2, /* lock held, heartbeat older than 3 intervals */
+	BB_RUN_STOPPED = 3, /* no lock; the writer closed it cleanly */
+	BB_RUN_CRASHED = 4, /* no lock, yet marked running: the writer died
+	                       without closing (SIGKILL, a crash) */
+};
+
+typedef struct bb_seg_info {
+	uint32_t run;              /* bb_run */
+	pid_t    pid;              /* last writer's pid, informational */
+	uint64_t epoch;            /* writer attaches: restarts = epoch - 1 */
+	int64_t  heartbeat_age_ms; /* running or stuck; -1 otherwise */
+	uint64_t bytes;            /* size of the object */
+	int64_t  mtime;            /* UTC seconds: its file's last change */
+	int      err;              /* 0, or why its header is unreadable */
+} bb_seg_info;
+
+/* Segment "barbus.<bus>.<role>" as it is now, without taking anything:
+ * 0 (a damaged header is err in *out, not a failure), ENOENT, BB_ENAME. */
+int bb_seg_inspect(const char *bus, const char *role, bb_seg_info *out);
+
+typedef struct bb_ring_info {
+	uint64_t head;     /* records written since the ring was made */
+	uint64_t capacity; /* slots */
+	uint64_t epoch;    /* the ring writer's attaches */
+} bb_ring_info;
+
+/* The ring of bus now; the errors of bb_ring_reader_open(). */
+int bb_ring_info_get(const char *bus, bb_ring_info *out);
+
+/*
+ * fn(arg, bus, role) for each "barbus.<bus>.<role>" in the shared-memory
+ * directory ($BB_SHM_DIR, else /dev/shm), in directory order, until fn
+ * returns non-zero (which is returned). Other files are skipped.
+ */
+int bb_shm_foreach(int (*fn)(void *arg, const char *bus, const char *role),
+                   void *arg);
+
+enum bb_remove_flags {
+	BB_REMOVE_FORCE = 1u << 0, /* even while a writer holds a segment */
+};
+
+/*
+ * Unlink every segment of bus, whatever its role (hist.N, up.*, an older
+ * layout's wake file), and mark its System V wake word removed. BB_EBUSY,
+ * removing nothing, while a live writer holds one of them, unless
+ * BB_REMOVE_FORCE. *removed (if not NULL): segments unlinked.
+ */
+int bb_bus_remove(const char *bus, unsigned flags, unsigned *removed);
+
 #ifdef __cplusplus
 }
 #endif
