@@ -11,7 +11,7 @@ makes arrays (and is faster); without it, lists of named tuples. Times are
 nanoseconds since 1970 UTC (datetime64[ns] in arrays). See docs/python.md.
 """
 from ._lib import BarbusError, BusMissing, WriterDead, lib_path, strerror
-from ._records import (Bar, BarList, Event, flag_words, FILLED, SYNTHETIC,
+from ._records import (Bar, BarList, Event, flag_words, to_bars, frame_of, FILLED, SYNTHETIC,
                        PARTIAL, LATE, BAR_DTYPE, RAW_DTYPE, np as _np)
 from ._bus import (Bus, Session, Writer, QualityRow, STATES,
                    interval_minutes)
@@ -20,6 +20,6 @@ HAVE_NUMPY = _np is not None
 __version__ = "0.1.0"
 __all__ = ["Bus", "Bar", "BarList", "Event", "Session", "Writer",
            "QualityRow", "BarbusError", "BusMissing", "WriterDead",
-           "strerror", "flag_words", "interval_minutes", "FILLED",
+           "strerror", "flag_words", "to_bars", "frame_of", "interval_minutes", "FILLED",
            "SYNTHETIC", "PARTIAL", "LATE", "BAR_DTYPE", "RAW_DTYPE",
            "STATES", "HAVE_NUMPY", "lib_path"]

@@ -67,9 +67,15 @@ class _Reader:
     def __init__(self, bus, oldest):
         self.bus = bus
         self.h = ctypes.c_void_p()
-        _check(lib.bb_ring_reader_open(ctypes.byref(self.h), bus.name.encode(),
-                                       WAIT_BLOCK, FROM_OLDEST if oldest else 0),
-               f"bus {bus.name}: ring")
+        deadline = _time.monotonic() + bus._wait
+        while True:  # the ring may come a moment after the control segment
+            rc = lib.bb_ring_reader_open(ctypes.byref(self.h),
+                                         bus.name.encode(), WAIT_BLOCK,
+                                         FROM_OLDEST if oldest else 0)
+            if rc not in (2, E["NOTREADY"]) or _time.monotonic() >= deadline:
+                break
+            _time.sleep(0.002)
+        _check(rc, f"bus {bus.name}: ring")
         self.epoch = lib.bb_ring_epoch(self.h)
         self.got = ctypes.c_size_t()
         self.lost = ctypes.c_uint64()
@@ -113,7 +119,7 @@ class _Reader:
 
 class Bus:
     """A bus, mapped read-only. Bus(name, wait=0): wait up to `wait` seconds
-    for the bus to appear (BusMissing after); from_oldest: the ring readers
+    for the bus (and later its ring) to appear (BusMissing after); from_oldest: the ring readers
     of follow() and wait_minute_end() start at the oldest record the ring
     still holds instead of the next one written. Not thread-safe: one Bus
     per thread."""
@@ -123,6 +129,7 @@ class Bus:
         self._b = ctypes.c_void_p()
         self._u = ctypes.c_void_p()
         self._oldest = from_oldest
+        self._wait = wait
         self._names, self._ids = [], {}
         self._mreader, self._pending = None, []
         deadline = _time.monotonic() + wait
@@ -131,7 +138,7 @@ class Bus:
             if rc == 0 or _time.monotonic() >= deadline or rc not in (
                     2, E["NOTREADY"]):
                 break
-            _time.sleep(0.02)
+            _time.sleep(0.002)
         if rc != 0 and lib.bb_bus_name_check(name.encode()) != 0:
             rc = E["NAME"]
         _check(rc, f"bus {name!r}")
