@@ -2,7 +2,7 @@
 """A moving-average crossover strategy on barbus.Bus.wait_minute_end().
 
     ma_crossover.py --bus NAME [--fast 5] [--slow 20] [--symbols A,B]
-                    [--sessions 1] [--wait SEC]
+                    [--sessions 1] [--wait SEC] [--trades N]
 
 At each complete minute it updates a fast and a slow simple moving average
 of each symbol's 1-minute closes (the bars of that minute, as the ring
@@ -63,15 +63,15 @@ def main():
     ap.add_argument("--sessions", type=int, default=1)
     ap.add_argument("--wait", type=float, default=10,
                     help="seconds to wait for the bus to appear")
-    ap.add_argument("-q", "--quiet", action="store_true",
-                    help="no line per trade")
+    ap.add_argument("--trades", type=int, default=-1, metavar="N",
+                    help="print the first N trades only (default: all)")
     a = ap.parse_args()
     if not 0 < a.fast < a.slow:
         ap.error("--fast must be below --slow")
 
     bus = barbus.Bus(a.bus, wait=a.wait, from_oldest=True)
     want = set(a.symbols.split(",")) if a.symbols else None
-    state, ended, minutes = {}, 0, 0
+    state, ended, minutes, shown = {}, 0, 0, 0
     while ended < a.sessions:
         ev = bus.wait_minute_end()
         if ev is None:  # the bus is finished
@@ -102,7 +102,8 @@ def main():
                 continue
             st = state.setdefault(name, Symbol(a.fast, a.slow))
             act = st.update(b.close)
-            if act and not a.quiet:
+            if act and (a.trades < 0 or shown < a.trades):
+                shown += 1
                 print(f"{iso(b.time + 60 * 10**9)} {act} {name} at {b.close}")
     return 0
 
