@@ -58,7 +58,7 @@ BENCH_SRC  := $(wildcard bench/*.c)
 BENCHES    := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 CHAOS      := $(B)/chaos/chaos
 
-.PHONY: all deps test-deps fuzz-deps test unit stress chaos fuzz fuzz-seeds demo bench install clean
+.PHONY: all deps test-deps fuzz-deps py-deps test unit stress chaos fuzz fuzz-seeds demo bench install clean
 all: $(B)/libbarbus.a $(B)/libbarbus.so $(PROGS)
 
 $(B)/%.o: %.c
@@ -170,6 +170,22 @@ test-deps:
 	  fi; \
 	fi
 
+# The Python package's tests run under Debian's interpreter, which owns the
+# python3-* packages (another python3 may come first on PATH).
+PYTHON  ?= /usr/bin/python3
+PY_PKGS := python3-numpy python3-pandas python3-pytest python3-setuptools python3-pip
+py-deps:
+	@if ! $(PYTHON) -c 'import numpy, pandas, pytest, setuptools, pip' 2>/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Python test dependencies: $(PY_PKGS)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq $(PY_PKGS) >/dev/null || exit 1; \
+	  else \
+	    echo "missing Python test dependencies; install them with:"; \
+	    echo "  sudo apt-get install -y $(PY_PKGS)"; exit 1; \
+	  fi; \
+	fi
+
 # libFuzzer's runtime comes with clang's runtime libraries (Debian's
 # libclang-rt-N-dev, N clang's major version), not always with clang.
 FUZZ_CC ?= clang
@@ -190,9 +206,11 @@ fuzz-deps:
 
 # ---- running ----------------------------------------------------------------
 # BB_TEST_FAST=1 (set by the sanitizer runs) shortens the stress programs.
-test: deps test-deps
+# pytest (readers/python/tests) runs in tests/run.sh, but not against a
+# sanitizer build (its library needs the sanitizer's runtime preloaded).
+test: deps test-deps $(if $(SANITIZE),,py-deps)
 	@$(MAKE) --no-print-directory all $(UNITS) $(STRESS) $(FUZZ) $(BENCHES)
-	@sh tests/run.sh $(B) unit stress fuzz
+	@PYTHON=$(PYTHON) sh tests/run.sh $(B) unit stress fuzz $(if $(SANITIZE),,python)
 
 unit: deps
 	@$(MAKE) --no-print-directory all $(UNITS)
@@ -231,11 +249,20 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BENCHES)
 	@sh bench/run.sh $(B)
 
+# The Python package goes to $(PREFIX)'s site-packages of $(PYTHON) (Debian:
+# /usr/local/lib/python3.N/dist-packages), with a copy of libbarbus.so.
+PY_SITE = $(shell $(PYTHON) -c 'import sys; d = "dist-packages" if any(p.endswith("dist-packages") for p in sys.path) else "site-packages"; print("$(PREFIX)/lib/python%d.%d/%s" % (sys.version_info[:2] + (d,)))' 2>/dev/null)
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
 	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(B)/libbarbus.a $(B)/libbarbus.so $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 libshm/include/barbus.h $(DESTDIR)$(PREFIX)/include/
+	@if [ -n "$(PY_SITE)" ]; then \
+	  echo "install the Python package barbus into $(DESTDIR)$(PY_SITE)"; \
+	  install -d $(DESTDIR)$(PY_SITE)/barbus && \
+	  install -m 0644 readers/python/barbus/*.py $(B)/libbarbus.so \
+	    $(DESTDIR)$(PY_SITE)/barbus/; \
+	else echo "no $(PYTHON): the Python package is not installed"; fi
 
 clean:
 	rm -rf build build-address build-thread build-clang build-fuzzer

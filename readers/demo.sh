@@ -6,13 +6,16 @@
 # session), then shows a symbol's 1h bars and the bar quality. Then a
 # short live run: the last day of the store, in time order, through a FIFO
 # into a live coordinator (feed clock) on a fresh store, with three bars sent
-# late and a stall in the middle, and that session's quality; last, the
-# live bus as barbus-status --json shows it to monitoring.
+# late and a stall in the middle, and that session's quality; then the
+# live bus as barbus-status --json shows it to monitoring. Last, the
+# Python example strategy (readers/python/examples/ma_crossover.py) follows
+# one session replayed at full speed.
 set -e
 b=$1
 db=${BARBUS_DEMO_DB:-demo-db}
 bus=demo-$$
 lbus=demo-live-$$
+pbus=demo-py-$$
 from=2024-07-01
 to=2024-07-12
 tmp=$(mktemp -d)
@@ -21,8 +24,9 @@ cleanup() {
 	[ -n "$reader" ] && kill "$reader" 2>/dev/null || true
 	[ -n "$upkeep" ] && kill "$upkeep" 2>/dev/null || true
 	[ -n "$coord" ] && kill "$coord" 2>/dev/null || true
+	[ -n "$strategy" ] && kill "$strategy" 2>/dev/null || true
 	shm=${BB_SHM_DIR:-/dev/shm}
-	rm -f "$shm"/barbus.$bus.* "$shm"/barbus.$lbus.*
+	rm -f "$shm"/barbus.$bus.* "$shm"/barbus.$lbus.* "$shm"/barbus.$pbus.*
 	rm -rf "$tmp"
 }
 trap cleanup EXIT INT TERM
@@ -99,3 +103,17 @@ echo "-- bar quality of the live session, first 5 symbols (barbus-bars --quality
 "$b/bin/barbus-bars" --bus $lbus --quality | head -6
 echo "-- the live bus as monitoring sees it (barbus-status --json, worst 3 symbols)"
 "$b/bin/barbus-status" --bus $lbus --json --symbols worst:3
+
+py=${PYTHON:-/usr/bin/python3}
+echo "== Python: the moving-average crossover example follows $to (bus $pbus)"
+if [ -x "$py" ]; then
+	BARBUS_LIB=$b/libbarbus.so "$py" readers/python/examples/ma_crossover.py \
+		--bus $pbus --sessions 1 --symbols SYM0001,SYM0002,SYM0003 --trades 6 &
+	strategy=$!
+	"$b/bin/barbus-coordinator" --bus $pbus --db "$db" --history-days 0 \
+		backtest --from $to --to $to --speed max 2>/dev/null
+	wait $strategy
+	strategy=
+else
+	echo "(no $py: skipped)"
+fi

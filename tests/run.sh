@@ -1,6 +1,7 @@
 #!/bin/sh
-# tests/run.sh BUILD_DIR [unit] [stress] [fuzz]: runs the Criterion suites,
-# the plain stress programs and the fuzz corpus replays, then prints one
+# tests/run.sh BUILD_DIR [unit] [stress] [fuzz] [python]: runs the Criterion
+# suites, the plain stress programs, the fuzz corpus replays and pytest over
+# the Python package (readers/python/tests), then prints one
 # closing "N passed, N failed" line.
 # Last, one more check: no barbus.* segment the run made is left in the
 # shared-memory directory (one that a live writer holds belongs to a process
@@ -55,8 +56,35 @@ count() { # $1: program, $2: kind
 	fi
 }
 
+# pytest over readers/python/tests against this build: its closing line
+# ("N passed, N failed in Ss") is shown and counted; exit 5 (no tests
+# collected) is a failure like any other non-zero exit.
+run_pytest() {
+	start=$(date +%s)
+	BARBUS_BUILD=$b "${PYTHON:-/usr/bin/python3}" -m pytest -q \
+		-p no:cacheprovider readers/python/tests >"$log" 2>&1; rc=$?
+	secs=$(( $(date +%s) - start ))
+	line=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error)' "$log" | tail -n 1)
+	p=$(echo "$line" | sed -n 's/.*\b\([0-9][0-9]*\) passed.*/\1/p')
+	f=$(echo "$line" | sed -n 's/.*\b\([0-9][0-9]*\) failed.*/\1/p')
+	e=$(echo "$line" | sed -n 's/.*\b\([0-9][0-9]*\) error.*/\1/p')
+	p=${p:-0}; f=$(( ${f:-0} + ${e:-0} ))
+	why=""
+	[ "$rc" -eq 5 ] && why="no tests collected"
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; why=${why:-"exit $rc"}; fi
+	passed=$((passed + p)); failed=$((failed + f))
+	if [ "$f" -ne 0 ]; then
+		echo "FAIL pytest ($p passed, $f failed, exit $rc, ${secs}s${why:+, $why})"
+		sed 's/^/    /' "$log" | tail -n 60
+	else
+		echo "ok   pytest ($p passed, ${secs}s)"
+	fi
+	echo "pytest: ${line:-no closing line}"
+}
+
 for kind in "$@"; do
 	case $kind in
+	python) run_pytest; continue ;;
 	unit)   dir=$b/tests;  src=tests/*_test.c ;;
 	stress) dir=$b/stress; src=tests/stress/*.c ;;
 	fuzz)   dir=$b/fuzz;   src= ;; # the fuzz corpora replayed (tests/fuzz/replay.c)

@@ -213,6 +213,19 @@ int  bb_ring_read(bb_ring_reader *r, bb_bar *out, uint64_t *lost);
  */
 int  bb_ring_wait(bb_ring_reader *r, bb_bar *out, uint64_t *lost,
                   int64_t timeout_ns);
+/*
+ * Up to max records into out[0..max) in one call (libshm/ring_batch.c);
+ * *got says how many. 0: *got records (none when the ring is empty).
+ * BB_ELAPPED: *got records read before the writer overwrote the next ones;
+ * *lost (if not NULL) is their exact count, and the next call goes on with
+ * the oldest record still intact. Other codes as bb_ring_read().
+ */
+int  bb_ring_read_n(bb_ring_reader *r, bb_bar *out, size_t max, size_t *got,
+                    uint64_t *lost);
+/* As bb_ring_read_n(), but first waits for one record as bb_ring_wait()
+ * (BB_ETIMEDOUT, BB_ENOWRITER with *got 0); max must be at least 1. */
+int  bb_ring_wait_n(bb_ring_reader *r, bb_bar *out, size_t max, size_t *got,
+                    uint64_t *lost, int64_t timeout_ns);
 /* Sequence number of the next record this reader will return. */
 uint64_t bb_ring_reader_seq(const bb_ring_reader *r);
 /* Current writer epoch: bumped by each writer (re)start. */
