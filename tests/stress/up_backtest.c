@@ -149,7 +149,9 @@ int main(int argc, char **argv)
 {
 	(void)argc;
 	stress_init("up-backtest", 120);
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(strdup(argv[0])));
+	char self[PATH_MAX];
+	snprintf(self, sizeof(self), "%s", argv[0]);
+	snprintf(bin, sizeof(bin), "%s/../bin", dirname(self));
 	snprintf(dir, sizeof(dir), "/tmp/bb-upbacktest-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		stress_fatal("mkdtemp");
