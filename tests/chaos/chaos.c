@@ -32,6 +32,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <math.h>
+#include <sched.h>
+#include <sys/resource.h>
 
 #include "chaos.h"
 #include "seg.h" /* segment headers: epochs and the writers' stamps */
@@ -90,6 +93,9 @@ struct run {
 	bb_bus         *bus;
 	struct bb__seg_hdr *eye[NEYES];
 	_Atomic int64_t *exec_ns;      /* [proc]: shared with the children */
+	bb_ring_reader *aim;           /* to kill inside a minute's burst */
+	uint32_t        last_kind;     /* of the last record aim read */
+	int             aimed, mid_minute;
 };
 
 /* ---- cleanup: every segment of the bus, whatever its role ------------ */
@@ -178,6 +184,9 @@ static pid_t spawn(struct run *r, int proc)
 		int null = open("/dev/null", O_WRONLY);
 		if (fd < 0 || null < 0 || dup2(fd, 2) < 0 || dup2(null, 1) < 0)
 			_exit(126);
+		if (g.writer_nice != 0 &&
+		    setpriority(PRIO_PROCESS, 0, g.writer_nice) != 0)
+			_exit(125);
 		atomic_store(&r->exec_ns[proc], stress_now_ns());
 		if (proc == P_CO)
 			execl(exe, exe, "--bus", g.bus, "--db", db, "backtest",
@@ -257,7 +266,8 @@ static void open_eyes(struct run *r)
 {
 	size_t have = 0;
 
-	if (bb_bus_open(&r->bus, g.bus) != 0)
+	if (bb_bus_open(&r->bus, g.bus) != 0 ||
+	    bb_ring_reader_open(&r->aim, g.bus, BB_WAIT_SPIN, 0) != 0)
 		stress_fatal("the driver cannot open the bus");
 	for (int i = 0; i < 10000 && have < NEYES; i++) {
 		have = 0;
@@ -364,11 +374,121 @@ static void exited(struct run *r, int proc, int code)
 	printf("violation %s exited %d by itself\n", p_name[proc], code);
 }
 
+/* Read the driver's ring reader up to the head; r->last_kind is then
+ * the kind of the last record on the ring (or of the last one read). */
+static void ring_drain(struct run *r)
+{
+	bb_bar b;
+	int rc;
+
+	while ((rc = bb_ring_read(r->aim, &b, NULL)) != BB_EEMPTY)
+		if (rc == 0)
+			r->last_kind = BB_KIND(b.flags);
+}
+
+/* The CPU pid last ran on (field 39 of /proc/PID/stat), or -1. */
+static int last_cpu(pid_t pid)
+{
+	char path[64], buf[1024];
+	int cpu = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	size_t n = f != NULL ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	if (f != NULL)
+		fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')'); /* the name may hold spaces */
+	for (int field = 2; p != NULL && field < 39; field++)
+		p = strchr(p + 1, ' ');
+	if (p != NULL)
+		cpu = atoi(p + 1);
+	return cpu;
+}
+
+/* Keep the calling thread off the CPU the coordinator last ran on (it
+ * wakes there): watching from the same CPU, the driver would only run
+ * once the coordinator sleeps again, its burst over. *old: to restore. */
+static void off_its_cpu(const struct run *r, cpu_set_t *old)
+{
+	cpu_set_t set;
+	int c = last_cpu(r->pid[P_CO]);
+
+	if (sched_getaffinity(0, sizeof(*old), old) != 0)
+		CPU_ZERO(old);
+	set = *old;
+	if (c >= 0 && c < CPU_SETSIZE && CPU_ISSET(c, &set) && CPU_COUNT(&set) > 1) {
+		CPU_CLR(c, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+	}
+}
+
+/*
+ * Wait (up to 500 ms) for the coordinator to start publishing a minute:
+ * a paced replay publishes a minute's bars in a burst of microseconds and
+ * then sleeps, so kills at random times nearly always land between
+ * minutes. Killed the moment its first bar shows, it is usually in the
+ * middle of the burst: the resume that must neither repeat nor lose a bar.
+ */
+static void aim(struct run *r)
+{
+	bb_bar b;
+
+	ring_drain(r);
+	for (int64_t end = stress_now_ns() + 500000000; stress_now_ns() < end;)
+		if (bb_ring_read(r->aim, &b, NULL) == 0 &&
+		    (r->last_kind = BB_KIND(b.flags)) == BB_KIND_BAR)
+			break;
+	r->aimed++;
+}
+
+/* SIGKILL proc (aimed at a minute's publication for some of the
+ * coordinator's kills: g.p.aim_pct) and reap it; its exit code, and when
+ * it was killed into *t_kill. */
+static int kill_now(struct run *r, int proc, int64_t *t_kill)
+{
+	cpu_set_t cpus;
+	int aimed = proc == P_CO &&
+	            (int)(stress_rand(&r->rng) % 100) < g.p.aim_pct;
+
+	if (aimed) {
+		off_its_cpu(r, &cpus);
+		aim(r);
+	}
+	*t_kill = stress_now_ns();
+	kill(r->pid[proc], SIGKILL);
+	int code = exit_code(stress_reap(r->pid[proc], 5000));
+	if (aimed && CPU_COUNT(&cpus) > 0) /* before children inherit it */
+		sched_setaffinity(0, sizeof(cpus), &cpus);
+	/* Its last record a bar: killed with a minute half published. */
+	if (proc == P_CO) {
+		ring_drain(r);
+		r->mid_minute += r->last_kind == BB_KIND_BAR;
+	}
+	return code;
+}
+
+static void say_slow(const struct run *r, const struct kill_ev *k)
+{
+	double at = (double)(k->t_kill - r->smp[0].t) / 1e9;
+
+	if (k->served_ms < 0)
+		printf("violation kill %d (%s, %.3f s into the run): not serving "
+		       "3 s after its restart\n", r->nkill, p_name[k->proc], at);
+	else if (k->served_ms > CH_SERVED_MS)
+		printf("violation kill %d (%s, %.3f s into the run): served "
+		       "again %.1f ms after its restart (seen at %.1f ms, by "
+		       "then %.1f ms on a CPU, %.1f ms waiting for one)\n",
+		       r->nkill, p_name[k->proc], at, k->served_ms, k->seen_ms,
+		       k->cpu_ms, k->wait_ms);
+}
+
 /* SIGKILL proc, start it again at once, time its recovery. */
 static void kill_one(struct run *r, int proc)
 {
 	uint64_t before[NEYES];
 	size_t from, to;
+	int64_t t_kill;
 
 	/* A finished backtest is left to exit (see docs/chaos.md). */
 	if (r->done[proc] || (proc == P_CO && bus_done(r)))
@@ -377,9 +497,7 @@ static void kill_one(struct run *r, int proc)
 	for (size_t k = from; k < to; k++)
 		before[k] = atomic_load_explicit(&r->eye[k]->epoch,
 		                                 memory_order_acquire);
-	int64_t t_kill = stress_now_ns();
-	kill(r->pid[proc], SIGKILL);
-	int code = exit_code(stress_reap(r->pid[proc], 5000));
+	int code = kill_now(r, proc, &t_kill);
 	if (code != 128 + SIGKILL) {
 		exited(r, proc, code); /* it had exited before the kill */
 		if (r->done[proc])
@@ -392,16 +510,7 @@ static void kill_one(struct run *r, int proc)
 	*k = (struct kill_ev){ .proc = proc, .t_kill = t_kill };
 	wait_served(r, proc, before, t0, &k->served_ms, &k->seen_ms);
 	sched_ms(r->pid[proc], &k->cpu_ms, &k->wait_ms);
-	if (k->served_ms < 0)
-		printf("violation kill %d (%s, %.3f s into the run): not serving "
-		       "3 s after its restart\n", r->nkill, p_name[proc],
-		       (double)(t_kill - r->smp[0].t) / 1e9);
-	else if (k->served_ms > CH_SERVED_MS)
-		printf("violation kill %d (%s, %.3f s into the run): served "
-		       "again %.1f ms after its restart (by then %.1f ms on a "
-		       "CPU, %.1f ms waiting for one)\n", r->nkill,
-		       p_name[proc], (double)(t_kill - r->smp[0].t) / 1e9,
-		       k->served_ms, k->cpu_ms, k->wait_ms);
+	say_slow(r, k);
 }
 
 /* A process that exited by itself: judged, and started again unless it
@@ -498,18 +607,14 @@ static void *sampler(void *arg)
 	return NULL;
 }
 
-/* Records per second over [a, b]; 0 when the window is not clean: a
- * coordinator kill in it (or just before), another session or epoch at
- * its ends, or not inside an open session. */
-static double window_rate(const struct run *r, int64_t a, int64_t b,
-                          double *secs)
+/* Records published in [a, b] (seconds into *secs); 0 when the samples
+ * do not show one stretch of an open session of one writer, at least
+ * 0.5 s long. */
+static double piece_recs(const struct run *r, int64_t a, int64_t b,
+                         double *secs)
 {
 	int n = atomic_load(&r->nsmp), i = 1, j;
 
-	for (int k = 0; k < r->nkill; k++)
-		if (r->kill[k].proc == P_CO && r->kill[k].t_kill <= b &&
-		    r->kill[k].t_kill >= a - SETTLE_NS)
-			return 0;
 	while (i < n && r->smp[i].t < a)
 		i++;
 	for (j = i; j + 1 < n && r->smp[j + 1].t <= b; j++)
@@ -521,35 +626,56 @@ static double window_rate(const struct run *r, int64_t a, int64_t b,
 	    s0->state != BB_STATE_OPEN || s1->state != BB_STATE_OPEN)
 		return 0;
 	*secs = (double)(s1->t - s0->t) / 1e9;
-	return (double)(s1->recs - s0->recs) / *secs;
+	return (double)(s1->recs - s0->recs);
 }
 
-/* Pooled rates of the clean windows with the reader running and stopped. */
+/* The clean pieces of [a, b] (cut around coordinator kills: from 50 ms
+ * before each to SETTLE_NS after it) into rec[0] records over rec[1]
+ * seconds; returns how many pieces there were. */
+static int window(const struct run *r, int64_t a, int64_t b, double *rec)
+{
+	int64_t from = a;
+	double secs = 0, n;
+	int pieces = 0;
+
+	rec[0] = rec[1] = 0;
+	for (int k = 0; k <= r->nkill && from < b; k++) {
+		int64_t t = k < r->nkill ? r->kill[k].t_kill : INT64_MAX;
+		if (k < r->nkill && (r->kill[k].proc != P_CO || t + SETTLE_NS <= a))
+			continue;
+		int64_t to = t - 50000000 < b ? t - 50000000 : b;
+		if (to > from && (n = piece_recs(r, from, to, &secs)) > 0) {
+			rec[0] += n, rec[1] += secs, pieces++;
+		}
+		if (t < INT64_MAX && t + SETTLE_NS > from)
+			from = t + SETTLE_NS;
+	}
+	return pieces;
+}
+
+/* Pooled rates of the clean pieces with the reader running and stopped. */
 static void check_rate(const struct run *r)
 {
-	double recs[2] = { 0, 0 }, secs[2] = { 0, 0 }, lo = 1e9, s;
+	double tot[2][2] = { { 0, 0 }, { 0, 0 } }, w[2][2], lo = 1e9;
 	int clean[2] = { 0, 0 }, n = atomic_load(&r->nstop);
 
 	for (int k = 0; k < n; k++) {
 		const struct stop_ev *e = &r->stop[k];
-		double run = window_rate(r, e->run_from, e->stop_at, &s);
-		if (run > 0) {
-			recs[0] += run * s, secs[0] += s, clean[0]++;
-		}
-		double stop = window_rate(r, e->stop_at, e->cont_at, &s);
-		if (stop > 0) {
-			recs[1] += stop * s, secs[1] += s, clean[1]++;
-		}
-		if (run > 0 && stop > 0 && stop / run < lo)
-			lo = stop / run;
+		clean[0] += window(r, e->run_from, e->stop_at, w[0]);
+		clean[1] += window(r, e->stop_at, e->cont_at, w[1]);
+		for (int i = 0; i < 2; i++)
+			tot[i][0] += w[i][0], tot[i][1] += w[i][1];
+		if (w[0][1] > 0 && w[1][1] > 0 &&
+		    (w[1][0] / w[1][1]) / (w[0][0] / w[0][1]) < lo)
+			lo = (w[1][0] / w[1][1]) / (w[0][0] / w[0][1]);
 	}
-	double rate_run = secs[0] > 0 ? recs[0] / secs[0] : 0;
-	double rate_stop = secs[1] > 0 ? recs[1] / secs[1] : 0;
-	INFO("writer rate: %.0f records/s in %d clean windows with the reader "
+	double rate_run = tot[0][1] > 0 ? tot[0][0] / tot[0][1] : 0;
+	double rate_stop = tot[1][1] > 0 ? tot[1][0] / tot[1][1] : 0;
+	INFO("writer rate: %.0f records/s in %d clean pieces with the reader "
 	     "running (%.1f s), %.0f in %d with it stopped (%.1f s); lowest "
-	     "ratio of a pair %.3f", rate_run, clean[0], secs[0], rate_stop,
-	     clean[1], secs[1], lo < 1e9 ? lo : 0);
-	CHECK(clean[0] >= 3 && clean[1] >= 3, "at least 3 clean windows of each "
+	     "ratio of a stop to the run before it %.3f", rate_run, clean[0],
+	     tot[0][1], rate_stop, clean[1], tot[1][1], lo < 1e9 ? lo : NAN);
+	CHECK(clean[0] >= 3 && clean[1] >= 3, "at least 3 clean pieces of each "
 	      "kind to measure the rate (%d running, %d stopped, of %d stops)",
 	      clean[0], clean[1], n);
 	CHECK(rate_stop >= (1 - CH_RATE_DROP) * rate_run, "the writer's rate "
@@ -612,6 +738,11 @@ static void check_recovery(const struct run *r)
 	}
 	CHECK(total >= g.p.kills_min, "at least %d kills (%d)", g.p.kills_min,
 	      total);
+	INFO("coordinator kills: %d aimed at a minute's publication, %d left "
+	     "a minute half published", r->aimed, r->mid_minute);
+	CHECK(r->mid_minute > 0, "some coordinator kills left a minute half "
+	      "published (%d; %d kills aimed at a minute's publication)",
+	      r->mid_minute, r->aimed);
 }
 
 /* The end: the upkeep finishes, the readers drain and take their
@@ -657,13 +788,13 @@ static void verify(uint64_t head)
 
 static const struct ch_params long_run = {
 	.from = "2024-07-01", .to = "2024-07-11", /* 8 sessions, an early close */
-	.nsym = 50, .speed = 600, .ring = 1024, .kills_min = 50,
+	.nsym = 50, .speed = 600, .ring = 1024, .kills_min = 50, .aim_pct = 50,
 	.kill_gap_ms = { 1500, 5000 }, .run_ms = { 2000, 3000 },
 	.stop_ms = { 3000, 4500 }, .watchdog_s = 900,
 };
 static const struct ch_params short_run = {
 	.from = "2024-07-01", .to = "2024-07-03", /* 3 sessions */
-	.nsym = 50, .speed = 800, .ring = 1024, .kills_min = 15,
+	.nsym = 50, .speed = 800, .ring = 1024, .kills_min = 15, .aim_pct = 75,
 	.kill_gap_ms = { 1000, 3000 }, .run_ms = { 1500, 2500 },
 	.stop_ms = { 2500, 3500 }, .watchdog_s = 300,
 };
@@ -691,14 +822,23 @@ static void setup(int argc, char **argv, struct run *r)
 	if (rc != 0 || ex.n < 2)
 		stress_fatal("the store: %s, %d sessions", bb_strerror(rc), ex.n);
 	g.history = ex.n - 1;
+	/* The writers get the priority a unit file would give them (Nice=)
+	 * when the driver may give it: the probe lowers its own nice value
+	 * (which needs CAP_SYS_NICE) and raises it back (which does not). */
+	if (setpriority(PRIO_PROCESS, 0, CH_WRITER_NICE) == 0) {
+		g.writer_nice = CH_WRITER_NICE;
+		setpriority(PRIO_PROCESS, 0, 0);
+	}
 	g.bus = stress_bus(NULL);
 	r->smp = calloc(MAX_SAMPLES, sizeof(*r->smp));
 	r->exec_ns = mmap(NULL, P_N * sizeof(*r->exec_ns), PROT_READ | PROT_WRITE,
 	                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (r->smp == NULL || r->exec_ns == MAP_FAILED)
 		stress_fatal("out of memory");
-	INFO("%d sessions, %d symbols, %llu bars at %dx; ring of %d", ex.n,
-	     g.p.nsym, (unsigned long long)ex.nbars, g.p.speed, g.p.ring);
+	INFO("%d sessions, %d symbols, %llu bars at %dx; ring of %d; the "
+	     "writers at nice %d, the spin and yield readers at %d", ex.n,
+	     g.p.nsym, (unsigned long long)ex.nbars, g.p.speed, g.p.ring,
+	     g.writer_nice, CH_SPIN_NICE);
 }
 
 int main(int argc, char **argv)

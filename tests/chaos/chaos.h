@@ -26,6 +26,7 @@
 #define CH_SERVED_MS 100     /* the recovery bound */
 #define CH_RATE_DROP 0.10    /* the bound on the writer's slowdown */
 #define CH_SPIN_NICE 10      /* the spin and yield readers' nice value */
+#define CH_WRITER_NICE -5    /* the coordinator's and upkeep's, if allowed */
 
 static const uint32_t ch_iv[CH_NIV] = { 1, 5, 15, 30, 60 };
 
@@ -45,6 +46,7 @@ struct ch_params {
 	int         speed;        /* replay pace, times real time */
 	int         ring;         /* ring capacity, slots */
 	int         kills_min;    /* the run fails with fewer kills */
+	int         aim_pct;      /* coordinator kills aimed at a burst, % */
 	int         kill_gap_ms[2];  /* between two kills, uniform */
 	int         run_ms[2];       /* the stopped reader running, uniform */
 	int         stop_ms[2];      /* ... and stopped, uniform */
@@ -57,6 +59,7 @@ static struct {
 	const char      *bus;
 	char             dir[64], bin[PATH_MAX];
 	int              history;   /* sessions in the range - 1: all kept */
+	int              writer_nice; /* CH_WRITER_NICE, or 0 when not allowed */
 	pid_t            reader[CH_NREADERS];
 	_Atomic int      finished;  /* the replay is over: threads stop */
 } g;
