@@ -478,9 +478,10 @@ static void say_slow(const struct run *r, const struct kill_ev *k)
 	else if (k->served_ms > CH_SERVED_MS)
 		printf("violation kill %d (%s, %.3f s into the run): served "
 		       "again %.1f ms after its restart (seen at %.1f ms, by "
-		       "then %.1f ms on a CPU, %.1f ms waiting for one)\n",
-		       r->nkill, p_name[k->proc], at, k->served_ms, k->seen_ms,
-		       k->cpu_ms, k->wait_ms);
+		       "then %.1f ms on a CPU, %.1f ms waiting for one, %.1f "
+		       "ms asleep)\n", r->nkill, p_name[k->proc], at,
+		       k->served_ms, k->seen_ms, k->cpu_ms, k->wait_ms,
+		       k->seen_ms - k->cpu_ms - k->wait_ms);
 }
 
 /* SIGKILL proc, start it again at once, time its recovery. */
