@@ -811,7 +811,9 @@ static void setup(int argc, char **argv, struct run *r)
 	r->rng |= 1;
 	printf("chaos: %s run, seed %llu\n", g.p.kills_min >= 50 ? "long"
 	       : "short", (unsigned long long)r->rng);
-	snprintf(g.bin, sizeof(g.bin), "%s/../bin", dirname(strdup(argv[0])));
+	char self[PATH_MAX];
+	snprintf(self, sizeof(self), "%s", argv[0]);
+	snprintf(g.bin, sizeof(g.bin), "%s/../bin", dirname(self));
 	snprintf(g.dir, sizeof(g.dir), "/tmp/bb-chaos-XXXXXX");
 	if (mkdtemp(g.dir) == NULL)
 		stress_fatal("mkdtemp: %s", strerror(errno));
