@@ -1,7 +1,9 @@
 /*
- * chaos.h: what the chaos program's parts share (tests/chaos/chaos.c is its
- * one translation unit; reader.h and verify.h are included by it, as
- * tests/stress/stress.h is by each stress program).
+ * chaos.h: what the chaos program's parts share. tests/chaos/chaos.c is its
+ * one translation unit; it includes the parts, as each stress program
+ * includes tests/stress/stress.h: reader.h (the reader processes),
+ * driver.h (starting, killing and timing the writers), rate.h (the
+ * stopped reader and the writer's rate), verify.h (judging the readers).
  *
  * The readers are child processes that write what they see into files in
  * the run's directory; the driver reads those files after the run:
