@@ -30,67 +30,13 @@
  * minutes) or the short one (CI). BB_CHAOS_SEED=N repeats a run's choices.
  */
 #include <dirent.h>
-#include <fcntl.h>
 #include <libgen.h>
 
 #include "chaos.h"
-#include "seg.h" /* segment headers: epochs and the writers' stamps */
 #include "reader.h"
+#include "driver.h"
+#include "rate.h"
 #include "verify.h"
-
-enum { P_CO, P_UP, P_N };
-static const char *const p_name[P_N] = { "coordinator", "upkeep" };
-
-#define MAX_KILLS   1024
-#define MAX_STOPS   512
-#define MAX_SAMPLES (1 << 17)
-#define SAMPLE_NS   10000000LL  /* rate samples every 10 ms */
-#define SERVED_WAIT_NS 3000000000LL
-#define SETTLE_NS   500000000LL /* a window this close after a coordinator
-                                   kill is not clean */
-
-static const char *const up_roles[] = {
-	"up.status", "up.quality", "up.fills", "up.fills.h", "up.5m", "up.15m",
-	"up.30m", "up.60m", "up.5m.h", "up.15m.h", "up.30m.h", "up.60m.h",
-};
-#define UP_NROLES (sizeof(up_roles) / sizeof(up_roles[0]))
-#define NEYES     (1 + UP_NROLES) /* the ring, then the up.* tables */
-
-struct kill_ev {
-	int     proc;
-	int64_t t_kill;
-	double  served_ms; /* exec to the writer's stamp; < 0: not serving */
-	double  seen_ms;   /* fork to the driver's first sight */
-	double  cpu_ms, wait_ms; /* the new process's time on a CPU and
-	                            waiting for one, when it was seen */
-};
-
-struct stop_ev {
-	int64_t run_from, stop_at, cont_at;
-};
-
-struct sample {
-	int64_t  t;
-	uint64_t recs, epoch, session;
-	uint32_t state;
-};
-
-/* One run of the driver: its processes, its events, its samples. */
-struct run {
-	uint64_t        rng;
-	pid_t           pid[P_N];
-	int             died[P_N];     /* exits nobody asked for */
-	int             done[P_N];     /* exited 0 at the end of data */
-	struct kill_ev  kill[MAX_KILLS];
-	int             nkill;
-	struct stop_ev  stop[MAX_STOPS];
-	_Atomic int     nstop;         /* written by the stopper thread */
-	struct sample  *smp;
-	_Atomic int     nsmp;          /* written by the sampler thread */
-	bb_bus         *bus;
-	struct bb__seg_hdr *eye[NEYES];
-	_Atomic int64_t *exec_ns;      /* [proc]: shared with the children */
-};
 
 /* ---- cleanup: every segment of the bus, whatever its role ------------ */
 
@@ -159,46 +105,7 @@ static void ch_init(const char *prog, unsigned watchdog_s)
 	atexit(ch_cleanup); /* runs before stress_cleanup: LIFO */
 }
 
-/* ---- processes ---------------------------------------------------------- */
-
-/* Start the coordinator or the upkeep with the run's arguments. */
-static pid_t spawn(struct run *r, int proc)
-{
-	char exe[PATH_MAX + 32], db[96], log[96], hist[16], speed[24], ring[24];
-
-	snprintf(exe, sizeof(exe), "%s/barbus-%s", g.bin, p_name[proc]);
-	snprintf(db, sizeof(db), "%s/db", g.dir);
-	snprintf(log, sizeof(log), "%s/%s.err", g.dir, p_name[proc]);
-	snprintf(hist, sizeof(hist), "%d", g.history);
-	snprintf(speed, sizeof(speed), "%dx", g.p.speed);
-	snprintf(ring, sizeof(ring), "%d", g.p.ring);
-	pid_t pid = stress_fork();
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		int null = open("/dev/null", O_WRONLY);
-		if (fd < 0 || null < 0 || dup2(fd, 2) < 0 || dup2(null, 1) < 0)
-			_exit(126);
-		atomic_store(&r->exec_ns[proc], stress_now_ns());
-		if (proc == P_CO)
-			execl(exe, exe, "--bus", g.bus, "--db", db, "backtest",
-			      "--from", g.p.from, "--to", g.p.to, "--history-days",
-			      hist, "--speed", speed, "--ring-capacity", ring,
-			      (char *)NULL);
-		else
-			execl(exe, exe, "--bus", g.bus, "--db", db, "--intervals",
-			      CH_INTERVALS, "--history-days", hist, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* The exit code of a reaped status; 128 + signal when killed. */
-static int exit_code(int st)
-{
-	if (st == -1)
-		return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
+/* ---- readers ---------------------------------------------------------- */
 
 /* Readers: forked before any thread exists; returns when each has its
  * ring open (or fails the run). */
@@ -221,341 +128,6 @@ static void start_readers(void)
 		if (read(fds[0], &c, 1) != 1)
 			stress_fatal("a reader never opened the ring");
 	close(fds[0]);
-}
-
-/*
- * The driver's eyes: the header of every segment a restart must re-attach
- * (the ring for the coordinator, which it attaches last; every up.* table
- * for the upkeep), mapped read-only once the upkeep made its tables (up to
- * 10 s), and the bus for its status.
- */
-static struct bb__seg_hdr *map_hdr(const char *role)
-{
-	char name[1 + 7 + BB_NAME_MAX + 1 + 16 + 1];
-
-	snprintf(name, sizeof(name), "/barbus.%s.%s", g.bus, role);
-	struct stat st;
-	int fd = shm_open(name, O_RDONLY, 0);
-	if (fd < 0)
-		return NULL;
-	/* A segment being created may not have its size yet: touching its
-	 * mapping then would be a SIGBUS. */
-	void *p = fstat(fd, &st) != 0 || st.st_size < BB_SEG_HDR_LEN ? MAP_FAILED
-	          : mmap(NULL, BB_SEG_HDR_LEN, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED)
-		return NULL;
-	struct bb__seg_hdr *h = p;
-	/* Acquire pairs with the release in bb__seg_publish(). */
-	if (atomic_load_explicit(&h->version, memory_order_acquire) != 0)
-		return h;
-	munmap(p, BB_SEG_HDR_LEN);
-	return NULL;
-}
-
-static void open_eyes(struct run *r)
-{
-	size_t have = 0;
-
-	if (bb_bus_open(&r->bus, g.bus) != 0)
-		stress_fatal("the driver cannot open the bus");
-	for (int i = 0; i < 10000 && have < NEYES; i++) {
-		have = 0;
-		for (size_t k = 0; k < NEYES; k++)
-			have += r->eye[k] != NULL ||
-			        (r->eye[k] = map_hdr(k == 0 ? "ring"
-			                             : up_roles[k - 1])) != NULL;
-		if (have < NEYES)
-			stress_sleep_ns(1000000);
-	}
-	if (have < NEYES)
-		stress_fatal("the coordinator or the upkeep never made its segments");
-}
-
-/* ---- kills and restarts ------------------------------------------------ */
-
-/* The eyes a restart of proc must see bumped: [*from, *to). */
-static void eyes_of(int proc, size_t *from, size_t *to)
-{
-	*from = proc == P_CO ? 0 : 1;
-	*to = proc == P_CO ? 1 : NEYES;
-}
-
-/* pid's time on a CPU and waiting in a run queue so far (ms), from
- * /proc/PID/schedstat; -1 when not known. */
-static void sched_ms(pid_t pid, double *cpu, double *wait)
-{
-	char path[64];
-	unsigned long long run_ns, wait_ns;
-
-	*cpu = *wait = -1;
-	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (f != NULL && fscanf(f, "%llu %llu", &run_ns, &wait_ns) == 2) {
-		*cpu = (double)run_ns / 1e6;
-		*wait = (double)wait_ns / 1e6;
-	}
-	if (f != NULL)
-		fclose(f);
-}
-
-/*
- * Wait until the restarted proc (pid, forked at t0) has bumped the epoch
- * of each of its segments, and say when it did by its own clock: the
- * heartbeat it stamps just before the bump (bb__seg_writer_start()). The
- * stamp read with the new epoch is that one or a later beat, so the figure
- * is never early, and the driver's own polling delay is not in it. The
- * largest over its segments, in ms since the child's exec (its stamp in
- * r->exec_ns), into *served; from t0 to the driver's first sight of the
- * last one into *seen. -1 when not within SERVED_WAIT_NS.
- */
-static void wait_served(struct run *r, int proc, const uint64_t *before,
-                        int64_t t0, double *served, double *seen)
-{
-	int64_t stamp[NEYES] = { 0 }, last = 0;
-	size_t from, to, left;
-
-	eyes_of(proc, &from, &to);
-	left = to - from;
-	*served = *seen = -1;
-	for (int64_t t = stress_now_ns(); t - t0 < SERVED_WAIT_NS && left > 0;
-	     t = stress_now_ns()) {
-		for (size_t k = from; k < to; k++) {
-			struct bb__seg_hdr *h = r->eye[k];
-			/* Acquire pairs with the release in
-			 * bb__seg_writer_start(): pid and beat come first. */
-			if (stamp[k] != 0 || atomic_load_explicit(&h->epoch,
-			    memory_order_acquire) <= before[k] ||
-			    atomic_load_explicit(&h->writer_pid,
-			    memory_order_relaxed) != r->pid[proc])
-				continue;
-			stamp[k] = atomic_load_explicit(&h->heartbeat_ns,
-			                                memory_order_relaxed);
-			last = stamp[k] > last ? stamp[k] : last;
-			left--;
-		}
-		if (left == 0) {
-			int64_t exec = atomic_load(&r->exec_ns[proc]);
-			*served = (double)(last - exec) / 1e6;
-			*seen = (double)(stress_now_ns() - t0) / 1e6;
-			return;
-		}
-		stress_sleep_ns(100000);
-	}
-}
-
-/* Is the backtest over (the coordinator's end of data published)? */
-static int bus_done(const struct run *r)
-{
-	bb_status st;
-
-	return bb_bus_status(r->bus, &st) == 0 && st.state == BB_STATE_DONE;
-}
-
-/* proc exited by itself with code: the end of data for a coordinator's or,
- * once the backtest is over, an upkeep's exit 0; otherwise a violation. */
-static void exited(struct run *r, int proc, int code)
-{
-	if (code == 0 && (proc == P_CO || bus_done(r))) {
-		r->done[proc] = 1;
-		return;
-	}
-	r->died[proc]++;
-	printf("violation %s exited %d by itself\n", p_name[proc], code);
-}
-
-/* SIGKILL proc, start it again at once, time its recovery. */
-static void kill_one(struct run *r, int proc)
-{
-	uint64_t before[NEYES];
-	size_t from, to;
-
-	/* A finished backtest is left to exit (see docs/chaos.md). */
-	if (r->done[proc] || (proc == P_CO && bus_done(r)))
-		return;
-	eyes_of(proc, &from, &to);
-	for (size_t k = from; k < to; k++)
-		before[k] = atomic_load_explicit(&r->eye[k]->epoch,
-		                                 memory_order_acquire);
-	int64_t t_kill = stress_now_ns();
-	kill(r->pid[proc], SIGKILL);
-	int code = exit_code(stress_reap(r->pid[proc], 5000));
-	if (code != 128 + SIGKILL) {
-		exited(r, proc, code); /* it had exited before the kill */
-		if (r->done[proc])
-			return;
-	}
-	int64_t t0 = stress_now_ns();
-	atomic_store(&r->exec_ns[proc], INT64_MAX);
-	r->pid[proc] = spawn(r, proc);
-	struct kill_ev *k = &r->kill[r->nkill++];
-	*k = (struct kill_ev){ .proc = proc, .t_kill = t_kill };
-	wait_served(r, proc, before, t0, &k->served_ms, &k->seen_ms);
-	sched_ms(r->pid[proc], &k->cpu_ms, &k->wait_ms);
-	if (k->served_ms < 0)
-		printf("violation kill %d (%s, %.3f s into the run): not serving "
-		       "3 s after its restart\n", r->nkill, p_name[proc],
-		       (double)(t_kill - r->smp[0].t) / 1e9);
-	else if (k->served_ms > CH_SERVED_MS)
-		printf("violation kill %d (%s, %.3f s into the run): served "
-		       "again %.1f ms after its restart (by then %.1f ms on a "
-		       "CPU, %.1f ms waiting for one)\n", r->nkill,
-		       p_name[proc], (double)(t_kill - r->smp[0].t) / 1e9,
-		       k->served_ms, k->cpu_ms, k->wait_ms);
-}
-
-/* A process that exited by itself: judged, and started again unless it
- * was the end of its work. */
-static void watch_exits(struct run *r)
-{
-	for (int p = 0; p < P_N; p++) {
-		int st;
-		if (r->done[p] || waitpid(r->pid[p], &st, WNOHANG) != r->pid[p])
-			continue;
-		stress_forget(r->pid[p]);
-		exited(r, p, exit_code(st));
-		if (!r->done[p])
-			r->pid[p] = spawn(r, p);
-	}
-}
-
-static void drive(struct run *r)
-{
-	int64_t next = stress_now_ns() + (int64_t)stress_rand_in(&r->rng,
-	               (uint64_t)g.p.kill_gap_ms[0],
-	               (uint64_t)g.p.kill_gap_ms[1]) * 1000000;
-
-	while (!r->done[P_CO] && r->nkill < MAX_KILLS) {
-		watch_exits(r);
-		if (!r->done[P_CO] && stress_now_ns() >= next) {
-			kill_one(r, (int)(stress_rand(&r->rng) % P_N));
-			next = stress_now_ns() + (int64_t)stress_rand_in(&r->rng,
-			       (uint64_t)g.p.kill_gap_ms[0],
-			       (uint64_t)g.p.kill_gap_ms[1]) * 1000000;
-		}
-		stress_sleep_ns(2000000);
-	}
-}
-
-/* ---- the stopped reader and the rate samples ---------------------------- */
-
-/* Sleep ns, or less once the run is finished; 1 when it is. */
-static int nap(int64_t ns)
-{
-	for (int64_t end = stress_now_ns() + ns; stress_now_ns() < end;) {
-		if (atomic_load(&g.finished))
-			return 1;
-		stress_sleep_ns(5000000);
-	}
-	return atomic_load(&g.finished);
-}
-
-static void *stopper(void *arg)
-{
-	struct run *r = arg;
-	uint64_t rng = r->rng ^ 0x5eed;
-	pid_t pid = g.reader[CH_STOPPED];
-
-	for (int n = 0; n < MAX_STOPS; n++) {
-		struct stop_ev *e = &r->stop[n];
-		e->run_from = stress_now_ns();
-		if (nap((int64_t)stress_rand_in(&rng, (uint64_t)g.p.run_ms[0],
-		                               (uint64_t)g.p.run_ms[1]) * 1000000))
-			break;
-		e->stop_at = stress_now_ns();
-		kill(pid, SIGSTOP);
-		nap((int64_t)stress_rand_in(&rng, (uint64_t)g.p.stop_ms[0],
-		                            (uint64_t)g.p.stop_ms[1]) * 1000000);
-		kill(pid, SIGCONT);
-		e->cont_at = stress_now_ns();
-		atomic_store(&r->nstop, n + 1);
-	}
-	return NULL;
-}
-
-static void *sampler(void *arg)
-{
-	struct run *r = arg;
-	bb_bus *b;
-	bb_ring_reader *rr;
-	bb_status st;
-
-	if (bb_bus_open(&b, g.bus) != 0 ||
-	    bb_ring_reader_open(&rr, g.bus, BB_WAIT_YIELD, 0) != 0)
-		return NULL;
-	for (int n = 1; n < MAX_SAMPLES && !atomic_load(&g.finished);) {
-		if (bb_bus_status(b, &st) == 0) {
-			r->smp[n] = (struct sample){ stress_now_ns(),
-				bb_bus_counter(b, BB_CTR_BARS) +
-				bb_bus_counter(b, BB_CTR_MINUTES),
-				bb_ring_epoch(rr), st.sessions, st.state };
-			atomic_store(&r->nsmp, ++n);
-		}
-		stress_sleep_ns(SAMPLE_NS);
-	}
-	bb_ring_reader_close(rr);
-	bb_bus_close(b);
-	return NULL;
-}
-
-/* Records per second over [a, b]; 0 when the window is not clean: a
- * coordinator kill in it (or just before), another session or epoch at
- * its ends, or not inside an open session. */
-static double window_rate(const struct run *r, int64_t a, int64_t b,
-                          double *secs)
-{
-	int n = atomic_load(&r->nsmp), i = 1, j;
-
-	for (int k = 0; k < r->nkill; k++)
-		if (r->kill[k].proc == P_CO && r->kill[k].t_kill <= b &&
-		    r->kill[k].t_kill >= a - SETTLE_NS)
-			return 0;
-	while (i < n && r->smp[i].t < a)
-		i++;
-	for (j = i; j + 1 < n && r->smp[j + 1].t <= b; j++)
-		;
-	if (i >= n || j <= i || r->smp[j].t - r->smp[i].t < SAMPLE_NS * 50)
-		return 0;
-	const struct sample *s0 = &r->smp[i], *s1 = &r->smp[j];
-	if (s0->epoch != s1->epoch || s0->session != s1->session ||
-	    s0->state != BB_STATE_OPEN || s1->state != BB_STATE_OPEN)
-		return 0;
-	*secs = (double)(s1->t - s0->t) / 1e9;
-	return (double)(s1->recs - s0->recs) / *secs;
-}
-
-/* Pooled rates of the clean windows with the reader running and stopped. */
-static void check_rate(const struct run *r)
-{
-	double recs[2] = { 0, 0 }, secs[2] = { 0, 0 }, lo = 1e9, s;
-	int clean[2] = { 0, 0 }, n = atomic_load(&r->nstop);
-
-	for (int k = 0; k < n; k++) {
-		const struct stop_ev *e = &r->stop[k];
-		double run = window_rate(r, e->run_from, e->stop_at, &s);
-		if (run > 0) {
-			recs[0] += run * s, secs[0] += s, clean[0]++;
-		}
-		double stop = window_rate(r, e->stop_at, e->cont_at, &s);
-		if (stop > 0) {
-			recs[1] += stop * s, secs[1] += s, clean[1]++;
-		}
-		if (run > 0 && stop > 0 && stop / run < lo)
-			lo = stop / run;
-	}
-	double rate_run = secs[0] > 0 ? recs[0] / secs[0] : 0;
-	double rate_stop = secs[1] > 0 ? recs[1] / secs[1] : 0;
-	INFO("writer rate: %.0f records/s in %d clean windows with the reader "
-	     "running (%.1f s), %.0f in %d with it stopped (%.1f s); lowest "
-	     "ratio of a pair %.3f", rate_run, clean[0], secs[0], rate_stop,
-	     clean[1], secs[1], lo < 1e9 ? lo : 0);
-	CHECK(clean[0] >= 3 && clean[1] >= 3, "at least 3 clean windows of each "
-	      "kind to measure the rate (%d running, %d stopped, of %d stops)",
-	      clean[0], clean[1], n);
-	CHECK(rate_stop >= (1 - CH_RATE_DROP) * rate_run, "the writer's rate "
-	      "with the reader stopped is %.1f%% of its rate with it running "
-	      "(at least %.0f%%)", rate_run > 0 ? 100 * rate_stop / rate_run : 0,
-	      100 * (1 - CH_RATE_DROP));
 }
 
 /* ---- the report ------------------------------------------------------- */
@@ -612,6 +184,11 @@ static void check_recovery(const struct run *r)
 	}
 	CHECK(total >= g.p.kills_min, "at least %d kills (%d)", g.p.kills_min,
 	      total);
+	INFO("coordinator kills: %d aimed at a minute's publication, %d left "
+	     "a minute half published", r->aimed, r->mid_minute);
+	CHECK(r->mid_minute > 0, "some coordinator kills left a minute half "
+	      "published (%d; %d kills aimed at a minute's publication)",
+	      r->mid_minute, r->aimed);
 }
 
 /* The end: the upkeep finishes, the readers drain and take their
@@ -657,13 +234,13 @@ static void verify(uint64_t head)
 
 static const struct ch_params long_run = {
 	.from = "2024-07-01", .to = "2024-07-11", /* 8 sessions, an early close */
-	.nsym = 50, .speed = 600, .ring = 1024, .kills_min = 50,
+	.nsym = 50, .speed = 600, .ring = 1024, .kills_min = 50, .aim_pct = 50,
 	.kill_gap_ms = { 1500, 5000 }, .run_ms = { 2000, 3000 },
 	.stop_ms = { 3000, 4500 }, .watchdog_s = 900,
 };
 static const struct ch_params short_run = {
 	.from = "2024-07-01", .to = "2024-07-03", /* 3 sessions */
-	.nsym = 50, .speed = 800, .ring = 1024, .kills_min = 15,
+	.nsym = 50, .speed = 800, .ring = 1024, .kills_min = 15, .aim_pct = 75,
 	.kill_gap_ms = { 1000, 3000 }, .run_ms = { 1500, 2500 },
 	.stop_ms = { 2500, 3500 }, .watchdog_s = 300,
 };
@@ -679,7 +256,9 @@ static void setup(int argc, char **argv, struct run *r)
 	r->rng |= 1;
 	printf("chaos: %s run, seed %llu\n", g.p.kills_min >= 50 ? "long"
 	       : "short", (unsigned long long)r->rng);
-	snprintf(g.bin, sizeof(g.bin), "%s/../bin", dirname(strdup(argv[0])));
+	char self[PATH_MAX];
+	snprintf(self, sizeof(self), "%s", argv[0]);
+	snprintf(g.bin, sizeof(g.bin), "%s/../bin", dirname(self));
 	snprintf(g.dir, sizeof(g.dir), "/tmp/bb-chaos-XXXXXX");
 	if (mkdtemp(g.dir) == NULL)
 		stress_fatal("mkdtemp: %s", strerror(errno));
@@ -691,14 +270,23 @@ static void setup(int argc, char **argv, struct run *r)
 	if (rc != 0 || ex.n < 2)
 		stress_fatal("the store: %s, %d sessions", bb_strerror(rc), ex.n);
 	g.history = ex.n - 1;
+	/* The writers get the priority a unit file would give them (Nice=)
+	 * when the driver may give it: the probe lowers its own nice value
+	 * (which needs CAP_SYS_NICE) and raises it back (which does not). */
+	if (setpriority(PRIO_PROCESS, 0, CH_WRITER_NICE) == 0) {
+		g.writer_nice = CH_WRITER_NICE;
+		setpriority(PRIO_PROCESS, 0, 0);
+	}
 	g.bus = stress_bus(NULL);
 	r->smp = calloc(MAX_SAMPLES, sizeof(*r->smp));
 	r->exec_ns = mmap(NULL, P_N * sizeof(*r->exec_ns), PROT_READ | PROT_WRITE,
 	                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (r->smp == NULL || r->exec_ns == MAP_FAILED)
 		stress_fatal("out of memory");
-	INFO("%d sessions, %d symbols, %llu bars at %dx; ring of %d", ex.n,
-	     g.p.nsym, (unsigned long long)ex.nbars, g.p.speed, g.p.ring);
+	INFO("%d sessions, %d symbols, %llu bars at %dx; ring of %d; the "
+	     "writers at nice %d, the spin and yield readers at %d", ex.n,
+	     g.p.nsym, (unsigned long long)ex.nbars, g.p.speed, g.p.ring,
+	     g.writer_nice, CH_SPIN_NICE);
 }
 
 int main(int argc, char **argv)

@@ -1,7 +1,9 @@
 /*
- * chaos.h: what the chaos program's parts share (tests/chaos/chaos.c is its
- * one translation unit; reader.h and verify.h are included by it, as
- * tests/stress/stress.h is by each stress program).
+ * chaos.h: what the chaos program's parts share. tests/chaos/chaos.c is its
+ * one translation unit; it includes the parts, as each stress program
+ * includes tests/stress/stress.h: reader.h (the reader processes),
+ * driver.h (starting, killing and timing the writers), rate.h (the
+ * stopped reader and the writer's rate), verify.h (judging the readers).
  *
  * The readers are child processes that write what they see into files in
  * the run's directory; the driver reads those files after the run:
@@ -26,6 +28,7 @@
 #define CH_SERVED_MS 100     /* the recovery bound */
 #define CH_RATE_DROP 0.10    /* the bound on the writer's slowdown */
 #define CH_SPIN_NICE 10      /* the spin and yield readers' nice value */
+#define CH_WRITER_NICE -5    /* the coordinator's and upkeep's, if allowed */
 
 static const uint32_t ch_iv[CH_NIV] = { 1, 5, 15, 30, 60 };
 
@@ -45,6 +48,7 @@ struct ch_params {
 	int         speed;        /* replay pace, times real time */
 	int         ring;         /* ring capacity, slots */
 	int         kills_min;    /* the run fails with fewer kills */
+	int         aim_pct;      /* coordinator kills aimed at a burst, % */
 	int         kill_gap_ms[2];  /* between two kills, uniform */
 	int         run_ms[2];       /* the stopped reader running, uniform */
 	int         stop_ms[2];      /* ... and stopped, uniform */
@@ -57,6 +61,7 @@ static struct {
 	const char      *bus;
 	char             dir[64], bin[PATH_MAX];
 	int              history;   /* sessions in the range - 1: all kept */
+	int              writer_nice; /* CH_WRITER_NICE, or 0 when not allowed */
 	pid_t            reader[CH_NREADERS];
 	_Atomic int      finished;  /* the replay is over: threads stop */
 } g;
