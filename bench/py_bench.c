@@ -11,34 +11,47 @@
 #include "fixture.h"
 
 #define NSYM 500
-#define ROUNDS 200000
+#define ROUNDS 20000
+
+/* Best mean of 30 blocks: short blocks, so that one of them runs without
+ * being preempted on a loaded machine (the Python figures are taken so). */
+#define BLOCKS 30
 
 static double c_latest_ns(const bb_bus *b)
 {
 	bb_bar bar;
 	uint32_t s = 1, sink = 0;
-	int64_t t0 = fix_now_ns();
+	double best = 1e30;
 
-	for (int i = 0; i < ROUNDS; i++) {
-		s = s * 1103515245u + 12345u;
-		sink += (uint32_t)bb_latest(b, (s >> 8) % NSYM, &bar);
+	for (int k = 0; k < BLOCKS; k++) {
+		int64_t t0 = fix_now_ns();
+		for (int i = 0; i < ROUNDS; i++) {
+			s = s * 1103515245u + 12345u;
+			sink += (uint32_t)bb_latest(b, (s >> 8) % NSYM, &bar);
+		}
+		double ns = (double)(fix_now_ns() - t0) / ROUNDS;
+		best = ns < best ? ns : best;
 	}
-	double ns = (double)(fix_now_ns() - t0) / ROUNDS;
-	return sink == 0 ? ns : -1;
+	return sink == 0 ? best : -1;
 }
 
 static double c_bars390_us(const bb_bus *b, const bb_upkeep *u)
 {
 	static bb_bar out[400];
 	size_t got = 0;
-	int rounds = 20000;
-	int64_t t0 = fix_now_ns();
+	int rounds = 1000;
+	double best = 1e30;
 
-	for (int i = 0; i < rounds; i++)
-		if (bb_bars(b, u, (uint32_t)i % NSYM, 1, out, 390, &got) != 0 ||
-		    got != 390)
-			return -1;
-	return (double)(fix_now_ns() - t0) / rounds / 1000;
+	for (int k = 0; k < BLOCKS; k++) {
+		int64_t t0 = fix_now_ns();
+		for (int i = 0; i < rounds; i++)
+			if (bb_bars(b, u, (uint32_t)i % NSYM, 1, out, 390,
+			            &got) != 0 || got != 390)
+				return -1;
+		double us = (double)(fix_now_ns() - t0) / rounds / 1000;
+		best = us < best ? us : best;
+	}
+	return best;
 }
 
 int main(int argc, char **argv)

@@ -457,7 +457,7 @@ class Bus:
                     last[(sid, iv)] = b.time
                     yield b
 
-    def follow_batches(self, symbols=None, events=False, max_batch=65536,
+    def follow_batches(self, symbols=None, events=False, max_batch=16384,
                        timeout=None):
         """Every record available so far, as one numpy array (BAR_DTYPE;
         a BarList without numpy) per wait: bars only, or with events the
