@@ -377,6 +377,41 @@ int  bb_history(const bb_bus *b, uint32_t back, uint32_t sym, bb_bar *out,
 /* The session of history `back` (date, open, close); BB_ENOTFOUND as above. */
 int  bb_history_session(const bb_bus *b, uint32_t back, struct bb_session *out);
 
+/* ---- snapshot, then follow (libshm/follow.c) -------------------------- */
+
+/*
+ * The current session's 1-minute bars from the session table, then the ring
+ * from exactly the next record: no bar missing and none twice between the
+ * two, even while the coordinator writes flat out. A bar that was already
+ * in the snapshot when it reached the ring is skipped. Lapped, the follower
+ * says how many records it lost and takes a new snapshot itself: one that
+ * holds only the bars it had not yet delivered (docs/operations.md).
+ * The ring's 1-minute bars only: fills and derived bars are the upkeep's
+ * (bb_bars()).
+ */
+typedef struct bb_follow bb_follow;
+
+/* Snapshot bus `bus` now and position its ring right after the snapshot.
+ * wait is a bb_wait; flags must be 0. Free with bb_follow_close(). */
+int  bb_follow_open(bb_follow **out, const char *bus, int wait,
+                    unsigned flags);
+void bb_follow_close(bb_follow *f); /* NULL is a no-op */
+/*
+ * The bars of the last snapshot not yet handed out: symbols in id order,
+ * each symbol's bars in session order. *n receives their count. The array
+ * is owned by f and valid until the next bb_follow_next() or close.
+ */
+const bb_bar *bb_follow_snapshot(const bb_follow *f, size_t *n);
+/*
+ * The next ring record after the snapshot (bars, MINUTE_END and session
+ * events), waiting up to timeout_ns (<0: forever) as bb_ring_wait().
+ * BB_ELAPPED: *lost (if not NULL) records were overwritten unread; a new
+ * snapshot was taken, read it with bb_follow_snapshot() before going on.
+ * BB_ETIMEDOUT, BB_ENOWRITER as bb_ring_wait().
+ */
+int  bb_follow_next(bb_follow *f, bb_bar *out, uint64_t *lost,
+                    int64_t timeout_ns);
+
 /* ---- time helpers (libshm/timefmt.c) --------------------------------- */
 
 /* Dates are YYYYMMDD integers; times are seconds since the epoch, UTC. */
