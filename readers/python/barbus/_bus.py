@@ -287,7 +287,7 @@ class Bus:
         DataFrame with as_frame=True."""
         iv = interval_minutes(interval)
         sid = self.symbol_id(sym)
-        u = self._upkeep() if iv > 1 or self._u else self._upkeep()
+        u = self._upkeep()  # None before an upkeep ran: 1m without fills
         cap = SESSION_ROWS if n is None else int(n)
         if cap < 0:
             raise ValueError("n must be >= 0")
