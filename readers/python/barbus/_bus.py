@@ -118,11 +118,11 @@ class _Reader:
 
 
 class Bus:
-    """A bus, mapped read-only. Bus(name, wait=0): wait up to `wait` seconds
-    for the bus (and later its ring) to appear (BusMissing after); from_oldest: the ring readers
-    of follow() and wait_minute_end() start at the oldest record the ring
-    still holds instead of the next one written. Not thread-safe: one Bus
-    per thread."""
+    """A bus, mapped read-only. Bus(name, wait=0): wait up to `wait`
+    seconds for the bus (and later its ring) to appear (BusMissing after);
+    from_oldest: the ring readers of follow() and wait_minute_end() start at
+    the oldest record the ring still holds instead of the next one written.
+    Not thread-safe: one Bus per thread."""
 
     def __init__(self, name, wait=0, from_oldest=False):
         self.name = name
@@ -400,8 +400,6 @@ class Bus:
                 if n == 0 and not lost:
                     raise TimeoutError(f"bus {self.name}: nothing for "
                                        f"{timeout} s")
-                if lost:
-                    yield Event("lapped", None, lost)
                 if changed:
                     yield Event("epoch", None, rd.epoch)
                 for rec in R.BAR_STRUCT.iter_unpack(mv[:n * 56]):
@@ -421,6 +419,8 @@ class Bus:
                                                  ev.session)
                     if events:
                         yield ev
+                if lost:  # after the records read before the lap
+                    yield Event("lapped", None, lost)
         finally:
             rd.close()
 
@@ -548,17 +548,19 @@ class Bus:
                 if n == 0 and not lost:
                     raise TimeoutError(f"bus {self.name}: nothing for "
                                        f"{timeout} s")
-                if lost:
-                    yield Event("lapped", None, lost)
                 if changed:
                     yield Event("epoch", None, rd.epoch)
                 if n == 0:
+                    if lost:
+                        yield Event("lapped", None, lost)
                     continue
                 if np is None:
                     out = R.as_list(buf, n)
                     yield BarList(b for b in out
                                   if (events or b.flags >> R.KIND_SHIFT == 0)
                                   and (ids is None or b.symbol in ids))
+                    if lost:
+                        yield Event("lapped", None, lost)
                     continue
                 a = buf[:n]
                 keep = None
@@ -568,6 +570,8 @@ class Bus:
                     m = np.isin(R.symbols_of(a), ids)
                     keep = m if keep is None else keep & m
                 yield R.finish(a[keep] if keep is not None else a.copy())
+                if lost:  # after the records read before the lap
+                    yield Event("lapped", None, lost)
         finally:
             rd.close()
 
