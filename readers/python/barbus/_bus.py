@@ -118,11 +118,11 @@ class _Reader:
 
 
 class Bus:
-    """A bus, mapped read-only. Bus(name, wait=0): wait up to `wait` seconds
-    for the bus (and later its ring) to appear (BusMissing after); from_oldest: the ring readers
-    of follow() and wait_minute_end() start at the oldest record the ring
-    still holds instead of the next one written. Not thread-safe: one Bus
-    per thread."""
+    """A bus, mapped read-only. Bus(name, wait=0): wait up to `wait`
+    seconds for the bus (and later its ring) to appear (BusMissing after);
+    from_oldest: the ring readers of follow() and wait_minute_end() start at
+    the oldest record the ring still holds instead of the next one written.
+    Not thread-safe: one Bus per thread."""
 
     def __init__(self, name, wait=0, from_oldest=False):
         self.name = name
@@ -287,7 +287,7 @@ class Bus:
         DataFrame with as_frame=True."""
         iv = interval_minutes(interval)
         sid = self.symbol_id(sym)
-        u = self._upkeep() if iv > 1 or self._u else self._upkeep()
+        u = self._upkeep()  # None before an upkeep ran: 1m without fills
         cap = SESSION_ROWS if n is None else int(n)
         if cap < 0:
             raise ValueError("n must be >= 0")
@@ -375,29 +375,23 @@ class Bus:
         the exact count lost) and a writer restart (Event "epoch") are
         always yielded. Derived intervals come from the upkeep's tables at
         each minute end once final. snapshot: first the current session's
-        1m bars from the tables, then the ring from there (no bar twice).
+        1m bars from the tables, then the ring from exactly the next record
+        (libshm bb_follow_*: no bar twice, none missed).
         timeout: seconds without any record before TimeoutError. Ends when
         the writer is gone and the bus finished; WriterDead if it died."""
         ids = None if symbols is None else {self.symbol_id(s) for s in symbols}
         ivs = [interval_minutes(i) for i in intervals]
         derived = [i for i in ivs if i > 1]
         want_1m = 1 in ivs
+        if snapshot and want_1m:
+            yield from self._follow_snapshot(ids, derived, events, timeout)
+            return
         rd = _Reader(self, self._oldest)
         buf = (_lib.Bar * 4096)()
         addr = ctypes.addressof(buf)
         mv = memoryview(buf).cast("B")
-        seen = {}
         last_derived = {}
         try:
-            if snapshot and want_1m:
-                snap = []
-                for sid in (ids if ids is not None else range(len(self.symbols))):
-                    part = R.to_bars(self.bars(sid))
-                    if part:
-                        seen[sid] = part[-1].time
-                        snap.extend(part)
-                snap.sort(key=lambda b: (b.time, b.symbol))
-                yield from snap
             while True:
                 r = rd.wait(addr, 4096, timeout)
                 if r is None:
@@ -406,15 +400,11 @@ class Bus:
                 if n == 0 and not lost:
                     raise TimeoutError(f"bus {self.name}: nothing for "
                                        f"{timeout} s")
-                if lost:
-                    yield Event("lapped", None, lost)
                 if changed:
                     yield Event("epoch", None, rd.epoch)
                 for rec in R.BAR_STRUCT.iter_unpack(mv[:n * 56]):
                     if rec[1] >> R.KIND_SHIFT == 0:
                         if not want_1m or (ids is not None and rec[0] not in ids):
-                            continue
-                        if seen and seen.get(rec[0], -1) >= rec[2] * NS:
                             continue
                         yield Bar(rec[0], rec[1], rec[2] * NS, *rec[3:])
                         continue
@@ -423,15 +413,92 @@ class Bus:
                         continue
                     if ev.kind == "session_start":
                         last_derived.clear()
-                        seen.clear()
                     if derived and ev.kind in ("minute_end", "session_end"):
                         yield from self._derived(ids, derived, last_derived,
                                                  ev.kind == "session_end",
                                                  ev.session)
                     if events:
                         yield ev
+                if lost:  # after the records read before the lap
+                    yield Event("lapped", None, lost)
         finally:
             rd.close()
+
+    def _follow_open(self):
+        """bb_follow_open(), waiting for the ring as _Reader does."""
+        h = ctypes.c_void_p()
+        deadline = _time.monotonic() + self._wait
+        while True:
+            rc = lib.bb_follow_open(ctypes.byref(h), self.name.encode(),
+                                    WAIT_BLOCK, 0)
+            if rc not in (2, E["NOTREADY"]) or _time.monotonic() >= deadline:
+                break
+            _time.sleep(0.002)
+        _check(rc, f"bus {self.name}: snapshot and follow")
+        return h
+
+    def _follow_snapshot(self, ids, derived, events, timeout):
+        """follow(snapshot=True): libshm's snapshot-then-follow
+        (bb_follow_*): the session table's bars, then the ring from exactly
+        the next record; lapped, a new snapshot of the bars not delivered."""
+        h = self._follow_open()
+        rec, lost, n = _lib.Bar(), ctypes.c_uint64(), ctypes.c_size_t()
+        rec_ref, lost_ref = ctypes.byref(rec), ctypes.byref(lost)
+        last_derived = {}
+        epoch = lib.bb_bus_epoch(self._b)
+
+        def snap():
+            p = lib.bb_follow_snapshot(h, ctypes.byref(n))
+            if not p or n.value == 0:
+                return []
+            bars = R.as_list((_lib.Bar * n.value).from_address(p), n.value)
+            bars = [b for b in bars if ids is None or b.symbol in ids]
+            bars.sort(key=lambda b: (b.time, b.symbol))
+            return bars
+        try:
+            yield from snap()
+            deadline = None if timeout is None else _time.monotonic() + timeout
+            while True:
+                rc = lib.bb_follow_next(h, rec_ref, lost_ref, SLICE_NS)
+                if rc == E["TIMEDOUT"]:
+                    if deadline is not None and _time.monotonic() >= deadline:
+                        raise TimeoutError(f"bus {self.name}: nothing for "
+                                           f"{timeout} s")
+                    continue
+                if rc == E["LAPPED"]:
+                    yield Event("lapped", None, lost.value)
+                    yield from snap()
+                    continue
+                if rc == E["NOWRITER"]:
+                    if self.session.state in ("done", "ended",
+                                              "timer_expired"):
+                        return
+                    raise WriterDead(rc, f"bus {self.name}: ring")
+                _check(rc, f"bus {self.name}: ring")
+                if deadline is not None:
+                    deadline = _time.monotonic() + timeout
+                raw = _unpack(rec)
+                if raw[1] >> R.KIND_SHIFT == 0:
+                    if ids is None or raw[0] in ids:
+                        yield Bar(raw[0], raw[1], raw[2] * NS, *raw[3:])
+                    continue
+                ev = self._event(raw)
+                if ev is None:
+                    continue
+                ep = lib.bb_bus_epoch(self._b)
+                if ep != epoch:
+                    epoch = ep
+                    yield Event("epoch", None, ep)
+                if ev.kind == "session_start":
+                    last_derived.clear()
+                if derived and ev.kind in ("minute_end", "session_end"):
+                    yield from self._derived(ids, derived, last_derived,
+                                             ev.kind == "session_end",
+                                             ev.session)
+                if events:
+                    yield ev
+        finally:
+            lib.bb_follow_close(h)
 
     def _derived(self, ids, ivs, last, at_end, sess):
         """Final derived bars newer than those yielded, from the upkeep."""
@@ -445,11 +512,11 @@ class Bus:
                         info.done_date == sess[0]:
                     break
                 _time.sleep(0.001)
-        buf = (_lib.Bar * 8)()
+        buf = (_lib.Bar * SESSION_ROWS)()  # the upkeep may lag: all of them
         for sid in (ids if ids is not None else range(len(self.symbols))):
             for iv in ivs:
-                if lib.bb_bars(self._b, self._u, sid, iv, buf, 8,
-                               self._got_ref):
+                if lib.bb_bars(self._b, self._u, sid, iv, buf,
+                               1440 // iv + 1, self._got_ref):
                     continue
                 for b in R.as_list(buf, self._got.value):
                     if b.flags & R.PARTIAL or b.time <= last.get((sid, iv), -1):
@@ -457,7 +524,7 @@ class Bus:
                     last[(sid, iv)] = b.time
                     yield b
 
-    def follow_batches(self, symbols=None, events=False, max_batch=65536,
+    def follow_batches(self, symbols=None, events=False, max_batch=16384,
                        timeout=None):
         """Every record available so far, as one numpy array (BAR_DTYPE;
         a BarList without numpy) per wait: bars only, or with events the
@@ -481,17 +548,19 @@ class Bus:
                 if n == 0 and not lost:
                     raise TimeoutError(f"bus {self.name}: nothing for "
                                        f"{timeout} s")
-                if lost:
-                    yield Event("lapped", None, lost)
                 if changed:
                     yield Event("epoch", None, rd.epoch)
                 if n == 0:
+                    if lost:
+                        yield Event("lapped", None, lost)
                     continue
                 if np is None:
                     out = R.as_list(buf, n)
                     yield BarList(b for b in out
                                   if (events or b.flags >> R.KIND_SHIFT == 0)
                                   and (ids is None or b.symbol in ids))
+                    if lost:
+                        yield Event("lapped", None, lost)
                     continue
                 a = buf[:n]
                 keep = None
@@ -501,6 +570,8 @@ class Bus:
                     m = np.isin(R.symbols_of(a), ids)
                     keep = m if keep is None else keep & m
                 yield R.finish(a[keep] if keep is not None else a.copy())
+                if lost:  # after the records read before the lap
+                    yield Event("lapped", None, lost)
         finally:
             rd.close()
 

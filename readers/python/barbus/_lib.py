@@ -132,6 +132,10 @@ _PROTOS = {
     "bb_ring_read_n": (_int, [_p, _p, _sz, _p, _p]),
     "bb_ring_wait_n": (_int, [_p, _p, _sz, _p, _p, _i64]),
     "bb_ring_epoch": (_u64, [_p]),
+    "bb_follow_open": (_int, [_p, _str, _int, ctypes.c_uint]),
+    "bb_follow_close": (None, [_p]),
+    "bb_follow_snapshot": (_p, [_p, _p]),
+    "bb_follow_next": (_int, [_p, _p, _p, _i64]),
     "bb_ring_writer_state": (_int, [_p, _p]),
 }
 for _name, (_res, _args) in _PROTOS.items():

@@ -146,3 +146,24 @@ def test_dead_writer_is_an_exception(run):
             while bus.wait_minute_end(timeout=10) is not None:
                 pass
         assert time.monotonic() - t < 5
+
+
+def test_snapshot_then_follow_mid_session(run, store):
+    r = run("snap")
+    r.coordinator(FROM, FROM, "--speed", "5000x")
+    with barbus.Bus(r.bus, wait=10) as bus:
+        while bus.session.clock < bus.session.open + 60 * 60 * NS:
+            time.sleep(0.02)  # an hour of the session is in the tables
+        items = list(bus.follow(snapshot=True, events=True, timeout=20))
+        r.wait_all()
+        bars = [x for x in items if isinstance(x, barbus.Bar)]
+        first_ring = next(i for i, x in enumerate(items)
+                          if isinstance(x, barbus.Event))
+        assert first_ring >= 20 * 55  # the snapshot came first
+        per = {}
+        for b in bars:
+            per.setdefault(bus.symbol_name(b.symbol), []).append(
+                (b.time, b.open, b.high, b.low, b.close, b.volume))
+        assert per == store_bars(store, FROM, FROM)
+        sub = [b for b in bus.follow(symbols=["SYM0002"], snapshot=True)]
+        assert [b.time for b in sub] == [x[0] for x in per["SYM0002"]]
