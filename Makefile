@@ -193,15 +193,18 @@ fuzz-deps:
 	@if ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' | \
 	     $(FUZZ_CC) -fsanitize=fuzzer,address,undefined -x c - -o /dev/null 2>/dev/null; then \
 	  v=$$($(FUZZ_CC) -dumpversion 2>/dev/null | cut -d. -f1); \
-	  pkgs="clang$${v:+ libclang-rt-$$v-dev}"; \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing the fuzzing toolchain: $$pkgs"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	      apt-get install -y -qq $$pkgs >/dev/null || exit 1; \
-	  else \
+	  if [ "$$(id -u)" != 0 ]; then \
 	    echo "libFuzzer is missing; install it with:"; \
-	    echo "  sudo apt-get install -y $$pkgs"; exit 1; \
+	    echo "  sudo apt-get install -y clang libclang-rt-$${v:-N}-dev  (N: clang's major version)"; \
+	    exit 1; \
 	  fi; \
+	  echo "installing the fuzzing toolchain: clang, its runtime libraries"; \
+	  apt-get update -qq || exit 1; \
+	  if [ -z "$$v" ]; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang >/dev/null || exit 1; \
+	    v=$$(clang -dumpversion | cut -d. -f1); \
+	  fi; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libclang-rt-$$v-dev >/dev/null || exit 1; \
 	fi
 
 # ---- running ----------------------------------------------------------------
