@@ -24,6 +24,7 @@ static size_t nlines;
 static uint8_t seen[2][NMIN][NSYM];
 static uint64_t dups, strays;
 static atomic_int stop_reader, writer_done;
+static atomic_int writer_cuts; /* times the writer saw its reader go */
 
 static void make_feed(void)
 {
@@ -64,6 +65,7 @@ static void *writer(void *arg)
 			atomic_store(&writer_done, 1);
 			return NULL;
 		}
+		atomic_fetch_add(&writer_cuts, 1);
 	}
 }
 
@@ -146,9 +148,16 @@ int main(int argc, char **argv)
 	int kills = 0;
 	for (; kills < KILLS && !atomic_load(&writer_done); kills++) {
 		stress_sleep_ns((int64_t)stress_rand_in(&seed, 5, 40) * 1000000);
+		int cuts = atomic_load(&writer_cuts);
 		kill(pid, SIGKILL);
 		stress_reap(pid, 5000);
 		stress_forget(pid);
+		/* A feed writer starts again from its header once it sees its
+		 * reader gone (EPIPE); a coordinator opening the FIFO before
+		 * that would read the old stream's middle, without a header. */
+		for (int w = 0; w < 5000 && atomic_load(&writer_cuts) == cuts &&
+		     !atomic_load(&writer_done); w++)
+			stress_sleep_ns(1000000);
 		pid = start();
 	}
 	printf("%d kills before the feed got through whole\n", kills);
