@@ -81,7 +81,7 @@ for kind in "$@"; do
 done
 # Segments made during the run and still there, but for live writers'.
 left=$(segments | comm -13 "$log.shm" -)
-live=$("$b/bin/barbus-bus" list 2>/dev/null | awk '$NF == "live" { print $1 }')
+live=$("$b/bin/barbus-bus" list 2>/dev/null | awk '$NF ~ /^live/ { print $1 }')
 for bus in $live; do
 	left=$(echo "$left" | grep -v "^barbus\.$bus\." || true)
 done
