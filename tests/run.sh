@@ -5,9 +5,9 @@
 # Last, one more check: no barbus.* segment the run made is left in the
 # shared-memory directory. Other runs may share it, so a segment counts as
 # made by a program of this run when it appeared while the program ran and
-# its name holds a number in the range of pids given out meanwhile (test bus
-# names carry the pid of the process that made them); one a live writer
-# holds is not counted.
+# its name holds the program's pid (stress programs name their buses so),
+# or, for the short Criterion and fuzz programs (whose forked workers name
+# them), a pid given out meanwhile; one a live writer holds is not counted.
 # Each program's own closing line is parsed. A failure, named, is also: a
 # program that dies, one that ran no check at all (unless it printed a line
 # "skipped: why", listed as a skip), and a test source whose program is not
@@ -44,7 +44,11 @@ count() { # $1: program, $2: kind
 	"$1" >"$log" 2>&1 &
 	first=$!
 	wait $first; rc=$?
-	made_between "$first" "$(sh -c 'echo $$')" >> "$log.made"
+	if [ "$2" = stress ]; then
+		made_between "$first" "$first" >> "$log.made"
+	else
+		made_between "$first" "$(sh -c 'echo $$')" >> "$log.made"
+	fi
 	secs=$(( $(date +%s) - start ))
 	if [ "$2" = unit ]; then
 		line=$(grep 'Synthesis:' "$log" | tail -n 1)
