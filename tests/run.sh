@@ -14,7 +14,7 @@
 # built or cannot be run.
 b=$1; shift
 passed=0; failed=0; skipped=0; log=$(mktemp)
-trap 'rm -f "$log" "$log.pre" "$log.made"' EXIT INT TERM
+trap 'rm -f "$log" "$log.pre" "$log.made" "$log.pid"' EXIT INT TERM
 shm=${BB_SHM_DIR:-/dev/shm}
 segments() { ls "$shm" 2>/dev/null | grep '^barbus\.' | sort; }
 : > "$log.made"
@@ -41,9 +41,10 @@ count() { # $1: program, $2: kind
 	name=$(basename "$1")
 	start=$(date +%s)
 	segments > "$log.pre"
-	"$1" >"$log" 2>&1 &
-	first=$!
-	wait $first; rc=$?
+	# In the foreground (a background job would ignore SIGINT), its pid
+	# from the shell it is exec'd from.
+	sh -c 'echo $$ > "$1"; exec "$0"' "$1" "$log.pid" >"$log" 2>&1; rc=$?
+	first=$(cat "$log.pid")
 	if [ "$2" = stress ]; then
 		made_between "$first" "$first" >> "$log.made"
 	else
