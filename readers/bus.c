@@ -7,8 +7,9 @@
  *        barbus-bus gc [--older-than DUR]
  *
  * list: one line per bus: segments, bytes, age, the coordinator's and the
- * upkeep's liveness (running, stuck, stopped, crashed, none), and "orphan"
- * for a bus whose control segment is gone. show: one line per segment.
+ * upkeep's liveness (running, stuck, stopped, crashed, none), and a note:
+ * "live" (a writer holds a segment), "orphan" (its control segment is
+ * gone), both, or "-". show: one line per segment.
  * rm: unlinks every segment of the bus; refused while a writer lives
  * unless --force. gc: removes every bus without a live writer (with
  * --older-than, only those made longer ago than DUR: 90s, 10m, 2h, 1d).
@@ -113,8 +114,9 @@ static int cmd_list(void)
 		const struct bus_row *r = &l.row[i];
 		printf("%-24s %8u %12" PRIu64 " %8" PRId64 " %-12s %-12s %s\n",
 		       r->name, r->segments, r->bytes, now - r->newest,
-		       r->coordinator, r->upkeep,
-		       !r->control ? "orphan" : r->live ? "live" : "-");
+		       r->coordinator, r->upkeep, r->live && !r->control
+		       ? "live,orphan" : r->live ? "live" : !r->control
+		       ? "orphan" : "-");
 	}
 	return 0;
 }

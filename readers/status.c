@@ -172,7 +172,7 @@ static void render(struct sbuf *out, const struct snap *s,
                    const struct opts *o, int watching)
 {
 	if (o->format == F_JSON)
-		fmt_json(out, s, watching ? "\n" : "\n");
+		fmt_json(out, s, "\n");
 	else if (o->format == F_PROM)
 		fmt_prom(out, s);
 	else if (watching && !isatty(STDOUT_FILENO))

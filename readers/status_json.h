@@ -319,20 +319,35 @@ static void pm_upkeep(struct sbuf *o, const struct snap *s)
 	}
 }
 
+/* symbol="NAME" with the label escapes (\\, \", \n): a symbol name
+ * comes from shared memory, checked by its writer, not by us. */
+static void pm_symbol_label(char *l, size_t len, const char *name)
+{
+	size_t n = (size_t)snprintf(l, len, "symbol=\"");
+
+	for (const char *p = name; *p && n + 4 < len; p++) {
+		if (*p == '\\' || *p == '"' || *p == '\n')
+			l[n++] = '\\';
+		l[n++] = *p == '\n' ? 'n' : *p;
+	}
+	l[n++] = '"';
+	l[n] = '\0';
+}
+
 static void pm_quality(struct sbuf *o, const struct snap *s)
 {
-	char l[64];
+	char l[2 * BB_SYMBOL_MAX + 16];
 
 	pm_head(o, "symbol_quality_percent", "gauge", "Real bars / expected "
 	        "minutes, percent (the worst symbols shown).");
 	for (size_t i = 0; i < s->nworst; i++) {
-		snprintf(l, sizeof(l), "symbol=\"%s\"", s->worst[i].name);
+		pm_symbol_label(l, sizeof(l), s->worst[i].name);
 		pm_val(o, "symbol_quality_percent", s->bus, l, s->worst[i].q.quality);
 	}
 	pm_head(o, "symbol_quality_with_fills_percent", "gauge", "(Real + "
 	        "filled bars) / expected minutes, percent.");
 	for (size_t i = 0; i < s->nworst; i++) {
-		snprintf(l, sizeof(l), "symbol=\"%s\"", s->worst[i].name);
+		pm_symbol_label(l, sizeof(l), s->worst[i].name);
 		pm_val(o, "symbol_quality_with_fills_percent", s->bus, l,
 		       s->worst[i].q.quality_with_fills);
 	}

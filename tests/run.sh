@@ -4,17 +4,34 @@
 # the Python package (readers/python/tests), then prints one
 # closing "N passed, N failed" line.
 # Last, one more check: no barbus.* segment the run made is left in the
-# shared-memory directory (one that a live writer holds belongs to a process
-# running beside the run, and is not counted).
+# shared-memory directory. Other runs may share it, so a segment counts as
+# made by a program of this run when it appeared while the program ran and
+# its name holds the program's pid (stress programs name their buses so),
+# or, for the short Criterion and fuzz programs (whose forked workers name
+# them), a pid given out meanwhile; one a live writer holds is not counted.
 # Each program's own closing line is parsed. A failure, named, is also: a
 # program that dies, one that ran no check at all (unless it printed a line
 # "skipped: why", listed as a skip), and a test source whose program is not
 # built or cannot be run.
 b=$1; shift
-passed=0; failed=0; skipped=0; log=$(mktemp); trap 'rm -f "$log" "$log.shm"' EXIT INT TERM
+passed=0; failed=0; skipped=0; log=$(mktemp)
+trap 'rm -f "$log" "$log.pre" "$log.made" "$log.pid"' EXIT INT TERM
 shm=${BB_SHM_DIR:-/dev/shm}
 segments() { ls "$shm" 2>/dev/null | grep '^barbus\.' | sort; }
-segments > "$log.shm"
+: > "$log.made"
+
+# Segments that appeared since $log.pre and name a pid in [$1, $2].
+made_between() {
+	segments | comm -13 "$log.pre" - | while read -r seg; do
+		for n in $(echo "$seg" | grep -o '[0-9][0-9]*'); do
+			if { [ "$1" -le "$2" ] && [ "$n" -ge "$1" ] && [ "$n" -le "$2" ]; } ||
+			   { [ "$1" -gt "$2" ] && { [ "$n" -ge "$1" ] || [ "$n" -le "$2" ]; }; }; then
+				echo "$seg"
+				break
+			fi
+		done
+	done
+}
 
 fail_line() { # $1: name, $2: why
 	echo "FAIL $1 ($2)"
@@ -24,7 +41,16 @@ fail_line() { # $1: name, $2: why
 count() { # $1: program, $2: kind
 	name=$(basename "$1")
 	start=$(date +%s)
-	"$1" >"$log" 2>&1; rc=$?
+	segments > "$log.pre"
+	# In the foreground (a background job would ignore SIGINT), its pid
+	# from the shell it is exec'd from.
+	sh -c 'echo $$ > "$1"; exec "$0"' "$1" "$log.pid" >"$log" 2>&1; rc=$?
+	first=$(cat "$log.pid")
+	if [ "$2" = stress ]; then
+		made_between "$first" "$first" >> "$log.made"
+	else
+		made_between "$first" "$(sh -c 'echo $$')" >> "$log.made"
+	fi
 	secs=$(( $(date +%s) - start ))
 	if [ "$2" = unit ]; then
 		line=$(grep 'Synthesis:' "$log" | tail -n 1)
@@ -107,9 +133,10 @@ for kind in "$@"; do
 		fi
 	done
 done
-# Segments made during the run and still there, but for live writers'.
-left=$(segments | comm -13 "$log.shm" -)
-live=$("$b/bin/barbus-bus" list 2>/dev/null | awk '$NF == "live" { print $1 }')
+# Segments the run made and still there, but for live writers'.
+segments > "$log.pre"
+left=$(sort -u "$log.made" | comm -12 - "$log.pre")
+live=$("$b/bin/barbus-bus" list 2>/dev/null | awk '$NF ~ /^live/ { print $1 }')
 for bus in $live; do
 	left=$(echo "$left" | grep -v "^barbus\.$bus\." || true)
 done

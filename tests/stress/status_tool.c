@@ -449,7 +449,9 @@ int main(int argc, char **argv)
 	(void)argc;
 	stress_init("status", 180);
 	signal(SIGPIPE, SIG_IGN);
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(strdup(argv[0])));
+	char *argv0 = strdup(argv[0]);
+	snprintf(bin, sizeof(bin), "%s/../bin", dirname(argv0));
+	free(argv0);
 	snprintf(dir, sizeof(dir), "/tmp/bb-status-XXXXXX");
 	snprintf(shm, sizeof(shm), "/dev/shm/bb-status-%d", (int)getpid());
 	if (mkdtemp(dir) == NULL || mkdir(shm, 0700) != 0)
