@@ -68,8 +68,10 @@ static void control_figures(const char *bus, double *p50, double *max,
 	size_t n = 0;
 
 	*p50 = *max = *hit = 0;
-	if (bb_bus_open(&b, bus) != 0 || bb_bus_status(b, &st) != 0)
+	if (bb_bus_open(&b, bus) != 0 || bb_bus_status(b, &st) != 0) {
+		fix_fail("%s: no control segment", bus);
 		return;
+	}
 	for (uint64_t s = 1; s <= st.sessions && n < 64; s++)
 		if ((v[n] = bb_bus_transition_ns(b, s)) != 0)
 			n++;
@@ -81,6 +83,8 @@ static void control_figures(const char *bus, double *p50, double *max,
 	double h = (double)bb_bus_counter(b, BB_CTR_PREFETCH_HITS);
 	double m = (double)bb_bus_counter(b, BB_CTR_PREFETCH_MISSES);
 	*hit = h + m > 0 ? 100 * h / (h + m) : 0;
+	if (h + m == 0 || n == 0)
+		fix_fail("%s: no prefetch or transition counted", bus);
 	bb_bus_close(b);
 }
 
@@ -97,7 +101,7 @@ static double restart_ms(const char *bus)
 			usleep(1000), r = NULL;
 	usleep(300000);
 	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
+	waitpid(pid, NULL, 0); /* killed: its status is ours */
 	while (r != NULL && bb_ring_read(r, &b, &lost) != BB_EEMPTY)
 		;
 	int64_t t0 = fix_now_ns();
@@ -107,7 +111,9 @@ static double restart_ms(const char *bus)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	bb_ring_reader_close(r);
-	return rc == 0 || rc == BB_ELAPPED ? ms : -1;
+	if (rc != 0 && rc != BB_ELAPPED)
+		fix_fail("restart: no record from the new coordinator");
+	return ms;
 }
 
 int main(int argc, char **argv)
@@ -128,12 +134,22 @@ int main(int argc, char **argv)
 	if (rd == 0)
 		_exit(drain(bus, sh));
 	pid_t co = coordinator(bus, "max");
-	int st1, st2;
-	waitpid(co, &st1, 0);
-	waitpid(rd, &st2, 0);
-	double rate = sh->bars > 1 ? (sh->bars - 1) / ((sh->t1 - sh->t0) / 1e9) : 0;
+	fix_wait(co, "coordinator", NULL);
+	fix_wait(rd, "reader", NULL);
+	if (sh->bars != total)
+		fix_fail("reader received %llu bars of %zu",
+		         (unsigned long long)sh->bars, total);
+	double rate = fix_rate((double)sh->bars - 1, sh->t1 - sh->t0, "replay");
 	control_figures(bus, &p50, &max, &hit);
 	double rms = restart_ms(bus2);
+	fix_unlink_bus(bus);
+	fix_unlink_bus(bus2);
+	fix_cleanup();
+	if (fix_failures > 0) {
+		fprintf(stderr, "replay_bench: %d checks failed: no figures\n",
+		        fix_failures);
+		return 1;
+	}
 	printf("backtest replay, %d symbols x 6 sessions, %zu bars, one reader\n"
 	       "  %-34s %12.0f bars/s\n  %-34s %12.0f bars/s (%llu bars received)\n"
 	       "  %-34s %9.1f us p50, %.1f us max (target <= 1000 us)\n"
@@ -147,8 +163,5 @@ int main(int argc, char **argv)
 	       "transition.p50 %.1f us\ntransition.max %.1f us\n"
 	       "prefetch.hit %.0f %%\nrestart.ms %.1f ms\n",
 	       rate, load_rate, p50, max, hit, rms);
-	fix_unlink_bus(bus);
-	fix_unlink_bus(bus2);
-	fix_cleanup();
-	return sh->bars == total ? 0 : 1;
+	return 0;
 }
