@@ -137,7 +137,13 @@ void up_fol_status(struct up_fol *f)
 	bb_upkeep_info *s = up_segs_status(f->segs);
 	uint64_t bars, fills, unf;
 
+	uint64_t pbars = 0, pfills, punf;
+
+	/* Bars taken in: followed, or rebuilt into a history block. */
 	up_engine_totals(f->e, &bars, &fills, &unf);
+	if (f->pe != NULL)
+		up_engine_totals(f->pe, &pbars, &pfills, &punf);
+	bars += pbars;
 	s->bars_seen = bars;
 	s->fills = fills;
 	s->unfillable = unf;
@@ -390,10 +396,14 @@ static int setup(struct up_fol *f)
 static void summary(const struct up_fol *f)
 {
 	const bb_upkeep_info *s = up_segs_status(f->segs);
-	uint64_t bars, fills, unf;
+	uint64_t bars, fills, unf, pbars = 0, pfills, punf;
 	double busy = f->busy_ns / 1e9;
 
+	/* Bars taken in: followed, or rebuilt into a history block. */
 	up_engine_totals(f->e, &bars, &fills, &unf);
+	if (f->pe != NULL)
+		up_engine_totals(f->pe, &pbars, &pfills, &punf);
+	bars += pbars;
 	fprintf(stderr, "barbus-upkeep: bus %s: %llu bars, %llu filled, %llu "
 	        "unfillable, %llu sessions done, lapped %llu; busy %.3f s "
 	        "(%.0f bars/s)\n", f->c->bus, (unsigned long long)bars,
