@@ -44,18 +44,17 @@ static uint32_t next_sym(uint32_t *x, uint32_t n)
 static volatile double sink;
 
 /* The table's rows mapped read-only again, for plain copies: the floor. */
-static const struct bb__slot *raw_rows(const char *bus, struct bb__table_geom *g)
+static void raw_rows(const char *bus, struct bb__table_geom *g)
 {
 	static struct bb__seg s;
 
 	if (bb__seg_reader_open(&s, bus, "bars.1m", BB_ROLE_TABLE, 0) != 0 ||
 	    bb__table_geom(s.hdr, g) != 0)
 		exit(1);
-	return bb__table_row(g, 0, 0);
 }
 
 /* The scale rows: the latest bar of n symbols beside plain copies. */
-static void scale_floors(const bb_bar *priv, const struct bb__slot *rows,
+static void scale_floors(const bb_bar *priv, const struct bb__table_geom *g,
                          uint32_t n, double latest)
 {
 	uint32_t x = 7;
@@ -69,7 +68,8 @@ static void scale_floors(const bb_bar *priv, const struct bb__slot *rows,
 	double copy1 = (now_ns() - t0) / ITERS;
 	t0 = now_ns();
 	for (int i = 0; i < ITERS; i++) {
-		memcpy(&b, &rows[next_sym(&x, n) * ROWS + ROWS - 1].w[0], sizeof(b));
+		memcpy(&b, &bb__table_row(g, next_sym(&x, n), ROWS - 1)->w[0],
+		       sizeof(b));
 		sink += b.close;
 	}
 	double shm1 = (now_ns() - t0) / ITERS;
@@ -86,7 +86,7 @@ static void scale_floors(const bb_bar *priv, const struct bb__slot *rows,
 static void measure(const char *bus, uint32_t n, int scale)
 {
 	struct bb__table_geom g;
-	const struct bb__slot *rows = raw_rows(bus, &g);
+	raw_rows(bus, &g);
 	bb_table *t;
 	bb_bar b[20], *priv = malloc(sizeof(bb_bar) * n * ROWS);
 	size_t got;
@@ -103,7 +103,7 @@ static void measure(const char *bus, uint32_t n, int scale)
 	}
 	double latest = (now_ns() - t0) / ITERS;
 	if (scale) {
-		scale_floors(priv, rows, n, latest);
+		scale_floors(priv, &g, n, latest);
 		bb_table_close(t);
 		free(priv);
 		return;
@@ -133,16 +133,20 @@ static void measure(const char *bus, uint32_t n, int scale)
 	double copy20 = (now_ns() - t0) / (ITERS / 4);
 	t0 = now_ns();
 	for (int i = 0; i < ITERS; i++) {
-		memcpy(b, &rows[next_sym(&x, n) * ROWS + ROWS - 1].w[0], sizeof(bb_bar));
+		memcpy(b, &bb__table_row(&g, next_sym(&x, n), ROWS - 1)->w[0],
+		       sizeof(bb_bar));
 		sink += b[0].close;
 	}
 	double shm1 = (now_ns() - t0) / ITERS;
 	t0 = now_ns();
 	static struct bb__slot raw[20];
 	for (int i = 0; i < ITERS / 4; i++) {
-		/* One copy of the 20 rows' 1280 bytes: the least a read of
-		 * them can cost. */
-		memcpy(raw, &rows[next_sym(&x, n) * ROWS + ROWS - 20], sizeof(raw));
+		/* Plain copies of the 20 rows, 64 bytes each from its place:
+		 * the least a read of them can cost. */
+		uint32_t sym = next_sym(&x, n);
+		for (int j = 0; j < 20; j++) /* rows are minute-major */
+			memcpy(&raw[j], bb__table_row(&g, sym, ROWS - 20 + j),
+			       sizeof(raw[j]));
 		sink += (double)raw[19].w[6];
 	}
 	double shm20 = (now_ns() - t0) / (ITERS / 4);

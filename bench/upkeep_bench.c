@@ -300,7 +300,9 @@ int main(int argc, char **argv)
 	fix_unlink_bus(b2);
 	fix_unlink_bus(b3);
 	fix_cleanup();
-	if (up_bars != (double)total)
+	/* Lapped, the upkeep rebuilds from the tables and the store and may
+	 * skip whole sessions: upkeep.lapped says so (target 0). */
+	if (lapped == 0 && up_bars != (double)total)
 		fix_fail("upkeep took in %.0f bars of %zu", up_bars, total);
 	double up_rate = fix_rate(up_bars, (int64_t)(up_busy * 1e9), "upkeep");
 	double up_wall = fix_rate(up_bars, (int64_t)(up_s * 1e9), "upkeep wall");
