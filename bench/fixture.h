@@ -22,6 +22,16 @@
 #include "barbus.h"
 
 #define FIX_NSYM 500
+/* The replays: every XNYS session of July 2024, 22 (07-03 closes early,
+ * 07-04 is a holiday), 4.2M bars; a ring of 2^22 records holds all of them,
+ * so a reader slower than the replay is never lapped (a lapped reader's
+ * rate is no figure). */
+#define FIX_FROM     "2024-07-01"
+#define FIX_TO       "2024-07-31"
+#define FIX_FROM_D   20240701
+#define FIX_TO_D     20240731
+#define FIX_SESSIONS 22
+#define FIX_RING     "4194304"
 
 static char fix_bin[PATH_MAX], fix_dir[64];
 static int fix_failures; /* checks failed: the program prints no figure */
@@ -215,6 +225,47 @@ static inline pid_t fix_spawn_log(const char *err, const char *prog, ...)
 	pid_t pid = fix_spawnv(err, prog, ap);
 	va_end(ap);
 	return pid;
+}
+
+static int fix_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Transitions (us, p50 and max) and prefetch hits (%) of the finished run
+ * on bus; a failure unless there were sessions - 1 of each. */
+static inline void fix_control(const char *bus, int sessions, double *p50,
+                               double *max, double *hit)
+{
+	bb_bus *b;
+	bb_status st;
+	uint64_t v[256];
+	size_t n = 0;
+
+	*p50 = *max = *hit = 0;
+	if (bb_bus_open(&b, bus) != 0 || bb_bus_status(b, &st) != 0) {
+		fix_fail("%s: no control segment", bus);
+		return;
+	}
+	for (uint64_t s = 1; s <= st.sessions && n < 256; s++)
+		if ((v[n] = bb_bus_transition_ns(b, s)) != 0)
+			n++;
+	qsort(v, n, sizeof(v[0]), fix_cmp_u64);
+	if (n > 0) {
+		*p50 = v[n / 2] / 1e3;
+		*max = v[n - 1] / 1e3;
+	}
+	double h = (double)bb_bus_counter(b, BB_CTR_PREFETCH_HITS);
+	double m = (double)bb_bus_counter(b, BB_CTR_PREFETCH_MISSES);
+	*hit = h + m > 0 ? 100 * h / (h + m) : 0;
+	/* The first session is not prefetched; its transition is from the
+	 * history's last session when there is one. */
+	if (h + m != sessions - 1 || n + 1 < (size_t)sessions)
+		fix_fail("%s: %.0f prefetches and %zu transitions counted, not %d",
+		         bus, h + m, n, sessions - 1);
+	bb_bus_close(b);
 }
 
 #endif /* BB_BENCH_FIXTURE_H */

@@ -1,6 +1,6 @@
 /*
  * upkeep_bench: the upkeep at work, with the real programs.
- *  1. Backtest at max speed of 500 symbols x 6 sessions with the upkeep
+ *  1. Backtest at max speed of 500 symbols x 22 sessions with the upkeep
  *     deriving 5m/15m/30m/1h and one reader process draining the ring:
  *     the reader's rate (replay.upkeep.rate, DESIGN's >= 5M bars/s), the
  *     upkeep's rate (upkeep.rate: bars taken in / the time it was busy
@@ -9,7 +9,9 @@
  *     them; upkeep.wall.rate: the same over its wall time, waiting on the
  *     coordinator included) and the records it lost to lapping
  *     (upkeep.lapped, target 0). Floor: the same replay without an upkeep
- *     (replay.noupkeep.rate), same run.
+ *     (replay.noupkeep.rate), same run. The session transitions and
+ *     prefetch hits of the replay with the upkeep: transition.p50,
+ *     transition.max, prefetch.hit.
  *  2. The latest derived bar from a reader process (table.derived.latest).
  *  3. Live: a feed through a FIFO lacks some bars that the store has; a
  *     reader times each gap from its MINUTE_END to the fill being visible
@@ -78,7 +80,8 @@ static void closing_line(const char *log, double *bars, double *busy)
  * receive every bar, or the run is a failure.
  */
 static double replay(const char *bus, int with, size_t total, double *up_s,
-                     double *up_bars, double *up_busy, uint64_t *lapped)
+                     double *up_bars, double *up_busy, uint64_t *lapped,
+                     double tr[3])
 {
 	struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 	                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -96,8 +99,9 @@ static double replay(const char *bus, int with, size_t total, double *up_s,
 		_exit(drain(bus, sh));
 	int64_t t0 = fix_now_ns();
 	pid_t co = fix_spawn("coordinator", "--bus", bus, "--db", fix_dir,
-	                     "backtest", "--from", "2024-07-01", "--to",
-	                     "2024-07-09", "--history-days", "1", (char *)NULL);
+	                     "--ring-capacity", FIX_RING, "backtest", "--from",
+	                     FIX_FROM, "--to", FIX_TO, "--history-days", "1",
+	                     (char *)NULL);
 	fix_wait(co, "coordinator", NULL);
 	if (with)
 		fix_wait(up, "upkeep", NULL);
@@ -118,6 +122,7 @@ static double replay(const char *bus, int with, size_t total, double *up_s,
 		fix_fail("%s: no upkeep status", bus);
 	}
 	*lapped = info.lapped;
+	fix_control(bus, FIX_SESSIONS, &tr[0], &tr[1], &tr[2]);
 	double rate = fix_rate((double)sh->bars - 1, sh->t1 - sh->t0, bus);
 	munmap(sh, sizeof(*sh));
 	return rate;
@@ -287,10 +292,12 @@ int main(int argc, char **argv)
 	snprintf(b3, sizeof(b3), "bench-fill-%d", (int)getpid());
 	if (fix_init(argv[0], "upkeep") != 0)
 		return 1;
-	size_t total = fix_store(FIX_NSYM, 20240701, 20240709, NULL);
+	size_t total = fix_store(FIX_NSYM, FIX_FROM_D, FIX_TO_D, NULL);
+	double none_tr[3], tr[3]; /* transition p50, max (us), prefetch hit % */
 	double floor = replay(b2, 0, total, &none_s, &none_bars, &none_busy,
-	                      &none_lapped);
-	double with = replay(b1, 1, total, &up_s, &up_bars, &up_busy, &lapped);
+	                      &none_lapped, none_tr);
+	double with = replay(b1, 1, total, &up_s, &up_bars, &up_busy, &lapped,
+	                     tr);
 	double dl = derived_latest(b1);
 	fix_cleanup();
 	fix_init(argv[0], "fill");
@@ -311,25 +318,29 @@ int main(int argc, char **argv)
 		        fix_failures);
 		return 1;
 	}
-	printf("upkeep, backtest of %d symbols x 6 sessions (%zu bars), "
+	printf("upkeep, backtest of %d symbols x %d sessions (%zu bars), "
 	       "deriving 5m/15m/30m/1h\n"
 	       "  %-40s %12.0f bars/s\n  %-40s %12.0f bars/s (%.2f of it)\n"
 	       "  %-40s %12.0f bars/s\n"
 	       "  %-40s %12.0f bars/s\n  %-40s %12llu (target 0)\n"
 	       "  %-40s %12.1f ns\n"
-	       "  %-40s %9.1f us p50, %.1f us max (target max <= 10000 us)\n",
-	       FIX_NSYM, total, "floor: replay to a reader, no upkeep", floor,
+	       "  %-40s %9.1f us p50, %.1f us max (target max <= 10000 us)\n"
+	       "  %-40s %9.1f us p50, %.1f us max, prefetch hit %.0f %%\n",
+	       FIX_NSYM, FIX_SESSIONS, total, "floor: replay to a reader, no upkeep", floor,
 	       "replay to a reader, upkeep running", with, with / floor,
 	       "upkeep: bars taken in / its busy time", up_rate,
 	       "upkeep: bars taken in / its wall time", up_wall,
 	       "upkeep: records lost to lapping", (unsigned long long)lapped,
 	       "latest 5m bar, reader process", dl,
-	       "live gap: MINUTE_END to fill visible", p50, max);
+	       "live gap: MINUTE_END to fill visible", p50, max,
+	       "session transitions, upkeep running", tr[0], tr[1], tr[2]);
 	printf("replay.noupkeep.rate %.0f bars/s\nreplay.upkeep.rate %.0f bars/s\n"
 	       "upkeep.rate %.0f bars/s\nupkeep.wall.rate %.0f bars/s\n"
 	       "upkeep.lapped %llu records\n"
-	       "table.derived.latest %.1f ns\nfill.p50 %.1f us\nfill.max %.1f us\n",
+	       "table.derived.latest %.1f ns\nfill.p50 %.1f us\nfill.max %.1f us\n"
+	       "transition.p50 %.1f us\ntransition.max %.1f us\n"
+	       "prefetch.hit %.0f %%\n",
 	       floor, with, up_rate, up_wall,
-	       (unsigned long long)lapped, dl, p50, max);
+	       (unsigned long long)lapped, dl, p50, max, tr[0], tr[1], tr[2]);
 	return 0;
 }
