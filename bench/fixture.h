@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,8 +22,63 @@
 #include "barbus.h"
 
 #define FIX_NSYM 500
+/* The replays: every XNYS session of July 2024, 22 (07-03 closes early,
+ * 07-04 is a holiday), 4.2M bars; a ring of 2^22 records holds all of them,
+ * so a reader slower than the replay is never lapped (a lapped reader's
+ * rate is no figure). */
+#define FIX_FROM     "2024-07-01"
+#define FIX_TO       "2024-07-31"
+#define FIX_FROM_D   20240701
+#define FIX_TO_D     20240731
+#define FIX_SESSIONS 22
+#define FIX_RING     "4194304"
 
 static char fix_bin[PATH_MAX], fix_dir[64];
+static int fix_failures; /* checks failed: the program prints no figure */
+
+/* A failed check: says why on stderr and counts it. */
+static inline void fix_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "bench: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	fix_failures++;
+}
+
+/* Reap pid (what: a name for messages); a failure unless it exited 0.
+ * *maxrss_kib: its peak resident set (may be NULL). */
+static inline int fix_wait(pid_t pid, const char *what, long *maxrss_kib)
+{
+	struct rusage ru;
+	int st;
+
+	if (pid <= 0 || wait4(pid, &st, 0, &ru) != pid) {
+		fix_fail("%s: not started", what);
+		return -1;
+	}
+	if (maxrss_kib != NULL)
+		*maxrss_kib = ru.ru_maxrss;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (WIFEXITED(st))
+		fix_fail("%s exited %d", what, WEXITSTATUS(st));
+	else
+		fix_fail("%s killed by signal %d", what, WTERMSIG(st));
+	return -1;
+}
+
+/* n / (ns seconds): a failure (and 0) when either is not positive. */
+static inline double fix_rate(double n, int64_t ns, const char *what)
+{
+	if (n > 0 && ns > 0)
+		return n / (ns / 1e9);
+	fix_fail("%s: no rate (%.0f over %lld ns)", what, n, (long long)ns);
+	return 0;
+}
 
 static inline int64_t fix_now_ns(void)
 {
@@ -84,11 +140,16 @@ static inline size_t fix_store(uint32_t nsym, int32_t from, int32_t to,
 	bb_bar *bars = malloc(sizeof(*bars) * nsym * 1440);
 
 	if (bars == NULL || bb_store_open(&st, fix_dir, 0) != 0 ||
-	    bb_calendar_load(&cal, "XNYS", NULL, 0) != 0)
+	    bb_calendar_load(&cal, "XNYS", NULL, 0) != 0) {
+		fprintf(stderr, "bench: store %s: cannot open\n", fix_dir);
 		exit(1);
+	}
 	for (uint32_t i = 0; i < nsym; i++) {
 		snprintf(name, sizeof(name), "S%03u", i);
-		bb_store_symbol_add(st, name, &id);
+		if (bb_store_symbol_add(st, name, &id) != 0 || id != i) {
+			fprintf(stderr, "bench: store %s: symbol %s\n", fix_dir, name);
+			exit(1);
+		}
 	}
 	for (int32_t d = from; bb_calendar_next(cal, d, &s) == 0 && s.date <= to;
 	     d = bb_days_to_date(bb_date_to_days(s.date) + 1)) {
@@ -98,15 +159,22 @@ static inline size_t fix_store(uint32_t nsym, int32_t from, int32_t to,
 				bars[n++] = (bb_bar){ .symbol = k, .time = t,
 					.open = 10, .high = 11, .low = 9,
 					.close = 10.5, .volume = 100 };
-		bb_store_put(st, bars, n, NULL);
+		if (bb_store_put(st, bars, n, NULL) != 0) {
+			fprintf(stderr, "bench: store %s: put failed\n", fix_dir);
+			exit(1);
+		}
 		total += n;
 		int64_t t0 = fix_now_ns();
-		bb_store_load(st, NULL, 0, s.open, s.close, &b);
+		if (bb_store_load(st, NULL, 0, s.open, s.close, &b) != 0 ||
+		    b.n != n) {
+			fprintf(stderr, "bench: store %s: load failed\n", fix_dir);
+			exit(1);
+		}
 		dt += fix_now_ns() - t0;
 		loaded += b.n;
 	}
 	if (load_rate != NULL)
-		*load_rate = loaded / (dt / 1e9);
+		*load_rate = fix_rate((double)loaded, dt, "store load");
 	bb_batch_free(&b);
 	bb_calendar_free(cal);
 	bb_store_close(st);
@@ -157,6 +225,47 @@ static inline pid_t fix_spawn_log(const char *err, const char *prog, ...)
 	pid_t pid = fix_spawnv(err, prog, ap);
 	va_end(ap);
 	return pid;
+}
+
+static int fix_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Transitions (us, p50 and max) and prefetch hits (%) of the finished run
+ * on bus; a failure unless there were sessions - 1 of each. */
+static inline void fix_control(const char *bus, int sessions, double *p50,
+                               double *max, double *hit)
+{
+	bb_bus *b;
+	bb_status st;
+	uint64_t v[256];
+	size_t n = 0;
+
+	*p50 = *max = *hit = 0;
+	if (bb_bus_open(&b, bus) != 0 || bb_bus_status(b, &st) != 0) {
+		fix_fail("%s: no control segment", bus);
+		return;
+	}
+	for (uint64_t s = 1; s <= st.sessions && n < 256; s++)
+		if ((v[n] = bb_bus_transition_ns(b, s)) != 0)
+			n++;
+	qsort(v, n, sizeof(v[0]), fix_cmp_u64);
+	if (n > 0) {
+		*p50 = v[n / 2] / 1e3;
+		*max = v[n - 1] / 1e3;
+	}
+	double h = (double)bb_bus_counter(b, BB_CTR_PREFETCH_HITS);
+	double m = (double)bb_bus_counter(b, BB_CTR_PREFETCH_MISSES);
+	*hit = h + m > 0 ? 100 * h / (h + m) : 0;
+	/* The first session is not prefetched; its transition is from the
+	 * history's last session when there is one. */
+	if (h + m != sessions - 1 || n + 1 < (size_t)sessions)
+		fix_fail("%s: %.0f prefetches and %zu transitions counted, not %d",
+		         bus, h + m, n, sessions - 1);
+	bb_bus_close(b);
 }
 
 #endif /* BB_BENCH_FIXTURE_H */

@@ -215,6 +215,14 @@ int main(void)
 	double imp_s = tool("import -q --db imp %s%s 2>/dev/null", "in.csv", "");
 	double re_s = tool("import -q --db imp %s%s 2>/dev/null", "in.csv", "");
 	nftw(tmp, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	/* No figure from nothing: every rate needs bars and time. */
+	if (bars == 0 || nscan == 0 || rows == 0 || !(gen_s > 0) ||
+	    !(imp_s > 0) || !(re_s > 0) || !(replay > 0) || !(floor_rate > 0)) {
+		fprintf(stderr, "store_bench: nothing measured (%llu bars, %zu "
+		        "scanned, %zu rows)\n", (unsigned long long)bars, nscan,
+		        rows);
+		return 1;
+	}
 
 	printf("store_bench: %d symbols, %llu bars generated; scan: one session, "
 	       "%zu bars\n", NSYMS, (unsigned long long)bars, nscan);

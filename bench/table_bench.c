@@ -6,7 +6,9 @@
  * the seqlock (and, informative, from private heap memory, which the kernel
  * may back with huge pages where shared memory has 4 KiB ones).
  * Ends with `name value unit` lines: table.latest table.last20 table.count,
- * table.floor.shm1 table.floor.shm20, table.floor.copy1 table.floor.copy20.
+ * table.floor.shm1 table.floor.shm20, table.floor.copy1 table.floor.copy20;
+ * then the latest bar over 10,000 symbols: scale.table.latest beside
+ * scale.table.floor.shm1 and scale.table.floor.copy1.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@
 #include "table.h"
 
 #define NSYM  500
+#define SCALE_NSYM 10000 /* the scale rows */
 #define ROWS  390
 #define ITERS 4000000
 
@@ -32,78 +35,118 @@ static double now_ns(void)
 }
 
 /* Symbol sequence: a cheap LCG so the access pattern is not a stride. */
-static uint32_t next_sym(uint32_t *x)
+static uint32_t next_sym(uint32_t *x, uint32_t n)
 {
 	*x = *x * 1664525u + 1013904223u;
-	return (*x >> 8) % NSYM;
+	return (*x >> 8) % n;
 }
 
 static volatile double sink;
 
 /* The table's rows mapped read-only again, for plain copies: the floor. */
-static const struct bb__slot *raw_rows(const char *bus, struct bb__table_geom *g)
+static void raw_rows(const char *bus, struct bb__table_geom *g)
 {
 	static struct bb__seg s;
 
 	if (bb__seg_reader_open(&s, bus, "bars.1m", BB_ROLE_TABLE, 0) != 0 ||
 	    bb__table_geom(s.hdr, g) != 0)
 		exit(1);
-	return bb__table_row(g, 0, 0);
 }
 
-static void measure(const char *bus)
+/* The scale rows: the latest bar of n symbols beside plain copies. */
+static void scale_floors(const bb_bar *priv, const struct bb__table_geom *g,
+                         uint32_t n, double latest)
+{
+	uint32_t x = 7;
+	bb_bar b;
+	double t0 = now_ns();
+
+	for (int i = 0; i < ITERS; i++) {
+		memcpy(&b, &priv[next_sym(&x, n) * ROWS + ROWS - 1], sizeof(b));
+		sink += b.close;
+	}
+	double copy1 = (now_ns() - t0) / ITERS;
+	t0 = now_ns();
+	for (int i = 0; i < ITERS; i++) {
+		memcpy(&b, &bb__table_row(g, next_sym(&x, n), ROWS - 1)->w[0],
+		       sizeof(b));
+		sink += b.close;
+	}
+	double shm1 = (now_ns() - t0) / ITERS;
+	printf("table reads, %u symbols x %d bars, random symbol (ns/call)\n"
+	       "  %-30s %8.1f\n  %-30s %8.1f\n  %-30s %8.1f\n", n, ROWS,
+	       "floor: plain copy, same shm", shm1,
+	       "private heap copy", copy1, "table latest (seqlocked)", latest);
+	printf("scale.table.latest %.1f ns\nscale.table.floor.shm1 %.1f ns\n"
+	       "scale.table.floor.copy1 %.1f ns\n", latest, shm1, copy1);
+}
+
+/* Every figure over n symbols; scale: the latest bar and its floors only,
+ * named scale.*. */
+static void measure(const char *bus, uint32_t n, int scale)
 {
 	struct bb__table_geom g;
-	const struct bb__slot *rows = raw_rows(bus, &g);
+	raw_rows(bus, &g);
 	bb_table *t;
-	bb_bar b[20], *priv = malloc(sizeof(bb_bar) * NSYM * ROWS);
+	bb_bar b[20], *priv = malloc(sizeof(bb_bar) * n * ROWS);
 	size_t got;
 	uint32_t x = 1, cnt = 0;
 
 	if (bb_table_open(&t, bus, "bars.1m") != 0 || priv == NULL)
 		exit(1);
-	memset(priv, 1, sizeof(bb_bar) * NSYM * ROWS);
+	memset(priv, 1, sizeof(bb_bar) * n * ROWS);
 	double t0 = now_ns();
 	for (int i = 0; i < ITERS; i++) {
-		bb_table_latest(t, next_sym(&x), b);
+		if (bb_table_latest(t, next_sym(&x, n), b) != 0)
+			exit(1);
 		sink += b[0].close;
 	}
 	double latest = (now_ns() - t0) / ITERS;
+	if (scale) {
+		scale_floors(priv, &g, n, latest);
+		bb_table_close(t);
+		free(priv);
+		return;
+	}
 	t0 = now_ns();
 	for (int i = 0; i < ITERS / 4; i++) {
-		bb_table_last_n(t, next_sym(&x), b, 20, &got);
+		bb_table_last_n(t, next_sym(&x, n), b, 20, &got);
 		sink += b[19].close;
 	}
 	double last20 = (now_ns() - t0) / (ITERS / 4);
 	t0 = now_ns();
 	for (int i = 0; i < ITERS; i++)
-		cnt += bb_table_count(t, next_sym(&x));
+		cnt += bb_table_count(t, next_sym(&x, n));
 	double count = (now_ns() - t0) / ITERS;
 	sink += cnt;
 	t0 = now_ns();
 	for (int i = 0; i < ITERS; i++) {
-		memcpy(b, &priv[next_sym(&x) * ROWS + ROWS - 1], sizeof(bb_bar));
+		memcpy(b, &priv[next_sym(&x, n) * ROWS + ROWS - 1], sizeof(bb_bar));
 		sink += b[0].close;
 	}
 	double copy1 = (now_ns() - t0) / ITERS;
 	t0 = now_ns();
 	for (int i = 0; i < ITERS / 4; i++) {
-		memcpy(b, &priv[next_sym(&x) * ROWS + ROWS - 20], 20 * sizeof(bb_bar));
+		memcpy(b, &priv[next_sym(&x, n) * ROWS + ROWS - 20], 20 * sizeof(bb_bar));
 		sink += b[19].close;
 	}
 	double copy20 = (now_ns() - t0) / (ITERS / 4);
 	t0 = now_ns();
 	for (int i = 0; i < ITERS; i++) {
-		memcpy(b, &rows[next_sym(&x) * ROWS + ROWS - 1].w[0], sizeof(bb_bar));
+		memcpy(b, &bb__table_row(&g, next_sym(&x, n), ROWS - 1)->w[0],
+		       sizeof(bb_bar));
 		sink += b[0].close;
 	}
 	double shm1 = (now_ns() - t0) / ITERS;
 	t0 = now_ns();
 	static struct bb__slot raw[20];
 	for (int i = 0; i < ITERS / 4; i++) {
-		/* One copy of the 20 rows' 1280 bytes: the least a read of
-		 * them can cost. */
-		memcpy(raw, &rows[next_sym(&x) * ROWS + ROWS - 20], sizeof(raw));
+		/* Plain copies of the 20 rows, 64 bytes each from its place:
+		 * the least a read of them can cost. */
+		uint32_t sym = next_sym(&x, n);
+		for (int j = 0; j < 20; j++) /* rows are minute-major */
+			memcpy(&raw[j], bb__table_row(&g, sym, ROWS - 20 + j),
+			       sizeof(raw[j]));
 		sink += (double)raw[19].w[6];
 	}
 	double shm20 = (now_ns() - t0) / (ITERS / 4);
@@ -112,7 +155,7 @@ static void measure(const char *bus)
 	       "  %-30s %8s %8s %8s\n  %-30s %8.1f %8.1f %8s\n"
 	       "  %-30s %8.1f %8.1f %8s\n"
 	       "  %-30s %8.1f %8.1f %8.1f\n  %-30s %8s %8s %8s\n",
-	       NSYM, ROWS, "", "latest", "last20", "count",
+	       (int)n, ROWS, "", "latest", "last20", "count",
 	       "floor: plain copy, same shm", shm1, shm20, "-",
 	       "private heap copy (informative)", copy1, copy20, "-",
 	       "table (seqlocked)", latest, last20, count,
@@ -125,34 +168,46 @@ static void measure(const char *bus)
 	free(priv);
 }
 
-int main(void)
+/* A table of n symbols x ROWS on a bus of its own, read by a child
+ * process; 0 when the child measured. */
+static int run(uint32_t n, int scale)
 {
 	char bus[40], name[80];
 	bb_table_writer *w;
 
-	snprintf(bus, sizeof(bus), "bench-table-%d", (int)getpid());
-	int rc = bb_table_writer_open(&w, bus, "bars.1m", NSYM, ROWS, NULL);
+	snprintf(bus, sizeof(bus), "bench-table-%d-%u", (int)getpid(), n);
+	int rc = bb_table_writer_open(&w, bus, "bars.1m", n, ROWS, NULL);
 	if (rc != 0) {
 		fprintf(stderr, "table_bench: %s\n", bb_strerror(rc));
 		return 1;
 	}
-	for (int64_t m = 0; m < ROWS; m++)
-		for (uint32_t s = 0; s < NSYM; s++) {
+	for (int64_t m = 0; m < ROWS && rc == 0; m++)
+		for (uint32_t s = 0; s < n && rc == 0; s++) {
 			bb_bar b = { .symbol = s, .time = m * 60, .open = 1,
 			             .high = 2, .low = 0.5, .close = 1.5, .volume = 9 };
-			bb_table_append(w, s, &b);
+			rc = bb_table_append(w, s, &b);
 		}
 	fflush(stdout);
-	pid_t pid = fork();
+	pid_t pid = rc == 0 ? fork() : -1;
 	if (pid == 0) {
-		measure(bus);
+		measure(bus, n, scale);
 		fflush(stdout);
 		_exit(0);
 	}
-	int st;
-	waitpid(pid, &st, 0);
+	int st = 1;
+	if (pid > 0)
+		waitpid(pid, &st, 0);
 	bb_table_writer_close(w);
 	snprintf(name, sizeof(name), "/barbus.%s.bars.1m", bus);
 	shm_unlink(name);
+	if (rc != 0)
+		fprintf(stderr, "table_bench: append: %s\n", bb_strerror(rc));
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : 1;
+}
+
+int main(void)
+{
+	if (run(NSYM, 0) != 0)
+		return 1;
+	return run(SCALE_NSYM, 1);
 }

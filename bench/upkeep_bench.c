@@ -1,6 +1,6 @@
 /*
  * upkeep_bench: the upkeep at work, with the real programs.
- *  1. Backtest at max speed of 500 symbols x 6 sessions with the upkeep
+ *  1. Backtest at max speed of 500 symbols x 22 sessions with the upkeep
  *     deriving 5m/15m/30m/1h and one reader process draining the ring:
  *     the reader's rate (replay.upkeep.rate, DESIGN's >= 5M bars/s), the
  *     upkeep's rate (upkeep.rate: bars taken in / the time it was busy
@@ -9,7 +9,9 @@
  *     them; upkeep.wall.rate: the same over its wall time, waiting on the
  *     coordinator included) and the records it lost to lapping
  *     (upkeep.lapped, target 0). Floor: the same replay without an upkeep
- *     (replay.noupkeep.rate), same run.
+ *     (replay.noupkeep.rate), same run. The session transitions and
+ *     prefetch hits of the replay with the upkeep: transition.p50,
+ *     transition.max, prefetch.hit.
  *  2. The latest derived bar from a reader process (table.derived.latest).
  *  3. Live: a feed through a FIFO lacks some bars that the store has; a
  *     reader times each gap from its MINUTE_END to the fill being visible
@@ -31,7 +33,13 @@ static int drain(const char *bus, struct shared *sh)
 	for (int i = 0; i < 20000 && r == NULL; i++)
 		if (bb_ring_reader_open(&r, bus, BB_WAIT_BLOCK, BB_RING_FROM_OLDEST))
 			usleep(100), r = NULL;
-	while (r != NULL && bb_ring_wait(r, &b, &lost, 10000000000) == 0) {
+	if (r == NULL)
+		return 1;
+	for (;;) {
+		if (bb_ring_wait(r, &b, &lost, 10000000000) != 0) {
+			bb_ring_reader_close(r);
+			return 1; /* lapped, stalled or gone: no figure */
+		}
 		uint32_t k = BB_KIND(b.flags);
 		if (k == BB_KIND_BAR) {
 			if (sh->bars++ == 0)
@@ -45,27 +53,35 @@ static int drain(const char *bus, struct shared *sh)
 	return 0;
 }
 
-/* One backtest replay on bus, with an upkeep when `with`; the reader's
- * rate; the upkeep's wall time and lapped count. */
-/* The upkeep's busy seconds, from its closing line in file log; 0: none. */
-static double busy_seconds(const char *log)
+/* The upkeep's closing line in file log: the bars it took in and the
+ * seconds it was busy; 0 and 0 when there is none. */
+static void closing_line(const char *log, double *bars, double *busy)
 {
 	char line[512];
-	double busy = 0;
 	FILE *f = fopen(log, "r");
 
+	*bars = *busy = 0;
 	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
-		const char *p = strstr(line, "; busy ");
-		if (p != NULL)
-			busy = strtod(p + 7, NULL);
+		const char *p = strstr(line, "; busy "), *q = strstr(line, ": ");
+		q = q ? strstr(q + 2, ": ") : NULL; /* "barbus-upkeep: bus B: N bars" */
+		if (p != NULL && q != NULL) {
+			*busy = strtod(p + 7, NULL);
+			*bars = strtod(q + 2, NULL);
+		}
 	}
 	if (f != NULL)
 		fclose(f);
-	return busy;
 }
 
-static double replay(const char *bus, int with, double *up_s, double *up_busy,
-                     uint64_t *lapped)
+/*
+ * One backtest replay on bus of `total` bars, with an upkeep when `with`:
+ * the reader's rate; the upkeep's wall seconds, the bars it took in, its
+ * busy seconds and lapped count. Every process must exit 0 and the reader
+ * receive every bar, or the run is a failure.
+ */
+static double replay(const char *bus, int with, size_t total, double *up_s,
+                     double *up_bars, double *up_busy, uint64_t *lapped,
+                     double tr[3])
 {
 	struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 	                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -83,22 +99,31 @@ static double replay(const char *bus, int with, double *up_s, double *up_busy,
 		_exit(drain(bus, sh));
 	int64_t t0 = fix_now_ns();
 	pid_t co = fix_spawn("coordinator", "--bus", bus, "--db", fix_dir,
-	                     "backtest", "--from", "2024-07-01", "--to",
-	                     "2024-07-09", "--history-days", "1", (char *)NULL);
-	waitpid(co, NULL, 0);
+	                     "--ring-capacity", FIX_RING, "backtest", "--from",
+	                     FIX_FROM, "--to", FIX_TO, "--history-days", "1",
+	                     (char *)NULL);
+	fix_wait(co, "coordinator", NULL);
 	if (with)
-		waitpid(up, NULL, 0);
+		fix_wait(up, "upkeep", NULL);
 	*up_s = (fix_now_ns() - t0) / 1e9;
-	*up_busy = with ? busy_seconds(log) : 0;
-	waitpid(rd, NULL, 0);
+	*up_bars = *up_busy = 0;
+	if (with)
+		closing_line(log, up_bars, up_busy);
+	fix_wait(rd, "reader", NULL);
+	if (sh->bars != total)
+		fix_fail("%s: reader received %llu bars of %zu", bus,
+		         (unsigned long long)sh->bars, total);
 	bb_upkeep *u;
 	bb_upkeep_info info = { 0 };
 	if (with && bb_upkeep_open(&u, bus) == 0) {
 		bb_upkeep_status(u, &info);
 		bb_upkeep_close(u);
+	} else if (with) {
+		fix_fail("%s: no upkeep status", bus);
 	}
 	*lapped = info.lapped;
-	double rate = sh->bars > 1 ? (sh->bars - 1) / ((sh->t1 - sh->t0) / 1e9) : 0;
+	fix_control(bus, FIX_SESSIONS, &tr[0], &tr[1], &tr[2]);
+	double rate = fix_rate((double)sh->bars - 1, sh->t1 - sh->t0, bus);
 	munmap(sh, sizeof(*sh));
 	return rate;
 }
@@ -122,15 +147,19 @@ static double derived_latest(const char *bus)
 		int64_t t0 = fix_now_ns();
 		for (int i = 0; i < 2000000; i++) {
 			x = x * 1664525u + 1013904223u;
-			bb_bars(b, u, (x >> 8) % FIX_NSYM, 5, &bar, 1, &got);
+			if (bb_bars(b, u, (x >> 8) % FIX_NSYM, 5, &bar, 1, &got) != 0 ||
+			    got != 1)
+				_exit(1);
 			sink += bar.close;
 		}
 		*ns = (fix_now_ns() - t0) / 2e6 + sink * 0;
 		_exit(0);
 	}
-	waitpid(pid, NULL, 0);
+	fix_wait(pid, "derived reader", NULL);
 	double v = *ns;
 	munmap(ns, sizeof(*ns));
+	if (!(v > 0))
+		fix_fail("derived reader: no time");
 	return v;
 }
 
@@ -182,10 +211,13 @@ static size_t time_fills(const bb_upkeep *u, int m, uint32_t *filled,
 		if (!is_gap(m, k) || m >= FILL_MINS) /* the last minute is fed whole */
 			continue;
 		int64_t deadline = t0 + 1000000000;
-		while (fix_now_ns() < deadline &&
-		       !(bb_upkeep_quality(u, (uint32_t)k, &q) == 0 &&
+		while (!(bb_upkeep_quality(u, (uint32_t)k, &q) == 0 &&
 		         q.filled > filled[k]))
-			;
+			if (fix_now_ns() > deadline) {
+				fix_fail("fill of S%03d minute %d: not seen in 1 s",
+				         k, m);
+				return n;
+			}
 		filled[k] = q.filled;
 		lat[n++] = fix_now_ns() - t0;
 	}
@@ -230,11 +262,19 @@ static void fill_latency(const char *bus, double *p50_us, double *max_us)
 			                fix_now_ns(), lat + n);
 	}
 	pthread_join(th, NULL);
-	waitpid(co, NULL, 0);
+	fix_wait(co, "live coordinator", NULL);
 	kill(up, SIGTERM);
-	waitpid(up, NULL, 0);
+	fix_wait(up, "live upkeep", NULL);
+	if (r == NULL || u == NULL)
+		fix_fail("live: bus %s not opened", bus);
 	bb_ring_reader_close(r);
 	bb_upkeep_close(u);
+	size_t gaps = 0;
+	for (int m = 0; m < FILL_MINS; m++)
+		for (int k = 0; k < FILL_SYMS; k++)
+			gaps += is_gap(m, k);
+	if (n != gaps)
+		fix_fail("live: %zu fills timed of %zu gaps", n, gaps);
 	qsort(lat, n, sizeof(lat[0]), cmp_i64);
 	*p50_us = n ? lat[n / 2] / 1e3 : -1;
 	*max_us = n ? lat[n - 1] / 1e3 : -1;
@@ -243,7 +283,7 @@ static void fill_latency(const char *bus, double *p50_us, double *max_us)
 int main(int argc, char **argv)
 {
 	char b1[40], b2[40], b3[40];
-	double up_s, none_s, up_busy, none_busy, p50, max;
+	double up_s, none_s, up_bars, up_busy, none_bars, none_busy, p50, max;
 	uint64_t lapped, none_lapped;
 	(void)argc;
 
@@ -252,37 +292,55 @@ int main(int argc, char **argv)
 	snprintf(b3, sizeof(b3), "bench-fill-%d", (int)getpid());
 	if (fix_init(argv[0], "upkeep") != 0)
 		return 1;
-	size_t total = fix_store(FIX_NSYM, 20240701, 20240709, NULL);
-	double floor = replay(b2, 0, &none_s, &none_busy, &none_lapped);
-	double with = replay(b1, 1, &up_s, &up_busy, &lapped);
+	size_t total = fix_store(FIX_NSYM, FIX_FROM_D, FIX_TO_D, NULL);
+	double none_tr[3], tr[3]; /* transition p50, max (us), prefetch hit % */
+	double floor = replay(b2, 0, total, &none_s, &none_bars, &none_busy,
+	                      &none_lapped, none_tr);
+	double with = replay(b1, 1, total, &up_s, &up_bars, &up_busy, &lapped,
+	                     tr);
 	double dl = derived_latest(b1);
 	fix_cleanup();
 	fix_init(argv[0], "fill");
 	fix_store(FILL_SYMS, 20240702, 20240702, NULL);
 	fill_latency(b3, &p50, &max);
-	printf("upkeep, backtest of %d symbols x 6 sessions (%zu bars), "
-	       "deriving 5m/15m/30m/1h\n"
-	       "  %-40s %12.0f bars/s\n  %-40s %12.0f bars/s\n"
-	       "  %-40s %12.0f bars/s (target >= 5M)\n"
-	       "  %-40s %12.0f bars/s\n  %-40s %12llu (target 0)\n"
-	       "  %-40s %12.1f ns (target <= 20)\n"
-	       "  %-40s %9.1f us p50, %.1f us max (target max <= 10000 us)\n",
-	       FIX_NSYM, total, "floor: replay to a reader, no upkeep", floor,
-	       "replay to a reader, upkeep running", with,
-	       "upkeep: bars taken in / its busy time", total / up_busy,
-	       "upkeep: bars taken in / its wall time", total / up_s,
-	       "upkeep: records lost to lapping", (unsigned long long)lapped,
-	       "latest 5m bar, reader process", dl,
-	       "live gap: MINUTE_END to fill visible", p50, max);
-	printf("replay.noupkeep.rate %.0f bars/s\nreplay.upkeep.rate %.0f bars/s\n"
-	       "upkeep.rate %.0f bars/s\nupkeep.wall.rate %.0f bars/s\n"
-	       "upkeep.lapped %llu records\n"
-	       "table.derived.latest %.1f ns\nfill.p50 %.1f us\nfill.max %.1f us\n",
-	       floor, with, total / up_busy, total / up_s,
-	       (unsigned long long)lapped, dl, p50, max);
 	fix_unlink_bus(b1);
 	fix_unlink_bus(b2);
 	fix_unlink_bus(b3);
 	fix_cleanup();
+	/* Lapped, the upkeep rebuilds from the tables and the store and may
+	 * skip whole sessions: upkeep.lapped says so (target 0). */
+	if (lapped == 0 && up_bars != (double)total)
+		fix_fail("upkeep took in %.0f bars of %zu", up_bars, total);
+	double up_rate = fix_rate(up_bars, (int64_t)(up_busy * 1e9), "upkeep");
+	double up_wall = fix_rate(up_bars, (int64_t)(up_s * 1e9), "upkeep wall");
+	if (fix_failures > 0) {
+		fprintf(stderr, "upkeep_bench: %d checks failed: no figures\n",
+		        fix_failures);
+		return 1;
+	}
+	printf("upkeep, backtest of %d symbols x %d sessions (%zu bars), "
+	       "deriving 5m/15m/30m/1h\n"
+	       "  %-40s %12.0f bars/s\n  %-40s %12.0f bars/s (%.2f of it)\n"
+	       "  %-40s %12.0f bars/s\n"
+	       "  %-40s %12.0f bars/s\n  %-40s %12llu (target 0)\n"
+	       "  %-40s %12.1f ns\n"
+	       "  %-40s %9.1f us p50, %.1f us max (target max <= 10000 us)\n"
+	       "  %-40s %9.1f us p50, %.1f us max, prefetch hit %.0f %%\n",
+	       FIX_NSYM, FIX_SESSIONS, total, "floor: replay to a reader, no upkeep", floor,
+	       "replay to a reader, upkeep running", with, with / floor,
+	       "upkeep: bars taken in / its busy time", up_rate,
+	       "upkeep: bars taken in / its wall time", up_wall,
+	       "upkeep: records lost to lapping", (unsigned long long)lapped,
+	       "latest 5m bar, reader process", dl,
+	       "live gap: MINUTE_END to fill visible", p50, max,
+	       "session transitions, upkeep running", tr[0], tr[1], tr[2]);
+	printf("replay.noupkeep.rate %.0f bars/s\nreplay.upkeep.rate %.0f bars/s\n"
+	       "upkeep.rate %.0f bars/s\nupkeep.wall.rate %.0f bars/s\n"
+	       "upkeep.lapped %llu records\n"
+	       "table.derived.latest %.1f ns\nfill.p50 %.1f us\nfill.max %.1f us\n"
+	       "transition.p50 %.1f us\ntransition.max %.1f us\n"
+	       "prefetch.hit %.0f %%\n",
+	       floor, with, up_rate, up_wall,
+	       (unsigned long long)lapped, dl, p50, max, tr[0], tr[1], tr[2]);
 	return 0;
 }

@@ -89,12 +89,16 @@ static void pace_until(struct co_pub *p, int64_t deadline,
 /*
  * Publish session s from batch (global time order): per minute its bars,
  * then MINUTE_END, also for minutes without any bar. With r, the part
- * already published goes into the tables only.
+ * already published goes into the tables only. nx (NULL: none) is the
+ * session after s: before s's last minute the publisher waits until the
+ * loader has it, so a loader slower than publishing (two cores shared with
+ * readers and the upkeep) takes its time from inside the session, never
+ * from the boundary.
  */
 static int replay_session(struct co_pub *p, const bb_session *s,
                           const bb_batch *b, const struct resume *r,
-                          const struct co_backtest *bt,
-                          volatile sig_atomic_t *stop)
+                          const struct co_backtest *bt, struct co_prefetch *pf,
+                          const bb_session *nx, volatile sig_atomic_t *stop)
 {
 	size_t i = 0;
 	int64_t wall0 = now_ns(), beat = wall0;
@@ -110,6 +114,8 @@ static int replay_session(struct co_pub *p, const bb_session *s,
 		if (bt->pace == CO_PACE_FACTOR)
 			pace_until(p, wall0 + (int64_t)((double)(t + 60 - s->open) *
 			           1e9 / bt->factor), stop);
+		if (nx != NULL && t + 60 >= s->close)
+			co_prefetch_await(pf, nx);
 		for (; i < b->n && b->bars[i].time <= t; i++) {
 			/* Rows of different symbols are far apart: ask for
 			 * those of a bar a little ahead, so the misses overlap. */
@@ -233,7 +239,7 @@ static int one_session(struct run *run, const bb_session *s, bb_session *nx,
 		co_pub_session_start(p, s, tr);
 	}
 	rc = replay_session(p, s, &run->b, resumed ? &run->r : NULL, run->bt,
-	                    run->stop);
+	                    &run->pf, *more ? nx : NULL, run->stop);
 	if (rc == 0 && !*run->stop)
 		co_pub_session_end(p, *more ? BB_END_CLOSE : BB_END_DATA);
 	return rc;

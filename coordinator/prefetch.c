@@ -109,6 +109,17 @@ int co_prefetch_take(struct co_prefetch *pf, const bb_session *s,
 	return rc;
 }
 
+void co_prefetch_await(struct co_prefetch *pf, const bb_session *s)
+{
+	pthread_mutex_lock(&pf->mu);
+	struct co_pf_slot *sl = find(pf, s->date);
+	/* Only the publisher takes slots, and it is waiting here: sl stays
+	 * s's until it is ready. */
+	while (sl != NULL && sl->state != PF_READY && !pf->stop)
+		pthread_cond_wait(&pf->cv, &pf->mu);
+	pthread_mutex_unlock(&pf->mu);
+}
+
 void co_prefetch_stop(struct co_prefetch *pf)
 {
 	pthread_mutex_lock(&pf->mu);

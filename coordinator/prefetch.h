@@ -44,6 +44,9 @@ void co_prefetch_request(struct co_prefetch *pf, const bb_session *s);
  */
 int  co_prefetch_take(struct co_prefetch *pf, const bb_session *s,
                       bb_batch *out, int *hit);
+/* Wait until s is loaded, when it was asked for (else return at once):
+ * the publisher leaves its core to the loader before a boundary. */
+void co_prefetch_await(struct co_prefetch *pf, const bb_session *s);
 void co_prefetch_stop(struct co_prefetch *pf);
 
 #endif /* CO_PREFETCH_H */

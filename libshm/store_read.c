@@ -314,24 +314,22 @@ static int batch_room(bb_batch *b, size_t n)
 }
 
 #define COUNT_MAX_MINUTES ((uint64_t)1 << 22) /* 8 years of minutes */
-#define RESERVE_MINUTES 1440                   /* a day */
+#define SLOT_MAX_MINUTES  1440                 /* a day */
 
 /*
  * Runs symbol by symbol into the store's scratch, then a counting sort
- * into b. Ranges of up to COUNT_MAX_MINUTES (a session, a year) count bars
- * per minute while reading, saving two passes over the scratch.
+ * into b: ranges longer than a day. Ranges of up to COUNT_MAX_MINUTES (a
+ * year) count bars per minute while reading, saving two passes over the
+ * scratch.
  */
 static int load_sorted(bb_store *st, MDB_cursor *cur, const uint32_t *ids,
-                       size_t k, int64_t from, int64_t to, bb_batch *b)
+                       size_t k, int64_t base, uint64_t nmin, int64_t to,
+                       bb_batch *b)
 {
-	int64_t base = (from + 59) / 60 * 60; /* first minute in range */
-	uint64_t nmin = to > base ? (uint64_t)(to - 1 - base) / 60 + 1 : 0;
 	size_t *cnt = NULL;
 	struct run r = { 0 };
 	int own, rc;
 
-	if (nmin == 0)
-		return 0;
 	if (nmin <= COUNT_MAX_MINUTES &&
 	    (cnt = calloc(nmin, sizeof(*cnt))) == NULL)
 		return ENOMEM;
@@ -339,14 +337,7 @@ static int load_sorted(bb_store *st, MDB_cursor *cur, const uint32_t *ids,
 	own = pthread_mutex_trylock(&st->scratch_mu) == 0;
 	if (own)
 		r = (struct run){ st->scratch, 0, st->scratch_cap };
-	/* Up to a day, room for every symbol every minute at once: no
-	 * doubling copies (untouched room costs no memory). */
-	rc = 0;
-	if (nmin <= RESERVE_MINUTES && r.cap < k * nmin &&
-	    (rc = bars_grow(&r.bars, 0, k * nmin)) == 0)
-		r.cap = k * nmin;
-	if (rc == 0)
-		rc = load_runs(cur, ids, k, base, to, &r, cnt);
+	rc = load_runs(cur, ids, k, base, to, &r, cnt);
 	if (rc == 0 && (rc = batch_room(b, r.n)) == 0 && r.n > 0) {
 		if (cnt)
 			scatter(&r, cnt, nmin, base, b->bars);
@@ -362,6 +353,67 @@ static int load_sorted(bb_store *st, MDB_cursor *cur, const uint32_t *ids,
 		free(r.bars);
 	}
 	free(cnt);
+	return rc;
+}
+
+/* Squeeze the empty slots out of b->bars[0..slots) (bit s of seen: slot s
+ * holds a bar), keeping order; a run of full slots before the first hole
+ * is not moved. */
+static size_t squeeze(bb_bar *bars, const uint64_t *seen, size_t slots)
+{
+	size_t n = 0, s = 0;
+
+	for (; s < slots; s += 64) {
+		uint64_t w = seen[s / 64];
+		size_t left = slots - s < 64 ? slots - s : 64;
+		if (n == s && left == 64 && w == UINT64_MAX) {
+			n += 64; /* full and in place */
+			continue;
+		}
+		for (size_t j = 0; j < left; j++)
+			if (w >> j & 1) {
+				if (n != s + j)
+					bars[n] = bars[s + j];
+				n++;
+			}
+	}
+	return n;
+}
+
+/*
+ * Up to a day, each bar goes straight from the cursor to its slot in b:
+ * minute-major, k slots a minute, symbol i at slot i of its minute, so the
+ * symbols of a minute are in id order because ids are. One pass writes each
+ * bar once; a second, sequential, squeezes out the slots of minutes a symbol
+ * did not trade (none on a full session of liquid symbols). No scratch, no
+ * per-bar allocation: b is sized for every slot at once (room never touched
+ * costs no memory).
+ */
+static int load_slots(MDB_cursor *cur, const uint32_t *ids, size_t k,
+                      int64_t base, uint64_t nmin, int64_t to, bb_batch *b)
+{
+	size_t slots = k * nmin;
+	uint64_t *seen = calloc(slots / 64 + 1, sizeof(*seen));
+	struct iter it;
+	bb_bar bar;
+	int rc;
+
+	if (seen == NULL)
+		return ENOMEM;
+	rc = batch_room(b, slots);
+	for (size_t i = 0; i < k && rc == 0; i++) {
+		iter_init(&it, cur, ids[i], base, to);
+		while ((rc = iter_next(&it, &bar)) == 0) {
+			size_t s = (size_t)((bar.time - base) / 60) * k + i;
+			b->bars[s] = bar;
+			seen[s / 64] |= (uint64_t)1 << (s % 64);
+		}
+		if (rc == BB_EEND)
+			rc = 0;
+	}
+	if (rc == 0)
+		b->n = squeeze(b->bars, seen, slots);
+	free(seen);
 	return rc;
 }
 
@@ -381,8 +433,12 @@ int bb_store_load(bb_store *st, const uint32_t *syms, size_t nsyms,
 		return 0;
 	if ((rc = read_begin(st, &txn, &cur)) != 0)
 		return rc;
-	if ((rc = sym_set(st, txn, syms, &nsyms, &ids)) == 0)
-		rc = load_sorted(st, cur, ids, nsyms, from, to, b);
+	int64_t base = (from + 59) / 60 * 60; /* first minute in range */
+	uint64_t nmin = to > base ? (uint64_t)(to - 1 - base) / 60 + 1 : 0;
+	if (nmin > 0 && (rc = sym_set(st, txn, syms, &nsyms, &ids)) == 0)
+		rc = nmin <= SLOT_MAX_MINUTES
+		     ? load_slots(cur, ids, nsyms, base, nmin, to, b)
+		     : load_sorted(st, cur, ids, nsyms, base, nmin, to, b);
 	if (rc != 0)
 		b->n = 0;
 	free(ids);

@@ -2,7 +2,8 @@
  * table.c: per-symbol bar tables, the one mechanism behind the session
  * table, history and derived bars.
  *
- * Segment body: for each symbol a 64-byte line, then `rows` seqlock slots.
+ * Segment body: a 64-byte line per symbol, then `rows` rows of a seqlock
+ * slot per symbol, minute-major (table.h).
  * The line's `state` word packs (reset count << 32 | bars held), so one
  * atomic load gives a consistent count and says whether a reset happened.
  * A row's sequence word only ever grows (each write is the row's next
@@ -37,7 +38,7 @@ int bb__table_geom(const struct bb__seg_hdr *h, struct bb__table_geom *g)
 		return BB_EGEOMETRY;
 	*g = (struct bb__table_geom){
 		.body = (char *)h + BB_SEG_HDR_LEN, .nsym = (uint32_t)nsym,
-		.rows = (uint32_t)rows, .stride = (size_t)rows * 64,
+		.rows = (uint32_t)rows, .stride = (size_t)nsym * 64,
 	};
 	g->rows0 = g->body + (size_t)nsym * sizeof(struct bb__sym_line);
 	return 0;

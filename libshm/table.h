@@ -23,13 +23,16 @@ _Static_assert(sizeof(struct bb__sym_line) == 64, "symbol line");
 /*
  * Geometry validated once and then kept privately. The body is every
  * symbol's line, densely (a writer going through all symbols each minute
- * finds them in a few pages), then each symbol's rows.
+ * finds them in a few pages), then the rows minute-major: row i of every
+ * symbol, symbol by symbol, then row i + 1 (docs/layout.md). A writer
+ * going through all symbols in a minute writes one run of memory, and the
+ * latest rows of all symbols lie together, a few pages for thousands.
  */
 struct bb__table_geom {
 	char    *body;
 	char    *rows0;  /* body + nsym * 64 */
 	uint32_t nsym, rows;
-	size_t   stride; /* bytes of rows per symbol */
+	size_t   stride; /* bytes of one row of every symbol: nsym * 64 */
 };
 
 uint64_t bb__table_bytes(uint64_t nsym, uint64_t rows);
@@ -45,7 +48,7 @@ static inline struct bb__sym_line *bb__table_line(
 static inline struct bb__slot *bb__table_row(const struct bb__table_geom *g,
                                              uint32_t sym, uint32_t i)
 {
-	return (struct bb__slot *)(g->rows0 + (size_t)sym * g->stride) + i;
+	return (struct bb__slot *)(g->rows0 + (size_t)i * g->stride) + sym;
 }
 
 #endif /* BB_TABLE_H */

@@ -68,12 +68,12 @@ uint32_t bb_table_count(const bb_table *t, uint32_t sym)
 static int copy_rows(const bb_table *t, uint32_t sym, uint32_t from,
                      uint32_t to, bb_bar *out)
 {
-	const struct bb__slot *s = bb__table_row(&t->g, sym, from);
 	uint32_t n = to - from - 1;
+	const struct bb__slot *last = bb__table_row(&t->g, sym, from + n);
 
 	for (uint32_t i = 0; i < n; i++)
-		bb__slot_copy(&s[i], &out[i]);
-	for (int tries = 0; bb__slot_read(&s[n], &out[n]) & 1;)
+		bb__slot_copy(bb__table_row(&t->g, sym, from + i), &out[i]);
+	for (int tries = 0; bb__slot_read(last, &out[n]) & 1;)
 		if (++tries == BB_TABLE_TRIES)
 			return BB_ERETRY;
 	return 0;

@@ -293,6 +293,36 @@ Test(store, load_is_in_global_time_order)
 	bb_batch_free(&b);
 }
 
+/* 70 symbols x 5 minutes: full 64-slot words before the first hole, holes
+ * inside words and across word boundaries, then a reload into the same
+ * batch; every bar compared whole with the one expected at its place. */
+Test(store, load_of_a_day_keeps_every_bar_once_in_order)
+{
+	static bb_bar in[350], want[350];
+	bb_batch b = { 0 };
+	size_t n = 0, w = 0;
+
+	open_with(70);
+	for (uint32_t s = 0; s < 70; s++)
+		for (int m = 0; m < 5; m++)
+			if (m < 2 || (s * 7 + (uint32_t)m) % 5 != 0)
+				in[n++] = bar(s, T0 + 60 * m, s * 10 + m);
+	for (int m = 0; m < 5; m++)
+		for (size_t i = 0; i < n; i++)
+			if (in[i].time == T0 + 60 * m)
+				want[w++] = in[i];
+	cr_assert(eq(int, bb_store_put(st, in, n, NULL), 0));
+	cr_assert(eq(int, bb_store_load(st, NULL, 0, T0, T0 + 5 * 60, &b), 0));
+	cr_assert(eq(sz, b.n, n));
+	for (size_t i = 0; i < n; i++)
+		cr_assert(same(&b.bars[i], &want[i]), "bar %zu", i);
+	cr_assert(eq(int, bb_store_load(st, NULL, 0, T0 + 120, T0 + 180, &b), 0));
+	cr_assert(eq(sz, b.n, 56)); /* s * 7 + 2 = 0 mod 5: 14 of 70 */
+	for (size_t i = 0, j = 140; i < b.n; i++, j++)
+		cr_assert(same(&b.bars[i], &want[j]), "bar %zu", i);
+	bb_batch_free(&b);
+}
+
 Test(store, load_takes_a_set_of_symbols)
 {
 	bb_batch b = { 0 };

@@ -137,7 +137,13 @@ void up_fol_status(struct up_fol *f)
 	bb_upkeep_info *s = up_segs_status(f->segs);
 	uint64_t bars, fills, unf;
 
+	uint64_t pbars = 0, pfills, punf;
+
+	/* Bars taken in: followed, or rebuilt into a history block. */
 	up_engine_totals(f->e, &bars, &fills, &unf);
+	if (f->pe != NULL)
+		up_engine_totals(f->pe, &pbars, &pfills, &punf);
+	bars += pbars;
 	s->bars_seen = bars;
 	s->fills = fills;
 	s->unfillable = unf;
@@ -288,24 +294,27 @@ static int batch(struct up_fol *f, bb_bar *ev, int *w)
 	return rc;
 }
 
+/* busy_ns: all of the loop's time but that spent in bb_ring_wait() or
+ * waiting for a writer: taking records in, resynchronising after a lap,
+ * ticks, session ends. */
 static int loop(struct up_fol *f, volatile sig_atomic_t *stop)
 {
 	bb_bar ev[BATCH];
 	uint64_t lost;
 	int eod = 0, n = 0;
-	int64_t t0 = up_now_ns();
+	int64_t t0 = up_now_ns(), waited = 0;
 	int rc = up_sync(f, &eod);
 
-	f->busy_ns += up_now_ns() - t0;
-
-	if (rc == 0 && eod)
+	if (rc == 0 && eod) {
+		f->busy_ns += up_now_ns() - t0;
 		return UP_DONE;
+	}
 	while (rc == 0 && !*stop) {
+		int64_t w0 = up_now_ns();
 		int w = bb_ring_wait(f->r, &ev[0], &lost, WAIT_NS);
+		waited += up_now_ns() - w0;
 		if (w == 0) {
-			int64_t b0 = up_now_ns();
 			rc = batch(f, ev, &w);
-			f->busy_ns += up_now_ns() - b0;
 			n += BATCH;
 			if (w == 0 && n % 256 >= BATCH)
 				continue;
@@ -318,13 +327,16 @@ static int loop(struct up_fol *f, volatile sig_atomic_t *stop)
 			if (rc == 0 && eod)
 				rc = UP_DONE;
 		} else if (w == BB_ENOWRITER) {
+			int64_t n0 = up_now_ns(); /* mostly sleeping: waiting */
 			rc = on_no_writer(f);
+			waited += up_now_ns() - n0;
 		} else if (w != BB_ETIMEDOUT && w != BB_EEMPTY) {
 			rc = w;
 		}
 		if (rc == 0)
 			rc = tick(f, up_now_ns(), w == BB_ETIMEDOUT || w == BB_EEMPTY);
 	}
+	f->busy_ns += up_now_ns() - t0 - waited;
 	return rc;
 }
 
@@ -384,10 +396,14 @@ static int setup(struct up_fol *f)
 static void summary(const struct up_fol *f)
 {
 	const bb_upkeep_info *s = up_segs_status(f->segs);
-	uint64_t bars, fills, unf;
+	uint64_t bars, fills, unf, pbars = 0, pfills, punf;
 	double busy = f->busy_ns / 1e9;
 
+	/* Bars taken in: followed, or rebuilt into a history block. */
 	up_engine_totals(f->e, &bars, &fills, &unf);
+	if (f->pe != NULL)
+		up_engine_totals(f->pe, &pbars, &pfills, &punf);
+	bars += pbars;
 	fprintf(stderr, "barbus-upkeep: bus %s: %llu bars, %llu filled, %llu "
 	        "unfillable, %llu sessions done, lapped %llu; busy %.3f s "
 	        "(%.0f bars/s)\n", f->c->bus, (unsigned long long)bars,

@@ -53,9 +53,9 @@ struct up_engine {
 	uint8_t   *skip;     /* nsym: 1 when the symbol is not followed */
 	int64_t    through;
 	uint32_t   minutes;  /* of this session */
-	uint8_t   *state;    /* nsym x rows: M_* */
+	uint8_t   *state;    /* rows x nsym (cell()): M_* */
 	uint16_t  *ends;     /* rows: bit ki when the minute ends an interval */
-	double    *close;    /* nsym x rows: close of what is there */
+	double    *close;    /* rows x nsym: close of what is there */
 	struct symst *sym;
 	struct up_forming *f; /* nsym x iv.n */
 	struct pend *pend;
@@ -134,9 +134,11 @@ void up_engine_totals(const struct up_engine *e, uint64_t *bars,
 	*unfillable = e->unfillable;
 }
 
+/* Minute-major, as the tables: completing a minute goes through every
+ * symbol's cell of it in one run of memory. */
 static size_t cell(const struct up_engine *e, uint32_t sym, uint32_t m)
 {
-	return (size_t)sym * e->o.rows + m;
+	return (size_t)m * e->o.nsym + sym;
 }
 
 /* The close sym's last minute of the session ended with; NaN: none. */
