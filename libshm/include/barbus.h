@@ -59,6 +59,18 @@ enum bb_err {
 /* Static string for any code: 0, errno, BB_E* or MDB_*. */
 const char *bb_strerror(int err);
 
+/* ---- version ----------------------------------------------------------- */
+
+/* The version of this header; bb_version() is the library's, which may be
+ * newer (the SONAME, libbarbus.so.MAJOR, changes only with MAJOR). */
+#define BB_VERSION_MAJOR 0
+#define BB_VERSION_MINOR 1
+#define BB_VERSION_PATCH 0
+#define BB_VERSION "0.1.0"
+
+/* "MAJOR.MINOR.PATCH" of the library in use; a static string. */
+const char *bb_version(void);
+
 /* ---- names ----------------------------------------------------------- */
 
 #define BB_NAME_MAX 64 /* bus name: [A-Za-z0-9_-]{1,64} */
