@@ -16,11 +16,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "config.h"
 #include "error.h"
 #include "settings.h"
 
 #define CO_HELP 1 /* co_config_parse(): --help was given */
+#define CO_VERSION (-2) /* scan(): --version was given */
 
 /* bb__setting.tags: the mode a setting belongs to; 0 for both. */
 enum { TAG_BACKTEST = 1u << 0, TAG_LIVE = 1u << 1 };
@@ -284,6 +286,7 @@ void co_config_usage(FILE *out)
 	      "  --config FILE            read section [coordinator] of FILE "
 	      "first\n"
 	      "  --help                   print this help\n"
+	      "  --version                print the version\n"
 	      "\nOptions of both modes:\n", out);
 	bb__settings_help_tags(table, NSETTINGS, 0, out);
 	fputs("\nbacktest:\n", out);
@@ -355,6 +358,8 @@ static int scan(struct co_config *c, int argc, char **argv, char *err,
 		f.used = 1;
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
 			return CO_HELP;
+		if (strcmp(a, "--version") == 0)
+			return CO_VERSION;
 		if (config_flag(a) != 0) {
 			rc = take_config(c, argc, argv, i, err, errlen);
 			f.used = config_flag(a);
@@ -442,8 +447,12 @@ int co_config_parse(struct co_config *c, int argc, char **argv,
 		rc = apply_flags(c, argc, argv, err, errlen);
 	if (rc == 0)
 		rc = check(c, err, errlen);
-	if (rc == CO_HELP)
+	if (rc == CO_VERSION) {
+		bb__args_version("barbus-coordinator", stdout);
+		rc = CO_HELP; /* the caller exits 0 */
+	} else if (rc == CO_HELP) {
 		co_config_usage(stdout);
+	}
 	if (rc != 0)
 		co_config_free(c);
 	return rc;
