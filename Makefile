@@ -247,7 +247,7 @@ bench: deps
 # systemd unit templates (docs/operations.md).
 MAN1  := $(patsubst $(B)/bin/%,$(B)/man/%.1,$(PROGS))
 MAN7  := $(B)/man/barbus.7
-UNITS := $(B)/dist/barbus-coordinator@.service $(B)/dist/barbus-upkeep@.service
+SYSTEMD_UNITS := $(B)/dist/barbus-coordinator@.service $(B)/dist/barbus-upkeep@.service
 SUBST  = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	     -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
 	     -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@VERSION@|$(VERSION)|g'
@@ -261,14 +261,14 @@ $(MAN7): docs/operations.md readers/dist/man.sh
 	sh readers/dist/man.sh --doc barbus $< $@
 
 # Made at every make install: the paths are install's.
-.PHONY: $(B)/barbus.pc $(UNITS)
+.PHONY: $(B)/barbus.pc $(SYSTEMD_UNITS)
 $(B)/barbus.pc:
 	$(SUBST) readers/dist/barbus.pc.in > $@
-$(UNITS):
+$(SYSTEMD_UNITS):
 	@mkdir -p $(@D)
 	$(SUBST) readers/dist/$(notdir $@).in > $@
 
-dist: all $(MAN1) $(MAN7) $(B)/barbus.pc $(UNITS)
+dist: all $(MAN1) $(MAN7) $(B)/barbus.pc $(SYSTEMD_UNITS)
 
 install: dist
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
@@ -283,7 +283,7 @@ install: dist
 	install -m 0644 $(B)/barbus.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
-	install -m 0644 $(UNITS) $(DESTDIR)$(UNITDIR)/
+	install -m 0644 $(SYSTEMD_UNITS) $(DESTDIR)$(UNITDIR)/
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGS))) \
@@ -292,7 +292,7 @@ uninstall:
 	  $(DESTDIR)$(INCLUDEDIR)/barbus.h $(DESTDIR)$(PKGCONFIGDIR)/barbus.pc \
 	  $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
 	  $(DESTDIR)$(MANDIR)/man7/barbus.7 \
-	  $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))
+	  $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(SYSTEMD_UNITS)))
 
 clean:
 	rm -rf build build-address build-thread build-clang build-fuzzer
