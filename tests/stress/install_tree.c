@@ -102,31 +102,33 @@ static void extras(void)
 
 int main(int argc, char **argv)
 {
-	char rel[PATH_MAX];
+	char rel[PATH_MAX], b[PATH_MAX], *me = strdup(argv[0]);
 
 	(void)argc;
 	stress_init("install", 120);
-	snprintf(rel, sizeof(rel), "%s/..", dirname(strdup(argv[0])));
+	snprintf(rel, sizeof(rel), "%s/..", dirname(me));
+	free(me);
 	if (realpath(rel, bdir) == NULL)
 		stress_fatal("realpath %s", rel);
-	if (strstr(basename(strdup(bdir)), "address") != NULL ||
-	    strstr(basename(strdup(bdir)), "thread") != NULL) {
+	snprintf(b, sizeof(b), "%s", strrchr(bdir, '/') + 1); /* B */
+	if (strstr(b, "address") != NULL || strstr(b, "thread") != NULL) {
 		printf("skipped: an install is checked in the plain build\n");
 		return 0;
 	}
-	snprintf(root, sizeof(root), "%s", dirname(strdup(bdir)));
+	snprintf(root, sizeof(root), "%.*s", (int)(strrchr(bdir, '/') - bdir),
+	         bdir);
 	snprintf(dir, sizeof(dir), "/tmp/bb-install-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		stress_fatal("mkdtemp");
 	CHECK(stress_sh("make -s --no-print-directory -C %s B=%s DESTDIR=" STAGE
-	         " PREFIX=/usr install >%s/make.log 2>&1", root,
-	         basename(strdup(bdir)), dir, dir) == 0, "make install");
+	         " PREFIX=/usr install >%s/make.log 2>&1", root, b, dir, dir) == 0,
+	      "make install");
 	library();
 	example();
 	extras();
 	CHECK(stress_sh("make -s --no-print-directory -C %s B=%s DESTDIR=" STAGE
 	         " PREFIX=/usr uninstall && test -z \"$(find " STAGE " ! -type d)\"",
-	         root, basename(strdup(bdir)), dir, dir) == 0,
+	         root, b, dir, dir) == 0,
 	      "make uninstall removes every file");
 	if (getenv("BB_KEEP") == NULL)
 		stress_sh("rm -rf %s", dir);

@@ -37,7 +37,7 @@ static void replay(const char *bus, const char *extra, const char *tails)
 static void paced_run(void)
 {
 	const char *bus = stress_bus("a");
-	char tails[3 * PATH_MAX];
+	static char tails[8 * PATH_MAX];
 
 	snprintf(tails, sizeof(tails),
 	         "%s/barbus-tail --bus %s --wait 10 --from-start --events > tail1 2>err1 &"
@@ -68,7 +68,7 @@ static void paced_run(void)
 static void lapped_run(void)
 {
 	const char *bus = stress_bus("l");
-	char tails[3 * PATH_MAX];
+	static char tails[8 * PATH_MAX];
 
 	/* The tail stopped for a second: the writer laps it. */
 	snprintf(tails, sizeof(tails),
@@ -111,8 +111,9 @@ int main(int argc, char **argv)
 {
 	(void)argc;
 	stress_init("tail-tool", 120);
-	char rel[PATH_MAX];
-	snprintf(rel, sizeof(rel), "%s/../bin", dirname(strdup(argv[0])));
+	char rel[PATH_MAX], *me = strdup(argv[0]);
+	snprintf(rel, sizeof(rel), "%s/../bin", dirname(me));
+	free(me);
 	if (realpath(rel, bin) == NULL) /* absolute: the tails run in dir */
 		stress_fatal("realpath %s", rel);
 	snprintf(dir, sizeof(dir), "/tmp/bb-tailtool-XXXXXX");
