@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "log.h"
 #include "config.h"
 #include "error.h"
 #include "settings.h"
@@ -230,6 +231,9 @@ static const struct bb__setting table[] = {
 	{ .key = "segment-group", .type = BB__SETTING_CUSTOM, F(segment_group),
 	  .parse = parse_group, .meta = "GROUP", .def = "",
 	  .doc = "group of the bus segments, name or gid (default: as created)" },
+	{ .key = "log-level", .type = BB__SETTING_CUSTOM, F(log_level),
+	  .parse = bb__log_level_parse, .meta = "LEVEL", .def = "info",
+	  .doc = "lowest level logged: error, warning, notice, info, debug" },
 
 	{ .key = "from", .type = BB__SETTING_DATE, F(from), .tags = TAG_BACKTEST,
 	  .doc = "first session date (required)" },

@@ -13,6 +13,7 @@
 
 #include "args.h"
 #include "error.h"
+#include "log.h"
 #include "settings.h"
 #include "upkeep.h"
 
@@ -191,6 +192,9 @@ static const struct bb__setting table[] = {
 	  .meta = "MS", .def = "0",
 	  .doc = "give up (exit 1) when the bus is not there after MS; 0: wait "
 	         "forever" },
+	{ .key = "log-level", .type = BB__SETTING_CUSTOM, F(log_level),
+	  .parse = bb__log_level_parse, .meta = "LEVEL", .def = "info",
+	  .doc = "lowest level logged: error, warning, notice, info, debug" },
 };
 
 #define NSETTINGS (sizeof(table) / sizeof(table[0]))
