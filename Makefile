@@ -3,8 +3,16 @@
 
 PKG_CONFIG ?= pkg-config
 PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
 CFLAGS     ?= -O2 -g
-override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -MMD -MP -fPIC
+# The shared library exports the public API only (BB_API in barbus.h).
+override CFLAGS += -std=c11 -Wall -Wextra -Wshadow -MMD -MP -fPIC -fvisibility=hidden
 override CPPFLAGS += -D_GNU_SOURCE -Ilibshm/include -Ilibshm
 LDLIBS     += -llmdb -linih -lm -pthread -lrt
 
@@ -27,6 +35,11 @@ override LDFLAGS += -fsanitize=address,undefined
 endif
 
 B := build$(if $(SANITIZE),-$(SANITIZE))
+
+# The version: one place, barbus.h. The SONAME changes with MAJOR only.
+VERSION := $(shell sed -n 's/^\#define BB_VERSION "\(.*\)"/\1/p' libshm/include/barbus.h)
+SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
+SONAME  := libbarbus.so.$(SOMAJOR)
 stem = $(basename $(notdir $(1)))
 
 # ---- library ------------------------------------------------------------
@@ -58,8 +71,11 @@ BENCH_SRC  := $(wildcard bench/*.c)
 BENCHES    := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 CHAOS      := $(B)/chaos/chaos
 
-.PHONY: all deps test-deps fuzz-deps py-deps test unit stress chaos fuzz fuzz-seeds demo bench install clean
-all: $(B)/libbarbus.a $(B)/libbarbus.so $(PROGS)
+# The example strategy (readers/examples/): built like a user's program.
+EXAMPLES := $(patsubst readers/examples/%.c,$(B)/examples/%,$(wildcard readers/examples/*.c))
+
+.PHONY: all deps test-deps fuzz-deps py-deps test unit stress chaos fuzz fuzz-seeds demo bench install uninstall dist clean
+all: $(B)/libbarbus.a $(B)/libbarbus.so $(PROGS) $(EXAMPLES)
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -75,8 +91,19 @@ $(B)/gen/calendars.o: $(B)/gen/calendars.c
 $(B)/libbarbus.a: $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
-$(B)/libbarbus.so: $(LIB_OBJ)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# libbarbus.so carries its own dependencies, so -lbarbus alone links a
+# strategy; -z defs proves none is missing (not under a sanitizer, whose
+# runtime the program brings).
+$(B)/libbarbus.so.$(VERSION): $(LIB_OBJ)
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) $(if $(SANITIZE),,-Wl,-z,defs) -o $@ $^ $(LDLIBS)
+
+$(B)/libbarbus.so: $(B)/libbarbus.so.$(VERSION)
+	ln -sf libbarbus.so.$(VERSION) $(B)/$(SONAME)
+	ln -sf libbarbus.so.$(VERSION) $@
+
+$(B)/examples/%: readers/examples/%.c $(B)/libbarbus.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libbarbus.a $(LDLIBS)
 
 $(B)/bin/barbus-%: readers/%.c $(B)/libbarbus.a
 	@mkdir -p $(@D)
@@ -255,17 +282,66 @@ bench: deps
 # The Python package goes to $(PREFIX)'s site-packages of $(PYTHON) (Debian:
 # /usr/local/lib/python3.N/dist-packages), with a copy of libbarbus.so.
 PY_SITE = $(shell $(PYTHON) -c 'import sys; d = "dist-packages" if any(p.endswith("dist-packages") for p in sys.path) else "site-packages"; print("$(PREFIX)/lib/python%d.%d/%s" % (sys.version_info[:2] + (d,)))' 2>/dev/null)
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
-	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 $(B)/libbarbus.a $(B)/libbarbus.so $(DESTDIR)$(PREFIX)/lib/
-	install -m 0644 libshm/include/barbus.h $(DESTDIR)$(PREFIX)/include/
+
+# ---- install ------------------------------------------------------------
+# make install PREFIX=/usr DESTDIR=/tmp/stage: programs, libbarbus.so with
+# its SONAME links, libbarbus.a, barbus.h, barbus.pc, man pages and the
+# systemd unit templates (docs/operations.md).
+MAN1  := $(patsubst $(B)/bin/%,$(B)/man/%.1,$(PROGS))
+MAN7  := $(B)/man/barbus.7
+SYSTEMD_UNITS := $(B)/dist/barbus-coordinator@.service $(B)/dist/barbus-upkeep@.service
+SUBST  = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	     -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+	     -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@VERSION@|$(VERSION)|g'
+
+$(B)/man/%.1: $(B)/bin/% readers/dist/man.sh
+	@mkdir -p $(@D)
+	sh readers/dist/man.sh $< $@ $(VERSION)
+
+$(MAN7): docs/operations.md readers/dist/man.sh
+	@mkdir -p $(@D)
+	sh readers/dist/man.sh --doc barbus $< $@
+
+# Made at every make install: the paths are install's.
+.PHONY: $(B)/barbus.pc $(SYSTEMD_UNITS)
+$(B)/barbus.pc:
+	$(SUBST) readers/dist/barbus.pc.in > $@
+$(SYSTEMD_UNITS):
+	@mkdir -p $(@D)
+	$(SUBST) readers/dist/$(notdir $@).in > $@
+
+dist: all $(MAN1) $(MAN7) $(B)/barbus.pc $(SYSTEMD_UNITS)
+
+install: dist
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	  $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
+	  $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(B)/libbarbus.a $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(B)/libbarbus.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libbarbus.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libbarbus.so
+	install -m 0644 libshm/include/barbus.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 0644 $(B)/barbus.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+	install -m 0644 $(SYSTEMD_UNITS) $(DESTDIR)$(UNITDIR)/
 	@if [ -n "$(PY_SITE)" ]; then \
 	  echo "install the Python package barbus into $(DESTDIR)$(PY_SITE)"; \
 	  install -d $(DESTDIR)$(PY_SITE)/barbus && \
-	  install -m 0644 readers/python/barbus/*.py $(B)/libbarbus.so \
-	    $(DESTDIR)$(PY_SITE)/barbus/; \
+	  install -m 0644 readers/python/barbus/*.py $(DESTDIR)$(PY_SITE)/barbus/ && \
+	  install -m 0755 $(B)/libbarbus.so.$(VERSION) $(DESTDIR)$(PY_SITE)/barbus/libbarbus.so; \
 	else echo "no $(PYTHON): the Python package is not installed"; fi
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGS))) \
+	  $(DESTDIR)$(LIBDIR)/libbarbus.a $(DESTDIR)$(LIBDIR)/libbarbus.so \
+	  $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libbarbus.so.$(VERSION) \
+	  $(DESTDIR)$(INCLUDEDIR)/barbus.h $(DESTDIR)$(PKGCONFIGDIR)/barbus.pc \
+	  $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
+	  $(DESTDIR)$(MANDIR)/man7/barbus.7 \
+	  $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(SYSTEMD_UNITS)))
+	@if [ -n "$(PY_SITE)" ]; then rm -rf $(DESTDIR)$(PY_SITE)/barbus; fi
 
 clean:
 	rm -rf build build-address build-thread build-clang build-fuzzer

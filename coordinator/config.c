@@ -16,11 +16,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "args.h"
+#include "log.h"
 #include "config.h"
 #include "error.h"
 #include "settings.h"
 
 #define CO_HELP 1 /* co_config_parse(): --help was given */
+#define CO_VERSION (-2) /* scan(): --version was given */
 
 /* bb__setting.tags: the mode a setting belongs to; 0 for both. */
 enum { TAG_BACKTEST = 1u << 0, TAG_LIVE = 1u << 1 };
@@ -228,6 +231,9 @@ static const struct bb__setting table[] = {
 	{ .key = "segment-group", .type = BB__SETTING_CUSTOM, F(segment_group),
 	  .parse = parse_group, .meta = "GROUP", .def = "",
 	  .doc = "group of the bus segments, name or gid (default: as created)" },
+	{ .key = "log-level", .type = BB__SETTING_CUSTOM, F(log_level),
+	  .parse = bb__log_level_parse, .meta = "LEVEL", .def = "info",
+	  .doc = "lowest level logged: error, warning, notice, info, debug" },
 
 	{ .key = "from", .type = BB__SETTING_DATE, F(from), .tags = TAG_BACKTEST,
 	  .doc = "first session date (required)" },
@@ -284,6 +290,7 @@ void co_config_usage(FILE *out)
 	      "  --config FILE            read section [coordinator] of FILE "
 	      "first\n"
 	      "  --help                   print this help\n"
+	      "  --version                print the version\n"
 	      "\nOptions of both modes:\n", out);
 	bb__settings_help_tags(table, NSETTINGS, 0, out);
 	fputs("\nbacktest:\n", out);
@@ -355,6 +362,8 @@ static int scan(struct co_config *c, int argc, char **argv, char *err,
 		f.used = 1;
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
 			return CO_HELP;
+		if (strcmp(a, "--version") == 0)
+			return CO_VERSION;
 		if (config_flag(a) != 0) {
 			rc = take_config(c, argc, argv, i, err, errlen);
 			f.used = config_flag(a);
@@ -442,8 +451,12 @@ int co_config_parse(struct co_config *c, int argc, char **argv,
 		rc = apply_flags(c, argc, argv, err, errlen);
 	if (rc == 0)
 		rc = check(c, err, errlen);
-	if (rc == CO_HELP)
+	if (rc == CO_VERSION) {
+		bb__args_version("barbus-coordinator", stdout);
+		rc = CO_HELP; /* the caller exits 0 */
+	} else if (rc == CO_HELP) {
 		co_config_usage(stdout);
+	}
 	if (rc != 0)
 		co_config_free(c);
 	return rc;

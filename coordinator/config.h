@@ -41,6 +41,7 @@ struct co_config {
 	uint32_t heartbeat_ms;
 	mode_t   segment_mode;       /* permission bits of created segments */
 	gid_t    segment_group;      /* 0: leave the group as created */
+	int      log_level;          /* enum bb__log_level (log.h) */
 
 	/* backtest */
 	int32_t  from, to;           /* YYYYMMDD, inclusive; from <= to */

@@ -13,7 +13,6 @@
  * symbols (one transaction per group).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -22,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "store.h"
 
 #define PROG          "barbus-gen"
@@ -193,7 +193,7 @@ static void *worker(void *arg)
 }
 
 struct opts {
-	const char *db, *cal;
+	char        db[4096], cal[4096];
 	uint32_t    nsyms;
 	int32_t     from, to;
 	uint64_t    seed;
@@ -245,65 +245,56 @@ static int sessions(const struct opts *o, bb_session **out, size_t *n)
 	return rc;
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: " PROG " --db DIR --symbols N --from DATE --to DATE "
-	        "[--seed S]\n              [--missing-rate R] [--calendar NAME|FILE] "
-	        "[-q]\n  DATE: YYYY-MM-DD, both ends included; calendar default "
-	        "XNYS\n");
-}
+#define F(f) BB__FIELD(struct opts, f)
+
+static const struct bb__setting table[] = {
+	{ .key = "db", .type = BB__SETTING_STRING, F(db), .meta = "DIR",
+	  .tags = BB__ARG_REQUIRED, .doc = "bar store directory (required)" },
+	{ .key = "symbols", .type = BB__SETTING_UINT, F(nsyms),
+	  .lim.u = { 1, 10000000 }, .meta = "N", .tags = BB__ARG_REQUIRED,
+	  .doc = "symbols to make, SYM0001.. (required)" },
+	{ .key = "from", .type = BB__SETTING_DATE, F(from),
+	  .tags = BB__ARG_REQUIRED, .doc = "first date (required)" },
+	{ .key = "to", .type = BB__SETTING_DATE, F(to),
+	  .tags = BB__ARG_REQUIRED, .doc = "last date, included (required)" },
+	{ .key = "seed", .type = BB__SETTING_UINT, F(seed), .def = "1",
+	  .meta = "S", .doc = "random seed" },
+	{ .key = "missing-rate", .type = BB__SETTING_DOUBLE, F(missing),
+	  .lim.d = { 0, 1 }, .def = "0", .meta = "R",
+	  .doc = "share of minutes left out, 0..1" },
+	{ .key = "calendar", .type = BB__SETTING_STRING, F(cal),
+	  .meta = "NAME|FILE", .def = "XNYS",
+	  .doc = "trading calendar: built-in name or calendar file" },
+	{ .key = "quiet", .type = BB__SETTING_BOOL, F(quiet),
+	  .doc = "no progress line" },
+};
+
+static const struct bb__short shorts[] = { { 'q', "quiet" } };
+
+static const struct bb__args args = {
+	.prog = PROG,
+	.synopsis =
+	"usage: " PROG " --db DIR --symbols N --from DATE --to DATE [--seed S]\n"
+	"                  [--missing-rate R] [--calendar NAME|FILE] [-q]\n"
+	"Synthetic 1-minute bars on a calendar's sessions into the store.\n"
+	"DATE: YYYY-MM-DD, both ends included.\n",
+	.table = table, .n = sizeof(table) / sizeof(table[0]),
+	.shorts = shorts, .nshorts = 1,
+};
 
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	static const struct option lo[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "symbols", required_argument, NULL, 'n' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "missing-rate", required_argument, NULL, 'm' },
-		{ "calendar", required_argument, NULL, 'c' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *from = NULL, *to = NULL;
-	char *end;
-	int c, bad = 0;
+	char f[11], t[11];
+	int st = bb__args_parse(&args, o, argc, argv, NULL);
 
-	*o = (struct opts){ .cal = "XNYS", .seed = 1 };
-	while ((c = getopt_long(argc, argv, "d:n:f:t:s:m:c:qh", lo, NULL)) != -1) {
-		switch (c) {
-		case 'd': o->db = optarg; break;
-		case 'f': from = optarg; break;
-		case 't': to = optarg; break;
-		case 'c': o->cal = optarg; break;
-		case 'q': o->quiet = 1; break;
-		case 'n': {
-			unsigned long v = strtoul(optarg, &end, 10);
-			bad |= *end || v == 0 || v > 10000000 || optarg[0] == '-';
-			o->nsyms = (uint32_t)v;
-			break;
-		}
-		case 's':
-			o->seed = strtoull(optarg, &end, 0);
-			bad |= *end != '\0' || optarg[0] == '\0';
-			break;
-		case 'm':
-			o->missing = strtod(optarg, &end);
-			bad |= *end || !(o->missing >= 0 && o->missing <= 1);
-			break;
-		case 'h': usage(stdout); exit(0);
-		default: return 2;
-		}
+	if (st != BB__ARGS_GO)
+		return st;
+	if (o->to < o->from) {
+		bb_date_format(o->from, f);
+		bb_date_format(o->to, t);
+		return bb__args_usage_error(PROG, "--to %s is before --from %s", t, f);
 	}
-	if (bad || !o->db || !o->nsyms || !from || !to || optind != argc ||
-	    bb_date_parse(from, &o->from) || bb_date_parse(to, &o->to) ||
-	    o->to < o->from) {
-		fprintf(stderr, PROG ": bad or missing arguments\n");
-		return 2;
-	}
-	return 0;
+	return BB__ARGS_GO;
 }
 
 /* Main thread: store each group as the worker fills it. */
@@ -351,7 +342,7 @@ static int store_groups(bb_store *st, struct pipe *p, bb_put_stats *tot,
 
 int main(int argc, char **argv)
 {
-	struct opts o;
+	struct opts o = { 0 };
 	bb_session *sess;
 	size_t nsess, per_sym = 0;
 	bb_put_stats tot = { 0 };
@@ -360,10 +351,8 @@ int main(int argc, char **argv)
 	pthread_t th;
 	int rc;
 
-	if (parse_args(argc, argv, &o) != 0) {
-		usage(stderr);
-		return 2;
-	}
+	if ((rc = parse_args(argc, argv, &o)) != BB__ARGS_GO)
+		return rc;
 	if (sessions(&o, &sess, &nsess) != 0)
 		return 1;
 	for (size_t i = 0; i < nsess; i++)

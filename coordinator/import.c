@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "csv.h"
+#include "error.h"
 #include "store.h"
 #include "timefmt.h"
 
@@ -540,63 +541,68 @@ static int import_file(bb_store *st, const char *db, const char *path,
 	return rc;
 }
 
-static void usage(FILE *f)
+struct opts {
+	char db[4096];
+	int  quiet;
+	int  time_unit; /* enum bb__time_unit */
+};
+
+static int parse_unit(void *dst, const char *v, char *reason, size_t len)
 {
-	fprintf(f, "usage: " PROG " --db DIR [-q] [--time-unit U] FILE...   "
-	        "(FILE '-' is stdin)\n"
-	        "  CSV with a header row: symbol,timestamp,open,high,low,close,"
-	        "volume[,trades][,vwap]\n"
-	        "  in any order; timestamps ISO-8601 with Z or an offset, or "
-	        "epoch numbers.\n"
-	        "  --time-unit s|ms|us|ns|auto: unit of epoch numbers (default "
-	        "auto: told\n"
-	        "  by magnitude: below 1e11 s, 1e14 ms, 1e17 us, else ns).\n"
-	        "  Bad rows are reported as FILE:LINE: reason and skipped.\n"
-	        "  Exit 0: all rows good, 2: some rejected, 1: fatal error.\n");
+	return bb__time_unit_parse(v, dst) == 0 ? 0
+	       : bb__fail(reason, len, "'%s': want s, ms, us, ns or auto", v);
 }
+
+#define F(f) BB__FIELD(struct opts, f)
+
+static const struct bb__setting table[] = {
+	{ .key = "db", .type = BB__SETTING_STRING, F(db), .meta = "DIR",
+	  .tags = BB__ARG_REQUIRED, .doc = "bar store directory (required)" },
+	{ .key = "quiet", .type = BB__SETTING_BOOL, F(quiet),
+	  .doc = "no progress line" },
+	{ .key = "time-unit", .type = BB__SETTING_CUSTOM, F(time_unit),
+	  .parse = parse_unit, .meta = "s|ms|us|ns|auto", .def = "auto",
+	  .doc = "unit of epoch numbers; auto: told by magnitude (below 1e11 "
+	         "s, 1e14 ms, 1e17 us, else ns)" },
+};
+
+static const struct bb__short shorts[] = { { 'q', "quiet" } };
+
+static const struct bb__args args = {
+	.prog = PROG,
+	.synopsis =
+	"usage: " PROG " --db DIR [-q] [--time-unit U] FILE...   (FILE '-' is "
+	"stdin)\n"
+	"Loads bar CSV files into the store: a header row naming symbol,\n"
+	"timestamp,open,high,low,close,volume[,trades][,vwap] in any order;\n"
+	"timestamps ISO-8601 with Z or an offset, or epoch numbers.\n",
+	.about = "Bad rows are reported as FILE:LINE: reason and skipped.\n"
+	         "Exit 0: all rows good, 2: some rejected (or a usage error),\n"
+	         "1: fatal error.\n",
+	.table = table, .n = sizeof(table) / sizeof(table[0]),
+	.shorts = shorts, .nshorts = 1, .flags = BB__ARGS_POSITIONAL,
+};
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "time-unit", required_argument, NULL, 'u' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *db = NULL;
+	struct opts o = { 0 };
 	struct totals tot = { 0 };
 	bb_store *st;
-	int c, rc = 0, quiet = 0;
+	int nfiles = 0, rc = bb__args_parse(&args, &o, argc, argv, &nfiles);
 
-	while ((c = getopt_long(argc, argv, "d:qh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': db = optarg; break;
-		case 'q': quiet = 1; break;
-		case 'u':
-			if (bb__time_unit_parse(optarg, &g.time_unit) != 0) {
-				fprintf(stderr, PROG ": --time-unit %s: want s, ms, us, "
-				        "ns or auto\n", optarg);
-				return 2;
-			}
-			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
-		}
-	}
-	if (db == NULL || optind == argc) {
-		fprintf(stderr, PROG ": %s\n",
-		        db ? "no input file" : "--db DIR is required");
-		usage(stderr);
-		return 2;
-	}
-	g.progress = !quiet && isatty(STDERR_FILENO);
+	if (rc != BB__ARGS_GO)
+		return rc;
+	if (nfiles == 0)
+		return bb__args_usage_error(PROG, "no input file");
+	const char *db = o.db;
+	g.time_unit = o.time_unit;
+	g.progress = !o.quiet && isatty(STDERR_FILENO);
 	if ((rc = bb_store_open(&st, db, 0)) != 0) {
 		fprintf(stderr, PROG ": %s: %s\n", db, bb_strerror(rc));
 		return 1;
 	}
 	double t0 = now();
-	for (int i = optind; i < argc && rc == 0; i++)
+	for (int i = 1; i <= nfiles && rc == 0; i++)
 		rc = import_file(st, db, argv[i], &tot);
 	bb_store_close(st);
 	double secs = now() - t0;

@@ -16,6 +16,7 @@
 #include "backtest.h"
 #include "config.h"
 #include "live.h"
+#include "log.h"
 #include "publish.h"
 
 static volatile sig_atomic_t stop;
@@ -107,8 +108,8 @@ static int symbol_ids(const struct co_config *c, bb_store *st, uint32_t **ids)
 	for (size_t i = 0; i < c->nsymbols; i++) {
 		int rc = bb_store_symbol_id(st, c->symbols[i], &(*ids)[i]);
 		if (rc != 0) {
-			fprintf(stderr, "barbus-coordinator: --symbols: %s: not in "
-			        "the store %s\n", c->symbols[i], c->db);
+			bb__log(BB__LOG_ERR, "--symbols: %s: not in "
+			        "the store %s", c->symbols[i], c->db);
 			return rc;
 		}
 	}
@@ -149,8 +150,8 @@ static void report(const struct co_config *c, const struct co_pub *p)
 {
 	const _Atomic uint64_t *k = p->ctl->counters;
 
-	fprintf(stderr, "barbus-coordinator: bus %s: %llu bars, %llu sessions, "
-	        "prefetch %llu hit / %llu missed, max transition %.3f ms%s\n",
+	bb__log(BB__LOG_NOTICE, "bus %s: %llu bars, %llu sessions, "
+	        "prefetch %llu hit / %llu missed, max transition %.3f ms%s",
 	        c->bus, (unsigned long long)k[BB_CTR_BARS],
 	        (unsigned long long)p->started,
 	        (unsigned long long)k[BB_CTR_PREFETCH_HITS],
@@ -177,8 +178,8 @@ static int feed_check(const struct co_config *c)
 		why = strerror(errno);
 	if (why == NULL)
 		return 0;
-	fprintf(stderr, "barbus-coordinator: feed %s: %s (nothing was done to "
-	        "bus %s)\n", c->feed, why, c->bus);
+	bb__log(BB__LOG_ERR, "feed %s: %s (nothing was done to "
+	        "bus %s)", c->feed, why, c->bus);
 	return 1;
 }
 
@@ -188,9 +189,9 @@ static void too_many(const struct co_config *c, bb_store *st)
 	uint32_t n = 0;
 
 	bb_store_symbol_count(st, &n);
-	fprintf(stderr, "barbus-coordinator: bus %s: the store %s has %u "
+	bb__log(BB__LOG_ERR, "bus %s: the store %s has %u "
 	        "symbols, more than max-symbols %u; raise --max-symbols (or "
-	        "max-symbols in [coordinator]) to at least %u\n", c->bus, c->db,
+	        "max-symbols in [coordinator]) to at least %u", c->bus, c->db,
 	        n, c->max_symbols, n);
 }
 
@@ -204,12 +205,12 @@ static int setup(const struct co_config *c, bb_store **st, bb_calendar **cal,
 	                                  : BB_STORE_RDONLY);
 
 	if (rc != 0) {
-		fprintf(stderr, "barbus-coordinator: store %s: %s\n", c->db,
+		bb__log(BB__LOG_ERR, "store %s: %s", c->db,
 		        bb_strerror(rc));
 		return 1;
 	}
 	if ((rc = bb_calendar_load(cal, c->calendar, err, sizeof(err))) != 0) {
-		fprintf(stderr, "barbus-coordinator: calendar %s: %s\n",
+		bb__log(BB__LOG_ERR, "calendar %s: %s",
 		        c->calendar, err[0] ? err : bb_strerror(rc));
 		return 1;
 	}
@@ -230,7 +231,7 @@ static int setup(const struct co_config *c, bb_store **st, bb_calendar **cal,
 		return 1;
 	}
 	if (rc != 0) {
-		fprintf(stderr, "barbus-coordinator: bus %s: %s\n", c->bus,
+		bb__log(BB__LOG_ERR, "bus %s: %s", c->bus,
 		        rc == BB_EBUSY ? "another coordinator is running on it"
 		                       : bb_strerror(rc));
 		return 1;
@@ -242,7 +243,7 @@ static int setup(const struct co_config *c, bb_store **st, bb_calendar **cal,
 static void seg_note(void *arg, const char *line)
 {
 	(void)arg;
-	fprintf(stderr, "barbus-coordinator: %s\n", line);
+	bb__log(BB__LOG_WARNING, "%s", line);
 }
 
 int main(int argc, char **argv)
@@ -262,6 +263,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "barbus-coordinator: %s\n", err);
 		return 2;
 	}
+	bb__log_setup("barbus-coordinator", c.log_level, stderr);
 	catch_signals();
 	int status = feed_check(&c);
 	if (status == 0)
@@ -269,7 +271,7 @@ int main(int argc, char **argv)
 	if (status == 0) {
 		rc = run(&c, &p, st, cal);
 		if (rc != 0) {
-			fprintf(stderr, "barbus-coordinator: bus %s: %s\n", c.bus,
+			bb__log(BB__LOG_ERR, "bus %s: %s", c.bus,
 			        bb_strerror(rc));
 			status = 1;
 		}

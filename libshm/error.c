@@ -71,3 +71,8 @@ int bb__fail(char *buf, size_t len, const char *fmt, ...)
 	}
 	return BB_EINVAL;
 }
+
+const char *bb_version(void)
+{
+	return BB_VERSION;
+}

@@ -1,8 +1,8 @@
 /*
  * barbus-bars: what a bus holds, as CSV, for people and scripts.
  *
- * usage: barbus-bars --bus NAME [--symbol S]... [--interval 1m|Nm|Nh]
- *                    [--history] [--quality]
+ * usage: barbus-bars --bus NAME [--symbols A,B|@FILE] [--symbol S]...
+ *                    [--interval 1m|Nm|Nh] [--history] [--quality]
  *
  * symbol,timestamp,open,high,low,close,volume,flags: one line per bar,
  * symbols in the order given (all, in id order, when none is), each
@@ -18,110 +18,58 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "barbus.h"
-#include "csv.h"
+#include "barfmt.h"
+
+#define PROG "barbus-bars"
 
 struct opts {
-	const char  *bus;
-	const char **syms;
-	size_t       nsyms;
-	uint32_t     interval; /* minutes */
-	const char  *interval_arg; /* as given */
-	int          history, quality;
+	char       bus[BB_NAME_MAX + 1];
+	char     **syms;
+	size_t     nsyms;
+	uint32_t   interval; /* minutes */
+	int        history, quality;
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-	    "usage: barbus-bars --bus NAME [--symbol S]... [--interval 1m|Nm|Nh]\n"
-	    "                   [--history] [--quality]\n"
-	    "Prints the bars a bus holds as CSV: the current (or just ended)\n"
-	    "session, or with --history the trailing sessions first.\n"
-	    "--quality prints the upkeep's per-symbol quality figures instead.\n");
-}
+#define F(f) BB__FIELD(struct opts, f)
 
-/* "1m", "15m", "2h": whole minutes; 0 on anything else. */
-static uint32_t interval_minutes(const char *s)
-{
-	char *end;
-	errno = 0;
-	unsigned long n = strtoul(s, &end, 10);
+static const struct bb__setting table[] = {
+	{ .key = "bus", .type = BB__SETTING_STRING, F(bus),
+	  .check = bb__args_check_bus, .meta = "NAME", .tags = BB__ARG_REQUIRED,
+	  .doc = "bus name (required)" },
+	{ .key = "symbols", .type = BB__SETTING_LIST, F(syms),
+	  .count_offset = offsetof(struct opts, nsyms),
+	  .check = bb__args_check_symbol, .meta = "A,B|@FILE",
+	  .doc = "these symbols, in this order (default: all, in id order)" },
+	{ .key = "symbol", .type = BB__SETTING_LIST, F(syms),
+	  .count_offset = offsetof(struct opts, nsyms),
+	  .check = bb__args_check_symbol, .meta = "S",
+	  .doc = "one symbol; may be given again (as --symbols)" },
+	{ .key = "interval", .type = BB__SETTING_CUSTOM, F(interval),
+	  .parse = bb__barfmt_interval, .meta = "1m|Nm|Nh", .def = "1m",
+	  .doc = "bar interval: 1m, or one the upkeep derives" },
+	{ .key = "history", .type = BB__SETTING_BOOL, F(history),
+	  .doc = "the trailing sessions first" },
+	{ .key = "quality", .type = BB__SETTING_BOOL, F(quality),
+	  .doc = "the upkeep's per-symbol quality figures instead" },
+};
 
-	if (errno || end == s || n == 0 || s[0] == '-' || s[0] == '+')
-		return 0;
-	if (strcmp(end, "m") == 0 && n <= 1440)
-		return (uint32_t)n;
-	if (strcmp(end, "h") == 0 && n <= 24)
-		return (uint32_t)n * 60;
-	return 0;
-}
-
-static int parse(int argc, char **argv, struct opts *o)
-{
-	o->syms = calloc((size_t)argc, sizeof(*o->syms));
-	o->interval = 1;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(a, "--help") == 0) {
-			usage(stdout);
-			exit(0);
-		} else if (strcmp(a, "--history") == 0) {
-			o->history = 1;
-		} else if (strcmp(a, "--quality") == 0) {
-			o->quality = 1;
-		} else if (v != NULL && strcmp(a, "--bus") == 0) {
-			o->bus = v, i++;
-		} else if (v != NULL && strcmp(a, "--symbol") == 0) {
-			o->syms[o->nsyms++] = v, i++;
-		} else if (v != NULL && strcmp(a, "--interval") == 0) {
-			o->interval_arg = v;
-			if ((o->interval = interval_minutes(v)) == 0) {
-				fprintf(stderr, "barbus-bars: --interval: '%s' is "
-				        "not 1m, Nm or Nh\n", v);
-				return 2;
-			}
-			i++;
-		} else {
-			fprintf(stderr, "barbus-bars: %s: %s\n", a, v == NULL &&
-			        a[0] == '-' ? "needs a value or is unknown"
-			        : "unknown argument");
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (o->bus == NULL || bb_bus_name_check(o->bus) != 0) {
-		fprintf(stderr, "barbus-bars: --bus: %s\n",
-		        o->bus ? bb_strerror(BB_ENAME) : "required");
-		return 2;
-	}
-	return 0;
-}
-
-static void flag_words(uint32_t flags, char *buf, size_t len)
-{
-	static const struct { uint32_t bit; const char *word; } w[] = {
-		{ BB_BAR_FILLED, "filled" }, { BB_BAR_SYNTHETIC, "synthetic" },
-		{ BB_BAR_PARTIAL, "partial" }, { BB_BAR_LATE, "late" },
-	};
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++)
-		if (flags & w[i].bit)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s",
-			                      n ? "|" : "", w[i].word);
-}
+static const struct bb__args args = {
+	.prog = PROG,
+	.synopsis =
+	"usage: " PROG " --bus NAME [--symbols A,B|@FILE] [--interval 1m|Nm|Nh]\n"
+	"                   [--history] [--quality]\n"
+	"Prints the bars a bus holds as CSV: the current (or just ended)\n"
+	"session, or with --history the trailing sessions first.\n"
+	"--quality prints the upkeep's per-symbol quality figures instead.\n",
+	.table = table, .n = sizeof(table) / sizeof(table[0]),
+};
 
 static void print_bars(const char *sym, const bb_bar *b, size_t n)
 {
-	char line[BB__CSV_LINE_MAX], fl[40];
-
-	for (size_t i = 0; i < n; i++) {
-		size_t k = bb__csv_format(line, sizeof(line), sym, &b[i]);
-		line[k - 1] = '\0'; /* drop the newline: flags follow */
-		flag_words(b[i].flags, fl, sizeof(fl));
-		printf("%s,%s\n", line, fl);
-	}
+	for (size_t i = 0; i < n; i++)
+		bb__barfmt_csv(stdout, sym, &b[i]);
 }
 
 /* Counts first, in the order of the identity expected = real + filled +
@@ -187,8 +135,8 @@ static int open_upkeep(const struct opts *o, bb_upkeep **up)
 	for (size_t i = 0; i < nhave && i < BB_UPKEEP_MAX_INTERVALS; i++)
 		known |= have[i] == o->interval;
 	if (!known) {
-		fprintf(stderr, "barbus-bars: bus %s: --interval %s: %s\n", o->bus,
-		        o->interval_arg, bb_strerror(BB_ENOINTERVAL));
+		fprintf(stderr, "barbus-bars: bus %s: --interval %um: %s\n", o->bus,
+		        o->interval, bb_strerror(BB_ENOINTERVAL));
 		return 1;
 	}
 	return 0;
@@ -233,7 +181,7 @@ static int print_all(const struct opts *o, const bb_bus *bus,
 		fprintf(stderr, "barbus-bars: %s\n", bb_strerror(ENOMEM));
 		return 1;
 	}
-	printf("%s\n", o->quality ? QUALITY_HEADER : BB__CSV_HEADER ",flags");
+	printf("%s\n", o->quality ? QUALITY_HEADER : BB__BARFMT_HEADER);
 	for (uint32_t i = 0; rc == 0 && i < n; i++) {
 		bb_symbol_name(bus, ids[i], name, sizeof(name));
 		rc = o->quality ? one_quality(up, ids[i], name)
@@ -250,14 +198,14 @@ int main(int argc, char **argv)
 	struct opts o = { 0 };
 	bb_bus *bus;
 	bb_upkeep *up = NULL;
-	int rc = parse(argc, argv, &o);
+	int rc = bb__args_parse(&args, &o, argc, argv, NULL);
 
-	if (rc != 0)
+	if (rc != BB__ARGS_GO)
 		return rc;
 	if ((rc = bb_bus_open(&bus, o.bus)) != 0) {
 		fprintf(stderr, "barbus-bars: bus %s: %s\n", o.bus, rc == ENOENT
 		        ? "no such bus (no coordinator has made it)" : bb_strerror(rc));
-		free(o.syms);
+		bb__settings_free(table, args.n, &o);
 		return 1;
 	}
 	uint32_t n = o.nsyms ? (uint32_t)o.nsyms : bb_symbol_count(bus);
@@ -271,7 +219,7 @@ int main(int argc, char **argv)
 		rc = print_all(&o, bus, up, ids, n);
 	bb_upkeep_close(up);
 	free(ids);
-	free(o.syms);
+	bb__settings_free(table, args.n, &o);
 	bb_bus_close(bus);
 	return rc;
 }

@@ -7,95 +7,49 @@
  * One session per line: "DATE OPEN CLOSE", the local date as YYYY-MM-DD and
  * the times in ISO-8601 UTC. Exit 0 on success, 1 on errors, 2 on usage.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "args.h"
 #include "barbus.h"
 
 #define PROG "barbus-calendar"
 
-static const char usage_text[] =
-	"usage: " PROG " [--calendar NAME|FILE] --from DATE --to DATE\n"
-	"       " PROG " [--calendar NAME|FILE] --next DATE\n"
-	"\n"
-	"Prints trading sessions, one per line: DATE OPEN CLOSE, the exchange's\n"
-	"date as YYYY-MM-DD and the open and close as ISO-8601 UTC times.\n"
-	"\n"
-	"  --calendar NAME|FILE  built-in XNYS (default; NYSE 2000-2030), XLON\n"
-	"                        (London 2024-2026) or 24x7 (one session per UTC\n"
-	"                        day), or a calendar file\n"
-	"                        (format: docs/calendars.md)\n"
-	"  --from DATE           first date of the range (YYYY-MM-DD)\n"
-	"  --to DATE             last date of the range, inclusive\n"
-	"  --next DATE           print the first session on or after DATE\n"
-	"  --help                print this help\n";
-
-struct args {
-	const char *calendar;
-	int32_t     from, to, next; /* 0: not given */
+struct opts {
+	char    calendar[256];
+	int32_t from, to, next; /* 0: not given */
 };
 
-/* Prints a usage error naming the argument and why; returns exit status 2. */
-__attribute__((format(printf, 1, 2)))
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
+#define F(f) BB__FIELD(struct opts, f)
 
-	fputs(PROG ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry '" PROG " --help'.\n", stderr);
-	return 2;
-}
+static const struct bb__setting table[] = {
+	{ .key = "calendar", .type = BB__SETTING_STRING, F(calendar),
+	  .meta = "NAME|FILE", .def = "XNYS",
+	  .doc = "built-in XNYS (NYSE 2000-2030), XLON (London 2024-2026) or "
+	         "24x7 (one session per UTC day), or a calendar file "
+	         "(docs/calendars.md)" },
+	{ .key = "from", .type = BB__SETTING_DATE, F(from),
+	  .doc = "first date of the range (YYYY-MM-DD)" },
+	{ .key = "to", .type = BB__SETTING_DATE, F(to),
+	  .doc = "last date of the range, inclusive" },
+	{ .key = "next", .type = BB__SETTING_DATE, F(next),
+	  .doc = "print the first session on or after DATE" },
+};
 
-/* The date option opt's value into *date; 0 or exit status 2. */
-static int date_arg(const char *opt, const char *val, int32_t *date)
-{
-	if (*date != 0)
-		return usage_error("%s given twice", opt);
-	if (bb_date_parse(val, date) != 0)
-		return usage_error("%s: '%s' is not a valid date (want YYYY-MM-DD)",
-		                   opt, val);
-	return 0;
-}
+static const struct bb__args args = {
+	.prog = PROG,
+	.synopsis =
+	"usage: " PROG " [--calendar NAME|FILE] --from DATE --to DATE\n"
+	"       " PROG " [--calendar NAME|FILE] --next DATE\n"
+	"Prints trading sessions, one per line: DATE OPEN CLOSE, the exchange's\n"
+	"date as YYYY-MM-DD and the open and close as ISO-8601 UTC times.\n",
+	.table = table, .n = sizeof(table) / sizeof(table[0]),
+};
 
-/* Fills a from argv; 0, or the exit status (2 usage, -1 help shown). */
-static int parse_args(int argc, char **argv, struct args *a)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *opt = argv[i], *val;
-		if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
-			fputs(usage_text, stdout);
-			return -1;
-		}
-		if (strcmp(opt, "--calendar") && strcmp(opt, "--from") &&
-		    strcmp(opt, "--to") && strcmp(opt, "--next"))
-			return usage_error("unknown argument '%s'", opt);
-		if (i + 1 == argc)
-			return usage_error("%s needs a value", opt);
-		val = argv[++i];
-		int rc = 0;
-		if (strcmp(opt, "--calendar") == 0) {
-			if (a->calendar != NULL)
-				return usage_error("%s given twice", opt);
-			a->calendar = val;
-		} else if (strcmp(opt, "--from") == 0) {
-			rc = date_arg(opt, val, &a->from);
-		} else if (strcmp(opt, "--to") == 0) {
-			rc = date_arg(opt, val, &a->to);
-		} else {
-			rc = date_arg(opt, val, &a->next);
-		}
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
-}
+#define usage_error(...) bb__args_usage_error(PROG, __VA_ARGS__)
 
 /* Cross-checks the options once all are known; 0 or 2. */
-static int check_args(const struct args *a)
+static int check_args(const struct opts *a)
 {
 	char f[11], t[11];
 
@@ -148,17 +102,17 @@ static int print_range(const bb_calendar *cal, const char *name,
 
 int main(int argc, char **argv)
 {
-	struct args a = { 0 };
+	struct opts a = { 0 };
 	bb_calendar *cal;
 	bb_session s;
 	char err[512], d[11];
 
-	int rc = parse_args(argc, argv, &a);
-	if (rc != 0)
-		return rc < 0 ? 0 : rc;
+	int rc = bb__args_parse(&args, &a, argc, argv, NULL);
+	if (rc != BB__ARGS_GO)
+		return rc;
 	if ((rc = check_args(&a)) != 0)
 		return rc;
-	const char *name = a.calendar ? a.calendar : "XNYS";
+	const char *name = a.calendar;
 	rc = bb_calendar_load(&cal, name, err, sizeof err);
 	if (rc != 0) {
 		if (rc == BB_ECALENDAR)

@@ -1,5 +1,5 @@
 /*
- * barbus-export --db DIR [--symbol S]... --from DATE --to DATE: the store's
+ * barbus-export --db DIR [--symbols A,B|@FILE] --from DATE --to DATE: the store's
  * bars as CSV on stdout, in the format barbus-import reads, so that an
  * export imported into an empty store and exported again is byte-identical.
  *
@@ -9,12 +9,13 @@
  * from one read transaction.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "csv.h"
+#include "error.h"
 #include "store.h"
 
 #define PROG "barbus-export"
@@ -46,12 +47,57 @@ static int emit(void *arg, const bb_bar *b)
 	return fwrite(line, 1, n, stdout) == n ? 0 : EIO;
 }
 
-static void usage(FILE *f)
+struct opts {
+	char    db[4096];
+	char  **syms;
+	size_t  nsyms;
+	int64_t from, to;
+};
+
+static int parse_from(void *dst, const char *v, char *reason, size_t len)
 {
-	fprintf(f, "usage: " PROG " --db DIR [--symbol S]... --from DATE --to DATE\n"
-	        "  DATE: YYYY-MM-DD (UTC, both ends included) or a timestamp "
-	        "(--to excluded)\n");
+	return parse_when(v, 0, dst) == 0 ? 0
+	       : bb__fail(reason, len, "'%s' is not a date YYYY-MM-DD or a "
+	                  "timestamp", v);
 }
+
+static int parse_to(void *dst, const char *v, char *reason, size_t len)
+{
+	return parse_when(v, 1, dst) == 0 ? 0
+	       : bb__fail(reason, len, "'%s' is not a date YYYY-MM-DD or a "
+	                  "timestamp", v);
+}
+
+#define F(f) BB__FIELD(struct opts, f)
+
+static const struct bb__setting table[] = {
+	{ .key = "db", .type = BB__SETTING_STRING, F(db), .meta = "DIR",
+	  .tags = BB__ARG_REQUIRED, .doc = "bar store directory (required)" },
+	{ .key = "symbols", .type = BB__SETTING_LIST, F(syms),
+	  .count_offset = offsetof(struct opts, nsyms),
+	  .check = bb__args_check_symbol, .meta = "A,B|@FILE",
+	  .doc = "these symbols, in this order (default: all, in id order)" },
+	{ .key = "symbol", .type = BB__SETTING_LIST, F(syms),
+	  .count_offset = offsetof(struct opts, nsyms),
+	  .check = bb__args_check_symbol, .meta = "S",
+	  .doc = "one symbol; may be given again (as --symbols)" },
+	{ .key = "from", .type = BB__SETTING_CUSTOM, F(from), .parse = parse_from,
+	  .meta = "DATE", .tags = BB__ARG_REQUIRED,
+	  .doc = "first day (UTC), or first timestamp (required)" },
+	{ .key = "to", .type = BB__SETTING_CUSTOM, F(to), .parse = parse_to,
+	  .meta = "DATE", .tags = BB__ARG_REQUIRED,
+	  .doc = "last day, included, or a timestamp, excluded (required)" },
+};
+
+static const struct bb__args args = {
+	.prog = PROG,
+	.synopsis =
+	"usage: " PROG " --db DIR [--symbols A,B|@FILE] --from DATE --to DATE\n"
+	"The store's bars as CSV on stdout, in the format barbus-import reads.\n"
+	"DATE: YYYY-MM-DD (UTC, both ends included) or a timestamp (--to\n"
+	"excluded).\n",
+	.table = table, .n = sizeof(table) / sizeof(table[0]),
+};
 
 /* Every symbol's name by id into o->names. */
 static int load_names(bb_store *st, struct out *o, uint32_t *n)
@@ -69,73 +115,44 @@ static int load_names(bb_store *st, struct out *o, uint32_t *n)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "symbol", required_argument, NULL, 's' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *db = NULL, *from_s = NULL, *to_s = NULL;
-	const char **syms = calloc((size_t)argc, sizeof(*syms));
-	uint32_t *ids = calloc((size_t)argc, sizeof(*ids)), nsym_all;
+	struct opts a = { 0 };
 	struct out o = { 0 };
-	size_t nsyms = 0;
-	int64_t from, to;
+	uint32_t *ids = NULL, nsym_all;
 	bb_store *st;
-	int c, rc;
+	int rc = bb__args_parse(&args, &a, argc, argv, NULL);
 
-	if (syms == NULL || ids == NULL)
-		return 1;
-	while ((c = getopt_long(argc, argv, "d:s:f:t:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': db = optarg; break;
-		case 's': syms[nsyms++] = optarg; break;
-		case 'f': from_s = optarg; break;
-		case 't': to_s = optarg; break;
-		case 'h': usage(stdout); goto usage_out;
-		default: usage(stderr); goto usage_out;
-		}
-	}
-	if (db == NULL || from_s == NULL || to_s == NULL || optind != argc) {
-		usage(stderr);
-		goto usage_out;
-	}
-	if (parse_when(from_s, 0, &from) != 0 || parse_when(to_s, 1, &to) != 0) {
-		fprintf(stderr, PROG ": bad date \"%s\"\n",
-		        parse_when(from_s, 0, &from) ? from_s : to_s);
-		goto usage_out;
-	}
-	if ((rc = bb_store_open(&st, db, BB_STORE_RDONLY)) != 0) {
-		fprintf(stderr, PROG ": %s: %s\n", db, bb_strerror(rc));
-		free(syms);
+	if (rc != BB__ARGS_GO)
+		return rc;
+	if ((ids = calloc(a.nsyms + 1, sizeof(*ids))) == NULL ||
+	    (rc = bb_store_open(&st, a.db, BB_STORE_RDONLY)) != 0) {
+		fprintf(stderr, PROG ": %s: %s\n", a.db,
+		        bb_strerror(ids ? rc : ENOMEM));
 		free(ids);
+		bb__settings_free(table, args.n, &a);
 		return 1;
 	}
-	for (size_t i = 0; i < nsyms && rc == 0; i++)
-		if ((rc = bb_store_symbol_id(st, syms[i], &ids[i])) != 0)
-			fprintf(stderr, PROG ": symbol %s: %s\n", syms[i], bb_strerror(rc));
+	for (size_t i = 0; i < a.nsyms && rc == 0; i++)
+		if ((rc = bb_store_symbol_id(st, a.syms[i], &ids[i])) != 0)
+			fprintf(stderr, PROG ": symbol %s: %s\n", a.syms[i],
+			        bb_strerror(rc));
 	if (rc == 0 && (rc = load_names(st, &o, &nsym_all)) != 0)
-		fprintf(stderr, PROG ": %s: symbol table: %s\n", db, bb_strerror(rc));
+		fprintf(stderr, PROG ": %s: symbol table: %s\n", a.db,
+		        bb_strerror(rc));
 	static char obuf[1 << 20];
 	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
 	if (rc == 0) {
 		fputs(BB__CSV_HEADER "\n", stdout);
-		rc = bb__store_scan(st, nsyms ? ids : NULL, nsyms, from, to, emit, &o);
+		rc = bb__store_scan(st, a.nsyms ? ids : NULL, a.nsyms, a.from, a.to,
+		                    emit, &o);
 		if (fflush(stdout) != 0 && rc == 0)
 			rc = EIO;
 		if (rc != 0)
-			fprintf(stderr, PROG ": %s: %s\n", rc == EIO ? "stdout" : db,
+			fprintf(stderr, PROG ": %s: %s\n", rc == EIO ? "stdout" : a.db,
 			        bb_strerror(rc));
 	}
 	bb_store_close(st);
 	free(o.names);
-	free(syms);
 	free(ids);
+	bb__settings_free(table, args.n, &a);
 	return rc ? 1 : 0;
-usage_out:
-	free(syms);
-	free(ids);
-	return c == 'h' ? 0 : 2;
 }

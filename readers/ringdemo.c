@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "barbus.h"
 
 #define NREADERS 3
@@ -47,7 +48,7 @@ static int reader(const char *bus, int wait, uint64_t n, int ready_fd)
 	int rc = bb_ring_reader_open(&r, bus, wait, 0);
 
 	if (rc != 0) {
-		fprintf(stderr, "ringdemo: reader: %s\n", bb_strerror(rc));
+		fprintf(stderr, "barbus-ringdemo: reader: %s\n", bb_strerror(rc));
 		return 1;
 	}
 	if (write(ready_fd, "r", 1) != 1)
@@ -60,7 +61,7 @@ static int reader(const char *bus, int wait, uint64_t n, int ready_fd)
 			continue;
 		}
 		if (rc != 0) {
-			fprintf(stderr, "ringdemo: reader %s: %s\n", names[wait],
+			fprintf(stderr, "barbus-ringdemo: reader %s: %s\n", names[wait],
 			        bb_strerror(rc));
 			break;
 		}
@@ -89,48 +90,47 @@ static void unlink_bus(const char *bus)
 	shm_unlink(name);
 }
 
-static int parse_args(int argc, char **argv, uint64_t *n, char *bus, size_t len)
-{
-	for (int i = 1; i < argc; i++) {
-		char *end;
-		if (strcmp(argv[i], "--bars") == 0 && i + 1 < argc) {
-			errno = 0;
-			*n = strtoull(argv[++i], &end, 10);
-			if (errno || *end || *n == 0) {
-				fprintf(stderr, "ringdemo: --bars: not a positive count: %s\n", argv[i]);
-				return 2;
-			}
-		} else if (strcmp(argv[i], "--bus") == 0 && i + 1 < argc) {
-			if (bb_bus_name_check(argv[++i]) != 0) {
-				fprintf(stderr, "ringdemo: --bus: %s: %s\n", argv[i],
-				        bb_strerror(BB_ENAME));
-				return 2;
-			}
-			snprintf(bus, len, "%s", argv[i]);
-		} else {
-			fprintf(stderr, "ringdemo: unknown argument: %s\n"
-			        "usage: barbus-ringdemo [--bars N] [--bus NAME]\n", argv[i]);
-			return 2;
-		}
-	}
-	return 0;
-}
+struct opts {
+	uint64_t bars;
+	char     bus[BB_NAME_MAX + 1];
+};
+
+#define F(f) BB__FIELD(struct opts, f)
+
+static const struct bb__setting table[] = {
+	{ .key = "bars", .type = BB__SETTING_UINT, F(bars),
+	  .lim.u = { 1, UINT64_MAX }, .meta = "N", .def = "3000000",
+	  .doc = "bars to move" },
+	{ .key = "bus", .type = BB__SETTING_STRING, F(bus),
+	  .check = bb__args_check_bus, .meta = "NAME",
+	  .doc = "bus name (default: demo-PID)" },
+};
+
+static const struct bb__args args = {
+	.prog = "barbus-ringdemo",
+	.synopsis = "usage: barbus-ringdemo [--bars N] [--bus NAME]\n"
+	            "One writer and three readers, each waiting its own way, move\n"
+	            "bars through a ring; each reader checks and times them.\n",
+	.table = table, .n = sizeof(table) / sizeof(table[0]),
+};
 
 int main(int argc, char **argv)
 {
-	uint64_t n = 3000000;
-	char bus[BB_NAME_MAX + 1];
+	struct opts a = { 0 };
 	bb_ring_writer *w;
 	int pfd[2];
 	pid_t kids[NREADERS];
 
-	snprintf(bus, sizeof(bus), "demo-%d", (int)getpid());
-	int rc = parse_args(argc, argv, &n, bus, sizeof(bus));
-	if (rc != 0)
+	int rc = bb__args_parse(&args, &a, argc, argv, NULL);
+	if (rc != BB__ARGS_GO)
 		return rc;
+	if (a.bus[0] == '\0')
+		snprintf(a.bus, sizeof(a.bus), "demo-%d", (int)getpid());
+	const char *bus = a.bus;
+	uint64_t n = a.bars;
 	bb_seg_opts o = { .capacity = 1u << 20 };
 	if ((rc = bb_ring_writer_open(&w, bus, &o)) != 0) {
-		fprintf(stderr, "ringdemo: bus %s: %s\n", bus, bb_strerror(rc));
+		fprintf(stderr, "barbus-ringdemo: bus %s: %s\n", bus, bb_strerror(rc));
 		return 1;
 	}
 	if (pipe(pfd) != 0)

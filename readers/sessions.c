@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "barbus.h"
 
 struct sum {
@@ -25,50 +26,35 @@ struct sum {
 
 #define SYMBOLS_MAX (1u << 20) /* the control segment's limit */
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: barbus-sessions --bus NAME [--wait SEC]\n"
-	        "Follows bus NAME and prints one line per session.\n"
-	        "--wait SEC  how long to wait for the bus to appear (default 10)\n");
-}
+struct opts {
+	char     bus[BB_NAME_MAX + 1];
+	uint32_t wait_s;
+};
 
-static int parse(int argc, char **argv, const char **bus, int *wait_s)
-{
-	for (int i = 1; i < argc; i++) {
-		char *end;
-		if (strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
-			exit(0);
-		} else if (strcmp(argv[i], "--bus") == 0 && i + 1 < argc) {
-			*bus = argv[++i];
-		} else if (strcmp(argv[i], "--wait") == 0 && i + 1 < argc) {
-			*wait_s = (int)strtol(argv[++i], &end, 10);
-			if (*end || *wait_s < 0) {
-				fprintf(stderr, "barbus-sessions: --wait: not a "
-				        "number of seconds: %s\n", argv[i]);
-				return 2;
-			}
-		} else {
-			fprintf(stderr, "barbus-sessions: unknown argument: %s\n",
-			        argv[i]);
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (*bus == NULL || bb_bus_name_check(*bus) != 0) {
-		fprintf(stderr, "barbus-sessions: --bus: %s\n",
-		        *bus ? bb_strerror(BB_ENAME) : "required");
-		return 2;
-	}
-	return 0;
-}
+#define F(f) BB__FIELD(struct opts, f)
+
+static const struct bb__setting table[] = {
+	{ .key = "bus", .type = BB__SETTING_STRING, F(bus),
+	  .check = bb__args_check_bus, .meta = "NAME", .tags = BB__ARG_REQUIRED,
+	  .doc = "bus name (required)" },
+	{ .key = "wait", .type = BB__SETTING_UINT, F(wait_s),
+	  .lim.u = { 0, 3600 }, .meta = "SEC", .def = "10",
+	  .doc = "how long to wait for the bus to appear" },
+};
+
+static const struct bb__args args = {
+	.prog = "barbus-sessions",
+	.synopsis = "usage: barbus-sessions --bus NAME [--wait SEC]\n"
+	            "Follows bus NAME and prints one line per session.\n",
+	.table = table, .n = sizeof(table) / sizeof(table[0]),
+};
 
 /* Open ring and bus, waiting up to wait_s for a coordinator to make them. */
-static int attach(const char *name, int wait_s, bb_ring_reader **r, bb_bus **b)
+static int attach(const char *name, uint32_t wait_s, bb_ring_reader **r, bb_bus **b)
 {
 	int rc = ENOENT;
 
-	for (int i = 0; i <= wait_s * 20; i++) {
+	for (uint32_t i = 0; i <= wait_s * 20; i++) {
 		rc = bb_ring_reader_open(r, name, BB_WAIT_BLOCK, BB_RING_FROM_OLDEST);
 		if (rc == 0 && (rc = bb_bus_open(b, name)) == 0)
 			return 0;
@@ -141,17 +127,18 @@ static void on_start(struct sum *m, const bb_bus *bus, const bb_bar *ev)
 
 int main(int argc, char **argv)
 {
-	const char *name = NULL;
-	int wait_s = 10, reason, rc = parse(argc, argv, &name, &wait_s);
+	struct opts o = { 0 };
+	const char *name = o.bus;
+	int reason, rc = bb__args_parse(&args, &o, argc, argv, NULL);
 	struct sum m = { 0 };
 	bb_ring_reader *r;
 	bb_bus *bus;
 	bb_bar ev;
 	uint64_t lost;
 
-	if (rc != 0)
+	if (rc != BB__ARGS_GO)
 		return rc;
-	if ((rc = attach(name, wait_s, &r, &bus)) != 0) {
+	if ((rc = attach(name, o.wait_s, &r, &bus)) != 0) {
 		fprintf(stderr, "barbus-sessions: bus %s: %s\n", name, bb_strerror(rc));
 		return 1;
 	}

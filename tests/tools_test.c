@@ -281,7 +281,7 @@ Test(tools, import_time_unit_option)
 	starts(get_file("err"), "ms.csv:2: timestamp has a fraction of a second "
 	       "\"1704205860000\": bars are whole minutes\n");
 	cr_assert(eq(int, run(NULL, "err", "import --db db --time-unit sec ms.csv"), 2));
-	starts(get_file("err"), "barbus-import: --time-unit sec: want s, ms, us, "
+	starts(get_file("err"), "barbus-import: --time-unit: 'sec': want s, ms, us, "
 	       "ns or auto\n");
 	cr_assert(eq(int, run("out", NULL, "export --db db --from 2024-01-02 "
 	                      "--to 2024-01-02"), 0));

@@ -11,11 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "error.h"
+#include "log.h"
 #include "settings.h"
 #include "upkeep.h"
 
 #define UP_HELP 1
+#define UP_VERSION (-2) /* scan(): --version was given */
 
 /* ---- intervals -------------------------------------------------------------- */
 
@@ -189,6 +192,9 @@ static const struct bb__setting table[] = {
 	  .meta = "MS", .def = "0",
 	  .doc = "give up (exit 1) when the bus is not there after MS; 0: wait "
 	         "forever" },
+	{ .key = "log-level", .type = BB__SETTING_CUSTOM, F(log_level),
+	  .parse = bb__log_level_parse, .meta = "LEVEL", .def = "info",
+	  .doc = "lowest level logged: error, warning, notice, info, debug" },
 };
 
 #define NSETTINGS (sizeof(table) / sizeof(table[0]))
@@ -202,7 +208,8 @@ void up_config_usage(FILE *out)
 	      "Every option is also a key\nof section [upkeep] in the --config "
 	      "file; flags override the file.\n\n"
 	      "  --config FILE            read section [upkeep] of FILE first\n"
-	      "  --help                   print this help\n", out);
+	      "  --help                   print this help\n"
+	      "  --version                print the version\n", out);
 	bb__settings_help(table, NSETTINGS, out);
 }
 
@@ -225,6 +232,8 @@ static int scan(struct up_config *c, int argc, char **argv, char *err,
 		f.used = config_flag(a);
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
 			return UP_HELP;
+		if (strcmp(a, "--version") == 0)
+			return UP_VERSION;
 		if (f.used != 0) {
 			const char *p = f.used == 1 ? a + 9 : i + 1 < argc ? argv[i + 1]
 			                                                   : "";
@@ -283,7 +292,11 @@ int up_config_parse(struct up_config *c, int argc, char **argv, char *err,
 		rc = bb__fail(err, errlen, "--bus NAME is required");
 	if (rc == 0 && c->enabled && c->db[0] == '\0')
 		rc = bb__fail(err, errlen, "--db DIR is required");
-	if (rc == UP_HELP)
+	if (rc == UP_VERSION) {
+		bb__args_version("barbus-upkeep", stdout);
+		rc = UP_HELP; /* the caller exits 0 */
+	} else if (rc == UP_HELP) {
 		up_config_usage(stdout);
+	}
 	return rc;
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
 #include "upkeep.h"
 
 #define BEAT_NS   (50 * 1000000LL) /* tables beat twice per 100 ms */
@@ -118,8 +119,8 @@ static int wait_bus(struct up_fol *f, volatile sig_atomic_t *stop)
 		if (rc == 0)
 			close_bus(f);
 		if (!said) {
-			fprintf(stderr, "barbus-upkeep: bus %s: waiting for a "
-			        "coordinator (%s)\n", f->c->bus, rc ? bb_strerror(rc)
+			bb__log(BB__LOG_NOTICE, "bus %s: waiting for a "
+			        "coordinator (%s)", f->c->bus, rc ? bb_strerror(rc)
 			        : "its last run is finished");
 			said = 1;
 		}
@@ -242,8 +243,8 @@ static int tick(struct up_fol *f, int64_t now, int idle)
 	uint64_t ep = bb_ring_epoch(f->r);
 	if (ep != f->epoch) {
 		if (f->epoch != 0)
-			fprintf(stderr, "barbus-upkeep: bus %s: coordinator restarted "
-			        "(epoch %llu); following\n", f->c->bus,
+			bb__log(BB__LOG_NOTICE, "bus %s: coordinator restarted "
+			        "(epoch %llu); following", f->c->bus,
 			        (unsigned long long)ep);
 		f->epoch = ep;
 	}
@@ -364,8 +365,8 @@ static int setup(struct up_fol *f)
 	f->rows = bb_table_rows(f->s1m);
 	for (uint32_t k = 0; k < iv.n; k++)
 		if (iv.min[k] > f->rows) {
-			fprintf(stderr, "barbus-upkeep: interval %um is longer than the "
-			        "bus's sessions (%u minutes)\n", iv.min[k], f->rows);
+			bb__log(BB__LOG_WARNING, "interval %um is longer than the "
+			        "bus's sessions (%u minutes)", iv.min[k], f->rows);
 			return BB_EINVAL;
 		}
 	int rc = bb_bus_status(f->bus, &st);
@@ -404,9 +405,9 @@ static void summary(const struct up_fol *f)
 	if (f->pe != NULL)
 		up_engine_totals(f->pe, &pbars, &pfills, &punf);
 	bars += pbars;
-	fprintf(stderr, "barbus-upkeep: bus %s: %llu bars, %llu filled, %llu "
+	bb__log(BB__LOG_NOTICE, "bus %s: %llu bars, %llu filled, %llu "
 	        "unfillable, %llu sessions done, lapped %llu; busy %.3f s "
-	        "(%.0f bars/s)\n", f->c->bus, (unsigned long long)bars,
+	        "(%.0f bars/s)", f->c->bus, (unsigned long long)bars,
 	        (unsigned long long)fills, (unsigned long long)unf,
 	        (unsigned long long)s->sessions_done,
 	        (unsigned long long)s->lapped, busy, busy > 0 ? bars / busy : 0);
@@ -418,7 +419,7 @@ int up_follow(const struct up_config *c, volatile sig_atomic_t *stop)
 	int rc = bb_store_open(&f.store, c->db, BB_STORE_RDONLY);
 
 	if (rc != 0) {
-		fprintf(stderr, "barbus-upkeep: store %s: %s\n", c->db,
+		bb__log(BB__LOG_ERR, "store %s: %s", c->db,
 		        bb_strerror(rc));
 		return rc;
 	}
@@ -430,8 +431,8 @@ int up_follow(const struct up_config *c, volatile sig_atomic_t *stop)
 	if (rc == 0)
 		rc = setup(&f);
 	if (rc == BB_EBUSY)
-		fprintf(stderr, "barbus-upkeep: bus %s: another upkeep is running "
-		        "on it\n", c->bus);
+		bb__log(BB__LOG_ERR, "bus %s: another upkeep is running "
+		        "on it", c->bus);
 	if (rc == 0)
 		rc = loop(&f, stop);
 	if (rc == UP_DONE) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
 #include "upkeep.h"
 
 static volatile sig_atomic_t stop;
@@ -33,7 +34,7 @@ static void catch_signals(void)
 static void seg_note(void *arg, const char *line)
 {
 	(void)arg;
-	fprintf(stderr, "barbus-upkeep: %s\n", line);
+	bb__log(BB__LOG_WARNING, "%s", line);
 }
 
 int main(int argc, char **argv)
@@ -50,16 +51,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "barbus-upkeep: %s\n", err[0] ? err : bb_strerror(rc));
 		return 2;
 	}
+	bb__log_setup("barbus-upkeep", c.log_level, stderr);
 	if (!c.enabled) {
-		fprintf(stderr, "barbus-upkeep: disabled (enabled = false); "
-		        "nothing to do\n");
+		bb__log(BB__LOG_NOTICE, "disabled (enabled = false); "
+		        "nothing to do");
 		return 0;
 	}
 	catch_signals();
 	rc = up_follow(&c, &stop);
 	if (rc != 0 && !(stop && rc == EINTR)) {
 		if (rc != BB_EBUSY)
-			fprintf(stderr, "barbus-upkeep: bus %s: %s\n", c.bus,
+			bb__log(BB__LOG_ERR, "bus %s: %s", c.bus,
 			        bb_strerror(rc));
 		return 1;
 	}

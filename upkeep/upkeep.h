@@ -53,6 +53,7 @@ struct up_config {
 	uint32_t heartbeat_ms;
 	mode_t   segment_mode;
 	gid_t    segment_group;
+	int      log_level;         /* enum bb__log_level (log.h) */
 	uint32_t wait_bus_ms;       /* 0: wait for the bus forever */
 };
 

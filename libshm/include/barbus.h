@@ -17,6 +17,14 @@
 extern "C" {
 #endif
 
+/* The library's exported functions; everything else in libbarbus.so is
+ * hidden (built with -fvisibility=hidden). */
+#if defined(__GNUC__) || defined(__clang__)
+#define BB_API __attribute__((visibility("default")))
+#else
+#define BB_API
+#endif
+
 /* ---- errors (libshm/error.c) ---------------------------------------- */
 
 #define BB_ERRORS(X)                                                        \
@@ -57,7 +65,19 @@ enum bb_err {
 };
 
 /* Static string for any code: 0, errno, BB_E* or MDB_*. */
-const char *bb_strerror(int err);
+BB_API const char *bb_strerror(int err);
+
+/* ---- version ----------------------------------------------------------- */
+
+/* The version of this header; bb_version() is the library's, which may be
+ * newer (the SONAME, libbarbus.so.MAJOR, changes only with MAJOR). */
+#define BB_VERSION_MAJOR 0
+#define BB_VERSION_MINOR 1
+#define BB_VERSION_PATCH 0
+#define BB_VERSION "0.1.0"
+
+/* "MAJOR.MINOR.PATCH" of the library in use; a static string. */
+BB_API const char *bb_version(void);
 
 /* ---- names ----------------------------------------------------------- */
 
@@ -65,9 +85,9 @@ const char *bb_strerror(int err);
 #define BB_SYMBOL_MAX 31 /* symbol: [A-Za-z0-9._/-]{1,31}, starting alnum */
 
 /* 0 when name is a valid bus name, BB_ENAME otherwise. */
-int bb_bus_name_check(const char *name);
+BB_API int bb_bus_name_check(const char *name);
 /* 0 when sym is a valid symbol name, BB_EBADSYMBOL otherwise. */
-int bb_symbol_check(const char *sym);
+BB_API int bb_symbol_check(const char *sym);
 
 /* ---- the bar record (56 bytes: one ring slot with its sequence word) - */
 
@@ -114,11 +134,12 @@ typedef struct bb_bar {
  * Times kept in the double fields are whole seconds, exact below 2^53.
  */
 struct bb_session; /* below, with the calendars */
-void bb_event_minute_end(bb_bar *ev, int64_t t, uint32_t bars);
-void bb_event_session(bb_bar *ev, int kind, const struct bb_session *s,
-                      int reason);
+BB_API void bb_event_minute_end(bb_bar *ev, int64_t t, uint32_t bars);
+BB_API void bb_event_session(bb_bar *ev, int kind, const struct bb_session *s,
+                             int reason);
 /* Decode a SESSION_START or SESSION_END; BB_EINVAL for other kinds. */
-int  bb_event_session_get(const bb_bar *ev, struct bb_session *s, int *reason);
+BB_API int  bb_event_session_get(const bb_bar *ev, struct bb_session *s,
+                                 int *reason);
 
 /* ---- writer liveness ------------------------------------------------- */
 
@@ -150,7 +171,8 @@ enum bb_seg_flags {
  * prints: a daemon's main() sets the hook once, before opening any segment,
  * to print to its log. Process-wide; NULL (the default) drops the lines.
  */
-void bb_seg_notify_set(void (*fn)(void *arg, const char *line), void *arg);
+BB_API void bb_seg_notify_set(void (*fn)(void *arg, const char *line),
+                              void *arg);
 
 typedef struct bb_seg_opts {
 	unsigned flags;        /* bb_seg_flags */
@@ -165,24 +187,24 @@ typedef struct bb_seg_opts {
  * geometry (then the epoch is bumped and the sequence continues). Fails with
  * BB_EBUSY while another live writer holds it. Free with bb_ring_writer_close().
  */
-int  bb_ring_writer_open(bb_ring_writer **out, const char *bus,
-                         const bb_seg_opts *opts);
-void bb_ring_writer_close(bb_ring_writer *w); /* NULL is a no-op */
+BB_API int  bb_ring_writer_open(bb_ring_writer **out, const char *bus,
+                                const bb_seg_opts *opts);
+BB_API void bb_ring_writer_close(bb_ring_writer *w); /* NULL is a no-op */
 /* As close, and unlink the ring if this writer created it: undoes a bus
  * whose other segments could not be made (a full /dev/shm). */
-void bb_ring_writer_discard(bb_ring_writer *w);
+BB_API void bb_ring_writer_discard(bb_ring_writer *w);
 /* Publish one record; never waits on readers. */
-void bb_ring_put(bb_ring_writer *w, const bb_bar *rec);
+BB_API void bb_ring_put(bb_ring_writer *w, const bb_bar *rec);
 /* Publish n records; readers may see them one by one, the wake check and
  * the shared head store are paid once. */
-void bb_ring_put_n(bb_ring_writer *w, const bb_bar *recs, size_t n);
+BB_API void bb_ring_put_n(bb_ring_writer *w, const bb_bar *recs, size_t n);
 /* Refresh the heartbeat; call at least every heartbeat interval. */
-void bb_ring_beat(bb_ring_writer *w);
-uint64_t bb_ring_writer_epoch(const bb_ring_writer *w);
+BB_API void bb_ring_beat(bb_ring_writer *w);
+BB_API uint64_t bb_ring_writer_epoch(const bb_ring_writer *w);
 /* 1 when opening replaced a leftover of another geometry or version. */
-int bb_ring_writer_replaced(const bb_ring_writer *w);
+BB_API int bb_ring_writer_replaced(const bb_ring_writer *w);
 /* Sequence number the next bb_ring_put() will use. */
-uint64_t bb_ring_writer_seq(const bb_ring_writer *w);
+BB_API uint64_t bb_ring_writer_seq(const bb_ring_writer *w);
 
 enum bb_wait {
 	BB_WAIT_SPIN  = 0,
@@ -196,23 +218,23 @@ enum bb_ring_open_flags {
 };
 
 /* Open read-only. wait is a bb_wait; flags bb_ring_open_flags. */
-int  bb_ring_reader_open(bb_ring_reader **out, const char *bus,
-                         int wait, unsigned flags);
-void bb_ring_reader_close(bb_ring_reader *r); /* NULL is a no-op */
+BB_API int  bb_ring_reader_open(bb_ring_reader **out, const char *bus,
+                                int wait, unsigned flags);
+BB_API void bb_ring_reader_close(bb_ring_reader *r); /* NULL is a no-op */
 /*
  * Non-blocking read. 0: *out holds the next record. BB_EEMPTY: nothing yet.
  * BB_ELAPPED: the writer overwrote records this reader had not read; *lost
  * (if not NULL) is their exact count and the next call returns the oldest
  * record still intact.
  */
-int  bb_ring_read(bb_ring_reader *r, bb_bar *out, uint64_t *lost);
+BB_API int  bb_ring_read(bb_ring_reader *r, bb_bar *out, uint64_t *lost);
 /*
  * As bb_ring_read(), but waits with the reader's strategy up to timeout_ns
  * (<0: forever). BB_ETIMEDOUT when the time ran out; BB_ENOWRITER when no
  * writer is alive and nothing is left to read.
  */
-int  bb_ring_wait(bb_ring_reader *r, bb_bar *out, uint64_t *lost,
-                  int64_t timeout_ns);
+BB_API int  bb_ring_wait(bb_ring_reader *r, bb_bar *out, uint64_t *lost,
+                         int64_t timeout_ns);
 /*
  * Up to max records into out[0..max) in one call (libshm/ring_batch.c);
  * *got says how many. 0: *got records (none when the ring is empty).
@@ -220,18 +242,18 @@ int  bb_ring_wait(bb_ring_reader *r, bb_bar *out, uint64_t *lost,
  * *lost (if not NULL) is their exact count, and the next call goes on with
  * the oldest record still intact. Other codes as bb_ring_read().
  */
-int  bb_ring_read_n(bb_ring_reader *r, bb_bar *out, size_t max, size_t *got,
+BB_API int  bb_ring_read_n(bb_ring_reader *r, bb_bar *out, size_t max, size_t *got,
                     uint64_t *lost);
 /* As bb_ring_read_n(), but first waits for one record as bb_ring_wait()
  * (BB_ETIMEDOUT, BB_ENOWRITER with *got 0); max must be at least 1. */
-int  bb_ring_wait_n(bb_ring_reader *r, bb_bar *out, size_t max, size_t *got,
+BB_API int  bb_ring_wait_n(bb_ring_reader *r, bb_bar *out, size_t max, size_t *got,
                     uint64_t *lost, int64_t timeout_ns);
 /* Sequence number of the next record this reader will return. */
-uint64_t bb_ring_reader_seq(const bb_ring_reader *r);
+BB_API uint64_t bb_ring_reader_seq(const bb_ring_reader *r);
 /* Current writer epoch: bumped by each writer (re)start. */
-uint64_t bb_ring_epoch(const bb_ring_reader *r);
+BB_API uint64_t bb_ring_epoch(const bb_ring_reader *r);
 /* bb_writer_state of the ring's writer; pid if not NULL. */
-int  bb_ring_writer_state(const bb_ring_reader *r, pid_t *pid);
+BB_API int  bb_ring_writer_state(const bb_ring_reader *r, pid_t *pid);
 
 /* ---- per-symbol bar tables (libshm/table.c) ---------------------------- */
 
@@ -245,43 +267,45 @@ typedef struct bb_table bb_table;
 
 /* role: segment role name, e.g. "bars.1m" ([a-z0-9.]{1,16}). Re-attaches to
  * an existing table of the same geometry; the epoch is bumped. */
-int  bb_table_writer_open(bb_table_writer **out, const char *bus,
-                          const char *role, uint32_t nsym, uint32_t rows,
-                          const bb_seg_opts *opts);
-void bb_table_writer_close(bb_table_writer *w); /* NULL is a no-op */
+BB_API int  bb_table_writer_open(bb_table_writer **out, const char *bus,
+                                 const char *role, uint32_t nsym, uint32_t rows,
+                                 const bb_seg_opts *opts);
+BB_API void bb_table_writer_close(bb_table_writer *w); /* NULL is a no-op */
 /* As close, and unlink the table if this writer created it. */
-void bb_table_writer_discard(bb_table_writer *w);
+BB_API void bb_table_writer_discard(bb_table_writer *w);
 /* 1 when opening replaced a leftover of another geometry or version. */
-int  bb_table_writer_replaced(const bb_table_writer *w);
+BB_API int  bb_table_writer_replaced(const bb_table_writer *w);
 /* 1 when opening re-attached to a table of the same geometry: rows kept. */
-int  bb_table_writer_kept(const bb_table_writer *w);
+BB_API int  bb_table_writer_kept(const bb_table_writer *w);
 /* Append bar to symbol sym's rows; BB_EFULL when all rows are used. */
-int  bb_table_append(bb_table_writer *w, uint32_t sym, const bb_bar *bar);
+BB_API int  bb_table_append(bb_table_writer *w, uint32_t sym,
+                            const bb_bar *bar);
 /* Replace sym's latest bar (a derived bar still forming); BB_EEMPTY. */
-int  bb_table_replace_last(bb_table_writer *w, uint32_t sym, const bb_bar *bar);
+BB_API int  bb_table_replace_last(bb_table_writer *w, uint32_t sym,
+                                  const bb_bar *bar);
 /* Hint: sym's next append (or replacement of its latest bar) comes soon;
  * start fetching the rows it will write. */
-void bb_table_prefetch(const bb_table_writer *w, uint32_t sym);
+BB_API void bb_table_prefetch(const bb_table_writer *w, uint32_t sym);
 /* Empty sym's rows (a new session); readers never see old bars again. */
-int  bb_table_reset(bb_table_writer *w, uint32_t sym);
-void bb_table_beat(bb_table_writer *w);
+BB_API int  bb_table_reset(bb_table_writer *w, uint32_t sym);
+BB_API void bb_table_beat(bb_table_writer *w);
 
-int  bb_table_open(bb_table **out, const char *bus, const char *role);
-void bb_table_close(bb_table *t); /* NULL is a no-op */
-uint32_t bb_table_symbols(const bb_table *t);
-uint32_t bb_table_rows(const bb_table *t);
+BB_API int  bb_table_open(bb_table **out, const char *bus, const char *role);
+BB_API void bb_table_close(bb_table *t); /* NULL is a no-op */
+BB_API uint32_t bb_table_symbols(const bb_table *t);
+BB_API uint32_t bb_table_rows(const bb_table *t);
 /* Bars held for sym now; 0 for a symbol out of range. */
-uint32_t bb_table_count(const bb_table *t, uint32_t sym);
+BB_API uint32_t bb_table_count(const bb_table *t, uint32_t sym);
 /* Latest bar of sym: 0, BB_EEMPTY (none yet), BB_EINVAL (no such symbol). */
-int  bb_table_latest(const bb_table *t, uint32_t sym, bb_bar *out);
+BB_API int  bb_table_latest(const bb_table *t, uint32_t sym, bb_bar *out);
 /* The same for a table of one-row records (a status, a quality figure):
  * sym's latest row copied into the 56-byte record rec. */
-int  bb_table_record(const bb_table *t, uint32_t sym, void *rec);
+BB_API int  bb_table_record(const bb_table *t, uint32_t sym, void *rec);
 /* Up to n latest bars of sym, oldest first, into out; *got says how many. */
-int  bb_table_last_n(const bb_table *t, uint32_t sym, bb_bar *out, size_t n,
-                     size_t *got);
-uint64_t bb_table_epoch(const bb_table *t);
-int  bb_table_writer_state(const bb_table *t, pid_t *pid);
+BB_API int  bb_table_last_n(const bb_table *t, uint32_t sym, bb_bar *out,
+                            size_t n, size_t *got);
+BB_API uint64_t bb_table_epoch(const bb_table *t);
+BB_API int  bb_table_writer_state(const bb_table *t, pid_t *pid);
 
 /* ---- the bus: control segment and the reader's view (control.c, bus.c) -- */
 
@@ -353,36 +377,37 @@ enum bb_counter {
 typedef struct bb_bus bb_bus;
 
 /* Map a bus read-only: control, session table and history. */
-int  bb_bus_open(bb_bus **out, const char *name);
-void bb_bus_close(bb_bus *b); /* NULL is a no-op */
-int  bb_bus_status(const bb_bus *b, bb_status *out);
-uint64_t bb_bus_counter(const bb_bus *b, int counter); /* bb_counter */
+BB_API int  bb_bus_open(bb_bus **out, const char *name);
+BB_API void bb_bus_close(bb_bus *b); /* NULL is a no-op */
+BB_API int  bb_bus_status(const bb_bus *b, bb_status *out);
+BB_API uint64_t bb_bus_counter(const bb_bus *b, int counter); /* bb_counter */
 /* Duration (ns) of the transition into session number `session`
  * (bb_status.sessions counts from 1); 0 when no longer kept. */
-uint64_t bb_bus_transition_ns(const bb_bus *b, uint64_t session);
-uint64_t bb_bus_epoch(const bb_bus *b);
-int  bb_bus_writer_state(const bb_bus *b, pid_t *pid);
+BB_API uint64_t bb_bus_transition_ns(const bb_bus *b, uint64_t session);
+BB_API uint64_t bb_bus_epoch(const bb_bus *b);
+BB_API int  bb_bus_writer_state(const bb_bus *b, pid_t *pid);
 /* Symbols: ids 0 .. bb_symbol_count() - 1. */
-uint32_t bb_symbol_count(const bb_bus *b);
+BB_API uint32_t bb_symbol_count(const bb_bus *b);
 /* 1 when the coordinator publishes sym in its run: every symbol of the
  * directory, unless a backtest replays a subset (--symbols). */
-int  bb_symbol_replayed(const bb_bus *b, uint32_t sym);
-int  bb_symbol_name(const bb_bus *b, uint32_t id, char *buf, size_t len);
-int  bb_symbol_lookup(const bb_bus *b, const char *name, uint32_t *id);
+BB_API int  bb_symbol_replayed(const bb_bus *b, uint32_t sym);
+BB_API int  bb_symbol_name(const bb_bus *b, uint32_t id, char *buf, size_t len);
+BB_API int  bb_symbol_lookup(const bb_bus *b, const char *name, uint32_t *id);
 /* The current session's 1-minute bars (session table). */
-int  bb_latest(const bb_bus *b, uint32_t sym, bb_bar *out);
-int  bb_last_n(const bb_bus *b, uint32_t sym, bb_bar *out, size_t n,
-               size_t *got);
-uint32_t bb_count(const bb_bus *b, uint32_t sym);
+BB_API int  bb_latest(const bb_bus *b, uint32_t sym, bb_bar *out);
+BB_API int  bb_last_n(const bb_bus *b, uint32_t sym, bb_bar *out, size_t n,
+                      size_t *got);
+BB_API uint32_t bb_count(const bb_bus *b, uint32_t sym);
 /*
  * History: session `back` sessions before the current one (1 = the
  * previous session). Its date into *date; up to max bars of sym into out.
  * BB_ENOTFOUND when history holds no such session.
  */
-int  bb_history(const bb_bus *b, uint32_t back, uint32_t sym, bb_bar *out,
-                size_t max, size_t *got, int32_t *date);
+BB_API int  bb_history(const bb_bus *b, uint32_t back, uint32_t sym,
+                       bb_bar *out, size_t max, size_t *got, int32_t *date);
 /* The session of history `back` (date, open, close); BB_ENOTFOUND as above. */
-int  bb_history_session(const bb_bus *b, uint32_t back, struct bb_session *out);
+BB_API int  bb_history_session(const bb_bus *b, uint32_t back,
+                               struct bb_session *out);
 
 /* ---- snapshot, then follow (libshm/follow.c) -------------------------- */
 
@@ -400,15 +425,15 @@ typedef struct bb_follow bb_follow;
 
 /* Snapshot bus `bus` now and position its ring right after the snapshot.
  * wait is a bb_wait; flags must be 0. Free with bb_follow_close(). */
-int  bb_follow_open(bb_follow **out, const char *bus, int wait,
-                    unsigned flags);
-void bb_follow_close(bb_follow *f); /* NULL is a no-op */
+BB_API int  bb_follow_open(bb_follow **out, const char *bus, int wait,
+                           unsigned flags);
+BB_API void bb_follow_close(bb_follow *f); /* NULL is a no-op */
 /*
  * The bars of the last snapshot not yet handed out: symbols in id order,
  * each symbol's bars in session order. *n receives their count. The array
  * is owned by f and valid until the next bb_follow_next() or close.
  */
-const bb_bar *bb_follow_snapshot(const bb_follow *f, size_t *n);
+BB_API const bb_bar *bb_follow_snapshot(const bb_follow *f, size_t *n);
 /*
  * The next ring record after the snapshot (bars, MINUTE_END and session
  * events), waiting up to timeout_ns (<0: forever) as bb_ring_wait().
@@ -416,26 +441,26 @@ const bb_bar *bb_follow_snapshot(const bb_follow *f, size_t *n);
  * snapshot was taken, read it with bb_follow_snapshot() before going on.
  * BB_ETIMEDOUT, BB_ENOWRITER as bb_ring_wait().
  */
-int  bb_follow_next(bb_follow *f, bb_bar *out, uint64_t *lost,
-                    int64_t timeout_ns);
+BB_API int  bb_follow_next(bb_follow *f, bb_bar *out, uint64_t *lost,
+                           int64_t timeout_ns);
 
 /* ---- time helpers (libshm/timefmt.c) --------------------------------- */
 
 /* Dates are YYYYMMDD integers; times are seconds since the epoch, UTC. */
-int     bb_date_valid(int32_t date);
-int64_t bb_date_to_days(int32_t date);    /* days since 1970-01-01 */
-int32_t bb_days_to_date(int64_t days);
+BB_API int     bb_date_valid(int32_t date);
+BB_API int64_t bb_date_to_days(int32_t date);    /* days since 1970-01-01 */
+BB_API int32_t bb_days_to_date(int64_t days);
 /* Parse "YYYY-MM-DD"; 0 or BB_EINVAL. */
-int     bb_date_parse(const char *s, int32_t *date);
+BB_API int     bb_date_parse(const char *s, int32_t *date);
 /*
  * Parse ISO-8601 "YYYY-MM-DD(T| )HH:MM[:SS[.000]](Z|+HH:MM|-HH:MM|+HHMM|-HHMM)"
  * (a fraction of a second only when all zeros) or epoch seconds.
  */
-int     bb_time_parse(const char *s, int64_t *t);
+BB_API int     bb_time_parse(const char *s, int64_t *t);
 /* "YYYY-MM-DDTHH:MM:SSZ" into buf (>= 21 bytes). */
-void    bb_time_format(int64_t t, char *buf);
+BB_API void    bb_time_format(int64_t t, char *buf);
 /* "YYYY-MM-DD" into buf (>= 11 bytes). */
-void    bb_date_format(int32_t date, char *buf);
+BB_API void    bb_date_format(int32_t date, char *buf);
 
 /* ---- trading calendars (libshm/calendar.c) ----------------------------- */
 
@@ -459,15 +484,17 @@ typedef struct bb_calendar bb_calendar;
  * On BB_ECALENDAR, err (if not NULL) receives "FILE:LINE: reason".
  * Free with bb_calendar_free().
  */
-int  bb_calendar_load(bb_calendar **out, const char *name_or_path,
-                      char *err, size_t err_len);
-void bb_calendar_free(bb_calendar *cal); /* NULL is a no-op */
+BB_API int  bb_calendar_load(bb_calendar **out, const char *name_or_path,
+                             char *err, size_t err_len);
+BB_API void bb_calendar_free(bb_calendar *cal); /* NULL is a no-op */
 /* First session on or after date; BB_ENOSESSION past the calendar's end. */
-int  bb_calendar_next(const bb_calendar *cal, int32_t date, bb_session *out);
+BB_API int  bb_calendar_next(const bb_calendar *cal, int32_t date,
+                             bb_session *out);
 /* Last session strictly before date; BB_ENOSESSION before its start. */
-int  bb_calendar_prev(const bb_calendar *cal, int32_t date, bb_session *out);
+BB_API int  bb_calendar_prev(const bb_calendar *cal, int32_t date,
+                             bb_session *out);
 /* The session whose [open, close) holds t; BB_ENOSESSION outside them. */
-int  bb_calendar_at(const bb_calendar *cal, int64_t t, bb_session *out);
+BB_API int  bb_calendar_at(const bb_calendar *cal, int64_t t, bb_session *out);
 
 /* ---- bar store (libshm/store.c, on LMDB) ------------------------------- */
 
@@ -492,32 +519,33 @@ typedef struct bb_put_stats {
 } bb_put_stats;
 
 /* Open or create the store in directory dir. Free with bb_store_close(). */
-int  bb_store_open(bb_store **out, const char *dir, unsigned flags);
-void bb_store_close(bb_store *st); /* NULL is a no-op */
+BB_API int  bb_store_open(bb_store **out, const char *dir, unsigned flags);
+BB_API void bb_store_close(bb_store *st); /* NULL is a no-op */
 /* Id of symbol name, adding it when absent (writable stores only). */
-int  bb_store_symbol_add(bb_store *st, const char *name, uint32_t *id);
+BB_API int  bb_store_symbol_add(bb_store *st, const char *name, uint32_t *id);
 /* Id of symbol name; BB_ENOTFOUND when absent. */
-int  bb_store_symbol_id(bb_store *st, const char *name, uint32_t *id);
+BB_API int  bb_store_symbol_id(bb_store *st, const char *name, uint32_t *id);
 /* Name of symbol id into buf (>= BB_SYMBOL_MAX + 1); BB_ENOTFOUND. */
-int  bb_store_symbol_name(bb_store *st, uint32_t id, char *buf, size_t len);
+BB_API int  bb_store_symbol_name(bb_store *st, uint32_t id, char *buf,
+                                 size_t len);
 /* Number of symbols; ids are 0 .. n-1. */
-int  bb_store_symbol_count(bb_store *st, uint32_t *n);
+BB_API int  bb_store_symbol_count(bb_store *st, uint32_t *n);
 /*
  * Write n bars in one transaction; all or nothing. stats may be NULL.
  * BB_EINVAL for a bar with an unknown symbol id, a time not a whole minute
  * (or negative), a non-finite price or volume, or a kind other than BAR.
  * A key repeated within bars: the last one wins.
  */
-int  bb_store_put(bb_store *st, const bb_bar *bars, size_t n,
-                  bb_put_stats *stats);
+BB_API int  bb_store_put(bb_store *st, const bb_bar *bars, size_t n,
+                         bb_put_stats *stats);
 /* One bar; BB_ENOTFOUND when absent. */
-int  bb_store_get(bb_store *st, uint32_t symbol, int64_t t, bb_bar *out);
+BB_API int  bb_store_get(bb_store *st, uint32_t symbol, int64_t t, bb_bar *out);
 /*
  * Bars of symbol with from <= time < to, in time order, into out[0..max);
  * *n receives how many were stored (up to max).
  */
-int  bb_store_range(bb_store *st, uint32_t symbol, int64_t from, int64_t to,
-                    bb_bar *out, size_t max, size_t *n);
+BB_API int  bb_store_range(bb_store *st, uint32_t symbol, int64_t from,
+                           int64_t to, bb_bar *out, size_t max, size_t *n);
 
 /*
  * A session's bars for a set of symbols in global time order: all bars of
@@ -531,9 +559,9 @@ typedef struct bb_batch {
 } bb_batch;
 
 /* syms NULL means every symbol. Reuses b's memory when large enough. */
-int  bb_store_load(bb_store *st, const uint32_t *syms, size_t nsyms,
-                   int64_t from, int64_t to, bb_batch *b);
-void bb_batch_free(bb_batch *b);
+BB_API int  bb_store_load(bb_store *st, const uint32_t *syms, size_t nsyms,
+                          int64_t from, int64_t to, bb_batch *b);
+BB_API void bb_batch_free(bb_batch *b);
 
 /* ---- upkeep (libshm/upkeep_reader.c) ---------------------------------- */
 
@@ -591,25 +619,27 @@ typedef struct bb_upkeep bb_upkeep;
 
 /* Map the upkeep's segments of bus read-only. BB_ENOTREADY (or ENOENT)
  * while no upkeep has run on it. Free with bb_upkeep_close(). */
-int  bb_upkeep_open(bb_upkeep **out, const char *bus);
-void bb_upkeep_close(bb_upkeep *u); /* NULL is a no-op */
-int  bb_upkeep_status(const bb_upkeep *u, bb_upkeep_info *out);
+BB_API int  bb_upkeep_open(bb_upkeep **out, const char *bus);
+BB_API void bb_upkeep_close(bb_upkeep *u); /* NULL is a no-op */
+BB_API int  bb_upkeep_status(const bb_upkeep *u, bb_upkeep_info *out);
 /* bb_writer_state of the upkeep process; pid if not NULL. */
-int  bb_upkeep_writer_state(const bb_upkeep *u, pid_t *pid);
+BB_API int  bb_upkeep_writer_state(const bb_upkeep *u, pid_t *pid);
 /* Derived intervals maintained, in minutes, into out[0..max); returns how
  * many there are (which may exceed max). */
-size_t bb_upkeep_intervals(const bb_upkeep *u, uint32_t *out, size_t max);
+BB_API size_t bb_upkeep_intervals(const bb_upkeep *u, uint32_t *out,
+                                  size_t max);
 /* Quality of sym; BB_EEMPTY before the upkeep wrote any, BB_EINVAL for a
  * symbol out of range. */
-int  bb_upkeep_quality(const bb_upkeep *u, uint32_t sym, bb_quality *out);
+BB_API int  bb_upkeep_quality(const bb_upkeep *u, uint32_t sym,
+                              bb_quality *out);
 /*
  * The last n bars of sym at interval_min minutes, oldest first; *got says
  * how many. Interval 1: the session table merged in time order with the
  * upkeep's fills (u NULL: no fills). Others: the upkeep's derived bars;
  * BB_ENOINTERVAL when the upkeep does not maintain that interval.
  */
-int  bb_bars(const bb_bus *b, const bb_upkeep *u, uint32_t sym,
-             uint32_t interval_min, bb_bar *out, size_t n, size_t *got);
+BB_API int  bb_bars(const bb_bus *b, const bb_upkeep *u, uint32_t sym,
+                    uint32_t interval_min, bb_bar *out, size_t n, size_t *got);
 /*
  * History at interval_min minutes: session `back` sessions before the
  * current one (1 = the previous), all of sym's bars up to max, oldest
@@ -618,11 +648,11 @@ int  bb_bars(const bb_bus *b, const bb_upkeep *u, uint32_t sym,
  * history, counted back from the session it follows (bb_upkeep_info.date).
  * BB_ENOTFOUND when no such session is kept; BB_ENOINTERVAL as bb_bars().
  */
-int  bb_bars_history(const bb_bus *b, const bb_upkeep *u, uint32_t back,
-                     uint32_t sym, uint32_t interval_min, bb_bar *out,
-                     size_t max, size_t *got, int32_t *date);
+BB_API int  bb_bars_history(const bb_bus *b, const bb_upkeep *u, uint32_t back,
+                            uint32_t sym, uint32_t interval_min, bb_bar *out,
+                            size_t max, size_t *got, int32_t *date);
 /* Sessions of derived history the upkeep keeps (its history-days). */
-uint32_t bb_upkeep_history_days(const bb_upkeep *u);
+BB_API uint32_t bb_upkeep_history_days(const bb_upkeep *u);
 
 /* ---- the operators' view of segments (libshm/inspect.c) --------------- */
 
@@ -648,7 +678,7 @@ typedef struct bb_seg_info {
 
 /* Segment "barbus.<bus>.<role>" as it is now, without taking anything:
  * 0 (a damaged header is err in *out, not a failure), ENOENT, BB_ENAME. */
-int bb_seg_inspect(const char *bus, const char *role, bb_seg_info *out);
+BB_API int bb_seg_inspect(const char *bus, const char *role, bb_seg_info *out);
 
 typedef struct bb_ring_info {
 	uint64_t head;     /* records written since the ring was made */
@@ -657,14 +687,14 @@ typedef struct bb_ring_info {
 } bb_ring_info;
 
 /* The ring of bus now; the errors of bb_ring_reader_open(). */
-int bb_ring_info_get(const char *bus, bb_ring_info *out);
+BB_API int bb_ring_info_get(const char *bus, bb_ring_info *out);
 
 /*
  * fn(arg, bus, role) for each "barbus.<bus>.<role>" in the shared-memory
  * directory ($BB_SHM_DIR, else /dev/shm), in directory order, until fn
  * returns non-zero (which is returned). Other files are skipped.
  */
-int bb_shm_foreach(int (*fn)(void *arg, const char *bus, const char *role),
+BB_API int bb_shm_foreach(int (*fn)(void *arg, const char *bus, const char *role),
                    void *arg);
 
 enum bb_remove_flags {
@@ -677,7 +707,7 @@ enum bb_remove_flags {
  * removing nothing, while a live writer holds one of them, unless
  * BB_REMOVE_FORCE. *removed (if not NULL): segments unlinked.
  */
-int bb_bus_remove(const char *bus, unsigned flags, unsigned *removed);
+BB_API int bb_bus_remove(const char *bus, unsigned flags, unsigned *removed);
 
 #ifdef __cplusplus
 }

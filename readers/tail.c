@@ -1,0 +1,428 @@
+/*
+ * barbus-tail: print a bus's bars as they arrive.
+ *
+ * usage: barbus-tail --bus NAME [--symbols A,B|@FILE] [--interval 1m|Nm|Nh]
+ *                    [--from-start|--snapshot] [--events] [--partial]
+ *                    [--format csv|json] [--wait SEC]
+ *
+ * 1-minute bars come from the ring (bb_follow_*): with --snapshot the
+ * current session's bars from the session table first, then the ring from
+ * exactly the next record; with --from-start the oldest records the ring
+ * still holds; otherwise the next record written. Derived bars are not on
+ * the ring: their table (the upkeep's up.<N>m) is looked at on every
+ * MINUTE_END and every quiet 200 ms, and a derived bar is printed when it
+ * turns final, or with --partial also at each update while it forms.
+ * Lapped, the tail says on stderr how many records it lost, prints the
+ * bars it missed from the tables and goes on. Exits 0 at a backtest's end
+ * of data or when the coordinator has gone, 1 on errors, 2 on usage.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "barfmt.h"
+#include "barbus.h"
+
+#define PROG "barbus-tail"
+#define QUIET_NS 200000000LL /* a look at derived tables when this quiet */
+#define DERIVED_ROWS 16      /* rows read back per symbol and look */
+#define DAY_ROWS 1440        /* the most bars of one interval in a session */
+
+struct opts {
+	char     bus[BB_NAME_MAX + 1];
+	char   **symbols;
+	size_t   nsymbols;
+	uint32_t interval; /* minutes */
+	int      from_start, snapshot, events, partial, format;
+	uint32_t wait_s;
+};
+
+struct tail {
+	struct opts     o;
+	bb_bus         *bus;
+	bb_upkeep      *up;
+	bb_follow      *f;
+	bb_ring_reader *raw;  /* --from-start, until a lap */
+	uint32_t        cap;  /* entries of the per-symbol arrays */
+	uint8_t        *want; /* 0: not looked up, 1: printed, 2: not */
+	int64_t        *last; /* time of the last bar printed (final) */
+	bb_bar         *part; /* --partial: the last forming bar printed */
+	bb_bar         *buf;
+};
+
+#define F(f) BB__FIELD(struct opts, f)
+
+static const char *const formats[] = { "csv", "json", NULL };
+
+static const struct bb__setting table[] = {
+	{ .key = "bus", .type = BB__SETTING_STRING, F(bus),
+	  .check = bb__args_check_bus, .meta = "NAME", .tags = BB__ARG_REQUIRED,
+	  .doc = "bus name (required)" },
+	{ .key = "symbols", .type = BB__SETTING_LIST, F(symbols),
+	  .count_offset = offsetof(struct opts, nsymbols),
+	  .check = bb__args_check_symbol, .meta = "A,B|@FILE",
+	  .doc = "only these symbols; @FILE: one per line (default: all)" },
+	{ .key = "interval", .type = BB__SETTING_CUSTOM, F(interval),
+	  .parse = bb__barfmt_interval, .meta = "1m|Nm|Nh", .def = "1m",
+	  .doc = "bar interval: 1m from the ring, others the upkeep's" },
+	{ .key = "from-start", .type = BB__SETTING_BOOL, F(from_start),
+	  .doc = "start at the oldest record the ring still holds" },
+	{ .key = "snapshot", .type = BB__SETTING_BOOL, F(snapshot),
+	  .doc = "print the current session's bars first, then follow" },
+	{ .key = "events", .type = BB__SETTING_BOOL, F(events),
+	  .doc = "print session and MINUTE_END events too" },
+	{ .key = "partial", .type = BB__SETTING_BOOL, F(partial),
+	  .doc = "derived intervals: print forming bars at each update" },
+	{ .key = "format", .type = BB__SETTING_ENUM, F(format), .names = formats,
+	  .def = "csv", .doc = "csv (the import columns and flags) or json" },
+	{ .key = "wait", .type = BB__SETTING_UINT, F(wait_s), .lim.u = { 0, 3600 },
+	  .meta = "SEC", .def = "0",
+	  .doc = "wait up to SEC seconds for the bus to appear" },
+};
+
+static const struct bb__args args = {
+	.prog = PROG,
+	.synopsis =
+	"usage: " PROG " --bus NAME [--symbols A,B|@FILE] [--interval 1m|Nm|Nh]\n"
+	"                   [--from-start|--snapshot] [--events] [--partial]\n"
+	"                   [--format csv|json] [--wait SEC]\n"
+	"Prints a bus's bars as they arrive, in barbus-bars' CSV columns.\n",
+	.about =
+	"Events (--events) print as '# KIND ...' lines in CSV. A lapped tail\n"
+	"says on stderr how many records it lost, prints the bars it missed\n"
+	"from the tables and goes on. Exit status: 0 at a backtest's end of\n"
+	"data or when the coordinator has gone, 1 on errors, 2 on usage.\n",
+	.table = table, .n = sizeof(table) / sizeof(table[0]),
+};
+
+/* ---- symbols ----------------------------------------------------------- */
+
+static int grow(struct tail *t, uint32_t id)
+{
+	if (id < t->cap)
+		return 0;
+	uint32_t cap = id + 1024;
+	uint8_t *w = realloc(t->want, cap);
+	if (w != NULL)
+		t->want = w;
+	int64_t *l = realloc(t->last, cap * sizeof(*l));
+	if (l != NULL)
+		t->last = l;
+	bb_bar *p = realloc(t->part, cap * sizeof(*p));
+	if (p != NULL)
+		t->part = p;
+	if (w == NULL || l == NULL || p == NULL)
+		return ENOMEM;
+	memset(w + t->cap, 0, cap - t->cap);
+	for (uint32_t i = t->cap; i < cap; i++)
+		l[i] = INT64_MIN;
+	memset(p + t->cap, 0, (cap - t->cap) * sizeof(*p));
+	t->cap = cap;
+	return 0;
+}
+
+/* Is symbol id one to print? Its name into name (BB_SYMBOL_MAX + 1). */
+static int wanted(struct tail *t, uint32_t id, char *name)
+{
+	if (grow(t, id) != 0 ||
+	    bb_symbol_name(t->bus, id, name, BB_SYMBOL_MAX + 1) != 0)
+		return 0;
+	if (t->want[id] == 0) {
+		t->want[id] = t->o.nsymbols ? 2 : 1;
+		for (size_t i = 0; i < t->o.nsymbols; i++)
+			if (strcmp(t->o.symbols[i], name) == 0)
+				t->want[id] = 1;
+	}
+	return t->want[id] == 1;
+}
+
+static void print_bar(struct tail *t, const bb_bar *b)
+{
+	char name[BB_SYMBOL_MAX + 1];
+
+	if (!wanted(t, b->symbol, name))
+		return;
+	if (t->o.format == 0)
+		bb__barfmt_csv(stdout, name, b);
+	else
+		bb__barfmt_json(stdout, name, b);
+	if (!(b->flags & BB_BAR_PARTIAL) && b->time > t->last[b->symbol])
+		t->last[b->symbol] = b->time;
+}
+
+/* ---- 1-minute bars ------------------------------------------------------- */
+
+/* The follower's snapshot; after --from-start, only bars newer than the
+ * last printed of their symbol. */
+static void print_snapshot(struct tail *t)
+{
+	size_t n;
+	const bb_bar *v = bb_follow_snapshot(t->f, &n);
+
+	for (size_t i = 0; t->o.interval == 1 && i < n; i++)
+		if (grow(t, v[i].symbol) == 0 && v[i].time > t->last[v[i].symbol])
+			print_bar(t, &v[i]);
+}
+
+static int lapped(struct tail *t, uint64_t lost)
+{
+	fprintf(stderr, PROG ": bus %s: lapped, %llu records lost; "
+	        "resynchronised from the tables\n", t->o.bus,
+	        (unsigned long long)lost);
+	if (t->raw != NULL) { /* --from-start: on from a follower now */
+		bb_ring_reader_close(t->raw);
+		t->raw = NULL;
+		int rc = bb_follow_open(&t->f, t->o.bus, BB_WAIT_BLOCK, 0);
+		if (rc != 0)
+			return rc;
+	}
+	print_snapshot(t);
+	return 0;
+}
+
+/* The next ring record, whichever reader is in use. */
+static int next(struct tail *t, bb_bar *rec)
+{
+	uint64_t lost = 0;
+	int rc = t->raw ? bb_ring_wait(t->raw, rec, &lost, QUIET_NS)
+	         : bb_follow_next(t->f, rec, &lost, QUIET_NS);
+
+	if (rc == BB_ELAPPED) {
+		int lrc = lapped(t, lost);
+		return lrc != 0 ? lrc : BB_ELAPPED;
+	}
+	return rc;
+}
+
+/* ---- derived bars --------------------------------------------------------- */
+
+enum look { LOOK_SKIP, LOOK_NEW, LOOK_ALL };
+
+/* t->buf[0..got) are sym's derived bars: LOOK_NEW prints those that
+ * turned final since the last look (and with --partial the forming one if
+ * it changed), LOOK_ALL the same from the session's first, LOOK_SKIP only
+ * remembers where they are. */
+static void print_derived(struct tail *t, uint32_t id, enum look how,
+                          size_t got)
+{
+	char name[BB_SYMBOL_MAX + 1];
+
+	if (!wanted(t, id, name))
+		return;
+	for (size_t i = 0; i < got; i++) {
+		const bb_bar *b = &t->buf[i];
+		int forming = (b->flags & BB_BAR_PARTIAL) != 0;
+		if (how == LOOK_SKIP && !forming)
+			t->last[id] = b->time;
+		else if (!forming && b->time > t->last[id])
+			print_bar(t, b);
+		else if (forming && t->o.partial && how != LOOK_SKIP &&
+		         memcmp(b, &t->part[id], sizeof(*b)) != 0)
+			print_bar(t, b);
+		if (forming)
+			t->part[id] = *b;
+	}
+}
+
+static int look_symbol(struct tail *t, uint32_t id, enum look how)
+{
+	size_t got;
+	int rc = bb_bars(t->bus, t->up, id, t->o.interval, t->buf,
+	                 how == LOOK_ALL ? DAY_ROWS : DERIVED_ROWS, &got);
+
+	if (rc == 0)
+		print_derived(t, id, how, got);
+	return rc == BB_EINVAL || rc == BB_EEMPTY ? 0 : rc;
+}
+
+static int look(struct tail *t, enum look how)
+{
+	uint32_t n = bb_symbol_count(t->bus);
+	int rc = 0;
+
+	for (uint32_t id = 0; rc == 0 && t->o.interval > 1 && id < n; id++)
+		rc = look_symbol(t, id, how);
+	fflush(stdout);
+	return rc;
+}
+
+/* The upkeep has moved on to the next session: session `date`'s last
+ * derived bars are in its derived history now (if it keeps any). */
+static int look_history(struct tail *t, int32_t date)
+{
+	uint32_t n = bb_symbol_count(t->bus);
+	int rc = 0;
+
+	for (uint32_t id = 0; rc == 0 && id < n; id++) {
+		size_t got;
+		int32_t d;
+		rc = bb_bars_history(t->bus, t->up, 1, id, t->o.interval, t->buf,
+		                     DAY_ROWS, &got, &d);
+		if (rc == 0 && d == date)
+			print_derived(t, id, LOOK_NEW, got);
+		if (rc == BB_EINVAL || rc == BB_ENOTFOUND)
+			rc = 0;
+	}
+	fflush(stdout);
+	return rc;
+}
+
+/* At a session's end: let the upkeep finish session `date` (2 s at most:
+ * the coordinator's handshake waits as long), then print its last derived
+ * bars, from the history when the next session has begun. */
+static int session_end_look(struct tail *t, int32_t date)
+{
+	bb_upkeep_info u;
+
+	if (t->up == NULL)
+		return 0;
+	for (int i = 0; i < 100; i++) {
+		if (bb_upkeep_status(t->up, &u) != 0 || u.done_date >= date ||
+		    u.state == BB_UPKEEP_EXITED)
+			break;
+		usleep(20000);
+	}
+	if (bb_upkeep_status(t->up, &u) == 0 && u.date != date)
+		return look_history(t, date);
+	return look(t, LOOK_NEW);
+}
+
+/* ---- main loop ------------------------------------------------------------ */
+
+static int follow(struct tail *t)
+{
+	bb_bar rec;
+	bb_session s;
+	int reason;
+
+	for (;;) {
+		int rc = next(t, &rec);
+		if (rc == BB_ELAPPED)
+			continue;
+		if (rc == BB_ETIMEDOUT) {
+			if ((rc = look(t, LOOK_NEW)) != 0)
+				return rc;
+			continue;
+		}
+		if (rc == BB_ENOWRITER)
+			return look(t, LOOK_NEW);
+		if (rc != 0)
+			return rc;
+		uint32_t kind = BB_KIND(rec.flags);
+		if (kind == BB_KIND_BAR && t->o.interval == 1)
+			print_bar(t, &rec);
+		if (kind != BB_KIND_BAR && t->o.events)
+			bb__barfmt_event(stdout, &rec, t->o.format == 0);
+		if (kind == BB_KIND_MINUTE_END && (rc = look(t, LOOK_NEW)) != 0)
+			return rc;
+		if (kind != BB_KIND_SESSION_END ||
+		    bb_event_session_get(&rec, &s, &reason) != 0)
+			continue;
+		if ((rc = session_end_look(t, s.date)) != 0 ||
+		    reason == BB_END_DATA)
+			return rc;
+	}
+}
+
+/* The upkeep, which must maintain the interval asked for. */
+static int open_upkeep(struct tail *t)
+{
+	uint32_t have[BB_UPKEEP_MAX_INTERVALS];
+	int rc = bb_upkeep_open(&t->up, t->o.bus);
+
+	if (rc != 0)
+		return rc;
+	size_t n = bb_upkeep_intervals(t->up, have, BB_UPKEEP_MAX_INTERVALS);
+	for (size_t i = 0; i < n && i < BB_UPKEEP_MAX_INTERVALS; i++)
+		if (have[i] == t->o.interval)
+			return 0;
+	return BB_ENOINTERVAL;
+}
+
+static int open_all(struct tail *t)
+{
+	int rc = bb_bus_open(&t->bus, t->o.bus);
+
+	if (rc == 0 && t->o.interval > 1)
+		rc = open_upkeep(t);
+	if (rc == 0 && t->o.from_start && t->o.interval == 1)
+		return bb_ring_reader_open(&t->raw, t->o.bus, BB_WAIT_BLOCK,
+		                           BB_RING_FROM_OLDEST);
+	if (rc == 0)
+		rc = bb_follow_open(&t->f, t->o.bus, BB_WAIT_BLOCK, 0);
+	return rc;
+}
+
+static void close_all(struct tail *t)
+{
+	bb_follow_close(t->f);
+	bb_ring_reader_close(t->raw);
+	bb_upkeep_close(t->up);
+	bb_bus_close(t->bus);
+	t->f = NULL, t->raw = NULL, t->up = NULL, t->bus = NULL;
+}
+
+/* Bus, upkeep and reader, waiting up to --wait for them to be made. */
+static int attach(struct tail *t)
+{
+	int rc = 0;
+
+	for (uint32_t i = 0; i <= t->o.wait_s * 20; i++) {
+		if ((rc = open_all(t)) == 0)
+			return 0;
+		close_all(t);
+		if (rc != ENOENT && rc != BB_ENOTREADY)
+			return rc;
+		if (i < t->o.wait_s * 20)
+			usleep(50000);
+	}
+	return rc;
+}
+
+static int run(struct tail *t)
+{
+	int rc = attach(t);
+
+	if (rc != 0)
+		return rc;
+	if ((t->buf = malloc(DAY_ROWS * sizeof(*t->buf))) == NULL)
+		return ENOMEM;
+	if (t->o.snapshot && t->o.interval == 1)
+		print_snapshot(t);
+	if ((rc = look(t, t->o.snapshot ? LOOK_ALL : LOOK_SKIP)) != 0)
+		return rc;
+	return follow(t);
+}
+
+int main(int argc, char **argv)
+{
+	struct tail t = { 0 };
+	int st = bb__args_parse(&args, &t.o, argc, argv, NULL);
+
+	if (st != BB__ARGS_GO)
+		return st;
+	if (t.o.from_start && t.o.snapshot) {
+		bb__settings_free(table, args.n, &t.o);
+		return bb__args_usage_error(PROG, "--from-start and --snapshot "
+		                            "exclude each other");
+	}
+	int rc = run(&t);
+	if (rc == ENOENT)
+		st = bb__args_fail(PROG, "bus %s: no such bus (no coordinator "
+		                   "has made it)", t.o.bus);
+	else if (rc == BB_ENOINTERVAL)
+		st = bb__args_fail(PROG, "bus %s: --interval %um: %s", t.o.bus,
+		                   t.o.interval, bb_strerror(rc));
+	else if (rc != 0)
+		st = bb__args_fail(PROG, "bus %s: %s", t.o.bus, bb_strerror(rc));
+	fflush(stdout);
+	close_all(&t);
+	free(t.want);
+	free(t.last);
+	free(t.part);
+	free(t.buf);
+	bb__settings_free(table, args.n, &t.o);
+	return st == BB__ARGS_GO ? 0 : st;
+}
