@@ -162,6 +162,24 @@ int up_segs_new(struct up_segs **out, const char *bus,
 	return 0;
 }
 
+/* A failed attach (a full /dev/shm): unlink every table this run created,
+ * up.status included, keep what it adopted, so that no half-made set of
+ * the upkeep's segments is left for readers to mistake for one. */
+static void discard_tables(struct up_segs *s)
+{
+	for (uint32_t k = 0; k < UP_MAX_INTERVALS; k++) {
+		bb_table_writer_discard(s->iv[k]);
+		bb_table_writer_discard(s->hiv[k]);
+	}
+	bb_table_writer_discard(s->hfills);
+	bb_table_writer_discard(s->quality);
+	bb_table_writer_discard(s->fills);
+	bb_table_writer_discard(s->status);
+	memset(s->iv, 0, sizeof(s->iv));
+	memset(s->hiv, 0, sizeof(s->hiv));
+	s->hfills = s->quality = s->fills = s->status = NULL;
+}
+
 int up_segs_attach(struct up_segs *s, const char *bus, uint32_t nsym,
                    uint32_t rows, const bb_seg_opts *o)
 {
@@ -172,7 +190,11 @@ int up_segs_attach(struct up_segs *s, const char *bus, uint32_t nsym,
 	if ((s->pbuf = calloc(rows, sizeof(*s->pbuf))) == NULL)
 		return ENOMEM;
 	int rc = open_tables(s, bus, o);
-	if (rc == 0 && history_kept(s))
+	if (rc != 0) {
+		discard_tables(s);
+		return rc;
+	}
+	if (history_kept(s))
 		load_left(s, bus, 1);
 	memcpy(list, s->ivs.min, s->ivs.n * sizeof(uint32_t));
 	for (uint32_t k = 0; rc == 0 && k < s->nblocks; k++)
