@@ -9,6 +9,9 @@
  * - Children are registered, reaped with a timeout and SIGKILLed when late,
  *   so no process outlives the program; children also get PDEATHSIG.
  * - stress_sh(fmt, ...): a shell command made like printf, its exit status.
+ * - The programs under test (stress_bin()) run as registered children with
+ *   their stderr into a log (stress_spawn()); stress_exit_code() waits for
+ *   one and says how it ended.
  * - Self-checking records: every word of a bb_bar is a function of
  *   (seq, tag, u0, u1), so any mix of two records fails stress_rec_check().
  * - With STRESS_SHARE_MAPS defined before inclusion, mmap()/munmap() are
@@ -22,6 +25,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -403,6 +409,63 @@ static inline const char *stress_status_str(int status, char *buf, size_t len)
 	else
 		snprintf(buf, len, "status %#x", status);
 	return buf;
+}
+
+/* ---- the project's programs -------------------------------------------- */
+
+/*
+ * Where the programs under test are: "<directory of argv0>/../bin" into
+ * out (prog NULL), or that directory's prog ("<...>/../bin/<prog>").
+ */
+static inline void stress_bin(const char *argv0, const char *prog, char *out,
+                              size_t len)
+{
+	char self[PATH_MAX];
+
+	snprintf(self, sizeof(self), "%s", argv0);
+	if (prog != NULL)
+		snprintf(out, len, "%s/../bin/%s", dirname(self), prog);
+	else
+		snprintf(out, len, "%s/../bin", dirname(self));
+}
+
+/*
+ * A registered child (stress_fork()) running bin/prog with args
+ * (NULL-terminated, the first 22 kept), its stderr into log (truncated).
+ * The child's pid; the child exits 127 when log cannot be opened or prog
+ * cannot be run.
+ */
+static inline pid_t stress_spawn(const char *bin, const char *prog,
+                                 const char *log, const char *const *args)
+{
+	pid_t pid = stress_fork();
+
+	if (pid == 0) {
+		const char *argv[24];
+		char path[PATH_MAX + 32];
+		int n = 0;
+		snprintf(path, sizeof(path), "%s/%s", bin, prog);
+		argv[n++] = path;
+		while (*args != NULL && n < 23)
+			argv[n++] = *args++;
+		argv[n] = NULL;
+		if (freopen(log, "w", stderr) == NULL)
+			_exit(127);
+		execv(path, (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/*
+ * Exit code of a registered child, waiting up to timeout_ms: 128 + the
+ * signal when a signal ended it, -1 when it had to be killed (late).
+ */
+static inline int stress_exit_code(pid_t pid, int64_t timeout_ms)
+{
+	int st = stress_reap(pid, timeout_ms);
+
+	return st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 /* ---- random numbers and self-checking records ---------------------- */

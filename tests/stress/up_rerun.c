@@ -6,36 +6,12 @@
  * barbus-bars --quality and --interval 5m --history are byte for byte those
  * of the first run. Prints "N passed, N failed".
  */
-#include <libgen.h>
-#include <limits.h>
-
 #include "stress.h"
 
 #define NSYM 6
 #define RUNS 50
 
 static char dir[64], bin[PATH_MAX];
-
-static pid_t spawn(const char *prog, const char *log, const char *const *args)
-{
-	pid_t pid = stress_fork();
-
-	if (pid == 0) {
-		const char *argv[24];
-		char path[PATH_MAX + 32];
-		int n = 0;
-		snprintf(path, sizeof(path), "%s/%s", bin, prog);
-		argv[n++] = path;
-		while (*args != NULL && n < 23)
-			argv[n++] = *args++;
-		argv[n] = NULL;
-		if (freopen(log, "w", stderr) == NULL)
-			_exit(127);
-		execv(path, (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
 
 static pid_t upkeep(const char *bus, int i)
 {
@@ -45,7 +21,7 @@ static pid_t upkeep(const char *bus, int i)
 	snprintf(log, sizeof(log), "%s/up-%d.err", dir, i);
 	const char *args[] = { "--bus", bus, "--db", db, "--history-days", "3",
 	                       NULL };
-	return spawn("barbus-upkeep", log, args);
+	return stress_spawn(bin, "barbus-upkeep", log, args);
 }
 
 static pid_t coordinator(const char *bus, int i)
@@ -57,14 +33,7 @@ static pid_t coordinator(const char *bus, int i)
 	const char *args[] = { "--bus", bus, "--db", db, "backtest", "--from",
 	                       "2024-07-01", "--to", "2024-07-05",
 	                       "--history-days", "3", NULL };
-	return spawn("barbus-coordinator", log, args);
-}
-
-static int exit_code(pid_t pid)
-{
-	int st = stress_reap(pid, 20000);
-
-	return st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return stress_spawn(bin, "barbus-coordinator", log, args);
 }
 
 /* Real bars the upkeep took in during its last run. */
@@ -94,7 +63,7 @@ static int run(const char *bus, int i, int lead_ms)
 
 	stress_sleep_ns((int64_t)lead_ms * 1000000);
 	pid_t co = coordinator(bus, i);
-	int cx = exit_code(co), ux = exit_code(up);
+	int cx = stress_exit_code(co, 20000), ux = stress_exit_code(up, 20000);
 	return cx == 0 && ux == 0 ? 0 : 1 + (cx != 0);
 }
 
@@ -103,9 +72,7 @@ int main(int argc, char **argv)
 	(void)argc;
 	stress_init("up-rerun", 120);
 	srand((unsigned)getpid());
-	char self[PATH_MAX];
-	snprintf(self, sizeof(self), "%s", argv[0]);
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(self));
+	stress_bin(argv[0], NULL, bin, sizeof(bin));
 	snprintf(dir, sizeof(dir), "/tmp/bb-uprerun-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		stress_fatal("mkdtemp");
