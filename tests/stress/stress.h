@@ -11,7 +11,8 @@
  * - stress_sh(fmt, ...): a shell command made like printf, its exit status.
  * - The programs under test (stress_bin()) run as registered children with
  *   their stderr into a log (stress_spawn()); stress_exit_code() waits for
- *   one and says how it ended.
+ *   one and says how it ended, stress_upkeep_info() reads what an upkeep
+ *   says of itself.
  * - Self-checking records: every word of a bb_bar is a function of
  *   (seq, tag, u0, u1), so any mix of two records fails stress_rec_check().
  * - With STRESS_SHARE_MAPS defined before inclusion, mmap()/munmap() are
@@ -466,6 +467,20 @@ static inline int stress_exit_code(pid_t pid, int64_t timeout_ms)
 	int st = stress_reap(pid, timeout_ms);
 
 	return st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* What the upkeep of bus says of itself (bb_upkeep_status()); all 0 when
+ * it has no status segment. */
+static inline bb_upkeep_info stress_upkeep_info(const char *bus)
+{
+	bb_upkeep *u;
+	bb_upkeep_info info = { 0 };
+
+	if (bb_upkeep_open(&u, bus) == 0) {
+		bb_upkeep_status(u, &info);
+		bb_upkeep_close(u);
+	}
+	return info;
 }
 
 /* ---- random numbers and self-checking records ---------------------- */

@@ -36,19 +36,6 @@ static pid_t coordinator(const char *bus, int i)
 	return stress_spawn(bin, "barbus-coordinator", log, args);
 }
 
-/* Real bars the upkeep took in during its last run. */
-static uint64_t bars_seen(const char *bus)
-{
-	bb_upkeep *u;
-	bb_upkeep_info info = { 0 };
-
-	if (bb_upkeep_open(&u, bus) == 0) {
-		bb_upkeep_status(u, &info);
-		bb_upkeep_close(u);
-	}
-	return info.bars_seen;
-}
-
 static int capture(const char *bus, const char *tag)
 {
 	return stress_sh("%s/barbus-bars --bus %s --quality >%s/%s-q.csv && "
@@ -82,7 +69,8 @@ int main(int argc, char **argv)
 	const char *bus = stress_bus(NULL);
 	CHECK(run(bus, 0, 100) == 0, "the first run: both exit 0");
 	CHECK(capture(bus, "ref") == 0, "the first run: barbus-bars prints it");
-	uint64_t want = bars_seen(bus);
+	/* Real bars the upkeep took in during its run. */
+	uint64_t want = stress_upkeep_info(bus).bars_seen;
 	CHECK(want > 1000, "the first run: the upkeep took %llu bars",
 	      (unsigned long long)want);
 	int bad_exit = 0, bad_out = 0, runs = stress_fast() ? RUNS / 5 : RUNS;
@@ -90,7 +78,7 @@ int main(int argc, char **argv)
 		char tag[16];
 		snprintf(tag, sizeof(tag), "run%d", i);
 		int rc = run(bus, i, rand() % 300);
-		uint64_t got = bars_seen(bus);
+		uint64_t got = stress_upkeep_info(bus).bars_seen;
 		int same = got == want && capture(bus, tag) == 0 &&
 		           stress_sh("cmp -s %s/ref-q.csv %s/%s-q.csv && cmp -s "
 		                     "%s/ref-5m.csv %s/%s-5m.csv", dir, dir, tag, dir,

@@ -180,19 +180,6 @@ static void kill_coordinator(const struct disturbed *d, const char *bus,
 	*co = spawn_coordinator(bus, d->speed, d->ring);
 }
 
-/* The upkeep's own count of resynchronisations after a lap. */
-static uint64_t laps(const char *bus)
-{
-	bb_upkeep *u;
-	bb_upkeep_info info = { 0 };
-
-	if (bb_upkeep_open(&u, bus) == 0) {
-		bb_upkeep_status(u, &info);
-		bb_upkeep_close(u);
-	}
-	return info.lapped;
-}
-
 static void compare(const char *tag, const char *what)
 {
 	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
@@ -238,7 +225,8 @@ int main(int argc, char **argv)
 	struct disturbed lap = { "lap", "upkeep lapped", "24000x", "1024",
 	                         stress_fast() ? 4 : 8, stop_upkeep };
 	replay_disturbed(&lap, &bus);
-	uint64_t n = laps(bus);
+	/* The upkeep's own count of resynchronisations after a lap. */
+	uint64_t n = stress_upkeep_info(bus).lapped;
 	CHECK(n > 0, "upkeep lapped: it was, on the 1024-record ring (%llu "
 	      "times)", (unsigned long long)n);
 	compare("lap", "upkeep lapped");
