@@ -37,31 +37,6 @@ static char dir[64], fifo[96], db[96], coerr[96], cal[96], exe[PATH_MAX];
 static const char *bus;
 static int64_t t0; /* the coordinator's start, monotonic ns */
 
-static void exec_to(const char *errpath, char *const argv[])
-{
-	int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	if (fd >= 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-		close(fd);
-	}
-	execv(argv[0], argv);
-	_exit(127);
-}
-
-static int file_has(const char *path, const char *needle)
-{
-	char buf[1 << 16];
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-
-	if (f)
-		fclose(f);
-	buf[n] = '\0';
-	return strstr(buf, needle) != NULL;
-}
-
 /* Sleep until s seconds after the coordinator's start. */
 static void at(double s)
 {
@@ -165,7 +140,7 @@ static void day(void)
 		                    "live", "--feed", fifo,
 		                    "--clock", "wall", "--no-data-timeout", "2",
 		                    "--test-clock", "2024-07-02T13:27:00Z@60", NULL };
-		exec_to(coerr, a);
+		stress_exec_to(coerr, O_TRUNC, a);
 	}
 	for (int i = 0; i < 2000 && r == NULL; i++) {
 		stress_sleep_ns(1000000);
@@ -209,7 +184,7 @@ static void day(void)
 	      st.state);
 	CHECK(counter(BB_CTR_STALLS) == 1, "one stall counted (%llu)",
 	      (unsigned long long)counter(BB_CTR_STALLS));
-	CHECK(file_has(coerr, "session 20240702 stalled, still open"),
+	CHECK(stress_file_has(coerr, "session 20240702 stalled, still open"),
 	      "the stall is told on stderr");
 	CHECK(st.clock >= OPEN + 3 * 60, "minutes go on ending while stalled "
 	      "(clock %lld)", (long long)(st.clock - OPEN));
@@ -242,7 +217,8 @@ static void day(void)
 	CHECK(st.state == BB_STATE_ENDED && st.stalled_since == 0, "the feed "
 	      "over, the session ended at its close, not by the timeout (state "
 	      "%u)", st.state);
-	CHECK(file_has(coerr, "no longer stalled"), "the stall's end is told");
+	CHECK(stress_file_has(coerr, "no longer stalled"),
+	      "the stall's end is told");
 
 	int ok = 1, lates = 0;
 	for (int s = 0; s < NSYM; s++)
@@ -289,12 +265,12 @@ static void start_errors(void)
 	if (co == 0) {
 		char *const a[] = { exe, "--bus", (char *)b, "--db", db, "live",
 		                    "--feed", "/nonexistent/feed.csv", NULL };
-		exec_to(err, a);
+		stress_exec_to(err, O_TRUNC, a);
 	}
 	int status = stress_reap(co, 10000);
 	stress_forget(co);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1 &&
-	      file_has(err, "feed /nonexistent/feed.csv: No such file") &&
+	      stress_file_has(err, "feed /nonexistent/feed.csv: No such file") &&
 	      !segments(b), "a mistyped --feed: exit 1 naming the feed, no "
 	      "segment made (%s)", stress_status_str(status, why, sizeof(why)));
 	co = stress_fork();
@@ -302,13 +278,13 @@ static void start_errors(void)
 		char *const a[] = { exe, "--bus", (char *)b, "--db", db,
 		                    "--max-symbols", "2", "live", "--feed", fifo,
 		                    NULL };
-		exec_to(err, a);
+		stress_exec_to(err, O_TRUNC, a);
 	}
 	status = stress_reap(co, 10000);
 	stress_forget(co);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1 &&
-	      file_has(err, "has 3 symbols, more than max-symbols 2; raise "
-	               "--max-symbols") && !segments(b),
+	      stress_file_has(err, "has 3 symbols, more than max-symbols 2; "
+	                      "raise --max-symbols") && !segments(b),
 	      "more store symbols than --max-symbols: exit 1 naming both "
 	      "numbers and the setting, no segment made");
 }

@@ -10,9 +10,10 @@
  *   so no process outlives the program; children also get PDEATHSIG.
  * - stress_sh(fmt, ...): a shell command made like printf, its exit status.
  * - The programs under test (stress_bin()) run as registered children with
- *   their stderr into a log (stress_spawn()); stress_exit_code() waits for
- *   one and says how it ended, stress_upkeep_info() reads what an upkeep
- *   says of itself.
+ *   their stderr into a log (stress_spawn(), stress_exec_to());
+ *   stress_exit_code() waits for one and says how it ended,
+ *   stress_file_has() looks for a line in its log, stress_upkeep_info()
+ *   reads what an upkeep says of itself.
  * - Self-checking records: every word of a bb_bar is a function of
  *   (seq, tag, u0, u1), so any mix of two records fails stress_rec_check().
  * - With STRESS_SHARE_MAPS defined before inclusion, mmap()/munmap() are
@@ -459,6 +460,25 @@ static inline pid_t stress_spawn(const char *bin, const char *prog,
 }
 
 /*
+ * In a child: exec argv (argv[0] a path) with stdout and stderr into
+ * errpath, opened with O_WRONLY | O_CREAT | oflag (O_TRUNC or O_APPEND);
+ * never returns (exit 127 when argv[0] cannot be run).
+ */
+static inline void stress_exec_to(const char *errpath, int oflag,
+                                  char *const argv[])
+{
+	int fd = open(errpath, O_WRONLY | O_CREAT | oflag, 0600);
+
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+	}
+	execv(argv[0], argv);
+	_exit(127);
+}
+
+/*
  * Exit code of a registered child, waiting up to timeout_ms: 128 + the
  * signal when a signal ended it, -1 when it had to be killed (late).
  */
@@ -467,6 +487,23 @@ static inline int stress_exit_code(pid_t pid, int64_t timeout_ms)
 	int st = stress_reap(pid, timeout_ms);
 
 	return st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Does a line of the file at path hold needle (no newline in it)? 0 when
+ * the file cannot be read. */
+static inline int stress_file_has(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int found = 0;
+
+	while (f != NULL && !found && getline(&line, &cap, f) >= 0)
+		found = strstr(line, needle) != NULL;
+	free(line);
+	if (f != NULL)
+		fclose(f);
+	return found;
 }
 
 /* What the upkeep of bus says of itself (bb_upkeep_status()); all 0 when
