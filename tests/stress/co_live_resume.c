@@ -38,31 +38,28 @@ static struct seen {
 } seen;
 static atomic_int stop_reader;
 
+/* One record the reader saw, into seen. */
+static void tally(const bb_bar *b, void *unused)
+{
+	int m = (int)((b->time - OPEN) / 60);
+
+	(void)unused;
+	switch (BB_KIND(b->flags)) {
+	case BB_KIND_SESSION_START: seen.starts++; break;
+	case BB_KIND_SESSION_END: seen.ends++; break;
+	case BB_KIND_BAR:
+		if (b->symbol >= NSYM || m < 0 || m >= NMIN)
+			seen.others++;
+		else
+			seen.bars[b->symbol][m]++;
+		seen.late += (b->flags & BB_BAR_LATE) != 0;
+		break;
+	}
+}
+
 static void *reader(void *arg)
 {
-	bb_ring_reader *r = arg;
-	bb_bar b;
-
-	for (;;) { /* once told to stop, until nothing is left */
-		int stopping = atomic_load(&stop_reader);
-		if (bb_ring_wait(r, &b, NULL, 20000000) != 0) {
-			if (stopping)
-				break;
-			continue;
-		}
-		int m = (int)((b.time - OPEN) / 60);
-		switch (BB_KIND(b.flags)) {
-		case BB_KIND_SESSION_START: seen.starts++; break;
-		case BB_KIND_SESSION_END: seen.ends++; break;
-		case BB_KIND_BAR:
-			if (b.symbol >= NSYM || m < 0 || m >= NMIN)
-				seen.others++;
-			else
-				seen.bars[b.symbol][m]++;
-			seen.late += (b.flags & BB_BAR_LATE) != 0;
-			break;
-		}
-	}
+	stress_ring_drain(arg, &stop_reader, tally, NULL);
 	return NULL;
 }
 

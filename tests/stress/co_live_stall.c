@@ -95,33 +95,30 @@ static struct {
 
 static atomic_int stop_reader;
 
-static void *reader(void *arg)
+/* One record the reader saw, into seen. */
+static void tally(const bb_bar *b, void *unused)
 {
-	bb_ring_reader *r = arg;
-	bb_bar b;
+	int m = (int)((b->time - OPEN) / 60);
 
-	for (;;) { /* once told to stop, until nothing is left */
-		int stopping = atomic_load(&stop_reader);
-		if (bb_ring_wait(r, &b, NULL, 20000000) != 0) {
-			if (stopping)
-				break;
-			continue;
-		}
-		int m = (int)((b.time - OPEN) / 60);
-		switch (BB_KIND(b.flags)) {
-		case BB_KIND_SESSION_START: seen.starts++; break;
-		case BB_KIND_SESSION_END: seen.ends++; break;
-		case BB_KIND_MINUTE_END: seen.minute_ends++; break;
-		case BB_KIND_BAR:
-			if (b.symbol >= NSYM || m < 0 || m >= 10) {
-				seen.others++;
-				break;
-			}
-			seen.bars[b.symbol][m]++;
-			seen.late[b.symbol][m] += (b.flags & BB_BAR_LATE) != 0;
+	(void)unused;
+	switch (BB_KIND(b->flags)) {
+	case BB_KIND_SESSION_START: seen.starts++; break;
+	case BB_KIND_SESSION_END: seen.ends++; break;
+	case BB_KIND_MINUTE_END: seen.minute_ends++; break;
+	case BB_KIND_BAR:
+		if (b->symbol >= NSYM || m < 0 || m >= 10) {
+			seen.others++;
 			break;
 		}
+		seen.bars[b->symbol][m]++;
+		seen.late[b->symbol][m] += (b->flags & BB_BAR_LATE) != 0;
+		break;
 	}
+}
+
+static void *reader(void *arg)
+{
+	stress_ring_drain(arg, &stop_reader, tally, NULL);
 	return NULL;
 }
 

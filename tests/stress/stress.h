@@ -14,6 +14,7 @@
  *   stress_exit_code() waits for one and says how it ended,
  *   stress_file_has() looks for a line in its log, stress_upkeep_info()
  *   reads what an upkeep says of itself.
+ * - stress_ring_drain(): a ring reader thread's loop, records to a callback.
  * - Self-checking records: every word of a bb_bar is a function of
  *   (seq, tag, u0, u1), so any mix of two records fails stress_rec_check().
  * - With STRESS_SHARE_MAPS defined before inclusion, mmap()/munmap() are
@@ -518,6 +519,31 @@ static inline bb_upkeep_info stress_upkeep_info(const char *bus)
 		bb_upkeep_close(u);
 	}
 	return info;
+}
+
+/* ---- ring readers ------------------------------------------------------ */
+
+/*
+ * A reader thread's loop: each record of r to on(b, ctx), until *stop is
+ * set and then until nothing more comes for 20 ms (what was published
+ * before the stop is all seen). The seq_cst load of *stop pairs with the
+ * store that sets it.
+ */
+static inline void stress_ring_drain(bb_ring_reader *r, atomic_int *stop,
+                                     void (*on)(const bb_bar *b, void *ctx),
+                                     void *ctx)
+{
+	bb_bar b;
+
+	for (;;) {
+		int stopping = atomic_load(stop);
+		if (bb_ring_wait(r, &b, NULL, 20000000) != 0) {
+			if (stopping)
+				break;
+			continue;
+		}
+		on(&b, ctx);
+	}
 }
 
 /* ---- random numbers and self-checking records ---------------------- */
