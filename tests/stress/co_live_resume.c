@@ -15,7 +15,6 @@
  * the session with it (timer-expired), exit 0. Prints "N passed, N failed".
  */
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sys/stat.h>
@@ -220,10 +219,7 @@ int main(int argc, char **argv)
 
 	stress_init("co-live-resume", 120);
 	signal(SIGPIPE, SIG_IGN); /* a killed coordinator: EPIPE */
-	char self[PATH_MAX];
-	snprintf(self, sizeof(self), "%s", argv[0]);
-	snprintf(exe, sizeof(exe), "%s/../bin/barbus-coordinator",
-	         dirname(self));
+	stress_bin(argv[0], "barbus-coordinator", exe, sizeof(exe));
 	snprintf(dir, sizeof(dir), "/tmp/bb-liveresume-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		stress_fatal("mkdtemp");

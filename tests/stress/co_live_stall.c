@@ -295,10 +295,7 @@ int main(int argc, char **argv)
 
 	stress_init("co-live-stall", 120);
 	signal(SIGPIPE, SIG_IGN); /* a coordinator gone: EPIPE, not death */
-	char self[PATH_MAX];
-	snprintf(self, sizeof(self), "%s", argv[0]);
-	snprintf(exe, sizeof(exe), "%s/../bin/barbus-coordinator",
-	         dirname(self));
+	stress_bin(argv[0], "barbus-coordinator", exe, sizeof(exe));
 	snprintf(dir, sizeof(dir), "/tmp/bb-livestall-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		stress_fatal("mkdtemp");

@@ -37,7 +37,6 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <math.h>
 #include <sys/stat.h>
@@ -578,7 +577,7 @@ int main(int argc, char **argv)
 
 	stress_init("up-live", 180);
 	atexit(cleanup); /* runs before stress.h's own cleanup */
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(strdup(argv[0])));
+	stress_bin(argv[0], NULL, bin, sizeof(bin));
 	snprintf(dir, sizeof(dir), "/tmp/bb-uplive-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		stress_fatal("mkdtemp: %s", strerror(errno));

@@ -11,7 +11,6 @@
  * its new epochs without restarting, and ends the same.
  * Prints "N passed, N failed".
  */
-#include <libgen.h>
 #include <limits.h>
 
 #include "stress.h"
@@ -206,7 +205,7 @@ int main(int argc, char **argv)
 	(void)argc;
 	stress_init("up-restart", 300);
 	srand((unsigned)getpid());
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(strdup(argv[0])));
+	stress_bin(argv[0], NULL, bin, sizeof(bin));
 	snprintf(dir, sizeof(dir), "/tmp/bb-uprestart-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		stress_fatal("mkdtemp");
