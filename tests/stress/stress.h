@@ -2,7 +2,8 @@
  * stress.h: helpers shared by the plain stress programs in tests/stress/.
  *
  * - CHECK(cond, fmt, ...) counts into passed/failed; stress_done() prints
- *   the closing "N passed, N failed" line that tests/run.sh parses.
+ *   the closing "N passed, N failed" line that tests/run.sh parses
+ *   (stress_done_dir() also removes a directory of outputs when all passed).
  * - Unique bus names "t-<prog>-<pid>[-suffix]"; their ring and wake segments
  *   are unlinked at exit (atexit), on fatal signals, on the watchdog alarm
  *   and on stress_fatal(), by the process that created them only.
@@ -315,6 +316,17 @@ static int stress_done(void)
 	printf("%d passed, %d failed\n", p, f);
 	fflush(stdout);
 	return f == 0 ? 0 : 1;
+}
+
+/* As stress_done(), and first remove the program's directory of outputs
+ * when every check passed, else say that it is kept. */
+static int stress_done_dir(const char *dir)
+{
+	if (atomic_load(&g_stress.failed) == 0)
+		stress_sh("rm -rf %s", dir);
+	else
+		INFO("outputs kept in %s", dir);
+	return stress_done();
 }
 
 /* Count a failure and leave through the cleanup paths. */

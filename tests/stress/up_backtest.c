@@ -131,9 +131,5 @@ int main(int argc, char **argv)
 	no_session_range();
 	empty_session();
 	symbol_subset();
-	if (atomic_load(&g_stress.failed) == 0)
-		stress_sh("rm -rf %s", dir);
-	else
-		INFO("outputs kept in %s", dir);
-	return stress_done();
+	return stress_done_dir(dir);
 }

@@ -96,9 +96,5 @@ int main(int argc, char **argv)
 	CHECK(bad_out == 0, "re-runs: the upkeep took every bar, --quality and "
 	      "5m history byte for byte the first run's (%d of %d differ)",
 	      bad_out, runs);
-	if (atomic_load(&g_stress.failed) == 0)
-		stress_sh("rm -rf %s", dir);
-	else
-		INFO("outputs kept in %s", dir);
-	return stress_done();
+	return stress_done_dir(dir);
 }

@@ -235,9 +235,5 @@ int main(int argc, char **argv)
 	replay_disturbed(&cokill, &bus);
 	compare("cokill", "coordinator killed");
 	check_reference();
-	if (atomic_load(&g_stress.failed) == 0)
-		stress_sh("rm -rf %s", dir);
-	else
-		INFO("outputs kept in %s", dir);
-	return stress_done();
+	return stress_done_dir(dir);
 }
