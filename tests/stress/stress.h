@@ -320,7 +320,7 @@ static int stress_done(void)
 
 /* As stress_done(), and first remove the program's directory of outputs
  * when every check passed, else say that it is kept. */
-static int stress_done_dir(const char *dir)
+static inline int stress_done_dir(const char *dir)
 {
 	if (atomic_load(&g_stress.failed) == 0)
 		stress_sh("rm -rf %s", dir);
