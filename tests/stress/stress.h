@@ -4,9 +4,11 @@
  * - CHECK(cond, fmt, ...) counts into passed/failed; stress_done() prints
  *   the closing "N passed, N failed" line that tests/run.sh parses
  *   (stress_done_dir() also removes a directory of outputs when all passed).
- * - Unique bus names "t-<prog>-<pid>[-suffix]"; their ring and wake segments
- *   are unlinked at exit (atexit), on fatal signals, on the watchdog alarm
- *   and on stress_fatal(), by the process that created them only.
+ * - Unique bus names "t-<prog>-<pid>[-suffix]"; their segments (every
+ *   known role, hist.N and up.* included) are unlinked at exit (atexit), on
+ *   fatal signals, on the watchdog alarm and on stress_fatal(), by the
+ *   process that created them only; at exit also any other
+ *   barbus.<bus>.* in /dev/shm, whatever its role.
  * - Children are registered, reaped with a timeout and SIGKILLed when late,
  *   so no process outlives the program; children also get PDEATHSIG.
  * - stress_sh(fmt, ...): a shell command made like printf, its exit status.

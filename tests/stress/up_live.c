@@ -35,7 +35,6 @@
  * an empty bus (it then takes every bar and minute end from the ring).
  * Prints "N passed, N failed".
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
@@ -178,29 +177,14 @@ static int write_feed(const char *path)
 	return fclose(f) == 0 ? 0 : -1;
 }
 
-/* Unlink every segment of the buses we made, whatever their roles (the
- * upkeep may make roles stress.h does not know), and our directory. */
+/* Our directory, once the children are gone (stress.h's own cleanup, which
+ * runs after this one, unlinks every segment of our buses, whatever their
+ * roles). */
 static void cleanup(void)
 {
 	if (getpid() != g_stress.owner)
 		return;
 	stress_kill_children();
-	for (int i = 0; i < g_stress.nbus; i++) {
-		char prefix[BB_NAME_MAX + 16];
-		int pl = snprintf(prefix, sizeof(prefix), "barbus.%s.",
-		                  g_stress.bus[i]);
-		DIR *d = opendir("/dev/shm");
-		struct dirent *e;
-		while (d != NULL && (e = readdir(d)) != NULL) {
-			if (strncmp(e->d_name, prefix, (size_t)pl) == 0) {
-				char name[300];
-				snprintf(name, sizeof(name), "/%s", e->d_name);
-				shm_unlink(name);
-			}
-		}
-		if (d != NULL)
-			closedir(d);
-	}
 	if (dir[0] != '\0')
 		stress_sh("rm -rf %s", dir);
 }
