@@ -29,81 +29,11 @@
  * chaos [--short]: the long run (make chaos; at least 50 kills, about 5
  * minutes) or the short one (CI). BB_CHAOS_SEED=N repeats a run's choices.
  */
-#include <dirent.h>
-#include <libgen.h>
-
 #include "chaos.h"
 #include "reader.h"
 #include "driver.h"
 #include "rate.h"
 #include "verify.h"
-
-/* ---- cleanup: every segment of the bus, whatever its role ------------ */
-
-/* Async-signal-safe: the roles of this bus, hist.0 .. hist.63 included. */
-static void ch_unlink_all(void)
-{
-	static const char *const roles[] = { "ring", "wake", "control", "bars.1m" };
-	char name[1 + 7 + BB_NAME_MAX + 1 + 16 + 1];
-
-	if (g.bus == NULL)
-		return;
-	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
-		snprintf(name, sizeof(name), "/barbus.%s.%s", g.bus, roles[i]);
-		shm_unlink(name);
-	}
-	for (size_t i = 0; i < UP_NROLES; i++) {
-		snprintf(name, sizeof(name), "/barbus.%s.%s", g.bus, up_roles[i]);
-		shm_unlink(name);
-	}
-	for (int k = 0; k < 64; k++) {
-		snprintf(name, sizeof(name), "/barbus.%s.hist.%d", g.bus, k);
-		shm_unlink(name);
-	}
-}
-
-/* At exit: also anything else named barbus.<bus>.* in /dev/shm. */
-static void ch_cleanup(void)
-{
-	char prefix[8 + BB_NAME_MAX + 2], name[300];
-	struct dirent *e;
-
-	if (getpid() != g_stress.owner || g.bus == NULL)
-		return;
-	stress_kill_children();
-	ch_unlink_all();
-	DIR *d = opendir("/dev/shm");
-	snprintf(prefix, sizeof(prefix), "barbus.%s.", g.bus);
-	while (d != NULL && (e = readdir(d)) != NULL)
-		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
-			snprintf(name, sizeof(name), "/%s", e->d_name);
-			shm_unlink(name);
-		}
-	if (d != NULL)
-		closedir(d);
-}
-
-static void ch_on_signal(int sig)
-{
-	if (getpid() == g_stress.owner) {
-		stress_kill_children();
-		ch_unlink_all();
-	}
-	stress_on_signal(sig);
-}
-
-static void ch_init(const char *prog, unsigned watchdog_s)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGALRM,
-	                            SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
-	struct sigaction sa = { .sa_handler = ch_on_signal };
-
-	stress_init(prog, watchdog_s);
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
-	atexit(ch_cleanup); /* runs before stress_cleanup: LIFO */
-}
 
 /* ---- readers ---------------------------------------------------------- */
 
@@ -250,15 +180,13 @@ static void setup(int argc, char **argv, struct run *r)
 	const char *seed = getenv("BB_CHAOS_SEED");
 
 	g.p = argc > 1 && strcmp(argv[1], "--short") == 0 ? short_run : long_run;
-	ch_init("chaos", g.p.watchdog_s);
+	stress_init("chaos", g.p.watchdog_s);
 	r->rng = seed != NULL ? strtoull(seed, NULL, 10)
 	                      : (uint64_t)stress_now_ns() ^ (uint64_t)getpid();
 	r->rng |= 1;
 	printf("chaos: %s run, seed %llu\n", g.p.kills_min >= 50 ? "long"
 	       : "short", (unsigned long long)r->rng);
-	char self[PATH_MAX];
-	snprintf(self, sizeof(self), "%s", argv[0]);
-	snprintf(g.bin, sizeof(g.bin), "%s/../bin", dirname(self));
+	stress_bin(argv[0], NULL, g.bin, sizeof(g.bin));
 	snprintf(g.dir, sizeof(g.dir), "/tmp/bb-chaos-XXXXXX");
 	if (mkdtemp(g.dir) == NULL)
 		stress_fatal("mkdtemp: %s", strerror(errno));
@@ -277,6 +205,8 @@ static void setup(int argc, char **argv, struct run *r)
 		g.writer_nice = CH_WRITER_NICE;
 		setpriority(PRIO_PROCESS, 0, 0);
 	}
+	/* Registered: its segments, hist.N and up.* included, are unlinked at
+	 * exit and on a fatal signal or the watchdog (stress.h). */
 	g.bus = stress_bus(NULL);
 	r->smp = calloc(MAX_SAMPLES, sizeof(*r->smp));
 	r->exec_ns = mmap(NULL, P_N * sizeof(*r->exec_ns), PROT_READ | PROT_WRITE,

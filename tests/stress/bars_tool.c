@@ -6,7 +6,6 @@
  * per session, and the error cases their messages and exit codes.
  * Prints "N passed, N failed".
  */
-#include <libgen.h>
 #include <limits.h>
 
 #include "stress.h"
@@ -19,7 +18,7 @@ int main(int argc, char **argv)
 {
 	(void)argc;
 	stress_init("bars-tool", 120);
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(strdup(argv[0])));
+	stress_bin(argv[0], NULL, bin, sizeof(bin));
 	snprintf(dir, sizeof(dir), "/tmp/bb-barstool-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		stress_fatal("mkdtemp");

@@ -28,7 +28,6 @@
  * was delivered, filled and missing. Prints "N passed, N failed".
  */
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <sys/stat.h>
 
@@ -74,31 +73,6 @@ static void at_minute(int m, double s)
 		stress_sleep_ns(left * 1000000);
 }
 
-static void exec_to(const char *errpath, char *const argv[])
-{
-	int fd = open(errpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
-
-	if (fd >= 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-		close(fd);
-	}
-	execv(argv[0], argv);
-	_exit(127);
-}
-
-static int file_has(const char *path, const char *needle)
-{
-	static char buf[1 << 20];
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-
-	if (f)
-		fclose(f);
-	buf[n] = '\0';
-	return strstr(buf, needle) != NULL;
-}
-
 static pid_t start_coordinator(void)
 {
 	char exe[PATH_MAX + 32];
@@ -113,7 +87,7 @@ static pid_t start_coordinator(void)
 		                    "--grace-ms", "500",
 		                    "--no-data-timeout", "1", "--test-clock",
 		                    clock_arg, NULL };
-		exec_to(coerr, a);
+		stress_exec_to(coerr, O_APPEND, a);
 	}
 	return pid;
 }
@@ -424,8 +398,8 @@ static void check_bus(const bb_bus *b, size_t replayed)
 	CHECK(n == NSYM && bb_symbol_count(b) == NSYM, "the rejected symbol "
 	      "is in neither the store nor the directory (%u, %u)", n,
 	      bb_symbol_count(b));
-	CHECK(file_has(coerr, "symbol ZZZ rejected, nothing stored: the bus "
-	               "has 4 symbols and max-symbols 4 reached"),
+	CHECK(stress_file_has(coerr, "symbol ZZZ rejected, nothing stored: "
+	                      "the bus has 4 symbols and max-symbols 4 reached"),
 	      "the rejection names the symbol, max-symbols and the count");
 }
 
@@ -438,9 +412,7 @@ int main(int argc, char **argv)
 
 	stress_init("co-live-day", 120);
 	signal(SIGPIPE, SIG_IGN);
-	char self[PATH_MAX];
-	snprintf(self, sizeof(self), "%s", argv[0]);
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(self));
+	stress_bin(argv[0], NULL, bin, sizeof(bin));
 	snprintf(dir, sizeof(dir), "/tmp/bb-liveday-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		stress_fatal("mkdtemp");
@@ -464,7 +436,7 @@ int main(int argc, char **argv)
 		char *const a[] = { up_exe, "--bus", (char *)bus, "--db", db,
 		                    "--intervals", "15m,30m", "--history-days",
 		                    "0", "--check-interval-ms", "50", NULL };
-		exec_to(uperr, a);
+		stress_exec_to(uperr, O_APPEND, a);
 	}
 	epoch_ms = real_ms() + 500; /* the test clock reads 13:26 then */
 	snprintf(clock_arg, sizeof(clock_arg), "2024-07-02T13:26:00Z@%d@%lld",

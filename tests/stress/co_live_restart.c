@@ -6,7 +6,6 @@
  * and be in the store. Prints "N passed, N failed".
  */
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sys/stat.h>
@@ -119,8 +118,7 @@ int main(int argc, char **argv)
 
 	stress_init("co-live-restart", 300);
 	signal(SIGPIPE, SIG_IGN); /* the writer learns of a kill by EPIPE */
-	snprintf(exe, sizeof(exe), "%s/../bin/barbus-coordinator",
-	         dirname(strdup(argv[0])));
+	stress_bin(argv[0], "barbus-coordinator", exe, sizeof(exe));
 	snprintf(dir, sizeof(dir), "/tmp/bb-liverestart-XXXXXX");
 	if (mkdtemp(dir) == NULL || bb_store_open(&st, dir, 0) != 0)
 		stress_fatal("setup");

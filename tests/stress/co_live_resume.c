@@ -15,7 +15,6 @@
  * the session with it (timer-expired), exit 0. Prints "N passed, N failed".
  */
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sys/stat.h>
@@ -38,31 +37,28 @@ static struct seen {
 } seen;
 static atomic_int stop_reader;
 
+/* One record the reader saw, into seen. */
+static void tally(const bb_bar *b, void *unused)
+{
+	int m = (int)((b->time - OPEN) / 60);
+
+	(void)unused;
+	switch (BB_KIND(b->flags)) {
+	case BB_KIND_SESSION_START: seen.starts++; break;
+	case BB_KIND_SESSION_END: seen.ends++; break;
+	case BB_KIND_BAR:
+		if (b->symbol >= NSYM || m < 0 || m >= NMIN)
+			seen.others++;
+		else
+			seen.bars[b->symbol][m]++;
+		seen.late += (b->flags & BB_BAR_LATE) != 0;
+		break;
+	}
+}
+
 static void *reader(void *arg)
 {
-	bb_ring_reader *r = arg;
-	bb_bar b;
-
-	for (;;) { /* once told to stop, until nothing is left */
-		int stopping = atomic_load(&stop_reader);
-		if (bb_ring_wait(r, &b, NULL, 20000000) != 0) {
-			if (stopping)
-				break;
-			continue;
-		}
-		int m = (int)((b.time - OPEN) / 60);
-		switch (BB_KIND(b.flags)) {
-		case BB_KIND_SESSION_START: seen.starts++; break;
-		case BB_KIND_SESSION_END: seen.ends++; break;
-		case BB_KIND_BAR:
-			if (b.symbol >= NSYM || m < 0 || m >= NMIN)
-				seen.others++;
-			else
-				seen.bars[b.symbol][m]++;
-			seen.late += (b.flags & BB_BAR_LATE) != 0;
-			break;
-		}
-	}
+	stress_ring_drain(arg, &stop_reader, tally, NULL);
 	return NULL;
 }
 
@@ -223,10 +219,7 @@ int main(int argc, char **argv)
 
 	stress_init("co-live-resume", 120);
 	signal(SIGPIPE, SIG_IGN); /* a killed coordinator: EPIPE */
-	char self[PATH_MAX];
-	snprintf(self, sizeof(self), "%s", argv[0]);
-	snprintf(exe, sizeof(exe), "%s/../bin/barbus-coordinator",
-	         dirname(self));
+	stress_bin(argv[0], "barbus-coordinator", exe, sizeof(exe));
 	snprintf(dir, sizeof(dir), "/tmp/bb-liveresume-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		stress_fatal("mkdtemp");

@@ -37,31 +37,6 @@ static char dir[64], fifo[96], db[96], coerr[96], cal[96], exe[PATH_MAX];
 static const char *bus;
 static int64_t t0; /* the coordinator's start, monotonic ns */
 
-static void exec_to(const char *errpath, char *const argv[])
-{
-	int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	if (fd >= 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-		close(fd);
-	}
-	execv(argv[0], argv);
-	_exit(127);
-}
-
-static int file_has(const char *path, const char *needle)
-{
-	char buf[1 << 16];
-	FILE *f = fopen(path, "r");
-	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-
-	if (f)
-		fclose(f);
-	buf[n] = '\0';
-	return strstr(buf, needle) != NULL;
-}
-
 /* Sleep until s seconds after the coordinator's start. */
 static void at(double s)
 {
@@ -120,33 +95,30 @@ static struct {
 
 static atomic_int stop_reader;
 
-static void *reader(void *arg)
+/* One record the reader saw, into seen. */
+static void tally(const bb_bar *b, void *unused)
 {
-	bb_ring_reader *r = arg;
-	bb_bar b;
+	int m = (int)((b->time - OPEN) / 60);
 
-	for (;;) { /* once told to stop, until nothing is left */
-		int stopping = atomic_load(&stop_reader);
-		if (bb_ring_wait(r, &b, NULL, 20000000) != 0) {
-			if (stopping)
-				break;
-			continue;
-		}
-		int m = (int)((b.time - OPEN) / 60);
-		switch (BB_KIND(b.flags)) {
-		case BB_KIND_SESSION_START: seen.starts++; break;
-		case BB_KIND_SESSION_END: seen.ends++; break;
-		case BB_KIND_MINUTE_END: seen.minute_ends++; break;
-		case BB_KIND_BAR:
-			if (b.symbol >= NSYM || m < 0 || m >= 10) {
-				seen.others++;
-				break;
-			}
-			seen.bars[b.symbol][m]++;
-			seen.late[b.symbol][m] += (b.flags & BB_BAR_LATE) != 0;
+	(void)unused;
+	switch (BB_KIND(b->flags)) {
+	case BB_KIND_SESSION_START: seen.starts++; break;
+	case BB_KIND_SESSION_END: seen.ends++; break;
+	case BB_KIND_MINUTE_END: seen.minute_ends++; break;
+	case BB_KIND_BAR:
+		if (b->symbol >= NSYM || m < 0 || m >= 10) {
+			seen.others++;
 			break;
 		}
+		seen.bars[b->symbol][m]++;
+		seen.late[b->symbol][m] += (b->flags & BB_BAR_LATE) != 0;
+		break;
 	}
+}
+
+static void *reader(void *arg)
+{
+	stress_ring_drain(arg, &stop_reader, tally, NULL);
 	return NULL;
 }
 
@@ -165,7 +137,7 @@ static void day(void)
 		                    "live", "--feed", fifo,
 		                    "--clock", "wall", "--no-data-timeout", "2",
 		                    "--test-clock", "2024-07-02T13:27:00Z@60", NULL };
-		exec_to(coerr, a);
+		stress_exec_to(coerr, O_TRUNC, a);
 	}
 	for (int i = 0; i < 2000 && r == NULL; i++) {
 		stress_sleep_ns(1000000);
@@ -209,7 +181,7 @@ static void day(void)
 	      st.state);
 	CHECK(counter(BB_CTR_STALLS) == 1, "one stall counted (%llu)",
 	      (unsigned long long)counter(BB_CTR_STALLS));
-	CHECK(file_has(coerr, "session 20240702 stalled, still open"),
+	CHECK(stress_file_has(coerr, "session 20240702 stalled, still open"),
 	      "the stall is told on stderr");
 	CHECK(st.clock >= OPEN + 3 * 60, "minutes go on ending while stalled "
 	      "(clock %lld)", (long long)(st.clock - OPEN));
@@ -242,7 +214,8 @@ static void day(void)
 	CHECK(st.state == BB_STATE_ENDED && st.stalled_since == 0, "the feed "
 	      "over, the session ended at its close, not by the timeout (state "
 	      "%u)", st.state);
-	CHECK(file_has(coerr, "no longer stalled"), "the stall's end is told");
+	CHECK(stress_file_has(coerr, "no longer stalled"),
+	      "the stall's end is told");
 
 	int ok = 1, lates = 0;
 	for (int s = 0; s < NSYM; s++)
@@ -289,12 +262,12 @@ static void start_errors(void)
 	if (co == 0) {
 		char *const a[] = { exe, "--bus", (char *)b, "--db", db, "live",
 		                    "--feed", "/nonexistent/feed.csv", NULL };
-		exec_to(err, a);
+		stress_exec_to(err, O_TRUNC, a);
 	}
 	int status = stress_reap(co, 10000);
 	stress_forget(co);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1 &&
-	      file_has(err, "feed /nonexistent/feed.csv: No such file") &&
+	      stress_file_has(err, "feed /nonexistent/feed.csv: No such file") &&
 	      !segments(b), "a mistyped --feed: exit 1 naming the feed, no "
 	      "segment made (%s)", stress_status_str(status, why, sizeof(why)));
 	co = stress_fork();
@@ -302,13 +275,13 @@ static void start_errors(void)
 		char *const a[] = { exe, "--bus", (char *)b, "--db", db,
 		                    "--max-symbols", "2", "live", "--feed", fifo,
 		                    NULL };
-		exec_to(err, a);
+		stress_exec_to(err, O_TRUNC, a);
 	}
 	status = stress_reap(co, 10000);
 	stress_forget(co);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1 &&
-	      file_has(err, "has 3 symbols, more than max-symbols 2; raise "
-	               "--max-symbols") && !segments(b),
+	      stress_file_has(err, "has 3 symbols, more than max-symbols 2; "
+	                      "raise --max-symbols") && !segments(b),
 	      "more store symbols than --max-symbols: exit 1 naming both "
 	      "numbers and the setting, no segment made");
 }
@@ -322,10 +295,7 @@ int main(int argc, char **argv)
 
 	stress_init("co-live-stall", 120);
 	signal(SIGPIPE, SIG_IGN); /* a coordinator gone: EPIPE, not death */
-	char self[PATH_MAX];
-	snprintf(self, sizeof(self), "%s", argv[0]);
-	snprintf(exe, sizeof(exe), "%s/../bin/barbus-coordinator",
-	         dirname(self));
+	stress_bin(argv[0], "barbus-coordinator", exe, sizeof(exe));
 	snprintf(dir, sizeof(dir), "/tmp/bb-livestall-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		stress_fatal("mkdtemp");

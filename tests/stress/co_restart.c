@@ -6,7 +6,6 @@
  * exactly once. Prints "N passed, N failed".
  */
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
 
@@ -128,8 +127,7 @@ int main(int argc, char **argv)
 	(void)argc;
 
 	stress_init("co-restart", 300);
-	snprintf(exe, sizeof(exe), "%s/../bin/barbus-coordinator",
-	         dirname(strdup(argv[0])));
+	stress_bin(argv[0], "barbus-coordinator", exe, sizeof(exe));
 	snprintf(dir, sizeof(dir), "/tmp/bb-corestart-XXXXXX");
 	if (mkdtemp(dir) == NULL || bb_calendar_load(&cal, "XNYS", NULL, 0) != 0)
 		stress_fatal("setup");

@@ -11,7 +11,6 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <sys/mount.h>
 #include <sys/statvfs.h>
@@ -120,7 +119,7 @@ int main(int argc, char **argv)
 {
 	(void)argc;
 	stress_init("seg_enospc", 60);
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(strdup(argv[0])));
+	stress_bin(argv[0], NULL, bin, sizeof(bin));
 	snprintf(top, sizeof(top), "/tmp/bb-enospc-XXXXXX");
 	if (mkdtemp(top) == NULL)
 		stress_fatal("mkdtemp");

@@ -7,7 +7,6 @@
  * "lapped" forever. Prints "N passed, N failed".
  */
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stddef.h>
 
@@ -116,7 +115,7 @@ int main(int argc, char **argv)
 {
 	(void)argc;
 	stress_init("seg_repair", 120);
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(strdup(argv[0])));
+	stress_bin(argv[0], NULL, bin, sizeof(bin));
 	snprintf(top, sizeof(top), "/tmp/bb-repair-XXXXXX");
 	if (mkdtemp(top) == NULL)
 		stress_fatal("mkdtemp");

@@ -18,7 +18,6 @@
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
@@ -449,9 +448,7 @@ int main(int argc, char **argv)
 	(void)argc;
 	stress_init("status", 180);
 	signal(SIGPIPE, SIG_IGN);
-	char *argv0 = strdup(argv[0]);
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(argv0));
-	free(argv0);
+	stress_bin(argv[0], NULL, bin, sizeof(bin));
 	snprintf(dir, sizeof(dir), "/tmp/bb-status-XXXXXX");
 	snprintf(shm, sizeof(shm), "/dev/shm/bb-status-%d", (int)getpid());
 	if (mkdtemp(dir) == NULL || mkdir(shm, 0700) != 0)

@@ -2,13 +2,22 @@
  * stress.h: helpers shared by the plain stress programs in tests/stress/.
  *
  * - CHECK(cond, fmt, ...) counts into passed/failed; stress_done() prints
- *   the closing "N passed, N failed" line that tests/run.sh parses.
- * - Unique bus names "t-<prog>-<pid>[-suffix]"; their ring and wake segments
- *   are unlinked at exit (atexit), on fatal signals, on the watchdog alarm
- *   and on stress_fatal(), by the process that created them only.
+ *   the closing "N passed, N failed" line that tests/run.sh parses
+ *   (stress_done_dir() also removes a directory of outputs when all passed).
+ * - Unique bus names "t-<prog>-<pid>[-suffix]"; their segments (every
+ *   known role, hist.N and up.* included) are unlinked at exit (atexit), on
+ *   fatal signals, on the watchdog alarm and on stress_fatal(), by the
+ *   process that created them only; at exit also any other
+ *   barbus.<bus>.* in /dev/shm, whatever its role.
  * - Children are registered, reaped with a timeout and SIGKILLed when late,
  *   so no process outlives the program; children also get PDEATHSIG.
  * - stress_sh(fmt, ...): a shell command made like printf, its exit status.
+ * - The programs under test (stress_bin()) run as registered children with
+ *   their stderr into a log (stress_spawn(), stress_exec_to());
+ *   stress_exit_code() waits for one and says how it ended,
+ *   stress_file_has() looks for a line in its log, stress_upkeep_info()
+ *   reads what an upkeep says of itself.
+ * - stress_ring_drain(): a ring reader thread's loop, records to a callback.
  * - Self-checking records: every word of a bb_bar is a function of
  *   (seq, tag, u0, u1), so any mix of two records fails stress_rec_check().
  * - With STRESS_SHARE_MAPS defined before inclusion, mmap()/munmap() are
@@ -22,6 +31,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -308,6 +320,17 @@ static int stress_done(void)
 	return f == 0 ? 0 : 1;
 }
 
+/* As stress_done(), and first remove the program's directory of outputs
+ * when every check passed, else say that it is kept. */
+static inline int stress_done_dir(const char *dir)
+{
+	if (atomic_load(&g_stress.failed) == 0)
+		stress_sh("rm -rf %s", dir);
+	else
+		INFO("outputs kept in %s", dir);
+	return stress_done();
+}
+
 /* Count a failure and leave through the cleanup paths. */
 static void stress_fatal(const char *fmt, ...)
 {
@@ -403,6 +426,138 @@ static inline const char *stress_status_str(int status, char *buf, size_t len)
 	else
 		snprintf(buf, len, "status %#x", status);
 	return buf;
+}
+
+/* ---- the project's programs -------------------------------------------- */
+
+/*
+ * Where the programs under test are: "<directory of argv0>/../bin" into
+ * out (prog NULL), or that directory's prog ("<...>/../bin/<prog>").
+ */
+static inline void stress_bin(const char *argv0, const char *prog, char *out,
+                              size_t len)
+{
+	char self[PATH_MAX];
+
+	snprintf(self, sizeof(self), "%s", argv0);
+	if (prog != NULL)
+		snprintf(out, len, "%s/../bin/%s", dirname(self), prog);
+	else
+		snprintf(out, len, "%s/../bin", dirname(self));
+}
+
+/*
+ * A registered child (stress_fork()) running bin/prog with args
+ * (NULL-terminated, the first 22 kept), its stderr into log (truncated).
+ * The child's pid; the child exits 127 when log cannot be opened or prog
+ * cannot be run.
+ */
+static inline pid_t stress_spawn(const char *bin, const char *prog,
+                                 const char *log, const char *const *args)
+{
+	pid_t pid = stress_fork();
+
+	if (pid == 0) {
+		const char *argv[24];
+		char path[PATH_MAX + 32];
+		int n = 0;
+		snprintf(path, sizeof(path), "%s/%s", bin, prog);
+		argv[n++] = path;
+		while (*args != NULL && n < 23)
+			argv[n++] = *args++;
+		argv[n] = NULL;
+		if (freopen(log, "w", stderr) == NULL)
+			_exit(127);
+		execv(path, (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/*
+ * In a child: exec argv (argv[0] a path) with stdout and stderr into
+ * errpath, opened with O_WRONLY | O_CREAT | oflag (O_TRUNC or O_APPEND);
+ * never returns (exit 127 when argv[0] cannot be run).
+ */
+static inline void stress_exec_to(const char *errpath, int oflag,
+                                  char *const argv[])
+{
+	int fd = open(errpath, O_WRONLY | O_CREAT | oflag, 0600);
+
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+	}
+	execv(argv[0], argv);
+	_exit(127);
+}
+
+/*
+ * Exit code of a registered child, waiting up to timeout_ms: 128 + the
+ * signal when a signal ended it, -1 when it had to be killed (late).
+ */
+static inline int stress_exit_code(pid_t pid, int64_t timeout_ms)
+{
+	int st = stress_reap(pid, timeout_ms);
+
+	return st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Does a line of the file at path hold needle (no newline in it)? 0 when
+ * the file cannot be read. */
+static inline int stress_file_has(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	int found = 0;
+
+	while (f != NULL && !found && getline(&line, &cap, f) >= 0)
+		found = strstr(line, needle) != NULL;
+	free(line);
+	if (f != NULL)
+		fclose(f);
+	return found;
+}
+
+/* What the upkeep of bus says of itself (bb_upkeep_status()); all 0 when
+ * it has no status segment. */
+static inline bb_upkeep_info stress_upkeep_info(const char *bus)
+{
+	bb_upkeep *u;
+	bb_upkeep_info info = { 0 };
+
+	if (bb_upkeep_open(&u, bus) == 0) {
+		bb_upkeep_status(u, &info);
+		bb_upkeep_close(u);
+	}
+	return info;
+}
+
+/* ---- ring readers ------------------------------------------------------ */
+
+/*
+ * A reader thread's loop: each record of r to on(b, ctx), until *stop is
+ * set and then until nothing more comes for 20 ms (what was published
+ * before the stop is all seen). The seq_cst load of *stop pairs with the
+ * store that sets it.
+ */
+static inline void stress_ring_drain(bb_ring_reader *r, atomic_int *stop,
+                                     void (*on)(const bb_bar *b, void *ctx),
+                                     void *ctx)
+{
+	bb_bar b;
+
+	for (;;) {
+		int stopping = atomic_load(stop);
+		if (bb_ring_wait(r, &b, NULL, 20000000) != 0) {
+			if (stopping)
+				break;
+			continue;
+		}
+		on(&b, ctx);
+	}
 }
 
 /* ---- random numbers and self-checking records ---------------------- */

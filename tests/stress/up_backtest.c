@@ -13,42 +13,11 @@
  *
  * Prints "N passed, N failed".
  */
-#include <libgen.h>
-#include <limits.h>
-
 #include "stress.h"
 
 #define NSYM 4
 
 static char dir[64], bin[PATH_MAX];
-
-static pid_t spawn(const char *prog, const char *log, const char *const *args)
-{
-	pid_t pid = stress_fork();
-
-	if (pid == 0) {
-		const char *argv[24];
-		char path[PATH_MAX + 32];
-		int n = 0;
-		snprintf(path, sizeof(path), "%s/%s", bin, prog);
-		argv[n++] = path;
-		while (*args != NULL && n < 23)
-			argv[n++] = *args++;
-		argv[n] = NULL;
-		if (freopen(log, "w", stderr) == NULL)
-			_exit(127);
-		execv(path, (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-static int exit_code(pid_t pid)
-{
-	int st = stress_reap(pid, 30000);
-
-	return st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
 /* Upkeep (ffill) first, then a coordinator over 07-01..07-05 with extra
  * arguments (NULL-terminated); both exit codes, 0 and 0 expected. */
@@ -61,13 +30,13 @@ static int run(const char *bus, const char *tag, const char *symbols)
 	snprintf(clog, sizeof(clog), "%s/co-%s.err", dir, tag);
 	const char *ua[] = { "--bus", bus, "--db", db, "--gap-policy", "ffill",
 	                     NULL };
-	pid_t up = spawn("barbus-upkeep", ulog, ua);
+	pid_t up = stress_spawn(bin, "barbus-upkeep", ulog, ua);
 	stress_sleep_ns(100 * 1000000LL);
 	const char *ca[] = { "--bus", bus, "--db", db, "backtest", "--from",
 	                     "2024-07-01", "--to", "2024-07-05", "--history-days",
 	                     "3", symbols ? "--symbols" : NULL, symbols, NULL };
-	pid_t co = spawn("barbus-coordinator", clog, ca);
-	int cx = exit_code(co), ux = exit_code(up);
+	pid_t co = stress_spawn(bin, "barbus-coordinator", clog, ca);
+	int cx = stress_exit_code(co, 30000), ux = stress_exit_code(up, 30000);
 	return cx != 0 ? 1 : ux != 0 ? 2 : 0;
 }
 
@@ -149,9 +118,7 @@ int main(int argc, char **argv)
 {
 	(void)argc;
 	stress_init("up-backtest", 120);
-	char self[PATH_MAX];
-	snprintf(self, sizeof(self), "%s", argv[0]);
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(self));
+	stress_bin(argv[0], NULL, bin, sizeof(bin));
 	snprintf(dir, sizeof(dir), "/tmp/bb-upbacktest-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		stress_fatal("mkdtemp");
@@ -164,9 +131,5 @@ int main(int argc, char **argv)
 	no_session_range();
 	empty_session();
 	symbol_subset();
-	if (atomic_load(&g_stress.failed) == 0)
-		stress_sh("rm -rf %s", dir);
-	else
-		INFO("outputs kept in %s", dir);
-	return stress_done();
+	return stress_done_dir(dir);
 }

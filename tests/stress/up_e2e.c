@@ -6,7 +6,6 @@
  * an early-close day; quality counts; the session handshake; the upkeep's
  * exit at the end of data. Prints "N passed, N failed".
  */
-#include <libgen.h>
 #include <limits.h>
 #include <math.h>
 
@@ -205,7 +204,7 @@ int main(int argc, char **argv)
 	(void)argc;
 
 	stress_init("up-e2e", 240);
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(strdup(argv[0])));
+	stress_bin(argv[0], NULL, bin, sizeof(bin));
 	snprintf(dir, sizeof(dir), "/tmp/bb-upe2e-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		stress_fatal("mkdtemp");

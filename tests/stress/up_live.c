@@ -35,9 +35,7 @@
  * an empty bus (it then takes every bar and minute end from the ring).
  * Prints "N passed, N failed".
  */
-#include <dirent.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <math.h>
 #include <sys/stat.h>
@@ -179,57 +177,16 @@ static int write_feed(const char *path)
 	return fclose(f) == 0 ? 0 : -1;
 }
 
-/* Unlink every segment of the buses we made, whatever their roles (the
- * upkeep may make roles stress.h does not know), and our directory. */
+/* Our directory, once the children are gone (stress.h's own cleanup, which
+ * runs after this one, unlinks every segment of our buses, whatever their
+ * roles). */
 static void cleanup(void)
 {
 	if (getpid() != g_stress.owner)
 		return;
 	stress_kill_children();
-	for (int i = 0; i < g_stress.nbus; i++) {
-		char prefix[BB_NAME_MAX + 16];
-		int pl = snprintf(prefix, sizeof(prefix), "barbus.%s.",
-		                  g_stress.bus[i]);
-		DIR *d = opendir("/dev/shm");
-		struct dirent *e;
-		while (d != NULL && (e = readdir(d)) != NULL) {
-			if (strncmp(e->d_name, prefix, (size_t)pl) == 0) {
-				char name[300];
-				snprintf(name, sizeof(name), "/%s", e->d_name);
-				shm_unlink(name);
-			}
-		}
-		if (d != NULL)
-			closedir(d);
-	}
 	if (dir[0] != '\0')
 		stress_sh("rm -rf %s", dir);
-}
-
-/* exec argv with stderr (and stdout) to errpath; never returns. */
-static void exec_to(const char *errpath, char *const argv[])
-{
-	int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-	if (fd >= 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-		close(fd);
-	}
-	execv(argv[0], argv);
-	_exit(127);
-}
-
-static int file_has(const char *path, const char *needle)
-{
-	size_t n;
-	char **v = read_lines(path, &n);
-	int found = 0;
-
-	for (size_t i = 0; v != NULL && i < n && !found; i++)
-		found = strstr(v[i], needle) != NULL;
-	free_lines(v, n);
-	return found;
 }
 
 /* Has child pid ended? (It is left to be reaped.) */
@@ -472,13 +429,13 @@ static void run(const char *tag, int use_fifo)
 	pid_t up = stress_fork();
 	if (up == 0) {
 		char *const a[] = { up_exe, "--bus", (char *)bus, "--db", db, NULL };
-		exec_to(uperr, a);
+		stress_exec_to(uperr, O_TRUNC, a);
 	}
 	int64_t deadline = stress_now_ns() + 10000000000LL * slow;
-	while (!file_has(uperr, "waiting for a coordinator") &&
+	while (!stress_file_has(uperr, "waiting for a coordinator") &&
 	       stress_now_ns() < deadline && !ended(up))
 		stress_sleep_ns(5000000);
-	CHECK(file_has(uperr, "waiting for a coordinator"),
+	CHECK(stress_file_has(uperr, "waiting for a coordinator"),
 	      "%s: the upkeep, started first, waits for the coordinator", tag);
 	pid_t co = stress_fork();
 	if (co == 0) {
@@ -486,7 +443,7 @@ static void run(const char *tag, int use_fifo)
 		                    "live", "--feed", use_fifo ? fifo : feed,
 		                    "--clock", "feed", "--no-data-timeout", "2",
 		                    NULL };
-		exec_to(coerr, a);
+		stress_exec_to(coerr, O_TRUNC, a);
 	}
 
 	bb_upkeep *u = NULL;
@@ -535,9 +492,10 @@ static void run(const char *tag, int use_fifo)
 	CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	      "%s: the upkeep ends with 0 on SIGTERM (%s)", tag,
 	      stress_status_str(st, why, sizeof(why)));
-	CHECK(!file_has(uperr, "Sanitizer") && !file_has(coerr, "Sanitizer") &&
-	      !file_has(uperr, "runtime error") &&
-	      !file_has(coerr, "runtime error"),
+	CHECK(!stress_file_has(uperr, "Sanitizer") &&
+	      !stress_file_has(coerr, "Sanitizer") &&
+	      !stress_file_has(uperr, "runtime error") &&
+	      !stress_file_has(coerr, "runtime error"),
 	      "%s: no sanitizer report from the upkeep or the coordinator", tag);
 	INFO("%s: session done %.2f s after the upkeep started", tag,
 	     (double)(stress_now_ns() - t0) / 1e9);
@@ -603,7 +561,7 @@ int main(int argc, char **argv)
 
 	stress_init("up-live", 180);
 	atexit(cleanup); /* runs before stress.h's own cleanup */
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(strdup(argv[0])));
+	stress_bin(argv[0], NULL, bin, sizeof(bin));
 	snprintf(dir, sizeof(dir), "/tmp/bb-uplive-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		stress_fatal("mkdtemp: %s", strerror(errno));

@@ -6,36 +6,12 @@
  * barbus-bars --quality and --interval 5m --history are byte for byte those
  * of the first run. Prints "N passed, N failed".
  */
-#include <libgen.h>
-#include <limits.h>
-
 #include "stress.h"
 
 #define NSYM 6
 #define RUNS 50
 
 static char dir[64], bin[PATH_MAX];
-
-static pid_t spawn(const char *prog, const char *log, const char *const *args)
-{
-	pid_t pid = stress_fork();
-
-	if (pid == 0) {
-		const char *argv[24];
-		char path[PATH_MAX + 32];
-		int n = 0;
-		snprintf(path, sizeof(path), "%s/%s", bin, prog);
-		argv[n++] = path;
-		while (*args != NULL && n < 23)
-			argv[n++] = *args++;
-		argv[n] = NULL;
-		if (freopen(log, "w", stderr) == NULL)
-			_exit(127);
-		execv(path, (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
 
 static pid_t upkeep(const char *bus, int i)
 {
@@ -45,7 +21,7 @@ static pid_t upkeep(const char *bus, int i)
 	snprintf(log, sizeof(log), "%s/up-%d.err", dir, i);
 	const char *args[] = { "--bus", bus, "--db", db, "--history-days", "3",
 	                       NULL };
-	return spawn("barbus-upkeep", log, args);
+	return stress_spawn(bin, "barbus-upkeep", log, args);
 }
 
 static pid_t coordinator(const char *bus, int i)
@@ -57,27 +33,7 @@ static pid_t coordinator(const char *bus, int i)
 	const char *args[] = { "--bus", bus, "--db", db, "backtest", "--from",
 	                       "2024-07-01", "--to", "2024-07-05",
 	                       "--history-days", "3", NULL };
-	return spawn("barbus-coordinator", log, args);
-}
-
-static int exit_code(pid_t pid)
-{
-	int st = stress_reap(pid, 20000);
-
-	return st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-/* Real bars the upkeep took in during its last run. */
-static uint64_t bars_seen(const char *bus)
-{
-	bb_upkeep *u;
-	bb_upkeep_info info = { 0 };
-
-	if (bb_upkeep_open(&u, bus) == 0) {
-		bb_upkeep_status(u, &info);
-		bb_upkeep_close(u);
-	}
-	return info.bars_seen;
+	return stress_spawn(bin, "barbus-coordinator", log, args);
 }
 
 static int capture(const char *bus, const char *tag)
@@ -94,7 +50,7 @@ static int run(const char *bus, int i, int lead_ms)
 
 	stress_sleep_ns((int64_t)lead_ms * 1000000);
 	pid_t co = coordinator(bus, i);
-	int cx = exit_code(co), ux = exit_code(up);
+	int cx = stress_exit_code(co, 20000), ux = stress_exit_code(up, 20000);
 	return cx == 0 && ux == 0 ? 0 : 1 + (cx != 0);
 }
 
@@ -103,9 +59,7 @@ int main(int argc, char **argv)
 	(void)argc;
 	stress_init("up-rerun", 120);
 	srand((unsigned)getpid());
-	char self[PATH_MAX];
-	snprintf(self, sizeof(self), "%s", argv[0]);
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(self));
+	stress_bin(argv[0], NULL, bin, sizeof(bin));
 	snprintf(dir, sizeof(dir), "/tmp/bb-uprerun-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		stress_fatal("mkdtemp");
@@ -115,7 +69,8 @@ int main(int argc, char **argv)
 	const char *bus = stress_bus(NULL);
 	CHECK(run(bus, 0, 100) == 0, "the first run: both exit 0");
 	CHECK(capture(bus, "ref") == 0, "the first run: barbus-bars prints it");
-	uint64_t want = bars_seen(bus);
+	/* Real bars the upkeep took in during its run. */
+	uint64_t want = stress_upkeep_info(bus).bars_seen;
 	CHECK(want > 1000, "the first run: the upkeep took %llu bars",
 	      (unsigned long long)want);
 	int bad_exit = 0, bad_out = 0, runs = stress_fast() ? RUNS / 5 : RUNS;
@@ -123,7 +78,7 @@ int main(int argc, char **argv)
 		char tag[16];
 		snprintf(tag, sizeof(tag), "run%d", i);
 		int rc = run(bus, i, rand() % 300);
-		uint64_t got = bars_seen(bus);
+		uint64_t got = stress_upkeep_info(bus).bars_seen;
 		int same = got == want && capture(bus, tag) == 0 &&
 		           stress_sh("cmp -s %s/ref-q.csv %s/%s-q.csv && cmp -s "
 		                     "%s/ref-5m.csv %s/%s-5m.csv", dir, dir, tag, dir,
@@ -141,9 +96,5 @@ int main(int argc, char **argv)
 	CHECK(bad_out == 0, "re-runs: the upkeep took every bar, --quality and "
 	      "5m history byte for byte the first run's (%d of %d differ)",
 	      bad_out, runs);
-	if (atomic_load(&g_stress.failed) == 0)
-		stress_sh("rm -rf %s", dir);
-	else
-		INFO("outputs kept in %s", dir);
-	return stress_done();
+	return stress_done_dir(dir);
 }

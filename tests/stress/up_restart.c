@@ -11,7 +11,6 @@
  * its new epochs without restarting, and ends the same.
  * Prints "N passed, N failed".
  */
-#include <libgen.h>
 #include <limits.h>
 
 #include "stress.h"
@@ -180,19 +179,6 @@ static void kill_coordinator(const struct disturbed *d, const char *bus,
 	*co = spawn_coordinator(bus, d->speed, d->ring);
 }
 
-/* The upkeep's own count of resynchronisations after a lap. */
-static uint64_t laps(const char *bus)
-{
-	bb_upkeep *u;
-	bb_upkeep_info info = { 0 };
-
-	if (bb_upkeep_open(&u, bus) == 0) {
-		bb_upkeep_status(u, &info);
-		bb_upkeep_close(u);
-	}
-	return info.lapped;
-}
-
 static void compare(const char *tag, const char *what)
 {
 	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++)
@@ -219,7 +205,7 @@ int main(int argc, char **argv)
 	(void)argc;
 	stress_init("up-restart", 300);
 	srand((unsigned)getpid());
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(strdup(argv[0])));
+	stress_bin(argv[0], NULL, bin, sizeof(bin));
 	snprintf(dir, sizeof(dir), "/tmp/bb-uprestart-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		stress_fatal("mkdtemp");
@@ -238,7 +224,8 @@ int main(int argc, char **argv)
 	struct disturbed lap = { "lap", "upkeep lapped", "24000x", "1024",
 	                         stress_fast() ? 4 : 8, stop_upkeep };
 	replay_disturbed(&lap, &bus);
-	uint64_t n = laps(bus);
+	/* The upkeep's own count of resynchronisations after a lap. */
+	uint64_t n = stress_upkeep_info(bus).lapped;
 	CHECK(n > 0, "upkeep lapped: it was, on the 1024-record ring (%llu "
 	      "times)", (unsigned long long)n);
 	compare("lap", "upkeep lapped");
@@ -248,9 +235,5 @@ int main(int argc, char **argv)
 	replay_disturbed(&cokill, &bus);
 	compare("cokill", "coordinator killed");
 	check_reference();
-	if (atomic_load(&g_stress.failed) == 0)
-		stress_sh("rm -rf %s", dir);
-	else
-		INFO("outputs kept in %s", dir);
-	return stress_done();
+	return stress_done_dir(dir);
 }

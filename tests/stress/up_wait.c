@@ -30,7 +30,6 @@
  * "N passed, N failed".
  */
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
 
@@ -717,7 +716,7 @@ int main(int argc, char **argv)
 	(void)argc;
 
 	stress_init("up-wait", 120);
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(strdup(argv[0])));
+	stress_bin(argv[0], NULL, bin, sizeof(bin));
 	snprintf(dir, sizeof(dir), "/tmp/bb-upwait-XXXXXX");
 	if (mkdtemp(dir) == NULL || bb_calendar_load(&cal, "XNYS", NULL, 0) != 0)
 		stress_fatal("setup");
