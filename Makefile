@@ -166,52 +166,43 @@ $(B)/bench/%: bench/%.c $(B)/libbarbus.a
 # tzdata has no pkg-config file: a zone file of it stands for it.
 DEB_PKGS := gcc make pkg-config liblmdb-dev libcriterion-dev libinih-dev tzdata
 TZ_CHECK := /usr/share/zoneinfo/America/New_York
-deps:
-	@if ! { command -v $(PKG_CONFIG) >/dev/null && \
-	        $(PKG_CONFIG) --exists lmdb criterion inih && \
-	        [ -f $(TZ_CHECK) ]; }; then \
+# $(call apt_need,WHAT,CHECK,PKGS,APT_FLAGS,ON_FAIL): when the shell command
+# CHECK fails, install PKGS from Debian's packages if root, else print the
+# apt-get line to run; ON_FAIL (exit 1, or true for optional tools) when
+# they are still missing.
+define apt_need
+	@if ! { $(2); } >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing build dependencies: $(DEB_PKGS)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	      apt-get install -y -qq $(DEB_PKGS) >/dev/null || exit 1; \
+	    echo "installing $(1): $(3)"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq $(4) $(3) >/dev/null; } || \
+	      { echo "$(1) not installed"; $(5); }; \
 	  else \
-	    echo "missing build dependencies; install them with:"; \
-	    echo "  sudo apt-get install -y $(DEB_PKGS)"; exit 1; \
+	    echo "missing $(1); install them with:"; \
+	    echo "  sudo apt-get install -y $(3)"; $(5); \
 	  fi; \
 	fi
+endef
+
+DEPS_CHECK := command -v $(PKG_CONFIG) && \
+	$(PKG_CONFIG) --exists lmdb criterion inih && [ -f $(TZ_CHECK) ]
+deps:
+	$(call apt_need,build dependencies,$(DEPS_CHECK),$(DEB_PKGS),,exit 1)
 
 # Tools some tests use when present (status_tool: promtool lints the
 # Prometheus output, headless Chromium loads the status page); without them
 # those checks say "skipped". Installed from Debian's packages when root.
 TEST_TOOL_PKGS := prometheus chromium
 test-deps:
-	@if ! { command -v promtool && command -v chromium; } >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing test tools: $(TEST_TOOL_PKGS)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	      apt-get install -y -qq --no-install-recommends $(TEST_TOOL_PKGS) \
-	      >/dev/null || echo "test tools not installed: their checks are skipped"; \
-	  else \
-	    echo "test tools missing (their checks are skipped); install them with:"; \
-	    echo "  sudo apt-get install -y $(TEST_TOOL_PKGS)"; \
-	  fi; \
-	fi
+	$(call apt_need,test tools (their checks are skipped without them),command -v promtool && command -v chromium,$(TEST_TOOL_PKGS),--no-install-recommends,true)
 
 # The Python package's tests run under Debian's interpreter, which owns the
 # python3-* packages (another python3 may come first on PATH).
 PYTHON  ?= /usr/bin/python3
 PY_PKGS := python3-numpy python3-pandas python3-pytest python3-setuptools python3-pip
+PY_CHECK := $(PYTHON) -c 'import numpy, pandas, pytest, setuptools, pip'
 py-deps:
-	@if ! $(PYTHON) -c 'import numpy, pandas, pytest, setuptools, pip' 2>/dev/null; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing Python test dependencies: $(PY_PKGS)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	      apt-get install -y -qq $(PY_PKGS) >/dev/null || exit 1; \
-	  else \
-	    echo "missing Python test dependencies; install them with:"; \
-	    echo "  sudo apt-get install -y $(PY_PKGS)"; exit 1; \
-	  fi; \
-	fi
+	$(call apt_need,Python test dependencies,$(PY_CHECK),$(PY_PKGS),,exit 1)
 
 # libFuzzer's runtime comes with clang's runtime libraries (Debian's
 # libclang-rt-N-dev, N clang's major version), not always with clang.
