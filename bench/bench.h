@@ -8,7 +8,7 @@
  *   SIGKILLs the late. bench_shared() is anonymous shared memory made
  *   before fork() for results and start lines.
  * - Buses: bench_bus() names a unique bus "<prog>-<pid>-<tag>"; every bus
- *   named is unlinked (ring and wake segments) at exit, on SIGINT/SIGTERM/
+ *   named has its ring unlinked (its wake word needs nothing) at exit, on SIGINT/SIGTERM/
  *   SIGHUP and by bench_bus_drop(), by the parent only.
  * - Results: bench_pct() over a sorted sample array; bench_metric() keeps a
  *   `name value unit` figure for bench_metrics_print(), which prints them
@@ -111,9 +111,9 @@ static inline void bench_unlink_bus(const char *bus)
 {
 	char name[BB_NAME_MAX + 32];
 
+	/* The ring's wake word is a System V segment marked removed at its
+	 * creation: the kernel frees it with its last user. */
 	snprintf(name, sizeof(name), "/barbus.%.64s.ring", bus);
-	shm_unlink(name);
-	snprintf(name, sizeof(name), "/barbus.%.64s.wake", bus);
 	shm_unlink(name);
 }
 
