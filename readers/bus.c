@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "args.h"
 #include "barbus.h"
 
 #define PROG "barbus-bus"
@@ -217,76 +218,95 @@ static int64_t duration_s(const char *s)
 	return unit ? v * unit : -1;
 }
 
-struct opts {
-	const char *cmd, *bus;
-	unsigned    flags;
-	int64_t     older_s;
-};
-
-static int usage(const char *why, const char *flag)
+/* --older-than DUR into an int64_t of seconds. */
+static int parse_duration(void *dst, const char *v, char *reason, size_t len)
 {
-	if (why != NULL)
-		fprintf(stderr, PROG ": %s%s%s\n", flag ? flag : "", flag ? ": " : "",
-		        why);
-	fprintf(why ? stderr : stdout,
-	        "usage: " PROG " list\n"
-	        "       " PROG " show NAME\n"
-	        "       " PROG " rm NAME [--force]\n"
-	        "       " PROG " gc [--older-than DUR]   (DUR: 90s, 10m, 2h, 1d)\n");
-	return why ? 2 : 0;
+	int64_t s = duration_s(v);
+
+	if (s < 0) {
+		snprintf(reason, len, "'%s': a duration expected (90s, 10m, 2h, "
+		         "1d)", v);
+		return BB_EINVAL;
+	}
+	*(int64_t *)dst = s;
+	return 0;
 }
 
-/* Every argument; 0, or the exit status of a usage error (or --help). */
-static int parse(int argc, char **argv, struct opts *o, int *done)
+struct opts {
+	int     force;
+	int64_t older_s; /* -1: not given */
+};
+
+#define F(f) BB__FIELD(struct opts, f)
+
+static const struct bb__setting table[] = {
+	{ .key = "force", .type = BB__SETTING_BOOL, F(force),
+	  .doc = "rm: remove even while a writer lives" },
+	{ .key = "older-than", .type = BB__SETTING_CUSTOM, F(older_s),
+	  .parse = parse_duration, .meta = "DUR",
+	  .doc = "gc: only buses made longer ago than DUR (90s, 10m, 2h, 1d)" },
+};
+
+static const struct bb__args args = {
+	.prog = PROG,
+	.synopsis =
+	"usage: " PROG " list\n"
+	"       " PROG " show NAME\n"
+	"       " PROG " rm NAME [--force]\n"
+	"       " PROG " gc [--older-than DUR]\n"
+	"Lists, shows and removes the buses in the shared-memory directory.\n",
+	.about =
+	"list: one line per bus (segments, bytes, age, the coordinator's and the\n"
+	"upkeep's liveness, a note: live, orphan). show: one line per segment.\n"
+	"rm: refused while a writer lives unless --force. gc: removes every bus\n"
+	"without a live writer. The directory is $BB_SHM_DIR, else /dev/shm.\n"
+	"Exit status: 0, 1 on a runtime error (no such bus, a live writer),\n"
+	"2 on a usage error.\n",
+	.table = table, .n = sizeof(table) / sizeof(table[0]),
+	.flags = BB__ARGS_POSITIONAL,
+};
+
+/* The command words argv[1..npos] and the flags that go with them: 0, or
+ * the usage error's 2. */
+static int check_words(char **argv, int npos, const struct opts *o)
 {
-	*o = (struct opts){ 0 };
-	*done = 0;
-	if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
-		*done = 1;
-		return usage(NULL, NULL);
-	}
-	if (argc < 2)
-		return usage("a command is required", NULL);
-	o->cmd = argv[1];
-	int want_bus = strcmp(o->cmd, "show") == 0 || strcmp(o->cmd, "rm") == 0;
-	if (!want_bus && strcmp(o->cmd, "list") && strcmp(o->cmd, "gc"))
-		return usage("unknown command", o->cmd);
-	int i = 2;
-	if (want_bus) {
-		if (i >= argc || argv[i][0] == '-')
-			return usage("a bus NAME is required", o->cmd);
-		if (bb_bus_name_check(argv[i]) != 0)
-			return usage(bb_strerror(BB_ENAME), argv[i]);
-		o->bus = argv[i++];
-	}
-	for (; i < argc; i++) {
-		if (strcmp(o->cmd, "rm") == 0 && strcmp(argv[i], "--force") == 0) {
-			o->flags |= BB_REMOVE_FORCE;
-		} else if (strcmp(o->cmd, "gc") == 0 &&
-		           strcmp(argv[i], "--older-than") == 0) {
-			if (i + 1 >= argc || (o->older_s = duration_s(argv[++i])) < 0)
-				return usage("a duration is required (90s, 10m, 2h, "
-				             "1d)", "--older-than");
-		} else {
-			return usage("unknown option", argv[i]);
-		}
-	}
+	if (npos < 1)
+		return bb__args_usage_error(PROG, "a command is required (list, "
+		                            "show, rm, gc)");
+	const char *cmd = argv[1];
+	int want_bus = strcmp(cmd, "show") == 0 || strcmp(cmd, "rm") == 0;
+	if (!want_bus && strcmp(cmd, "list") != 0 && strcmp(cmd, "gc") != 0)
+		return bb__args_usage_error(PROG, "%s: unknown command", cmd);
+	if (want_bus && npos < 2)
+		return bb__args_usage_error(PROG, "%s: a bus NAME is required", cmd);
+	if (npos > 1 + want_bus)
+		return bb__args_usage_error(PROG, "unexpected argument '%s'",
+		                            argv[2 + want_bus]);
+	if (want_bus && bb_bus_name_check(argv[2]) != 0)
+		return bb__args_usage_error(PROG, "%s: %s", argv[2],
+		                            bb_strerror(BB_ENAME));
+	if (o->force && strcmp(cmd, "rm") != 0)
+		return bb__args_usage_error(PROG, "--force: only with rm");
+	if (o->older_s >= 0 && strcmp(cmd, "gc") != 0)
+		return bb__args_usage_error(PROG, "--older-than: only with gc");
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct opts o;
-	int done;
-	int rc = parse(argc, argv, &o, &done);
+	struct opts o = { .older_s = -1 }; /* no default: kept when not given */
+	int npos = 0;
+	int st = bb__args_parse(&args, &o, argc, argv, &npos);
 
-	if (rc != 0 || done)
-		return rc;
-	if (strcmp(o.cmd, "list") == 0)
+	if (st != BB__ARGS_GO)
+		return st;
+	if ((st = check_words(argv, npos, &o)) != 0)
+		return st;
+	if (strcmp(argv[1], "list") == 0)
 		return cmd_list();
-	if (strcmp(o.cmd, "show") == 0)
-		return cmd_show(o.bus);
-	if (strcmp(o.cmd, "rm") == 0)
-		return remove_bus(o.bus, o.flags);
-	return cmd_gc(o.older_s);
+	if (strcmp(argv[1], "show") == 0)
+		return cmd_show(argv[2]);
+	if (strcmp(argv[1], "rm") == 0)
+		return remove_bus(argv[2], o.force ? BB_REMOVE_FORCE : 0);
+	return cmd_gc(o.older_s < 0 ? 0 : o.older_s);
 }

@@ -27,20 +27,86 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "barbus.h"
 #include "status_snap.h"
 #include "status_fmt.h"
 
 enum format { F_TEXT, F_JSON, F_PROM };
 
+#define HTTP_ADDR_MAX 255
+
 struct opts {
-	const char *bus;
+	char        bus[BB_NAME_MAX + 1];
 	double      watch_s;  /* 0: once */
-	long        count;    /* intervals with --watch; 0: until killed */
-	int         format;   /* enum format */
+	uint32_t    count;    /* intervals with --watch; 0: until killed */
+	int         json, prom;
+	int         format;   /* enum format, from json and prom */
 	int         check;
 	long        worst;    /* symbols shown, worst first; -1: all */
-	const char *http;     /* ADDR or NULL */
+	char        http[HTTP_ADDR_MAX + 1]; /* ADDR, or empty */
+};
+
+/* --symbols worst:N|all into a long (-1: all). */
+static int parse_symbols(void *dst, const char *v, char *reason, size_t len)
+{
+	uint64_t n;
+	char why[BB__REASON_MAX];
+
+	if (strcmp(v, "all") == 0) {
+		*(long *)dst = -1;
+		return 0;
+	}
+	if (strncmp(v, "worst:", 6) != 0 ||
+	    bb__settings_parse_uint(v + 6, 0, 1000000, &n, why, sizeof(why)) != 0) {
+		snprintf(reason, len, "'%s': worst:N (N up to 1000000) or all "
+		         "expected", v);
+		return BB_EINVAL;
+	}
+	*(long *)dst = (long)n;
+	return 0;
+}
+
+#define F(f) BB__FIELD(struct opts, f)
+
+static const struct bb__setting table[] = {
+	{ .key = "bus", .type = BB__SETTING_STRING, F(bus),
+	  .check = bb__args_check_bus, .meta = "NAME", .tags = BB__ARG_REQUIRED,
+	  .doc = "bus name (required)" },
+	{ .key = "watch", .type = BB__SETTING_DOUBLE, F(watch_s),
+	  .lim.d = { 0.05, 86400 }, .meta = "SEC",
+	  .doc = "again every SEC seconds (0.05 to 86400)" },
+	{ .key = "count", .type = BB__SETTING_UINT, F(count),
+	  .lim.u = { 1, 1000000000 }, .meta = "N",
+	  .doc = "with --watch: stop after N intervals (default: never)" },
+	{ .key = "json", .type = BB__SETTING_BOOL, F(json),
+	  .doc = "one JSON object (per interval)" },
+	{ .key = "prom", .type = BB__SETTING_BOOL, F(prom),
+	  .doc = "Prometheus text exposition (per interval)" },
+	{ .key = "symbols", .type = BB__SETTING_CUSTOM, F(worst),
+	  .parse = parse_symbols, .meta = "worst:N|all", .def = "worst:10",
+	  .doc = "symbols' bar quality shown, worst first" },
+	{ .key = "check", .type = BB__SETTING_BOOL, F(check),
+	  .doc = "one line; exit 0 healthy, 1 no such bus, 3 degraded" },
+	{ .key = "http", .type = BB__SETTING_STRING, F(http),
+	  .meta = "ADDR", .doc = "serve /metrics, /healthz, /status.json and a "
+	  "page (e.g. 127.0.0.1:9108)" },
+};
+
+static const struct bb__args args = {
+	.prog = PROG,
+	.synopsis =
+	"usage: " PROG " --bus NAME [--watch SEC [--count N]] [--json|--prom]\n"
+	"                     [--symbols worst:N|all]\n"
+	"       " PROG " --bus NAME --check\n"
+	"       " PROG " --bus NAME --http ADDR\n"
+	"Shows what a bus is doing: coordinator, session, ring, upkeep, quality.\n",
+	.about =
+	"Without a format: one 'key value' line per figure. --check prints one\n"
+	"line and exits 0 when healthy, 1 when there is no such bus, 3 when\n"
+	"degraded; --http serves /healthz (200 or 503) the same. Exit status\n"
+	"otherwise: 0, 1 on a runtime error (no bus), 2 on a usage error.\n",
+	.table = table, .n = sizeof(table) / sizeof(table[0]),
 };
 
 /* Previous ring sample, for records/s over the last interval. */
@@ -199,7 +265,7 @@ static int run(const struct opts *o)
 	const char *what;
 	int status = 0;
 
-	for (long i = 0; o->count == 0 || i < o->count; i++) {
+	for (uint32_t i = 0; o->count == 0 || i < o->count; i++) {
 		if (i > 0)
 			sleep_s(o->watch_s);
 		sb_reset(&out);
@@ -232,101 +298,34 @@ static int run(const struct opts *o)
 /* The server uses collect(), rate_update() and unreadable() above. */
 #include "status_http.h"
 
-static int usage(const char *flag, const char *why)
+/* Cross-flag rules the table cannot say: 0, or the usage error's 2. */
+static int check_combination(const struct opts *o)
 {
-	FILE *f = why ? stderr : stdout;
-
-	if (why != NULL)
-		fprintf(f, PROG ": %s: %s\n", flag, why);
-	fprintf(f, "usage: " PROG " --bus NAME [--watch SEC [--count N]] "
-	        "[--json|--prom] [--symbols worst:N|all]\n"
-	        "       " PROG " --bus NAME --check\n"
-	        "       " PROG " --bus NAME --http ADDR  (e.g. 127.0.0.1:9108)\n");
-	return why ? 2 : 0;
-}
-
-static int number(const char *s, double lo, double hi, double *v)
-{
-	char *end;
-
-	errno = 0;
-	*v = strtod(s, &end);
-	return errno == 0 && end != s && *end == '\0' && *v >= lo && *v <= hi;
-}
-
-/* Every argument into *o: 0, or the exit status of a usage error (2) or
- * of --help (0, *done set). */
-static int parse(int argc, char **argv, struct opts *o, int *done)
-{
-	double v;
-
-	*o = (struct opts){ .worst = 10 };
-	*done = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-		int takes = 1;
-		if (strcmp(a, "--help") == 0) {
-			*done = 1;
-			return usage(NULL, NULL);
-		} else if (strcmp(a, "--json") == 0 || strcmp(a, "--prom") == 0) {
-			if (o->format != F_TEXT)
-				return usage(a, "--json and --prom exclude each other");
-			o->format = a[2] == 'j' ? F_JSON : F_PROM;
-			takes = 0;
-		} else if (strcmp(a, "--check") == 0) {
-			o->check = 1;
-			takes = 0;
-		} else if (val == NULL) {
-			return usage(a, strncmp(a, "--", 2) ? "unexpected argument"
-			             : "unknown option or missing value");
-		} else if (strcmp(a, "--bus") == 0) {
-			if (bb_bus_name_check(val) != 0)
-				return usage(a, bb_strerror(BB_ENAME));
-			o->bus = val;
-		} else if (strcmp(a, "--watch") == 0) {
-			if (!number(val, 0.05, 86400, &o->watch_s))
-				return usage(a, "seconds between 0.05 and 86400 expected");
-		} else if (strcmp(a, "--count") == 0) {
-			if (!number(val, 1, 1e9, &v) || v != (long)v)
-				return usage(a, "a whole number of intervals expected");
-			o->count = (long)v;
-		} else if (strcmp(a, "--symbols") == 0) {
-			if (strcmp(val, "all") == 0)
-				o->worst = -1;
-			else if (strncmp(val, "worst:", 6) != 0 ||
-			         !number(val + 6, 0, 1e6, &v) || v != (long)v)
-				return usage(a, "worst:N or all expected");
-			else
-				o->worst = (long)v;
-		} else if (strcmp(a, "--http") == 0) {
-			o->http = val;
-		} else {
-			return usage(a, "unknown option");
-		}
-		i += takes;
-	}
-	if (o->bus == NULL)
-		return usage("--bus", "--bus NAME is required");
-	if (o->check && (o->watch_s > 0 || o->format != F_TEXT || o->http))
-		return usage("--check", "stands alone (no --watch, --json, "
-		             "--prom or --http)");
+	if (o->json && o->prom)
+		return bb__args_usage_error(PROG, "--prom: --json and --prom "
+		                            "exclude each other");
+	if (o->check && (o->watch_s > 0 || o->json || o->prom || o->http[0]))
+		return bb__args_usage_error(PROG, "--check: stands alone (no "
+		                            "--watch, --json, --prom or --http)");
 	if (o->count > 0 && o->watch_s <= 0)
-		return usage("--count", "needs --watch");
-	if (o->http && (o->watch_s > 0 || o->format != F_TEXT))
-		return usage("--http", "stands alone (no --watch, --json or "
-		             "--prom)");
+		return bb__args_usage_error(PROG, "--count: needs --watch");
+	if (o->http[0] && (o->watch_s > 0 || o->json || o->prom))
+		return bb__args_usage_error(PROG, "--http: stands alone (no "
+		                            "--watch, --json or --prom)");
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct opts o;
-	int done;
-	int rc = parse(argc, argv, &o, &done);
+	struct opts o = { 0 };
+	int st = bb__args_parse(&args, &o, argc, argv, NULL);
 
-	if (rc != 0 || done)
-		return rc;
-	if (o.http != NULL)
-		return http_serve(o.http, &o);
-	return run(&o);
+	if (st != BB__ARGS_GO)
+		return st;
+	st = check_combination(&o);
+	o.format = o.json ? F_JSON : o.prom ? F_PROM : F_TEXT;
+	if (st == 0)
+		st = o.http[0] ? http_serve(o.http, &o) : run(&o);
+	bb__settings_free(args.table, args.n, &o);
+	return st;
 }

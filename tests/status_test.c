@@ -1,8 +1,15 @@
 /* status_test.c: barbus-status's verdict and renderers (readers/status_*.h)
- * on made-up snapshots, one behaviour per test. The programs themselves,
- * on real buses: tests/stress/status_tool.c. */
+ * on made-up snapshots, one behaviour per test; then the command line of
+ * barbus-status and barbus-bus (the one convention, libshm/args.c) in a
+ * private, empty BB_SHM_DIR. The programs on real buses:
+ * tests/stress/status_tool.c. */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* The headers are barbus-status's: not every function is used here. */
 #pragma GCC diagnostic ignored "-Wunused-function"
@@ -202,4 +209,169 @@ Test(status, watch_line)
 	             "clock=2024-07-12T13:29:00Z coordinator=running "
 	             "upkeep=running head=38014 rate=61.2 bars=37622 stalled=no "
 	             "health=healthy\n"));
+}
+
+/* ---- the command line ---------------------------------------------------- */
+
+static char bin[PATH_MAX], dir[64], out[4096], err[4096];
+
+static void cli_setup(void)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	cr_assert(n > 0);
+	self[n] = '\0';
+	snprintf(bin, sizeof(bin), "%s/../bin", dirname(self));
+	snprintf(dir, sizeof(dir), "/tmp/bb-status-cli-%d-XXXXXX", (int)getpid());
+	cr_assert(mkdtemp(dir) != NULL);
+	setenv("BB_SHM_DIR", dir, 1);
+}
+
+static void cli_teardown(void)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/out", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/err", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void slurp(const char *name, char *buf, size_t cap)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "r");
+	cr_assert(f != NULL);
+	size_t n = fread(buf, 1, cap - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/* "barbus-<args>", stdout into out, stderr into err; the exit status. */
+static int run(const char *fmt, ...)
+{
+	char args[512], cmd[PATH_MAX + 800];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "%s/barbus-%s >%s/out 2>%s/err", bin, args,
+	         dir, dir);
+	int st = system(cmd);
+	slurp("out", out, sizeof(out));
+	slurp("err", err, sizeof(err));
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+TestSuite(status_cli, .init = cli_setup, .fini = cli_teardown, .timeout = 10);
+
+Test(status_cli, status_version_names_program_and_library)
+{
+	char want[128];
+
+	snprintf(want, sizeof(want), "barbus-status %s (libbarbus %s)\n",
+	         BB_VERSION, bb_version());
+	cr_assert(eq(int, run("status --version"), 0));
+	cr_assert(eq(str, out, want));
+	cr_assert(eq(str, err, ""));
+}
+
+Test(status_cli, status_help_on_stdout_exit_0)
+{
+	cr_assert(eq(int, run("status -h"), 0));
+	cr_assert(strncmp(out, "usage: barbus-status --bus NAME ", 32) == 0, "%s",
+	          out);
+	cr_assert(strstr(out, "\n  --[no-]check ") != NULL, "%s", out);
+	cr_assert(eq(str, err, ""));
+}
+
+Test(status_cli, status_key_equals_value_checks_no_bus_exit_1)
+{
+	cr_assert(eq(int, run("status --bus=t-cli-%d --check", (int)getpid()), 1));
+	char want[96];
+	snprintf(want, sizeof(want), "barbus-status: bus t-cli-%d: no such bus\n",
+	         (int)getpid());
+	cr_assert(eq(str, out, want));
+}
+
+Test(status_cli, status_no_bus_without_check_exit_1_on_stderr)
+{
+	cr_assert(eq(int, run("status --bus t-cli-%d", (int)getpid()), 1));
+	cr_assert(eq(str, out, ""));
+	cr_assert(strstr(err, ": no such bus (no coordinator has made it)\n")
+	          != NULL, "%s", err);
+}
+
+Test(status_cli, status_bad_value_names_the_flag_exit_2)
+{
+	cr_assert(eq(int, run("status --bus b --watch=0"), 2));
+	cr_assert(eq(str, err, "barbus-status: --watch: '0' is out of range "
+	             "0.05..86400\nTry 'barbus-status --help'.\n"));
+	cr_assert(eq(str, out, ""));
+}
+
+Test(status_cli, status_rule_between_flags_names_the_flag_exit_2)
+{
+	cr_assert(eq(int, run("status --bus b --count 2"), 2));
+	cr_assert(eq(str, err, "barbus-status: --count: needs --watch\n"
+	             "Try 'barbus-status --help'.\n"));
+}
+
+Test(status_cli, status_bus_is_required_exit_2)
+{
+	cr_assert(eq(int, run("status --check"), 2));
+	cr_assert(eq(str, err, "barbus-status: --bus NAME is required\n"
+	             "Try 'barbus-status --help'.\n"));
+}
+
+Test(status_cli, bus_version_names_program_and_library)
+{
+	char want[128];
+
+	snprintf(want, sizeof(want), "barbus-bus %s (libbarbus %s)\n",
+	         BB_VERSION, bb_version());
+	cr_assert(eq(int, run("bus --version"), 0));
+	cr_assert(eq(str, out, want));
+}
+
+Test(status_cli, bus_key_equals_value_gc_of_nothing_exit_0)
+{
+	cr_assert(eq(int, run("bus gc --older-than=1d"), 0));
+	cr_assert(eq(str, out, ""));
+	cr_assert(eq(str, err, ""));
+}
+
+Test(status_cli, bus_bad_duration_names_the_flag_exit_2)
+{
+	cr_assert(eq(int, run("bus gc --older-than=2x"), 2));
+	cr_assert(eq(str, err, "barbus-bus: --older-than: '2x': a duration "
+	             "expected (90s, 10m, 2h, 1d)\nTry 'barbus-bus --help'.\n"));
+}
+
+Test(status_cli, bus_flag_of_another_command_names_it_exit_2)
+{
+	cr_assert(eq(int, run("bus list --force"), 2));
+	cr_assert(eq(str, err, "barbus-bus: --force: only with rm\n"
+	             "Try 'barbus-bus --help'.\n"));
+}
+
+Test(status_cli, bus_unknown_command_named_exit_2)
+{
+	cr_assert(eq(int, run("bus frob"), 2));
+	cr_assert(eq(str, err, "barbus-bus: frob: unknown command\n"
+	             "Try 'barbus-bus --help'.\n"));
+}
+
+Test(status_cli, bus_rm_of_no_bus_is_a_runtime_error_exit_1)
+{
+	cr_assert(eq(int, run("bus rm t-cli-%d --force", (int)getpid()), 1));
+	char want[96];
+	snprintf(want, sizeof(want), "barbus-bus: bus t-cli-%d: no such bus\n",
+	         (int)getpid());
+	cr_assert(eq(str, err, want));
 }

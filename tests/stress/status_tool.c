@@ -7,7 +7,8 @@
  *    lines, the ring head = bars + minute ends + 2 per session, and usage
  *    errors (exit 2 naming the flag).
  * 2. A live bus fed through a FIFO by a thread (a minute every 150 ms):
- *    healthy while fed; barbus-bus rm refused while writers live; the HTTP
+ *    healthy while fed (and the coordinator unit's ExecStartPost, run as
+ *    systemd would, passes at once); barbus-bus rm refused while writers live; the HTTP
  *    server's paths, bad requests and sizes; the status page in headless
  *    Chromium (the bus name, the quality table, redrawn as the clock moves,
  *    a screenshot kept in build/artifacts/); then a stall, an upkeep
@@ -84,6 +85,18 @@ static long long value(const char *key)
 	return p ? atoll(p + strlen(k)) : -1;
 }
 
+/* The coordinator unit's ExecStartPost (readers/dist), as systemd runs it
+ * for instance `bus`, its 300 tries (30 s) cut to `tries`; stdout and
+ * stderr into out, its exit status. */
+static int unit_post(const char *bus, int tries)
+{
+	return run("sed -n 's/^ExecStartPost=//p' %s/../../readers/dist/"
+	           "barbus-coordinator@.service.in | sed -e 's|@BINDIR@|%s|g' "
+	           "-e 's|%%i|%s|g' -e 's|\\$\\$|$|g' -e 's|-ge 300|-ge %d|' "
+	           "> %s/post.sh && sh %s/post.sh 2>&1", bin, bin, bus, tries,
+	           dir, dir);
+}
+
 /* ---- 1. a backtest bus ----------------------------------------------- */
 
 static void backtest_bus(void)
@@ -142,6 +155,12 @@ static void backtest_bus(void)
 		      bad[i][1]);
 	CHECK(run("%s/barbus-status --bus %s-none --check", bin, bt) == 1 &&
 	      has("no such bus"), "--check of no bus: exit 1, said");
+	CHECK(run("%s/barbus-status --bus=%s --check", bin, bt) == 0 &&
+	      has(": healthy: "), "--bus=NAME: the same bus as --bus NAME: %s",
+	      out);
+	CHECK(unit_post("t-none", 3) == 1 && has("t-none: no such bus"),
+	      "the coordinator unit's ExecStartPost: no bus at its bound, "
+	      "exit 1: %s", out);
 }
 
 /* ---- 2. a live bus ----------------------------------------------------- */
@@ -362,6 +381,9 @@ static void live_bus(void)
 	CHECK(run("%s/barbus-status --bus %s --check", bin, lv) == 0 &&
 	      has("healthy: session open, coordinator running, upkeep running"),
 	      "live, fed: --check healthy: %s", out);
+	CHECK(unit_post(lv, 300) == 0 && out[0] == '\0',
+	      "the coordinator unit's ExecStartPost: healthy, exit 0, quiet: %s",
+	      out);
 	CHECK(run("%s/barbus-status --bus %s", bin, lv) == 0 &&
 	      has("\ncoordinator.run running\n") && has("\nupkeep.run running\n")
 	      && value("coordinator.heartbeat_age_s") == 0,
@@ -393,6 +415,9 @@ static void live_bus(void)
 	atomic_store(&feeding, 0);
 	stress_sleep_ns(2500000000LL);
 	degraded("session stalled", "no data for the no-data timeout");
+	CHECK(unit_post(lv, 3) == 0 && has(": degraded: session stalled"),
+	      "the unit's ExecStartPost, still degraded at its bound: says why, "
+	      "exit 0: %s", out);
 	CHECK(port <= 0 || (get(port, "/healthz") == 503 && has("degraded")),
 	      "GET /healthz stalled: 503 degraded");
 	kill(upp, SIGKILL);
@@ -428,7 +453,7 @@ static void bus_tool(void)
 	CHECK(stress_sh("rm %s/barbus.%s.control", shm, bt) == 0 &&
 	      run("%s/barbus-bus list", bin) == 0 && has(" orphan\n"),
 	      "list: a bus without its control segment is an orphan");
-	CHECK(run("%s/barbus-bus gc --older-than 1d", bin) == 0 &&
+	CHECK(run("%s/barbus-bus gc --older-than=1d", bin) == 0 &&
 	      count_of("removed") == 0 && run("%s/barbus-bus list", bin) == 0 &&
 	      has(bt) && has(lv), "gc --older-than 1d: fresh buses kept");
 	CHECK(run("%s/barbus-bus gc", bin) == 0 && count_of("removed ") == 2,
