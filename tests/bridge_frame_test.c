@@ -118,7 +118,8 @@ Test(frame, hello_roundtrip)
 	uint8_t buf[256];
 	char name[BR_NAME_BYTES + 1];
 	struct br_frame f = { .type = BR_HELLO, .count = 2,
-	                      .geom = { 64, 64, 480, 2, 1u << 16 } }, g;
+	                      .geom = { 64, 64, 480, 2, 1u << 16,
+	                                BB_MODE_BACKTEST } }, g;
 
 	br_frame_put(buf, &f);
 	br_name_put(buf, 0, "AAPL");
@@ -126,6 +127,7 @@ Test(frame, hello_roundtrip)
 	cr_assert_eq(br_frame_get(buf, br_frame_bytes(BR_HELLO, 2, 0), &g, NULL), 0);
 	cr_assert_eq(g.geom.rows, 480);
 	cr_assert_eq(g.geom.ring_capacity, 65536);
+	cr_assert_eq(g.geom.mode, BB_MODE_BACKTEST);
 	br_name_get(&g, 1, name);
 	cr_assert_str_eq(name, "BRK.B");
 }

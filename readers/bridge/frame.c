@@ -104,7 +104,8 @@ void br_frame_put(uint8_t *buf, const struct br_frame *f)
 		put32(b + 8, f->geom.rows);
 		put32(b + 12, f->geom.history);
 		put64(b + 16, f->geom.ring_capacity);
-		put64(b + 24, 0);
+		put32(b + 24, f->geom.mode);
+		put32(b + 28, 0);
 		break;
 	case BR_HISTORY:
 		put64(b, (uint64_t)f->session.close);
@@ -157,7 +158,8 @@ static int body_get(const uint8_t *b, struct br_frame *f, const char **why)
 	switch (f->type) {
 	case BR_HELLO:
 		f->geom = (struct br_geom){ get32(b), get32(b + 4), get32(b + 8),
-		                            get32(b + 12), get64(b + 16) };
+		                            get32(b + 12), get64(b + 16),
+		                            get32(b + 24) };
 		break;
 	case BR_HISTORY:
 		f->session.close = (int64_t)get64(b);

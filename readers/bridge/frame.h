@@ -38,6 +38,7 @@ enum br_type {
 struct br_geom {
 	uint32_t max_symbols, table_symbols, rows, history;
 	uint64_t ring_capacity;
+	uint32_t mode; /* bb_mode of the source */
 };
 
 /* A decoded frame; records and names point into the message. */
