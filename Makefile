@@ -124,6 +124,11 @@ $(B)/bin/barbus-bridge: $(patsubst %.c,$(B)/%.o,$(BRIDGE_SRC)) $(COORD_MOD_OBJ) 
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(NATS_LIBS) $(LDLIBS)
 
+# tests/stress/bridge_*.c also read NATS (and the frame codec) themselves.
+$(B)/stress/bridge_%: tests/stress/bridge_%.c $(B)/readers/bridge/frame.o $(B)/libbarbus.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/readers/bridge/frame.o $(B)/libbarbus.a $(NATS_LIBS) $(LDLIBS)
+
 $(B)/stress/%: tests/stress/%.c $(B)/libbarbus.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libbarbus.a $(LDLIBS)

@@ -218,13 +218,17 @@ int co_pub_bar(struct co_pub *p, const bb_bar *b)
 {
 	int rc = co_pub_table_bar(p, b);
 
-	if (rc != 0)
-		return rc;
+	if (rc == 0)
+		co_pub_ring_bar(p, b);
+	return rc;
+}
+
+void co_pub_ring_bar(struct co_pub *p, const bb_bar *b)
+{
 	bb_ring_put(p->ring, b);
 	if (!(b->flags & BB_BAR_LATE))
 		p->minute_bars++;
 	bb__ctl_add(p->ctl, BB_CTR_BARS, 1);
-	return 0;
 }
 
 void co_pub_minute_end(struct co_pub *p, int64_t t)

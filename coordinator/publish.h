@@ -57,6 +57,9 @@ void co_pub_prefetch(const struct co_pub *p, uint32_t sym);
  * late one (BB_BAR_LATE) is appended in arrival order: after the later
  * minutes already there; it does not count in the current minute. */
 int  co_pub_bar(struct co_pub *p, const bb_bar *b);
+/* Bar onto the ring only: it is in the tables already (a writer killed
+ * between the two; counted as co_pub_bar() counts it). */
+void co_pub_ring_bar(struct co_pub *p, const bb_bar *b);
 /* Bar into the tables only (rebuilding after a restart). */
 int  co_pub_table_bar(struct co_pub *p, const bb_bar *b);
 void co_pub_minute_end(struct co_pub *p, int64_t t);

@@ -56,9 +56,12 @@ static int send(struct src *s, const struct br_frame *f, size_t len,
 {
 	char id[BB_NAME_MAX + 48];
 
-	if (s->have_last && f->pos < s->last)
+	/* A history session the stream has not got whole (its end was not
+	 * published before a restart) goes out whole; the mirror replaces
+	 * each symbol's rows with it. */
+	if (s->have_last && f->type == BR_HISTORY && f->pos >> 32 < s->last >> 32)
 		return 0;
-	if (s->have_last && f->pos == s->last && f->type != BR_HISTORY)
+	if (s->have_last && f->type != BR_HISTORY && f->pos <= s->last)
 		return 0;
 	snprintf(id, sizeof(id), "%s-%llx%s", s->o->bus,
 	         (unsigned long long)f->pos, suffix);
@@ -388,10 +391,23 @@ static int open_bus(struct src *s)
 	time_t until = time(NULL) + s->o->retry_s;
 	int rc;
 
-	while ((rc = bb_bus_open(&s->bus, s->o->bus)) != 0 &&
-	       (rc == ENOENT || rc == BB_ENOTREADY) && time(NULL) < until)
+	bb_ring_info ri;
+	bb_table *t = NULL;
+
+	/* The control segment comes first; the ring and tables follow. */
+	for (;;) {
+		rc = bb_bus_open(&s->bus, s->o->bus);
+		if (rc == 0 && (rc = bb_ring_info_get(s->o->bus, &ri)) == 0)
+			rc = bb_table_open(&t, s->o->bus, "bars.1m");
+		bb_table_close(t);
+		t = NULL;
+		if (rc == 0 || (rc != ENOENT && rc != BB_ENOTREADY) ||
+		    time(NULL) >= until)
+			return rc;
+		bb_bus_close(s->bus);
+		s->bus = NULL;
 		nats_Sleep(50);
-	return rc;
+	}
 }
 
 int br_publish_run(const struct br_opts *o, volatile sig_atomic_t *stop)
