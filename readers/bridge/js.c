@@ -24,8 +24,15 @@ static int connect(struct br_js *j, const struct br_opts *o)
 
 	/* Reconnect for ever: a restarted nats-server (or another node of a
 	 * cluster) is found again; publishes meanwhile are retried. */
+	/* "URL,URL,...": every server of a cluster. */
+	char urls[1024], *servers[16], *save = NULL;
+	int n = 0;
+	snprintf(urls, sizeof(urls), "%s", o->url);
+	for (char *u = strtok_r(urls, ",", &save); u != NULL && n < 16;
+	     u = strtok_r(NULL, ",", &save))
+		servers[n++] = u;
 	if (s == NATS_OK)
-		s = natsOptions_SetURL(no, o->url);
+		s = natsOptions_SetServers(no, (const char **)servers, n);
 	if (s == NATS_OK)
 		s = natsOptions_SetMaxReconnect(no, -1);
 	if (s == NATS_OK)

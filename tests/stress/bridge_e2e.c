@@ -63,15 +63,15 @@ int main(int argc, char **argv)
 	CHECK(stress_sh("%s/barbus-coordinator --bus %s --db %s/db backtest "
 	         "--from 2024-07-01 --to 2024-07-03 --history-days 2 2>/dev/null",
 	         bin, a, dir) == 0, "backtest on A");
-	CHECK(stress_sh("%s/barbus-bridge publish --bus %s --nats %s "
+	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge publish --bus %s --nats %s "
 	         "--exit-at-done", bin, a, n.url) == 0, "publish exits at DONE");
-	CHECK(stress_sh("%s/barbus-bridge mirror --bus %s --nats %s --stream "
+	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge mirror --bus %s --nats %s --stream "
 	         "barbus-%s --exit-at-done", bin, b, n.url, a) == 0,
 	      "mirror exits at DONE");
 	same_bars(a, b, "late");
-	CHECK(stress_sh("%s/barbus-bridge publish --bus %s --nats %s "
+	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge publish --bus %s --nats %s "
 	         "--exit-at-done", bin, a, n.url) == 0, "publish again");
-	CHECK(stress_sh("%s/barbus-bridge mirror --bus %s --nats %s --stream "
+	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge mirror --bus %s --nats %s --stream "
 	         "barbus-%s --exit-at-done", bin, b, n.url, a) == 0,
 	      "mirror again");
 	same_bars(a, b, "again");
@@ -80,17 +80,17 @@ int main(int argc, char **argv)
 	CHECK(stress_sh("%s/barbus-coordinator --bus %s --db %s/db backtest "
 	         "--from 2024-07-01 --to 2024-07-03 --history-days 2 --speed "
 	         "30000x 2>/dev/null & c=$!; sleep 0.5; "
-	         "%s/barbus-bridge publish --bus %s --nats %s --exit-at-done & "
-	         "p=$!; sleep 0.3; %s/barbus-bridge mirror --bus %s --nats %s "
+	         "timeout -s KILL 60 %s/barbus-bridge publish --bus %s --nats %s --exit-at-done & "
+	         "p=$!; sleep 0.3; timeout -s KILL 60 %s/barbus-bridge mirror --bus %s --nats %s "
 	         "--stream barbus-%s --exit-at-done & m=$!; "
 	         "wait $c && wait $p && wait $m", bin, a2, dir, bin, a2, n.url, bin,
 	         b2, n.url, a2) == 0, "paced backtest, publish and mirror exit 0");
 	same_bars(a2, b2, "mid-session");
 
-	CHECK(stress_sh("%s/barbus-bridge publish --bus %s --nats %s --max-age 1d"
+	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge publish --bus %s --nats %s --max-age 1d"
 	         " 2>%s/err; test $? -eq 1 && grep -q 'max age' %s/err", bin, a,
 	         n.url, dir, dir) == 0, "a stream of other settings is refused");
-	CHECK(stress_sh("%s/barbus-bridge mirror --bus %s --nats %s --stream "
+	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge mirror --bus %s --nats %s --stream "
 	         "nope 2>%s/err; test $? -eq 1 && grep -q 'stream nope not found' "
 	         "%s/err", bin, b, n.url, dir, dir) == 0,
 	      "a missing stream is named");

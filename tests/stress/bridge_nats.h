@@ -55,11 +55,11 @@ static int nats_listening(int port)
  * nats-route://127.0.0.1:P for a cluster. Waits until it listens. */
 static void nats_start(struct natsd *n, const char *routes)
 {
-	char port[16], cport[32], log[PATH_MAX + 8];
+	char port[16], cport[40], log[PATH_MAX + 8];
 
 	snprintf(n->url, sizeof(n->url), "nats://127.0.0.1:%d", n->port);
 	snprintf(port, sizeof(port), "%d", n->port);
-	snprintf(cport, sizeof(cport), "127.0.0.1:%d", n->cluster_port);
+	snprintf(cport, sizeof(cport), "nats://127.0.0.1:%d", n->cluster_port);
 	snprintf(log, sizeof(log), "%s.log", n->store);
 	n->pid = stress_fork();
 	if (n->pid == 0) {
