@@ -216,8 +216,10 @@ int br_js_attach(struct br_js *j, struct br_opts *o)
 	memset(j, 0, sizeof(*j));
 	if ((rc = connect(j, o)) != 0)
 		return rc;
+	/* Its publisher may not have made it yet (both started together), or
+	 * a cluster may be electing the stream's leader: wait up to --retry. */
 	while ((s = js_GetStreamInfo(&si, j->js, o->stream, NULL, &jerr)) !=
-	       NATS_OK && s != NATS_NOT_FOUND && time(NULL) < until)
+	       NATS_OK && time(NULL) < until)
 		nats_Sleep(200);
 	if (s == NATS_NOT_FOUND) {
 		snprintf(j->err, sizeof(j->err), "stream %s not found (a "

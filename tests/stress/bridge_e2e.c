@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 	         " 2>%s/err; test $? -eq 1 && grep -q 'max age' %s/err", bin, a,
 	         n.url, dir, dir) == 0, "a stream of other settings is refused");
 	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge mirror --bus %s --nats %s --stream "
-	         "nope 2>%s/err; test $? -eq 1 && grep -q 'stream nope not found' "
+	         "nope --retry 1 2>%s/err; test $? -eq 1 && grep -q 'stream nope not found' "
 	         "%s/err", bin, b, n.url, dir, dir) == 0,
 	      "a missing stream is named");
 	nats_stop(&n, SIGTERM);
