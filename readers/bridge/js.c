@@ -120,9 +120,9 @@ int br_js_open(struct br_js *j, const struct br_opts *o)
 	memset(j, 0, sizeof(*j));
 	rc = connect(j, o);
 	/* The stream's leader may be electing (a cluster starting): retry. */
-	while (rc == 0 && (rc = ensure_stream(j, o)) == EIO &&
-	       time(NULL) < until)
-		nats_Sleep(200);
+	if (rc == 0)
+		while ((rc = ensure_stream(j, o)) == EIO && time(NULL) < until)
+			nats_Sleep(200);
 	if (rc != 0)
 		br_js_close(j);
 	return rc;

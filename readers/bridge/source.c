@@ -419,7 +419,11 @@ int br_publish_run(const struct br_opts *o, volatile sig_atomic_t *stop)
 		fprintf(stderr, "barbus-bridge: nats %s: %s\n", o->url, s.j.err);
 		return 1;
 	}
-	rc = br_js_last_pos(&s.j, o, &s.last);
+	time_t until = time(NULL) + o->retry_s;
+	/* A stream just made on a cluster may not answer at once. */
+	while ((rc = br_js_last_pos(&s.j, o, &s.last)) == EIO && !*stop &&
+	       time(NULL) < until)
+		nats_Sleep(200);
 	s.have_last = rc == 0;
 	if (rc == BB_EEMPTY)
 		rc = 0;

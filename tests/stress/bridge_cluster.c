@@ -83,7 +83,8 @@ int main(int argc, char **argv)
 	      == 0, "barbus-bars of both buses");
 	CHECK(stress_sh("cmp %s/a.csv %s/b.csv", dir, dir) == 0,
 	      "the mirror's bars equal the source's byte for byte");
-	stress_sh("cat %s/publish.log %s/mirror.log | head -5", dir, dir);
+	stress_sh("cat %s/publish.log %s/mirror.log | head -5 | sed 's/^/info /'",
+	          dir, dir);
 	for (int i = 1; i < 3; i++)
 		nats_stop(&n[i], SIGTERM);
 	return stress_done();
