@@ -60,6 +60,11 @@ ONEFILE_SRC := $(READER_SRC) $(wildcard $(STORE_TOOLS))
 PROGS := $(foreach s,$(ONEFILE_SRC),$(B)/bin/barbus-$(call stem,$(s)))
 PROGS += $(if $(COORD_SRC),$(B)/bin/barbus-coordinator)
 PROGS += $(if $(UPKEEP_SRC),$(B)/bin/barbus-upkeep)
+# readers/bridge/*.c make barbus-bridge (readers/*.c above does not reach
+# into the directory); it links the coordinator's and the upkeep's modules.
+BRIDGE_SRC  := $(wildcard readers/bridge/*.c)
+PROGS += $(if $(wildcard readers/bridge/main.c),$(B)/bin/barbus-bridge)
+NATS_LIBS   := $(shell $(PKG_CONFIG) --libs libnats 2>/dev/null || echo -lnats)
 
 UNIT_SRC   := $(wildcard tests/*_test.c)
 UNITS      := $(patsubst tests/%.c,$(B)/tests/%,$(UNIT_SRC))
@@ -121,6 +126,11 @@ $(B)/bin/barbus-upkeep: $(patsubst %.c,$(B)/%.o,$(UPKEEP_SRC)) $(B)/libbarbus.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# tests/bridge_*_test.c link the bridge's frame codec (no NATS in it).
+$(B)/tests/bridge_%: tests/bridge_%.c $(B)/readers/bridge/frame.o $(B)/libbarbus.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/readers/bridge/frame.o $(B)/libbarbus.a -lcriterion $(LDLIBS)
+
 $(B)/tests/%: tests/%.c $(B)/libbarbus.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libbarbus.a -lcriterion $(LDLIBS)
@@ -136,6 +146,15 @@ UPKEEP_MOD_OBJ := $(patsubst %.c,$(B)/%.o,$(filter-out upkeep/main.c,$(UPKEEP_SR
 $(B)/tests/up_%: tests/up_%.c $(UPKEEP_MOD_OBJ) $(B)/libbarbus.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(UPKEEP_MOD_OBJ) $(B)/libbarbus.a -lcriterion $(LDLIBS)
+
+$(B)/bin/barbus-bridge: $(patsubst %.c,$(B)/%.o,$(BRIDGE_SRC)) $(COORD_MOD_OBJ) $(UPKEEP_MOD_OBJ) $(B)/libbarbus.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(NATS_LIBS) $(LDLIBS)
+
+# tests/stress/bridge_*.c also read NATS (and the frame codec) themselves.
+$(B)/stress/bridge_%: tests/stress/bridge_%.c $(B)/readers/bridge/frame.o $(B)/libbarbus.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/readers/bridge/frame.o $(B)/libbarbus.a $(NATS_LIBS) $(LDLIBS)
 
 $(B)/stress/%: tests/stress/%.c $(B)/libbarbus.a
 	@mkdir -p $(@D)
@@ -164,7 +183,8 @@ $(B)/bench/%: bench/%.c $(B)/libbarbus.a
 
 # ---- dependencies: installed from Debian's packages when root ------------------
 # tzdata has no pkg-config file: a zone file of it stands for it.
-DEB_PKGS := gcc make pkg-config liblmdb-dev libcriterion-dev libinih-dev tzdata
+DEB_PKGS := gcc make pkg-config liblmdb-dev libcriterion-dev libinih-dev tzdata \
+            libnats-dev nats-server
 TZ_CHECK := /usr/share/zoneinfo/America/New_York
 # $(call apt_need,WHAT,CHECK,PKGS,APT_FLAGS,ON_FAIL): when the shell command
 # CHECK fails, install PKGS from Debian's packages if root, else print the
@@ -185,7 +205,8 @@ define apt_need
 endef
 
 DEPS_CHECK := command -v $(PKG_CONFIG) && \
-	$(PKG_CONFIG) --exists lmdb criterion inih && [ -f $(TZ_CHECK) ]
+	$(PKG_CONFIG) --exists lmdb criterion inih libnats && \
+	command -v nats-server && [ -f $(TZ_CHECK) ]
 deps:
 	$(call apt_need,build dependencies,$(DEPS_CHECK),$(DEB_PKGS),,exit 1)
 

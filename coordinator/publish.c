@@ -218,13 +218,17 @@ int co_pub_bar(struct co_pub *p, const bb_bar *b)
 {
 	int rc = co_pub_table_bar(p, b);
 
-	if (rc != 0)
-		return rc;
+	if (rc == 0)
+		co_pub_ring_bar(p, b);
+	return rc;
+}
+
+void co_pub_ring_bar(struct co_pub *p, const bb_bar *b)
+{
 	bb_ring_put(p->ring, b);
 	if (!(b->flags & BB_BAR_LATE))
 		p->minute_bars++;
 	bb__ctl_add(p->ctl, BB_CTR_BARS, 1);
-	return 0;
 }
 
 void co_pub_minute_end(struct co_pub *p, int64_t t)
@@ -354,4 +358,35 @@ void co_pub_preopen(struct co_pub *p, const bb_session *s)
 	p->st.close = s->close;
 	p->st.state = BB_STATE_PREOPEN;
 	bb__ctl_set_status(p->ctl, &p->st);
+}
+
+int co_pub_symbol(struct co_pub *p, uint32_t id, const char *name)
+{
+	uint32_t have = bb__ctl_nsym(p->ctl);
+
+	if (id < have)
+		return strncmp(p->ctl->names[id], name, BB_CTL_NAME_LEN) == 0
+		       ? 0 : BB_EMISMATCH;
+	if (id != have || id >= p->g.table_symbols)
+		return id != have ? BB_EINVAL : BB_EFULL;
+	return bb__ctl_add_symbol(p->ctl, p->g.max_symbols, name);
+}
+
+int co_pub_history_put(struct co_pub *p, const bb_session *s,
+                       uint64_t number, uint32_t sym, const bb_bar *bars,
+                       size_t n)
+{
+	int k = block_of(p, number);
+	int rc = 0;
+
+	if (k < 0)
+		return 0;
+	if (sym >= p->g.table_symbols)
+		return BB_EINVAL;
+	if (!co_pub_block_holds(p, number, s->date))
+		block_take(p, k, s, number);
+	bb_table_reset(p->hist[k], sym);
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = bb_table_append(p->hist[k], sym, &bars[i]);
+	return rc;
 }

@@ -57,6 +57,9 @@ void co_pub_prefetch(const struct co_pub *p, uint32_t sym);
  * late one (BB_BAR_LATE) is appended in arrival order: after the later
  * minutes already there; it does not count in the current minute. */
 int  co_pub_bar(struct co_pub *p, const bb_bar *b);
+/* Bar onto the ring only: it is in the tables already (a writer killed
+ * between the two; counted as co_pub_bar() counts it). */
+void co_pub_ring_bar(struct co_pub *p, const bb_bar *b);
 /* Bar into the tables only (rebuilding after a restart). */
 int  co_pub_table_bar(struct co_pub *p, const bb_bar *b);
 void co_pub_minute_end(struct co_pub *p, int64_t t);
@@ -81,6 +84,16 @@ int  co_pub_history_fill(struct co_pub *p, bb_store *st, const bb_calendar *cal,
 /* After a restart inside session s (the current one): empty its tables so
  * they can be refilled with co_pub_table_bar(); no event is published. */
 void co_pub_session_reopen(struct co_pub *p, const bb_session *s);
+/* Directory entry id is name: appended when id is the next one, 0 when
+ * it is there already, BB_EMISMATCH when another name has it (a mirror
+ * builds its directory from its source's). */
+int  co_pub_symbol(struct co_pub *p, uint32_t id, const char *name);
+/* The history block of session s (number `number`) holds exactly sym's
+ * bars[0..n): the block is taken first when it held another session, and
+ * sym's rows are replaced, so that a repeated call changes nothing. */
+int  co_pub_history_put(struct co_pub *p, const bb_session *s,
+                        uint64_t number, uint32_t sym, const bb_bar *bars,
+                        size_t n);
 /* Does history already hold session number `number` of date `date`? */
 int  co_pub_block_holds(const struct co_pub *p, uint64_t number, int32_t date);
 

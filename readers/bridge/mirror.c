@@ -1,0 +1,350 @@
+/*
+ * mirror.c: `barbus-bridge mirror`. A durable JetStream consumer whose
+ * frames are written into a local bus through the coordinator's own
+ * publishing module (coordinator/publish.c): this process is that bus's
+ * coordinator. Each frame is applied only when it lies after what the bus
+ * holds (its session number, state and clock), so a frame delivered again
+ * after a restart changes nothing.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../coordinator/publish.h"
+#include "bridge.h"
+#include "frame.h"
+
+#define FETCH_BATCH   256
+#define FETCH_WAIT_MS 250
+#define HEARTBEAT_MS  1000
+
+struct mir {
+	struct br_opts    *o;
+	struct br_js       j;
+	natsSubscription  *sub;
+	struct co_pub      p;
+	int                open;
+	int                done; /* the source's backtest ended */
+	bb_bus            *self;  /* the local bus, read (resuming) */
+	int                resume; /* re-attached: the next MINUTE frame may
+	                              be in the bus in part */
+	bb_bar             last;   /* the ring's last record then */
+	bb_bar            *bars;
+	size_t             cap;
+};
+
+static void frame_warn(const struct mir *m, const struct br_frame *f,
+                       const char *what, int rc)
+{
+	fprintf(stderr, "barbus-bridge: mirror %s: stream %s, frame of type %u "
+	        "at position %llx: %s: %s\n", m->o->bus, m->o->stream, f->type,
+	        (unsigned long long)f->pos, what, bb_strerror(rc));
+}
+
+/* Re-attached to a bus this mirror was writing when it was killed: its
+ * ring's last record says how far the frame in progress went. */
+static int resume_point(struct mir *m)
+{
+	int rc = bb_bus_open(&m->self, m->o->bus);
+
+	if (rc != 0 || co_pub_last(&m->p, &m->last) != 0)
+		return rc;
+	if (BB_KIND(m->last.flags) == BB_KIND_MINUTE_END &&
+	    m->last.time > m->p.st.clock && m->p.st.state == BB_STATE_OPEN) {
+		/* Killed between a MINUTE_END and the clock it sets. */
+		m->p.st.clock = m->last.time;
+		bb__ctl_set_status(m->p.ctl, &m->p.st);
+	}
+	m->resume = m->p.st.state == BB_STATE_OPEN;
+	return 0;
+}
+
+static int same_bar(const bb_bar *a, const bb_bar *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+/* The first record of f not yet in the bus: after the ring's last record
+ * when that is one of f's; a record already in its symbol's table but not
+ * on the ring (killed between the two) goes onto the ring. */
+static uint32_t resume_from(struct mir *m, const struct br_frame *f)
+{
+	uint32_t from = 0;
+	bb_bar b, have;
+
+	m->resume = 0;
+	for (uint32_t i = 0; BB_KIND(m->last.flags) == BB_KIND_BAR &&
+	                     i < f->count; i++) {
+		br_rec_get(f, i, &b);
+		if (same_bar(&b, &m->last))
+			from = i + 1;
+	}
+	for (uint32_t i = 0; i < from; i++) {
+		br_rec_get(f, i, &b);
+		m->p.minute_bars += !(b.flags & BB_BAR_LATE);
+	}
+	if (from < f->count) {
+		br_rec_get(f, from, &b);
+		if (bb_latest(m->self, b.symbol, &have) == 0 && same_bar(&have, &b)) {
+			co_pub_ring_bar(&m->p, &b);
+			from++;
+		}
+	}
+	return from;
+}
+
+/* The source's geometry and directory, from its last HELLO; the bus is
+ * opened (created or re-attached) with that geometry. */
+static int hello(struct mir *m)
+{
+	natsMsg *msg = NULL;
+	struct br_frame f;
+	char name[BR_NAME_BYTES + 1];
+	const char *why;
+	int rc = br_js_last(&m->j, m->o, m->o->hello, &msg);
+
+	if (rc == BB_EEMPTY)
+		snprintf(m->j.err, sizeof(m->j.err), "stream %s holds no HELLO "
+		         "frame yet", m->o->stream);
+	if (rc != 0)
+		return EIO;
+	rc = br_frame_get((const uint8_t *)natsMsg_GetData(msg),
+	                  (size_t)natsMsg_GetDataLength(msg), &f, &why);
+	if (rc == 0 && f.type != BR_HELLO)
+		rc = BB_ECORRUPT, why = "type";
+	if (rc == 0 && !m->open) {
+		struct co_geom g = {
+			.max_symbols = f.geom.max_symbols,
+			.table_symbols = f.geom.table_symbols, .rows = f.geom.rows,
+			.history = f.geom.history, .ring_capacity = f.geom.ring_capacity,
+			.heartbeat_ms = HEARTBEAT_MS, .mode = f.geom.mode,
+		};
+		rc = co_pub_open(&m->p, m->o->bus, &g);
+		m->open = rc == 0;
+		/* A backtest mirrored to its end: nothing follows DONE. */
+		m->done = m->open && m->p.st.state == BB_STATE_DONE;
+		if (rc == 0 && m->p.attached)
+			rc = resume_point(m);
+		why = "opening the local bus";
+	}
+	for (uint32_t i = 0; rc == 0 && i < f.count; i++) {
+		br_name_get(&f, i, name);
+		rc = co_pub_symbol(&m->p, i, name);
+		why = name;
+	}
+	if (rc != 0)
+		snprintf(m->j.err, sizeof(m->j.err), "bus %s from stream %s's HELLO:"
+		         " %s: %s", m->o->bus, m->o->stream, why, bb_strerror(rc));
+	natsMsg_Destroy(msg);
+	return rc == 0 ? 0 : EIO;
+}
+
+static int history(struct mir *m, const struct br_frame *f)
+{
+	uint64_t n = f->pos >> 32;
+	uint32_t at = 0;
+	bb_bar *b = m->bars;
+
+	/* Once a session is open, history holds it and the sessions just
+	 * before it: an older one would overwrite a newer one's block. The
+	 * current one comes as history when the publisher restarted after it
+	 * ended and the stream lacked its end: its rows are replaced whole. */
+	if (m->p.st.state >= BB_STATE_OPEN && (n > m->p.st.sessions ||
+	                                       n + m->p.g.history < m->p.st.sessions))
+		return 0;
+	if (f->count > m->cap) {
+		if ((b = realloc(m->bars, f->count * sizeof(*b))) == NULL)
+			return ENOMEM;
+		m->bars = b;
+		m->cap = f->count;
+	}
+	for (uint32_t j = 0; j < f->nsym; j++) {
+		uint32_t c = br_count_get(f, j);
+		for (uint32_t i = 0; i < c; i++)
+			br_rec_get(f, at + i, &b[i]);
+		int rc = co_pub_history_put(&m->p, &f->session, n, f->first + j, b, c);
+		if (rc != 0)
+			frame_warn(m, f, "history bars of a symbol", rc);
+		at += c;
+	}
+	if (m->p.st.sessions < n) {
+		m->p.st.sessions = n;
+		bb__ctl_set_status(m->p.ctl, &m->p.st);
+	}
+	return 0;
+}
+
+static int minute(struct mir *m, const struct br_frame *f)
+{
+	bb_bar b;
+
+	if (f->pos >> 32 != m->p.st.sessions || m->p.st.state != BB_STATE_OPEN ||
+	    f->time <= m->p.st.clock)
+		return 0;
+	uint32_t from = m->resume ? resume_from(m, f) : 0;
+	for (uint32_t i = from; i < f->count; i++) {
+		br_rec_get(f, i, &b);
+		int rc = co_pub_bar(&m->p, &b);
+		if (rc != 0)
+			frame_warn(m, f, "a bar", rc);
+	}
+	co_pub_minute_end(&m->p, f->time);
+	return 0;
+}
+
+static int apply(struct mir *m, const struct br_frame *f)
+{
+	uint64_t n = f->pos >> 32;
+	bb_status *st = &m->p.st;
+
+	switch (f->type) {
+	case BR_HISTORY:
+		return history(m, f);
+	case BR_MINUTE:
+		return minute(m, f);
+	}
+	m->resume = 0; /* the session's next frame is no MINUTE */
+	switch (f->type) {
+	case BR_SESSION_START:
+		if (n < st->sessions || (n == st->sessions &&
+		                         st->state >= BB_STATE_OPEN))
+			return 0;
+		st->sessions = n - 1;
+		co_pub_session_start(&m->p, &f->session, 0);
+		return 0;
+	case BR_SESSION_END:
+		if (n == st->sessions && st->state == BB_STATE_OPEN)
+			co_pub_session_end(&m->p, (int)f->reason);
+		return 0;
+	case BR_DONE:
+		if (st->state != BB_STATE_DONE)
+			co_pub_done(&m->p);
+		m->done = 1;
+		return 0;
+	}
+	return 0;
+}
+
+/* Symbols beyond the directory: the source added some; a new HELLO says. */
+static int directory_covers(struct mir *m, const struct br_frame *f)
+{
+	uint32_t have = bb__ctl_nsym(m->p.ctl);
+
+	for (uint32_t i = 0; f->type == BR_MINUTE && i < f->count; i++) {
+		bb_bar b;
+		br_rec_get(f, i, &b);
+		if (b.symbol >= have)
+			return 0;
+	}
+	return 1;
+}
+
+static int one(struct mir *m, natsMsg *msg)
+{
+	struct br_frame f;
+	const char *why;
+	int rc = br_frame_get((const uint8_t *)natsMsg_GetData(msg),
+	                      (size_t)natsMsg_GetDataLength(msg), &f, &why);
+
+	if (rc != 0) {
+		fprintf(stderr, "barbus-bridge: mirror %s: stream %s: message %s "
+		        "skipped: %s: %s\n", m->o->bus, m->o->stream,
+		        natsMsg_GetSubject(msg), why, bb_strerror(rc));
+		return 0;
+	}
+	if (!directory_covers(m, &f) && (rc = hello(m)) != 0)
+		return rc;
+	return apply(m, &f);
+}
+
+/*
+ * The durable consumer, made again to start right after its acknowledged
+ * floor: the frames a killed mirror had fetched but not acknowledged are
+ * then delivered first and in order (a consumer left as it was would send
+ * them again only after its ack wait, behind newer ones).
+ */
+static void restart_point(struct mir *m, jsSubOptions *so)
+{
+	jsConsumerInfo *ci = NULL;
+	jsErrCode jerr = 0;
+
+	if (js_GetConsumerInfo(&ci, m->j.js, m->o->stream, m->o->durable, NULL,
+	                       &jerr) != NATS_OK)
+		return; /* none yet: from the stream's first frame */
+	so->Config.DeliverPolicy = js_DeliverByStartSequence;
+	so->Config.OptStartSeq = ci->AckFloor.Stream + 1;
+	jsConsumerInfo_Destroy(ci);
+	js_DeleteConsumer(m->j.js, m->o->stream, m->o->durable, NULL, &jerr);
+}
+
+static int consume(struct mir *m, volatile sig_atomic_t *stop)
+{
+	jsOptions jo;
+	jsSubOptions so;
+	jsErrCode jerr = 0;
+	natsMsgList list;
+	natsStatus s;
+	int rc = 0;
+
+	jsOptions_Init(&jo);
+	jsSubOptions_Init(&so);
+	so.Stream = m->o->stream;
+	so.Config.AckPolicy = js_AckAll;
+	so.Config.DeliverPolicy = js_DeliverAll;
+	time_t until = time(NULL) + m->o->retry_s;
+	/* The server may be starting, or its stream electing a leader. */
+	do {
+		restart_point(m, &so);
+		s = js_PullSubscribe(&m->sub, m->j.js, m->o->subject, m->o->durable,
+		                     &jo, &so, &jerr);
+	} while (s != NATS_OK && !*stop && time(NULL) < until &&
+	         (nats_Sleep(200), 1));
+	if (s != NATS_OK) {
+		snprintf(m->j.err, sizeof(m->j.err), "consumer %s: %s (JetStream "
+		         "error %d)", m->o->durable, natsStatus_GetText(s), (int)jerr);
+		return EIO;
+	}
+	while (rc == 0 && !*stop && !(m->done && m->o->exit_at_done)) {
+		s = natsSubscription_Fetch(&list, m->sub, FETCH_BATCH, FETCH_WAIT_MS,
+		                           &jerr);
+		co_pub_beat(&m->p);
+		if (s != NATS_OK)
+			continue; /* nothing yet, or the server is away: again */
+		for (int i = 0; rc == 0 && i < list.Count; i++)
+			rc = one(m, list.Msgs[i]);
+		/* AckAll: the last message acknowledges the batch, once applied. */
+		if (rc == 0 && list.Count > 0)
+			natsMsg_Ack(list.Msgs[list.Count - 1], NULL);
+		natsMsgList_Destroy(&list);
+	}
+	return rc;
+}
+
+int br_mirror_run(struct br_opts *o, volatile sig_atomic_t *stop)
+{
+	struct mir m = { .o = o };
+	int rc = br_js_attach(&m.j, o);
+	time_t until = time(NULL) + o->retry_s;
+
+	/* A stream just made by its publisher: its HELLO comes first. */
+	while (rc == 0 && (rc = hello(&m)) == EIO && !m.open && !*stop &&
+	       time(NULL) < until)
+		rc = 0, nats_Sleep(100);
+	if (rc == 0)
+		rc = consume(&m, stop);
+	if (rc == EIO)
+		fprintf(stderr, "barbus-bridge: mirror %s: nats %s: %s\n", o->bus,
+		        o->url, m.j.err);
+	else if (rc != 0)
+		fprintf(stderr, "barbus-bridge: mirror %s: %s\n", o->bus,
+		        bb_strerror(rc));
+	natsSubscription_Destroy(m.sub);
+	bb_bus_close(m.self);
+	if (m.open)
+		co_pub_close(&m.p);
+	br_js_close(&m.j);
+	free(m.bars);
+	return rc == 0 ? 0 : 1;
+}

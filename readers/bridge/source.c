@@ -1,0 +1,446 @@
+/*
+ * source.c: `barbus-bridge publish`. Follows a bus (history, then the
+ * session table's snapshot, then the ring) and publishes frames
+ * (docs/bridge.md) in position order. A frame at or before the stream's
+ * last position is skipped, so a restarted publisher goes on where the
+ * stream stands; the message id makes a frame sent twice stored once.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bridge.h"
+#include "frame.h"
+
+#define HISTORY_CHUNK_BYTES (512u * 1024) /* under NATS' 1 MB payload */
+#define NEXT_MINUTE INT64_MIN              /* a ring bar: the next MINUTE */
+
+struct pending {
+	bb_bar  *bars;
+	int64_t *minute; /* the MINUTE frame each bar goes in */
+	size_t   n, cap;
+};
+
+struct src {
+	const struct br_opts *o;
+	struct br_js   j;
+	bb_bus        *bus;
+	bb_follow     *f;
+	uint64_t       last;      /* position of the last frame stored */
+	int            have_last;
+	uint64_t       number;    /* current session number */
+	bb_session     session;
+	uint32_t       nsym_sent; /* directory size in the last HELLO */
+	struct pending p;
+	uint8_t       *buf;
+	size_t         bufcap;
+};
+
+static uint8_t *buf_for(struct src *s, size_t n)
+{
+	if (n > s->bufcap) {
+		uint8_t *b = realloc(s->buf, n);
+		if (b == NULL)
+			return NULL;
+		s->buf = b;
+		s->bufcap = n;
+	}
+	return s->buf;
+}
+
+/* Publish frame f (header in s->buf, len bytes) unless the stream has it. */
+static int send(struct src *s, const struct br_frame *f, size_t len,
+                const char *suffix)
+{
+	char id[BB_NAME_MAX + 48];
+
+	/* A history session the stream has not got whole (its end was not
+	 * published before a restart) goes out whole; the mirror replaces
+	 * each symbol's rows with it. */
+	if (s->have_last && f->type == BR_HISTORY && f->pos >> 32 < s->last >> 32)
+		return 0;
+	if (s->have_last && f->type != BR_HISTORY && f->pos <= s->last)
+		return 0;
+	snprintf(id, sizeof(id), "%s-%llx%s", s->o->bus,
+	         (unsigned long long)f->pos, suffix);
+	int rc = br_js_publish(&s->j, s->o, s->o->subject, id, s->buf, len);
+	if (rc == 0) {
+		s->last = f->pos;
+		s->have_last = 1;
+	}
+	return rc;
+}
+
+static int send_hello(struct src *s)
+{
+	bb_table *t = NULL;
+	bb_ring_info ri;
+	bb_status st;
+	uint32_t n = bb_symbol_count(s->bus);
+	char name[BB_SYMBOL_MAX + 1], id[BB_NAME_MAX + 32];
+	int rc = bb_table_open(&t, s->o->bus, "bars.1m");
+
+	if (rc == 0)
+		rc = bb_ring_info_get(s->o->bus, &ri);
+	if (rc == 0)
+		rc = bb_bus_status(s->bus, &st);
+	if (rc != 0) {
+		bb_table_close(t);
+		return rc;
+	}
+	struct br_frame f = { .type = BR_HELLO, .count = n,
+	                      .geom = { bb_table_symbols(t), bb_table_symbols(t),
+	                                bb_table_rows(t), 0, ri.capacity,
+	                                st.mode } };
+	bb_table_close(t);
+	/* The history blocks: hist.0 .. hist.K exist, K = history. */
+	for (uint32_t k = 0; k < 64; k++) {
+		char role[16];
+		bb_seg_info si;
+		snprintf(role, sizeof(role), "hist.%u", k);
+		if (bb_seg_inspect(s->o->bus, role, &si) != 0)
+			break;
+		f.geom.history = k;
+	}
+	size_t len = br_frame_bytes(BR_HELLO, n, 0);
+	if (buf_for(s, len) == NULL)
+		return ENOMEM;
+	br_frame_put(s->buf, &f);
+	for (uint32_t i = 0; i < n; i++) {
+		bb_symbol_name(s->bus, i, name, sizeof(name));
+		br_name_put(s->buf, i, name);
+	}
+	snprintf(id, sizeof(id), "%s-hello-%u", s->o->bus, n);
+	rc = br_js_publish(&s->j, s->o, s->o->hello, id, s->buf, len);
+	if (rc == 0)
+		s->nsym_sent = n;
+	return rc;
+}
+
+/* One chunk of history session `back` (number): symbols [first, end). */
+static int send_history_chunk(struct src *s, const bb_session *hs,
+                              uint64_t number, uint32_t back, uint32_t first,
+                              uint32_t end, const bb_bar *bars,
+                              const uint32_t *counts, uint32_t total)
+{
+	(void)back;
+	struct br_frame f = { .type = BR_HISTORY, .count = total,
+	                      .date = hs->date, .time = hs->open,
+	                      .pos = br_pos(number, BR_SUB_HISTORY),
+	                      .session = *hs, .first = first,
+	                      .nsym = end - first };
+	size_t len = br_frame_bytes(BR_HISTORY, total, end - first);
+	char suffix[16];
+
+	if (buf_for(s, len) == NULL)
+		return ENOMEM;
+	br_frame_put(s->buf, &f);
+	for (uint32_t k = first; k < end; k++)
+		br_count_put(s->buf, k - first, counts[k - first]);
+	for (uint32_t i = 0; i < total; i++)
+		br_rec_put(s->buf, &f, i, &bars[i]);
+	snprintf(suffix, sizeof(suffix), "-%u", first);
+	return send(s, &f, len, suffix);
+}
+
+/* History session `back` before the current one, in chunks of symbols. */
+static int send_history(struct src *s, uint32_t back, uint64_t number)
+{
+	bb_session hs;
+	uint32_t nsym = bb_symbol_count(s->bus), rows = 1440 * 2;
+	size_t cap = HISTORY_CHUNK_BYTES / BR_REC_BYTES + rows;
+	bb_bar *bars = malloc(cap * sizeof(*bars));
+	uint32_t *counts = malloc((nsym + 1) * sizeof(*counts));
+	int rc = bars && counts ? bb_history_session(s->bus, back, &hs) : ENOMEM;
+	uint32_t first = 0, total = 0;
+
+	for (uint32_t sym = 0; rc == 0 && sym < nsym; sym++) {
+		size_t got = 0;
+		int32_t date;
+		rc = bb_history(s->bus, back, sym, bars + total, rows, &got, &date);
+		if (rc == 0 && date != hs.date)
+			rc = BB_ERETRY; /* the coordinator rolled history meanwhile */
+		counts[sym - first] = (uint32_t)got;
+		total += (uint32_t)got;
+		if (rc == 0 && (sym + 1 == nsym ||
+		                (size_t)(total + rows) > cap - rows)) {
+			rc = send_history_chunk(s, &hs, number, back, first, sym + 1,
+			                        bars, counts, total);
+			first = sym + 1;
+			total = 0;
+		}
+	}
+	free(bars);
+	free(counts);
+	return rc == BB_ENOTFOUND ? 0 : rc;
+}
+
+static int send_session(struct src *s, int type, uint32_t sub, uint32_t extra)
+{
+	struct br_frame f = { .type = (uint8_t)type, .date = s->session.date,
+	                      .time = s->session.open,
+	                      .pos = br_pos(s->number, sub), .session = s->session,
+	                      .reason = extra, .history = extra };
+	size_t len = br_frame_bytes(type, 0, 0);
+
+	if (buf_for(s, len) == NULL)
+		return ENOMEM;
+	br_frame_put(s->buf, &f);
+	return send(s, &f, len, "");
+}
+
+static int pend_add(struct pending *p, const bb_bar *b, int64_t minute)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 1024;
+		bb_bar *nb = realloc(p->bars, cap * sizeof(*nb));
+		if (nb == NULL)
+			return ENOMEM;
+		p->bars = nb;
+		int64_t *nm = realloc(p->minute, cap * sizeof(*nm));
+		if (nm == NULL)
+			return ENOMEM;
+		p->minute = nm;
+		p->cap = cap;
+	}
+	p->bars[p->n] = *b;
+	p->minute[p->n++] = minute;
+	return 0;
+}
+
+/* The MINUTE frame of minute m: pending bars of m (ring bars too when
+ * ring), in order; they leave the pending list. */
+static int send_minute(struct src *s, int64_t m, int ring)
+{
+	struct pending *p = &s->p;
+	uint32_t count = 0;
+
+	for (size_t i = 0; i < p->n; i++)
+		count += p->minute[i] == m || (ring && p->minute[i] == NEXT_MINUTE);
+	struct br_frame f = { .type = BR_MINUTE, .count = count,
+	                      .date = s->session.date, .time = m,
+	                      .pos = br_pos(s->number,
+	                                    br_sub_minute(s->session.open, m)) };
+	size_t len = br_frame_bytes(BR_MINUTE, count, 0), keep = 0;
+	if (buf_for(s, len) == NULL)
+		return ENOMEM;
+	br_frame_put(s->buf, &f);
+	count = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->minute[i] == m || (ring && p->minute[i] == NEXT_MINUTE)) {
+			br_rec_put(s->buf, &f, count++, &p->bars[i]);
+			continue;
+		}
+		p->bars[keep] = p->bars[i];
+		p->minute[keep++] = p->minute[i];
+	}
+	p->n = keep;
+	return send(s, &f, len, "");
+}
+
+/* Every pending minute up to t, in order; minute t itself (with the ring's
+ * bars) when `with_t`. */
+static int flush_upto(struct src *s, int64_t t, int with_t)
+{
+	int rc = 0;
+
+	for (;;) {
+		int64_t m = INT64_MAX;
+		for (size_t i = 0; i < s->p.n; i++)
+			if (s->p.minute[i] != NEXT_MINUTE && s->p.minute[i] < m)
+				m = s->p.minute[i];
+		if (m >= t || rc != 0)
+			break;
+		rc = send_minute(s, m, 0);
+	}
+	if (rc == 0 && with_t)
+		rc = send_minute(s, t, 1);
+	return rc;
+}
+
+/* Snapshot bars: each to its own minute; a late one to the minute of the
+ * bar before it (its place in the symbol's rows). */
+static int take_snapshot(struct src *s)
+{
+	size_t n;
+	const bb_bar *b = bb_follow_snapshot(s->f, &n);
+	int64_t prev = s->session.open;
+	uint32_t sym = UINT32_MAX;
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (b[i].symbol != sym)
+			sym = b[i].symbol, prev = s->session.open;
+		if (!(b[i].flags & BB_BAR_LATE))
+			prev = b[i].time;
+		rc = pend_add(&s->p, &b[i], prev);
+	}
+	return rc;
+}
+
+/* Open the follower with the status before and after it agreeing on the
+ * session; publish what the snapshot holds. */
+static int start(struct src *s)
+{
+	bb_status st0, st1;
+	int rc;
+
+	for (;;) {
+		if ((rc = bb_bus_status(s->bus, &st0)) != 0)
+			return rc;
+		if ((rc = bb_follow_open(&s->f, s->o->bus, BB_WAIT_BLOCK, 0)) != 0)
+			return rc;
+		if ((rc = bb_bus_status(s->bus, &st1)) != 0)
+			return rc;
+		if (st0.sessions == st1.sessions && st0.date == st1.date)
+			break;
+		bb_follow_close(s->f);
+	}
+	for (uint32_t back = st1.history; back > 0; back--)
+		if ((rc = send_history(s, back, st1.sessions - back)) != 0)
+			return rc;
+	s->number = st1.sessions;
+	s->session = (bb_session){ .date = st1.date, .open = st1.open,
+	                           .close = st1.close };
+	if (st1.sessions == 0 || st1.state < BB_STATE_OPEN)
+		return 0;
+	if ((rc = send_session(s, BR_SESSION_START, BR_SUB_START, st1.history)) != 0)
+		return rc;
+	if ((rc = take_snapshot(s)) != 0)
+		return rc;
+	if (st1.state == BB_STATE_OPEN)
+		return st0.clock >= st1.open ? flush_upto(s, st0.clock, 1) : 0;
+	rc = flush_upto(s, INT64_MAX, 0);
+	if (rc == 0)
+		rc = send_session(s, BR_SESSION_END, BR_SUB_END,
+		                  st1.state == BB_STATE_TIMER_EXPIRED ? BB_END_TIMEOUT
+		                  : st1.state == BB_STATE_DONE ? BB_END_DATA
+		                  : BB_END_CLOSE);
+	return rc;
+}
+
+static int on_record(struct src *s, const bb_bar *r)
+{
+	bb_session ss;
+	int reason = 0;
+
+	switch (BB_KIND(r->flags)) {
+	case BB_KIND_BAR:
+		return pend_add(&s->p, r, NEXT_MINUTE);
+	case BB_KIND_MINUTE_END:
+		if (bb_symbol_count(s->bus) != s->nsym_sent) {
+			int rc = send_hello(s);
+			if (rc != 0)
+				return rc;
+		}
+		return flush_upto(s, r->time, 1);
+	case BB_KIND_SESSION_START:
+		bb_event_session_get(r, &ss, &reason);
+		s->number++;
+		s->session = ss;
+		s->p.n = 0;
+		return send_session(s, BR_SESSION_START, BR_SUB_START, 0);
+	case BB_KIND_SESSION_END: {
+		bb_event_session_get(r, &ss, &reason);
+		int rc = flush_upto(s, INT64_MAX, 0);
+		return rc ? rc : send_session(s, BR_SESSION_END, BR_SUB_END,
+		                              (uint32_t)reason);
+	}
+	}
+	return 0;
+}
+
+/* Follow the ring until stop, or the end of a backtest. */
+static int follow(struct src *s, volatile sig_atomic_t *stop)
+{
+	bb_bar r;
+	bb_status st;
+	uint64_t lost;
+	int rc = 0;
+
+	while (rc == 0 && !*stop) {
+		rc = bb_follow_next(s->f, &r, &lost, 200 * 1000000LL);
+		if (rc == 0) {
+			rc = on_record(s, &r);
+		} else if (rc == BB_ELAPPED) {
+			fprintf(stderr, "barbus-bridge: bus %s: lapped by the ring, "
+			        "%llu records lost; taken again from its tables\n",
+			        s->o->bus, (unsigned long long)lost);
+			rc = take_snapshot(s);
+		} else if (rc == BB_ETIMEDOUT) {
+			rc = 0;
+		} else if (rc == BB_ENOWRITER) {
+			rc = bb_bus_status(s->bus, &st);
+			if (rc == 0 && st.state == BB_STATE_DONE) {
+				rc = send_session(s, BR_DONE, BR_SUB_DONE, 0);
+				if (rc == 0 && s->o->exit_at_done)
+					break;
+			}
+			if (rc == 0)
+				nats_Sleep(100);
+		}
+	}
+	return rc;
+}
+
+/* The bus, waited for up to --retry while it is not there yet. */
+static int open_bus(struct src *s)
+{
+	time_t until = time(NULL) + s->o->retry_s;
+	int rc;
+
+	bb_ring_info ri;
+	bb_table *t = NULL;
+
+	/* The control segment comes first; the ring and tables follow. */
+	for (;;) {
+		rc = bb_bus_open(&s->bus, s->o->bus);
+		if (rc == 0 && (rc = bb_ring_info_get(s->o->bus, &ri)) == 0)
+			rc = bb_table_open(&t, s->o->bus, "bars.1m");
+		bb_table_close(t);
+		t = NULL;
+		if (rc == 0 || (rc != ENOENT && rc != BB_ENOTREADY) ||
+		    time(NULL) >= until)
+			return rc;
+		bb_bus_close(s->bus);
+		s->bus = NULL;
+		nats_Sleep(50);
+	}
+}
+
+int br_publish_run(const struct br_opts *o, volatile sig_atomic_t *stop)
+{
+	struct src s = { .o = o };
+	int rc = br_js_open(&s.j, o);
+
+	if (rc != 0) {
+		fprintf(stderr, "barbus-bridge: nats %s: %s\n", o->url, s.j.err);
+		return 1;
+	}
+	time_t until = time(NULL) + o->retry_s;
+	/* A stream just made on a cluster may not answer at once. */
+	while ((rc = br_js_last_pos(&s.j, o, &s.last)) == EIO && !*stop &&
+	       time(NULL) < until)
+		nats_Sleep(200);
+	s.have_last = rc == 0;
+	if (rc == BB_EEMPTY)
+		rc = 0;
+	if (rc == 0 && (rc = open_bus(&s)) != 0)
+		fprintf(stderr, "barbus-bridge: bus %s: %s\n", o->bus, bb_strerror(rc));
+	else if (rc == 0 && (rc = send_hello(&s)) == 0 && (rc = start(&s)) == 0)
+		rc = follow(&s, stop);
+	if (rc != 0 && rc != EIO)
+		fprintf(stderr, "barbus-bridge: publish %s: %s\n", o->bus,
+		        bb_strerror(rc));
+	else if (rc != 0)
+		fprintf(stderr, "barbus-bridge: nats %s: %s\n", o->url, s.j.err);
+	bb_follow_close(s.f);
+	bb_bus_close(s.bus);
+	br_js_close(&s.j);
+	free(s.p.bars);
+	free(s.p.minute);
+	free(s.buf);
+	return rc == 0 ? 0 : 1;
+}

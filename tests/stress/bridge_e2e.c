@@ -1,0 +1,99 @@
+/*
+ * bridge_e2e: barbus-bridge end to end against a nats-server on a free
+ * loopback port. A backtest of three sessions (two of history) on bus A;
+ * `publish` from A and `mirror` into B, started after the backtest ended:
+ * `barbus-bars --history` of B equals A's byte for byte. Then the same with
+ * the publisher and the mirror started in the middle of a paced backtest,
+ * and a stream whose settings contradict the publisher's refused.
+ * Prints "N passed, N failed".
+ */
+#include <libgen.h>
+#include <limits.h>
+
+#include "stress.h"
+#include "bridge_nats.h"
+
+static char dir[64], bin[PATH_MAX];
+
+static void rm_dir(void)
+{
+	if (getpid() != g_stress.owner)
+		return;
+	stress_kill_children(); /* nats-server first: it writes in dir */
+	if (dir[0])
+		stress_sh("rm -rf %s", dir);
+}
+
+/* barbus-bars --history of a and b, equal and not empty. */
+static void same_bars(const char *a, const char *b, const char *what)
+{
+	CHECK(stress_sh("%s/barbus-bars --bus %s --history > %s/%s.a && "
+	         "%s/barbus-bars --bus %s --history > %s/%s.b", bin, a, dir, what,
+	         bin, b, dir, what) == 0, "%s: barbus-bars of both buses", what);
+	CHECK(stress_sh("test $(wc -l < %s/%s.a) -gt 2000", dir, what) == 0,
+	      "%s: the source holds three sessions of bars", what);
+	CHECK(stress_sh("cmp %s/%s.a %s/%s.b", dir, what, dir, what) == 0,
+	      "%s: the mirror's bars equal the source's byte for byte", what);
+}
+
+int main(int argc, char **argv)
+{
+	struct natsd n;
+
+	(void)argc;
+	stress_init("bridge-e2e", 120);
+	if (!nats_available()) {
+		CHECK(0, "nats-server is installed (make test installs it)");
+		return stress_done();
+	}
+	snprintf(bin, sizeof(bin), "%s/../bin", dirname(strdup(argv[0])));
+	snprintf(dir, sizeof(dir), "/tmp/bb-bridge-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		stress_fatal("mkdtemp");
+	atexit(rm_dir);
+	const char *a = stress_bus("a"), *b = stress_bus("b");
+	const char *a2 = stress_bus("a2"), *b2 = stress_bus("b2");
+	nats_new(&n, dir, "n1");
+	nats_start(&n, "");
+	CHECK(stress_sh("%s/barbus-gen --db %s/db --symbols 8 --from 2024-07-01 "
+	         "--to 2024-07-03 --seed 5 --missing-rate 0.05 2>/dev/null",
+	         bin, dir) == 0, "barbus-gen made the store");
+
+	/* A finished backtest, published, then mirrored: the late mirror. */
+	CHECK(stress_sh("%s/barbus-coordinator --bus %s --db %s/db backtest "
+	         "--from 2024-07-01 --to 2024-07-03 --history-days 2 2>/dev/null",
+	         bin, a, dir) == 0, "backtest on A");
+	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge publish --bus %s --nats %s "
+	         "--exit-at-done", bin, a, n.url) == 0, "publish exits at DONE");
+	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge mirror --bus %s --nats %s --stream "
+	         "barbus-%s --exit-at-done", bin, b, n.url, a) == 0,
+	      "mirror exits at DONE");
+	same_bars(a, b, "late");
+	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge publish --bus %s --nats %s "
+	         "--exit-at-done", bin, a, n.url) == 0, "publish again");
+	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge mirror --bus %s --nats %s --stream "
+	         "barbus-%s --exit-at-done", bin, b, n.url, a) == 0,
+	      "mirror again");
+	same_bars(a, b, "again");
+
+	/* Publisher and mirror started in the middle of a paced backtest. */
+	CHECK(stress_sh("%s/barbus-coordinator --bus %s --db %s/db backtest "
+	         "--from 2024-07-01 --to 2024-07-03 --history-days 2 --speed "
+	         "30000x 2>/dev/null & c=$!; sleep 0.5; "
+	         "timeout -s KILL 60 %s/barbus-bridge publish --bus %s --nats %s --exit-at-done & "
+	         "p=$!; sleep 0.3; timeout -s KILL 60 %s/barbus-bridge mirror --bus %s --nats %s "
+	         "--stream barbus-%s --exit-at-done & m=$!; "
+	         "wait $c && wait $p && wait $m", bin, a2, dir, bin, a2, n.url, bin,
+	         b2, n.url, a2) == 0, "paced backtest, publish and mirror exit 0");
+	same_bars(a2, b2, "mid-session");
+
+	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge publish --bus %s --nats %s --max-age 1d"
+	         " 2>%s/err; test $? -eq 1 && grep -q 'max age' %s/err", bin, a,
+	         n.url, dir, dir) == 0, "a stream of other settings is refused");
+	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge mirror --bus %s --nats %s --stream "
+	         "nope --retry 1 2>%s/err; test $? -eq 1 && grep -q 'stream nope not found' "
+	         "%s/err", bin, b, n.url, dir, dir) == 0,
+	      "a missing stream is named");
+	nats_stop(&n, SIGTERM);
+	return stress_done();
+}

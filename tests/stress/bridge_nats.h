@@ -1,0 +1,112 @@
+/*
+ * bridge_nats.h: nats-server for the bridge's stress programs. Each server
+ * is `nats-server -js` on a free 127.0.0.1 port with its own store
+ * directory under the program's temporary directory; it is a registered
+ * child (SIGKILLed and reaped at exit, even on failure) and the directory
+ * goes with the program's. Include after stress.h.
+ */
+#ifndef BRIDGE_NATS_H
+#define BRIDGE_NATS_H
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+struct natsd {
+	pid_t pid;
+	int   port, cluster_port;
+	char  store[PATH_MAX];
+	char  url[64];
+};
+
+/* A port nobody listens on now (the kernel's choice). */
+static int nats_free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, len) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	if (fd >= 0)
+		close(fd);
+	if (port < 0)
+		stress_fatal("no free port: %s", strerror(errno));
+	return port;
+}
+
+static int nats_listening(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* Start (or restart, same port and store) n; routes: "" or a list of
+ * nats-route://127.0.0.1:P for a cluster. Waits until it listens. */
+static void nats_start(struct natsd *n, const char *routes)
+{
+	char port[16], cport[40], log[PATH_MAX + 8];
+
+	snprintf(n->url, sizeof(n->url), "nats://127.0.0.1:%d", n->port);
+	snprintf(port, sizeof(port), "%d", n->port);
+	snprintf(cport, sizeof(cport), "nats://127.0.0.1:%d", n->cluster_port);
+	snprintf(log, sizeof(log), "%s.log", n->store);
+	n->pid = stress_fork();
+	if (n->pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		if (routes[0] != '\0')
+			execlp("nats-server", "nats-server", "-js", "-a", "127.0.0.1",
+			       "-p", port, "-sd", n->store, "-n", n->store + strlen(n->store) - 2,
+			       "--cluster_name", "bbtest", "--cluster", cport,
+			       "--routes", routes, (char *)NULL);
+		else
+			execlp("nats-server", "nats-server", "-js", "-a", "127.0.0.1",
+			       "-p", port, "-sd", n->store, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 500 && !nats_listening(n->port); i++)
+		stress_sleep_ns(10 * 1000000);
+	if (!nats_listening(n->port))
+		stress_fatal("nats-server on port %d did not start (log %s)",
+		             n->port, log);
+}
+
+/* A new server with its store in dir/name. */
+static void nats_new(struct natsd *n, const char *dir, const char *name)
+{
+	memset(n, 0, sizeof(*n));
+	n->port = nats_free_port();
+	n->cluster_port = nats_free_port();
+	snprintf(n->store, sizeof(n->store), "%s/%s", dir, name);
+}
+
+/* SIGKILL (sig 9) or SIGTERM, and reap. */
+static void nats_stop(struct natsd *n, int sig)
+{
+	if (n->pid > 0) {
+		kill(n->pid, sig);
+		stress_reap(n->pid, 5000);
+	}
+	n->pid = 0;
+}
+
+static int nats_available(void)
+{
+	return stress_sh("command -v nats-server >/dev/null") == 0;
+}
+
+#endif /* BRIDGE_NATS_H */
