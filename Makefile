@@ -177,6 +177,11 @@ $(B)/chaos/%: tests/chaos/%.c $(B)/libbarbus.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libbarbus.a $(LDLIBS)
 
+# bench/bridge_bench.c also talks to NATS itself (its floor).
+$(B)/bench/bridge_bench: bench/bridge_bench.c $(B)/libbarbus.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libbarbus.a $(NATS_LIBS) $(LDLIBS)
+
 $(B)/bench/%: bench/%.c $(B)/libbarbus.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libbarbus.a $(LDLIBS)

@@ -1,0 +1,433 @@
+/*
+ * bridge_bench: barbus-bridge over a nats-server -js of its own (a free
+ * 127.0.0.1 port, a temporary store, stopped at exit).
+ *
+ * bridge.rate: bars/s from bus A to bus B: a finished backtest of 500
+ *   symbols over 3 sessions on A, then `publish --exit-at-done` and
+ *   `mirror --exit-at-done` started together; the clock runs from their
+ *   start until both have exited. B must hold exactly A's bars
+ *   (barbus-bars --history of both, byte for byte), else no figure.
+ * nats.floor.rate: the floor in the same run: the same number of messages
+ *   of the same size (one MINUTE frame: 32 + 52 x 500 bytes) published to
+ *   a JetStream stream by a minimal libnats program (js_PublishAsync) and
+ *   fetched back (pull consumer), as bars/s.
+ * nats.floor.p50: µs from js_Publish of one such frame to its arrival on a
+ *   plain subscription to the subject, 200 frames one after the other.
+ *
+ * bridge.p50, bridge.p99: µs from a minute's MINUTE_END on A's ring (its
+ *   bars published on A) to the same minute's MINUTE_END on B's ring (its
+ *   bars all there), a backtest of one session (210 minutes) paced at
+ *   2000x (30 ms a minute), publish and mirror following it.
+ *
+ * Targets: bridge.rate >= 0.8 x nats.floor.rate and >= 1M bars/s;
+ * bridge.p50 <= nats.floor.p50 + 50 µs.
+ */
+#include <nats/nats.h>
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "bench.h"
+#include "fixture.h"
+
+#define NSYM     500
+#define FROM     "2024-07-01"
+#define TO       "2024-07-03"
+#define FRAME    (32 + 52 * NSYM)
+#define LAT_N    200
+#define LAT_MAX  1024 /* minutes noted by a watcher */
+#define LAT_MIN  150  /* minutes matched for a figure (07-03 has 210) */
+#define LAT_SPEED "2000x" /* 30 ms a minute */
+
+/* What a watcher saw: the clock (ns) at each MINUTE_END of its ring. */
+struct seen {
+	_Atomic uint64_t n;
+	struct { int64_t t, ns; } at[LAT_MAX];
+};
+
+static pid_t natsd;
+static struct seen *seen_a, *seen_b;
+static char bus_a[64], bus_b[64], bus_a2[64], bus_b2[64], url[64];
+
+
+/* Every segment of bus (/dev/shm/barbus.<bus>.*: hist.N of any N too). */
+static void unlink_bus(const char *bus)
+{
+	char prefix[96], name[NAME_MAX + 2];
+	DIR *d = opendir("/dev/shm");
+	struct dirent *e;
+
+	snprintf(prefix, sizeof(prefix), "barbus.%s.", bus);
+	while (d != NULL && (e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
+			snprintf(name, sizeof(name), "/%s", e->d_name);
+			shm_unlink(name);
+		}
+	if (d != NULL)
+		closedir(d);
+}
+
+static void stop_all(void)
+{
+	if (getpid() != g_bench.owner)
+		return;
+	if (natsd > 0) {
+		kill(natsd, SIGKILL);
+		waitpid(natsd, NULL, 0);
+		natsd = 0;
+	}
+	if (bus_a[0])
+		unlink_bus(bus_a);
+	if (bus_b[0])
+		unlink_bus(bus_b);
+	if (bus_a2[0])
+		unlink_bus(bus_a2);
+	if (bus_b2[0])
+		unlink_bus(bus_b2);
+	if (fix_dir[0])
+		fix_cleanup();
+}
+
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, len) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		port = ntohs(a.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+static int listening(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* nats-server -js on a free port, its store and log in fix_dir. */
+static void start_natsd(void)
+{
+	char port[16], store[PATH_MAX], log[PATH_MAX];
+	int p = free_port();
+
+	if (p < 0)
+		bench_fail("no free port: %s", strerror(errno));
+	snprintf(port, sizeof(port), "%d", p);
+	snprintf(store, sizeof(store), "%s/js", fix_dir);
+	snprintf(log, sizeof(log), "%s/nats.log", fix_dir);
+	snprintf(url, sizeof(url), "nats://127.0.0.1:%d", p);
+	fflush(stdout);
+	natsd = fork();
+	if (natsd == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execlp("nats-server", "nats-server", "-js", "-a", "127.0.0.1",
+		       "-p", port, "-sd", store, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 500 && !listening(p); i++)
+		bench_sleep_ns(10000000);
+	if (!listening(p))
+		bench_fail("nats-server on port %d did not start (log %s)", p, log);
+}
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+/* Lines of barbus-bars --history of A (= bars), or -1 when B differs. */
+static long same_bars(void)
+{
+	long n = -1;
+
+	if (sh("%s/barbus-bars --bus %s --history > %s/a && "
+	       "%s/barbus-bars --bus %s --history > %s/b && cmp -s %s/a %s/b",
+	       fix_bin, bus_a, fix_dir, fix_bin, bus_b, fix_dir, fix_dir,
+	       fix_dir) != 0)
+		return -1;
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/a", fix_dir);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	n = -1; /* the header line */
+	for (int c; (c = getc(f)) != EOF;)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* bridge.rate: the bars of A carried to B per second; 0 on failure. */
+static double bridge_rate(long stored, long *bars)
+{
+	char stream[96];
+
+	snprintf(stream, sizeof(stream), "barbus-%s", bus_a);
+	pid_t c = fix_spawn("coordinator", "--bus", bus_a, "--db", fix_dir,
+	                    "backtest", "--from", FROM, "--to", TO,
+	                    "--history-days", "2", (char *)NULL);
+	if (fix_wait(c, "backtest on A", NULL) != 0)
+		return 0;
+	int64_t t0 = fix_now_ns();
+	pid_t p = fix_spawn("bridge", "publish", "--bus", bus_a, "--nats", url,
+	                    "--exit-at-done", (char *)NULL);
+	pid_t m = fix_spawn("bridge", "mirror", "--bus", bus_b, "--nats", url,
+	                    "--stream", stream, "--exit-at-done", (char *)NULL);
+	int bad = fix_wait(p, "publish", NULL) != 0;
+	bad |= fix_wait(m, "mirror", NULL) != 0;
+	int64_t dt = fix_now_ns() - t0;
+	if (bad)
+		return 0;
+	*bars = same_bars();
+	if (*bars != stored) {
+		fix_fail("bus B holds %ld bars, not bus A's %ld", *bars, stored);
+		return 0;
+	}
+	return (double)*bars / ((double)dt / 1e9);
+}
+
+
+/* Child: follow bus's ring (waiting for it to appear) and note the clock
+ * at each MINUTE_END, until the writer is gone after a minute was seen. */
+static int watch(void *arg, int cpu)
+{
+	struct seen *sn = arg;
+	const char *bus = sn == seen_a ? bus_a2 : bus_b2;
+	bb_ring_reader *r = NULL;
+	int64_t deadline = fix_now_ns() + 60LL * 1000000000;
+	bb_bar ev;
+
+	(void)cpu;
+	while (bb_ring_reader_open(&r, bus, BB_WAIT_BLOCK, 0) != 0) {
+		if (fix_now_ns() > deadline)
+			bench_child_fail("bus %s did not appear", bus);
+		bench_sleep_ns(1000000);
+	}
+	while (fix_now_ns() < deadline) {
+		int rc = bb_ring_wait(r, &ev, NULL, 100000000);
+		if (rc == 0 && BB_KIND(ev.flags) == BB_KIND_MINUTE_END) {
+			uint64_t i = atomic_load_explicit(&sn->n, memory_order_relaxed);
+			if (i < LAT_MAX) {
+				sn->at[i].t = ev.time;
+				sn->at[i].ns = fix_now_ns();
+				/* release: pairs with the parent's acquire after reaping */
+				atomic_store_explicit(&sn->n, i + 1, memory_order_release);
+			}
+		} else if (rc == BB_ENOWRITER && sn->n > 0) {
+			break;
+		} else if (rc == BB_ENOWRITER) {
+			bench_sleep_ns(1000000);
+		} else if (rc != 0 && rc != BB_ETIMEDOUT) {
+			bench_child_fail("bus %s: %s", bus, bb_strerror(rc));
+		}
+	}
+	bb_ring_reader_close(r);
+	return 0;
+}
+
+/* bridge.p50/p99 (µs): a paced backtest on A2 published and mirrored to
+ * B2; each minute from its MINUTE_END on A2's ring to the same minute's
+ * on B2's. 0 on failure. */
+static int bridge_latency(double *p50, double *p99)
+{
+	char stream[96];
+	static uint64_t d[LAT_MAX];
+	size_t n = 0;
+
+	snprintf(stream, sizeof(stream), "barbus-%s", bus_a2);
+	pid_t w[2] = { bench_spawn(-1, watch, seen_a, 0),
+	               bench_spawn(-1, watch, seen_b, 0) };
+	pid_t p = fix_spawn("bridge", "publish", "--bus", bus_a2, "--nats", url,
+	                    "--exit-at-done", (char *)NULL);
+	pid_t m = fix_spawn("bridge", "mirror", "--bus", bus_b2, "--nats", url,
+	                    "--stream", stream, "--exit-at-done", (char *)NULL);
+	pid_t c = fix_spawn("coordinator", "--bus", bus_a2, "--db", fix_dir,
+	                    "backtest", "--from", "2024-07-03", "--to",
+	                    "2024-07-03", "--speed", LAT_SPEED, (char *)NULL);
+	int bad = fix_wait(c, "paced backtest on A2", NULL) != 0;
+	bad |= fix_wait(p, "paced publish", NULL) != 0;
+	bad |= fix_wait(m, "paced mirror", NULL) != 0;
+	if (bench_reap(w, 2, 60) != 0) {
+		fix_fail("a ring watcher failed");
+		return -1;
+	}
+	if (bad)
+		return -1;
+	/* acquire: pairs with the watchers' release */
+	uint64_t na = atomic_load_explicit(&seen_a->n, memory_order_acquire);
+	uint64_t nb = atomic_load_explicit(&seen_b->n, memory_order_acquire);
+	for (uint64_t i = 0; i < nb; i++)
+		for (uint64_t j = 0; j < na; j++)
+			if (seen_a->at[j].t == seen_b->at[i].t &&
+			    seen_b->at[i].ns >= seen_a->at[j].ns) {
+				d[n++] = (uint64_t)(seen_b->at[i].ns - seen_a->at[j].ns);
+				break;
+			}
+	if (n < LAT_MIN) {
+		fix_fail("latency: %zu minutes matched (%llu on A2, %llu on B2)",
+		         n, (unsigned long long)na, (unsigned long long)nb);
+		return -1;
+	}
+	bench_sort(d, n);
+	*p50 = (double)bench_pct(d, n, 0.5) / 1e3;
+	*p99 = (double)bench_pct(d, n, 0.99) / 1e3;
+	return 0;
+}
+
+static int js_fail(const char *what, natsStatus s, jsErrCode jerr)
+{
+	fix_fail("floor: %s: %s (%s, JetStream error %d)", what,
+	         natsStatus_GetText(s), nats_GetLastError(NULL), (int)jerr);
+	return -1;
+}
+
+/* The floor: nframes frames of FRAME bytes published (async) and fetched
+ * back; *rate in bars/s (NSYM bars a frame), *p50 in µs. */
+static int floor_run(long nframes, double *rate, double *p50)
+{
+	natsConnection *nc = NULL;
+	jsCtx *js = NULL;
+	jsStreamInfo *si = NULL;
+	jsStreamConfig sc;
+	jsErrCode jerr = 0;
+	natsSubscription *sub = NULL;
+	const char *subjects[] = { "floor.frames" };
+	char *buf = calloc(1, FRAME);
+	natsStatus s = natsConnection_ConnectTo(&nc, url);
+	int rc = -1;
+
+	if (s == NATS_OK)
+		s = natsConnection_JetStream(&js, nc, NULL);
+	jsStreamConfig_Init(&sc);
+	sc.Name = "floor";
+	sc.Subjects = subjects;
+	sc.SubjectsLen = 1;
+	if (s == NATS_OK)
+		s = js_AddStream(&si, js, &sc, NULL, &jerr);
+	jsStreamInfo_Destroy(si);
+	if (s != NATS_OK || buf == NULL) {
+		js_fail("stream", s, jerr);
+		goto out;
+	}
+	int64_t t0 = fix_now_ns();
+	for (long i = 0; i < nframes && s == NATS_OK; i++) {
+		memcpy(buf + 24, &i, sizeof(i)); /* a frame's position */
+		s = js_PublishAsync(js, "floor.frames", buf, FRAME, NULL);
+	}
+	if (s == NATS_OK)
+		s = js_PublishAsyncComplete(js, NULL);
+	if (s == NATS_OK)
+		s = js_PullSubscribe(&sub, js, "floor.frames", "floor", NULL,
+		                     NULL, &jerr);
+	if (s != NATS_OK) {
+		js_fail("publish", s, jerr);
+		goto out;
+	}
+	long got = 0;
+	while (got < nframes) {
+		natsMsgList list = { 0 };
+		s = natsSubscription_Fetch(&list, sub, 256, 5000, &jerr);
+		if (s != NATS_OK) {
+			js_fail("fetch", s, jerr);
+			goto out;
+		}
+		for (int i = 0; i < list.Count; i++)
+			got += natsMsg_GetDataLength(list.Msgs[i]) == FRAME;
+		if (list.Count > 0)
+			natsMsg_Ack(list.Msgs[list.Count - 1], NULL);
+		natsMsgList_Destroy(&list);
+	}
+	int64_t dt = fix_now_ns() - t0;
+	*rate = (double)got * NSYM / ((double)dt / 1e9);
+	natsSubscription_Destroy(sub);
+	sub = NULL;
+
+	/* Latency: one frame at a time, js_Publish to a plain subscriber. */
+	uint64_t lat[LAT_N];
+	s = natsConnection_SubscribeSync(&sub, nc, "floor.frames");
+	for (int i = 0; i < LAT_N && s == NATS_OK; i++) {
+		natsMsg *msg = NULL;
+		int64_t a = fix_now_ns();
+		s = js_Publish(NULL, js, "floor.frames", buf, FRAME, NULL, &jerr);
+		if (s == NATS_OK)
+			s = natsSubscription_NextMsg(&msg, sub, 5000);
+		lat[i] = (uint64_t)(fix_now_ns() - a);
+		natsMsg_Destroy(msg);
+	}
+	if (s != NATS_OK) {
+		js_fail("latency", s, jerr);
+		goto out;
+	}
+	bench_sort(lat, LAT_N);
+	*p50 = (double)bench_pct(lat, LAT_N, 0.5) / 1e3;
+	rc = 0;
+out:
+	natsSubscription_Destroy(sub);
+	jsCtx_Destroy(js);
+	natsConnection_Destroy(nc);
+	free(buf);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	long bars = 0;
+	double rate, floor_rate = 0, floor_p50 = 0, p50 = 0, p99 = 0;
+
+	(void)argc;
+	bench_init("bridge_bench");
+	if (fix_init(argv[0], "bridge-bench") != 0)
+		bench_fail("mkdtemp: %s", strerror(errno));
+	atexit(stop_all);
+	snprintf(bus_a, sizeof(bus_a), "bridge_bench-%d-a", (int)getpid());
+	snprintf(bus_b, sizeof(bus_b), "bridge_bench-%d-b", (int)getpid());
+	snprintf(bus_a2, sizeof(bus_a2), "bridge_bench-%d-a2", (int)getpid());
+	snprintf(bus_b2, sizeof(bus_b2), "bridge_bench-%d-b2", (int)getpid());
+	seen_a = bench_shared(sizeof(*seen_a));
+	seen_b = bench_shared(sizeof(*seen_b));
+	long stored = (long)fix_store(NSYM, 20240701, 20240703, NULL);
+	start_natsd();
+	rate = bridge_rate(stored, &bars);
+	if (bars > 0 && floor_run((bars + NSYM - 1) / NSYM, &floor_rate,
+	                          &floor_p50) != 0)
+		rate = 0;
+	if (rate > 0 && bridge_latency(&p50, &p99) != 0)
+		rate = 0;
+	if (fix_failures > 0 || rate <= 0)
+		return 1;
+	printf("bridge: %ld bars; targets: bridge.rate >= 0.8 x floor (%.0f) "
+	       "and >= 1000000 bars/s; bridge.p50 <= floor p50 + 50 (%.1f us)\n",
+	       bars, 0.8 * floor_rate, floor_p50 + 50);
+	bench_metric("bridge.rate", rate, "bars/s", 0);
+	bench_metric("bridge.p50", p50, "us", 1);
+	bench_metric("bridge.p99", p99, "us", 1);
+	bench_metric("nats.floor.rate", floor_rate, "bars/s", 0);
+	bench_metric("nats.floor.p50", floor_p50, "us", 1);
+	bench_metrics_print();
+	natsConnection_Destroy(NULL);
+	nats_Close();
+	return 0;
+}
