@@ -14,6 +14,9 @@
  * nats.floor.p50: µs from js_Publish of one such frame to its arrival on a
  *   plain subscription to the subject, 200 frames one after the other.
  *
+ * bridge.publish.rate, bridge.mirror.rate: the same backtest again on bus
+ *   A3, published alone, then mirrored alone into B3 (each process from
+ *   its start to its exit): which side limits bridge.rate.
  * bridge.p50, bridge.p99: µs from a minute's MINUTE_END on A's ring (its
  *   bars published on A) to the same minute's MINUTE_END on B's ring (its
  *   bars all there), a backtest of one session (210 minutes) paced at
@@ -48,7 +51,7 @@ struct seen {
 
 static pid_t natsd;
 static struct seen *seen_a, *seen_b;
-static char bus_a[64], bus_b[64], bus_a2[64], bus_b2[64], url[64];
+static char bus_a[64], bus_b[64], bus_a2[64], bus_b2[64], bus_b3[64], bus_a3[64], url[64];
 
 
 /* Every segment of bus (/dev/shm/barbus.<bus>.*: hist.N of any N too). */
@@ -85,6 +88,10 @@ static void stop_all(void)
 		unlink_bus(bus_a2);
 	if (bus_b2[0])
 		unlink_bus(bus_b2);
+	if (bus_b3[0])
+		unlink_bus(bus_b3);
+	if (bus_a3[0])
+		unlink_bus(bus_a3);
 	if (fix_dir[0])
 		fix_cleanup();
 }
@@ -178,6 +185,35 @@ static long same_bars(void)
 		n += c == '\n';
 	fclose(f);
 	return n;
+}
+
+/* The same backtest on bus_a3 published, then mirrored into bus_b3, one
+ * after the other: each side's bars/s (process start to exit) in side[0],
+ * side[1]. */
+static int bridge_sides(long bars, double side[2])
+{
+	char stream[96];
+
+	snprintf(stream, sizeof(stream), "barbus-%s", bus_a3);
+	pid_t c = fix_spawn("coordinator", "--bus", bus_a3, "--db", fix_dir,
+	                    "backtest", "--from", FROM, "--to", TO,
+	                    "--history-days", "2", (char *)NULL);
+	if (fix_wait(c, "backtest on A3", NULL) != 0)
+		return -1;
+	int64_t t0 = fix_now_ns();
+	pid_t p = fix_spawn("bridge", "publish", "--bus", bus_a3, "--nats", url,
+	                    "--exit-at-done", (char *)NULL);
+	if (fix_wait(p, "publish alone", NULL) != 0)
+		return -1;
+	int64_t t1 = fix_now_ns();
+	pid_t m = fix_spawn("bridge", "mirror", "--bus", bus_b3, "--nats", url,
+	                    "--stream", stream, "--exit-at-done", (char *)NULL);
+	if (fix_wait(m, "mirror alone", NULL) != 0)
+		return -1;
+	int64_t t2 = fix_now_ns();
+	side[0] = (double)bars / ((double)(t1 - t0) / 1e9);
+	side[1] = (double)bars / ((double)(t2 - t1) / 1e9);
+	return 0;
 }
 
 /* bridge.rate: the bars of A carried to B per second; 0 on failure. */
@@ -395,7 +431,7 @@ out:
 int main(int argc, char **argv)
 {
 	long bars = 0;
-	double rate, floor_rate = 0, floor_p50 = 0, p50 = 0, p99 = 0;
+	double rate, floor_rate = 0, floor_p50 = 0, p50 = 0, p99 = 0, side[2] = { 0, 0 };
 
 	(void)argc;
 	bench_init("bridge_bench");
@@ -406,6 +442,8 @@ int main(int argc, char **argv)
 	snprintf(bus_b, sizeof(bus_b), "bridge_bench-%d-b", (int)getpid());
 	snprintf(bus_a2, sizeof(bus_a2), "bridge_bench-%d-a2", (int)getpid());
 	snprintf(bus_b2, sizeof(bus_b2), "bridge_bench-%d-b2", (int)getpid());
+	snprintf(bus_b3, sizeof(bus_b3), "bridge_bench-%d-b3", (int)getpid());
+	snprintf(bus_a3, sizeof(bus_a3), "bridge_bench-%d-a3", (int)getpid());
 	seen_a = bench_shared(sizeof(*seen_a));
 	seen_b = bench_shared(sizeof(*seen_b));
 	long stored = (long)fix_store(NSYM, 20240701, 20240703, NULL);
@@ -413,6 +451,8 @@ int main(int argc, char **argv)
 	rate = bridge_rate(stored, &bars);
 	if (bars > 0 && floor_run((bars + NSYM - 1) / NSYM, &floor_rate,
 	                          &floor_p50) != 0)
+		rate = 0;
+	if (rate > 0 && bridge_sides(bars, side) != 0)
 		rate = 0;
 	if (rate > 0 && bridge_latency(&p50, &p99) != 0)
 		rate = 0;
@@ -422,6 +462,8 @@ int main(int argc, char **argv)
 	       "and >= 1000000 bars/s; bridge.p50 <= floor p50 + 50 (%.1f us)\n",
 	       bars, 0.8 * floor_rate, floor_p50 + 50);
 	bench_metric("bridge.rate", rate, "bars/s", 0);
+	bench_metric("bridge.publish.rate", side[0], "bars/s", 0);
+	bench_metric("bridge.mirror.rate", side[1], "bars/s", 0);
 	bench_metric("bridge.p50", p50, "us", 1);
 	bench_metric("bridge.p99", p99, "us", 1);
 	bench_metric("nats.floor.rate", floor_rate, "bars/s", 0);
