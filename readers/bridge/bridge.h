@@ -28,6 +28,7 @@ struct br_opts {
 	int64_t     replicas;
 	int64_t     dup_window_s;
 	int         exit_at_done; /* stop once the source's backtest ended */
+	int         json_subjects; /* publish: each MINUTE bar also as JSON */
 	uint32_t    retry_s;      /* how long a failing publish is retried */
 };
 
@@ -50,6 +51,10 @@ void br_js_close(struct br_js *j);
 int  br_js_publish(struct br_js *j, const struct br_opts *o,
                    const char *subject, const char *id, const void *data,
                    size_t len);
+/* Publish data on subject without waiting for an acknowledgement (plain
+ * NATS); EIO when the connection refuses it. */
+int  br_js_publish_plain(struct br_js *j, const char *subject,
+                         const void *data, size_t len);
 /* The data of the last message on subject (free with natsMsg_Destroy()):
  * 0, BB_EEMPTY, EIO. */
 int  br_js_last(struct br_js *j, const struct br_opts *o, const char *subject,

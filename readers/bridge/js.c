@@ -130,6 +130,9 @@ int br_js_open(struct br_js *j, const struct br_opts *o)
 
 void br_js_close(struct br_js *j)
 {
+	/* Plain publishes (--json-subjects) still buffered go out first. */
+	if (j->nc != NULL)
+		natsConnection_FlushTimeout(j->nc, 1000);
 	jsCtx_Destroy(j->js);
 	natsConnection_Destroy(j->nc);
 	j->js = NULL;
@@ -154,6 +157,14 @@ int br_js_publish(struct br_js *j, const struct br_opts *o,
 	                       &jerr)) != NATS_OK && time(NULL) < until)
 		nats_Sleep(100);
 	return s == NATS_OK ? 0 : nats_fail(j, "publish", s, jerr);
+}
+
+int br_js_publish_plain(struct br_js *j, const char *subject,
+                        const void *data, size_t len)
+{
+	natsStatus s = natsConnection_Publish(j->nc, subject, data, (int)len);
+
+	return s == NATS_OK ? 0 : nats_fail(j, subject, s, 0);
 }
 
 int br_js_last(struct br_js *j, const struct br_opts *o, const char *subject,

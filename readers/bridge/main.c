@@ -4,7 +4,7 @@
  * usage: barbus-bridge publish --bus NAME --nats URL [--stream NAME]
  *                      [--max-age DURATION] [--max-bytes N] [--replicas N]
  *                      [--dup-window DURATION] [--retry DURATION]
- *                      [--exit-at-done]
+ *                      [--exit-at-done] [--json-subjects]
  *        barbus-bridge mirror --nats URL --stream NAME --bus LOCALNAME
  *                      [--durable NAME] [--retry DURATION] [--exit-at-done]
  */
@@ -29,7 +29,7 @@ static void usage(FILE *f)
 	    "usage: barbus-bridge publish --bus NAME --nats URL [--stream NAME]\n"
 	    "                     [--max-age DURATION] [--max-bytes N] [--replicas N]\n"
 	    "                     [--dup-window DURATION] [--retry DURATION]\n"
-	    "                     [--exit-at-done]\n"
+	    "                     [--exit-at-done] [--json-subjects]\n"
 	    "       barbus-bridge mirror --nats URL --stream NAME --bus LOCALNAME\n"
 	    "                     [--durable NAME] [--retry DURATION] [--exit-at-done]\n"
 	    "DURATION: seconds, or a number followed by s, m, h or d.\n"
@@ -111,6 +111,10 @@ static int parse(struct br_opts *o, int argc, char **argv)
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--exit-at-done") == 0) {
 			o->exit_at_done = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--json-subjects") == 0 && o->cmd[0] == 'p') {
+			o->json_subjects = 1;
 			continue;
 		}
 		if (i + 1 >= argc) {

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "barfmt.h"
 #include "bridge.h"
 #include "frame.h"
 
@@ -210,6 +211,34 @@ static int pend_add(struct pending *p, const bb_bar *b, int64_t minute)
 	return 0;
 }
 
+/* --json-subjects: each bar of the MINUTE frame f just stored, as the JSON
+ * line of barbus-tail --json without its newline, on
+ * barbus.<bus>.1m.<symbol> (plain NATS: no acknowledgement awaited). */
+static int send_json(struct src *s, size_t len)
+{
+	char subject[BB_NAME_MAX + BB_SYMBOL_MAX + 16], sym[BB_SYMBOL_MAX + 1];
+	char line[512];
+	struct br_frame f;
+	bb_bar b;
+	int rc = br_frame_get(s->buf, len, &f, NULL);
+
+	for (uint32_t i = 0; i < f.count && rc == 0; i++) {
+		br_rec_get(&f, i, &b);
+		if (bb_symbol_name(s->bus, b.symbol, sym, sizeof(sym)) != 0)
+			snprintf(sym, sizeof(sym), "%u", b.symbol);
+		FILE *m = fmemopen(line, sizeof(line), "w");
+		if (m == NULL)
+			return ENOMEM;
+		bb__barfmt_json(m, sym, &b);
+		long n = ftell(m);
+		fclose(m);
+		snprintf(subject, sizeof(subject), "barbus.%s.1m.%s", s->o->bus, sym);
+		rc = br_js_publish_plain(&s->j, subject, line,
+		                         n > 0 ? (size_t)n - 1 : 0);
+	}
+	return rc;
+}
+
 /* The MINUTE frame of minute m: pending bars of m (ring bars too when
  * ring), in order; they leave the pending list. */
 static int send_minute(struct src *s, int64_t m, int ring)
@@ -237,7 +266,14 @@ static int send_minute(struct src *s, int64_t m, int ring)
 		p->minute[keep++] = p->minute[i];
 	}
 	p->n = keep;
-	return send(s, &f, len, "");
+	uint64_t last = s->last;
+	int sent_before = s->have_last;
+	int rc = send(s, &f, len, "");
+	/* Only a frame this call stored: not one the stream had already. */
+	if (rc == 0 && s->o->json_subjects && (!sent_before || last < f.pos) &&
+	    s->last == f.pos)
+		rc = send_json(s, len);
+	return rc;
 }
 
 /* Every pending minute up to t, in order; minute t itself (with the ring's
