@@ -29,6 +29,7 @@ struct br_opts {
 	int64_t     dup_window_s;
 	int         exit_at_done; /* stop once the source's backtest ended */
 	int         json_subjects; /* publish: each MINUTE bar also as JSON */
+	const char *symbols;  /* publish: "A,B,..." only these; NULL: all */
 	uint32_t    retry_s;      /* how long a failing publish is retried */
 };
 

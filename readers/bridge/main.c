@@ -5,6 +5,7 @@
  *                      [--max-age DURATION] [--max-bytes N] [--replicas N]
  *                      [--dup-window DURATION] [--retry DURATION]
  *                      [--exit-at-done] [--json-subjects]
+ *                      [--symbols A,B,...] [--intervals 1m]
  *        barbus-bridge mirror --nats URL --stream NAME --bus LOCALNAME
  *                      [--durable NAME] [--retry DURATION] [--exit-at-done]
  */
@@ -30,6 +31,7 @@ static void usage(FILE *f)
 	    "                     [--max-age DURATION] [--max-bytes N] [--replicas N]\n"
 	    "                     [--dup-window DURATION] [--retry DURATION]\n"
 	    "                     [--exit-at-done] [--json-subjects]\n"
+	    "                     [--symbols A,B,...] [--intervals 1m]\n"
 	    "       barbus-bridge mirror --nats URL --stream NAME --bus LOCALNAME\n"
 	    "                     [--durable NAME] [--retry DURATION] [--exit-at-done]\n"
 	    "DURATION: seconds, or a number followed by s, m, h or d.\n"
@@ -83,6 +85,17 @@ static int option(struct br_opts *o, const char *a, const char *v)
 			o->dup_window_s = d;
 		else
 			o->retry_s = (uint32_t)d;
+	} else if (strcmp(a, "--symbols") == 0 && o->cmd[0] == 'p') {
+		if (v[0] == '\0' || v[0] == ',' || strstr(v, ",,") != NULL ||
+		    v[strlen(v) - 1] == ',')
+			return bad(a, v, "want symbol names separated by commas");
+		o->symbols = v;
+	} else if (strcmp(a, "--intervals") == 0 && o->cmd[0] == 'p') {
+		/* Derived bars (the upkeep's up.* segments) are not bridged yet. */
+		if (strcmp(v, "1m") != 0)
+			return bad(a, v, "only 1m is bridged (derived intervals are "
+			           "not carried yet; derive them on the mirror's host "
+			           "with barbus-upkeep)");
 	} else if (strcmp(a, "--max-bytes") == 0) {
 		o->max_bytes = strtoll(v, &end, 10);
 		if (end == v || *end != '\0' || o->max_bytes < -1 || o->max_bytes == 0)

@@ -34,6 +34,10 @@ struct src {
 	uint64_t       number;    /* current session number */
 	bb_session     session;
 	uint32_t       nsym_sent; /* directory size in the last HELLO */
+	/* --symbols: the bus's ids in the stream's: out_of[source id] (or
+	 * UINT32_MAX: not published) for the nmap first; src_of[stream id]. */
+	uint32_t      *out_of, *src_of;
+	uint32_t       nmap, nout;
 	struct pending p;
 	uint8_t       *buf;
 	size_t         bufcap;
@@ -74,14 +78,61 @@ static int send(struct src *s, const struct br_frame *f, size_t len,
 	return rc;
 }
 
+/* name is in --symbols (a comma-separated list), or there is none. */
+static int selected(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (list == NULL)
+		return 1;
+	for (const char *p = list; *p != '\0'; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+		if (strcspn(p, ",") == n && strncmp(p, name, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Extend the id maps to the bus's directory now: the selected symbols get
+ * stream ids in source id order (a symbol added later, the next). */
+static int build_map(struct src *s)
+{
+	uint32_t n = bb_symbol_count(s->bus);
+	char name[BB_SYMBOL_MAX + 1];
+
+	if (n <= s->nmap)
+		return 0;
+	uint32_t *o = realloc(s->out_of, n * sizeof(*o));
+	if (o == NULL)
+		return ENOMEM;
+	s->out_of = o;
+	uint32_t *q = realloc(s->src_of, n * sizeof(*q));
+	if (q == NULL)
+		return ENOMEM;
+	s->src_of = q;
+	for (uint32_t i = s->nmap; i < n; i++) {
+		s->out_of[i] = UINT32_MAX;
+		if (bb_symbol_name(s->bus, i, name, sizeof(name)) == 0 &&
+		    selected(s->o->symbols, name)) {
+			s->out_of[i] = s->nout;
+			s->src_of[s->nout++] = i;
+		}
+	}
+	s->nmap = n;
+	return 0;
+}
+
 static int send_hello(struct src *s)
 {
 	bb_table *t = NULL;
 	bb_ring_info ri;
 	bb_status st;
-	uint32_t n = bb_symbol_count(s->bus);
+	uint32_t nsrc = bb_symbol_count(s->bus), n;
 	char name[BB_SYMBOL_MAX + 1], id[BB_NAME_MAX + 32];
-	int rc = bb_table_open(&t, s->o->bus, "bars.1m");
+	int rc = build_map(s);
+
+	n = s->nout;
+	if (rc == 0)
+		rc = bb_table_open(&t, s->o->bus, "bars.1m");
 
 	if (rc == 0)
 		rc = bb_ring_info_get(s->o->bus, &ri);
@@ -110,13 +161,13 @@ static int send_hello(struct src *s)
 		return ENOMEM;
 	br_frame_put(s->buf, &f);
 	for (uint32_t i = 0; i < n; i++) {
-		bb_symbol_name(s->bus, i, name, sizeof(name));
+		bb_symbol_name(s->bus, s->src_of[i], name, sizeof(name));
 		br_name_put(s->buf, i, name);
 	}
 	snprintf(id, sizeof(id), "%s-hello-%u", s->o->bus, n);
 	rc = br_js_publish(&s->j, s->o, s->o->hello, id, s->buf, len);
 	if (rc == 0)
-		s->nsym_sent = n;
+		s->nsym_sent = nsrc;
 	return rc;
 }
 
@@ -150,7 +201,7 @@ static int send_history_chunk(struct src *s, const bb_session *hs,
 static int send_history(struct src *s, uint32_t back, uint64_t number)
 {
 	bb_session hs;
-	uint32_t nsym = bb_symbol_count(s->bus), rows = 1440 * 2;
+	uint32_t nsym = s->nout, rows = 1440 * 2;
 	size_t cap = HISTORY_CHUNK_BYTES / BR_REC_BYTES + rows;
 	bb_bar *bars = malloc(cap * sizeof(*bars));
 	uint32_t *counts = malloc((nsym + 1) * sizeof(*counts));
@@ -160,7 +211,10 @@ static int send_history(struct src *s, uint32_t back, uint64_t number)
 	for (uint32_t sym = 0; rc == 0 && sym < nsym; sym++) {
 		size_t got = 0;
 		int32_t date;
-		rc = bb_history(s->bus, back, sym, bars + total, rows, &got, &date);
+		rc = bb_history(s->bus, back, s->src_of[sym], bars + total, rows,
+		                &got, &date);
+		for (size_t i = 0; rc == 0 && i < got; i++)
+			bars[total + i].symbol = sym;
 		if (rc == 0 && date != hs.date)
 			rc = BB_ERETRY; /* the coordinator rolled history meanwhile */
 		counts[sym - first] = (uint32_t)got;
@@ -211,6 +265,22 @@ static int pend_add(struct pending *p, const bb_bar *b, int64_t minute)
 	return 0;
 }
 
+/* Bar b of the bus (its source id) pending in its stream id, unless
+ * --symbols leaves its symbol out. */
+static int pend_bar(struct src *s, const bb_bar *b, int64_t minute)
+{
+	if (b->symbol >= s->nmap) {
+		int rc = build_map(s);
+		if (rc != 0)
+			return rc;
+	}
+	if (b->symbol >= s->nmap || s->out_of[b->symbol] == UINT32_MAX)
+		return 0;
+	bb_bar m = *b;
+	m.symbol = s->out_of[b->symbol];
+	return pend_add(&s->p, &m, minute);
+}
+
 /* --json-subjects: each bar of the MINUTE frame f just stored, as the JSON
  * line of barbus-tail --json without its newline, on
  * barbus.<bus>.1m.<symbol> (plain NATS: no acknowledgement awaited). */
@@ -224,7 +294,8 @@ static int send_json(struct src *s, size_t len)
 
 	for (uint32_t i = 0; i < f.count && rc == 0; i++) {
 		br_rec_get(&f, i, &b);
-		if (bb_symbol_name(s->bus, b.symbol, sym, sizeof(sym)) != 0)
+		if (b.symbol >= s->nout ||
+		    bb_symbol_name(s->bus, s->src_of[b.symbol], sym, sizeof(sym)) != 0)
 			snprintf(sym, sizeof(sym), "%u", b.symbol);
 		FILE *m = fmemopen(line, sizeof(line), "w");
 		if (m == NULL)
@@ -311,7 +382,7 @@ static int take_snapshot(struct src *s)
 			sym = b[i].symbol, prev = s->session.open;
 		if (!(b[i].flags & BB_BAR_LATE))
 			prev = b[i].time;
-		rc = pend_add(&s->p, &b[i], prev);
+		rc = pend_bar(s, &b[i], prev);
 	}
 	return rc;
 }
@@ -364,7 +435,7 @@ static int on_record(struct src *s, const bb_bar *r)
 
 	switch (BB_KIND(r->flags)) {
 	case BB_KIND_BAR:
-		return pend_add(&s->p, r, NEXT_MINUTE);
+		return pend_bar(s, r, NEXT_MINUTE);
 	case BB_KIND_MINUTE_END:
 		if (bb_symbol_count(s->bus) != s->nsym_sent) {
 			int rc = send_hello(s);
@@ -477,6 +548,8 @@ int br_publish_run(const struct br_opts *o, volatile sig_atomic_t *stop)
 	br_js_close(&s.j);
 	free(s.p.bars);
 	free(s.p.minute);
+	free(s.out_of);
+	free(s.src_of);
 	free(s.buf);
 	return rc == 0 ? 0 : 1;
 }

@@ -1,0 +1,71 @@
+/*
+ * bridge_symbols: `barbus-bridge publish --symbols` and `--intervals`
+ * against a nats-server on a free loopback port. A finished backtest of
+ * two sessions (one of history) of four symbols on bus A, published with
+ * --symbols SYM0003,SYM0001 and mirrored into B: B's directory holds those
+ * two (in A's id order) and `barbus-bars --history` of B equals A's for
+ * them byte for byte. --intervals 5m is refused naming the option; 1m is
+ * taken. Prints "N passed, N failed".
+ */
+#include <libgen.h>
+#include <limits.h>
+
+#include "stress.h"
+#include "bridge_nats.h"
+
+static char dir[64], bin[PATH_MAX];
+
+static void rm_dir(void)
+{
+	if (getpid() != g_stress.owner)
+		return;
+	stress_kill_children(); /* nats-server first: it writes in dir */
+	if (dir[0])
+		stress_sh("rm -rf %s", dir);
+}
+
+int main(int argc, char **argv)
+{
+	struct natsd n;
+
+	(void)argc;
+	stress_init("bridge-symbols", 60);
+	if (!nats_available()) {
+		CHECK(0, "nats-server is installed (make test installs it)");
+		return stress_done();
+	}
+	snprintf(bin, sizeof(bin), "%s/../bin", dirname(strdup(argv[0])));
+	snprintf(dir, sizeof(dir), "/tmp/bb-bridge-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		stress_fatal("mkdtemp");
+	atexit(rm_dir);
+	const char *a = stress_bus("a"), *b = stress_bus("b");
+	nats_new(&n, dir, "n1");
+	nats_start(&n, "");
+	CHECK(stress_sh("%s/barbus-gen --db %s/db --symbols 4 --from 2024-07-01 "
+	         "--to 2024-07-02 --seed 9 --missing-rate 0.05 2>/dev/null",
+	         bin, dir) == 0, "barbus-gen made the store");
+	CHECK(stress_sh("%s/barbus-coordinator --bus %s --db %s/db backtest "
+	         "--from 2024-07-01 --to 2024-07-02 --history-days 1 2>/dev/null",
+	         bin, a, dir) == 0, "backtest on A");
+	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge publish --bus %s "
+	         "--nats %s --intervals 5m 2>%s/err; test $? -eq 2 && "
+	         "grep -q -- '--intervals .5m.: only 1m' %s/err", bin, a, n.url,
+	         dir, dir) == 0, "--intervals 5m is refused, the option named");
+	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge publish --bus %s "
+	         "--nats %s --symbols SYM0003,SYM0001 --intervals 1m "
+	         "--exit-at-done", bin, a, n.url) == 0,
+	      "publish --symbols SYM0003,SYM0001 exits at DONE");
+	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge mirror --bus %s "
+	         "--nats %s --stream barbus-%s --exit-at-done", bin, b, n.url,
+	         a) == 0, "mirror exits at DONE");
+	CHECK(stress_sh("%s/barbus-bars --bus %s --history --symbols "
+	         "SYM0001,SYM0003 > %s/a && %s/barbus-bars --bus %s --history "
+	         "> %s/b && test $(wc -l < %s/a) -gt 1000 && cmp %s/a %s/b", bin,
+	         a, dir, bin, b, dir, dir, dir, dir) == 0,
+	      "B holds SYM0001 and SYM0003 only, their bars equal A's byte for byte");
+	CHECK(stress_sh("%s/barbus-bars --bus %s --symbol SYM0002 >/dev/null "
+	         "2>&1", bin, b) != 0, "SYM0002 is not on B");
+	nats_stop(&n, SIGTERM);
+	return stress_done();
+}
