@@ -89,6 +89,49 @@ static inline int64_t fix_now_ns(void)
 }
 
 /* Call first: where the programs are, and a fresh temp dir for the store. */
+/* What a reader process saw of a replay; lives in shared memory. */
+struct fix_drained {
+	uint64_t bars;   /* bars read */
+	int64_t  t0, t1; /* when the first and the last came */
+	int      rc;     /* why it stopped early; 0 at the end of data */
+};
+
+/*
+ * Reader process: the ring of bus from its oldest record to the end of
+ * data, blocking, counting bars into *d. 0, or 1 when the ring never
+ * opened or reading stopped early (lapped, nothing for timeout_ns, writer
+ * gone): no figure then.
+ */
+static inline int fix_drain(const char *bus, int64_t timeout_ns,
+                            struct fix_drained *d)
+{
+	bb_ring_reader *r = NULL;
+	bb_bar b;
+	uint64_t lost;
+
+	for (int i = 0; i < 20000 && r == NULL; i++)
+		if (bb_ring_reader_open(&r, bus, BB_WAIT_BLOCK, BB_RING_FROM_OLDEST))
+			usleep(100), r = NULL;
+	if (r == NULL)
+		return 1;
+	for (;;) {
+		if ((d->rc = bb_ring_wait(r, &b, &lost, timeout_ns)) != 0) {
+			bb_ring_reader_close(r);
+			return 1;
+		}
+		uint32_t k = BB_KIND(b.flags);
+		if (k == BB_KIND_BAR) {
+			if (d->bars++ == 0)
+				d->t0 = fix_now_ns();
+			d->t1 = fix_now_ns();
+		} else if (k == BB_KIND_SESSION_END && b.high == BB_END_DATA) {
+			break;
+		}
+	}
+	bb_ring_reader_close(r);
+	return 0;
+}
+
 static inline int fix_init(const char *argv0, const char *tag)
 {
 	snprintf(fix_bin, sizeof(fix_bin), "%s/../bin", dirname(strdup(argv0)));

@@ -11,38 +11,6 @@
  */
 #include "fixture.h"
 
-
-struct shared { _Atomic int ready; uint64_t bars; int64_t t0, t1; };
-
-/* Reader process: drain the ring until the end of data. */
-static int drain(const char *bus, struct shared *sh)
-{
-	bb_ring_reader *r = NULL;
-	bb_bar b;
-	uint64_t lost;
-
-	for (int i = 0; i < 20000 && r == NULL; i++)
-		if (bb_ring_reader_open(&r, bus, BB_WAIT_BLOCK, BB_RING_FROM_OLDEST))
-			usleep(100), r = NULL;
-	if (r == NULL)
-		return 1;
-	for (;;) {
-		int rc = bb_ring_wait(r, &b, &lost, 10000000000);
-		if (rc != 0)
-			return 1;
-		uint32_t k = BB_KIND(b.flags);
-		if (k == BB_KIND_BAR) {
-			if (sh->bars++ == 0)
-				sh->t0 = fix_now_ns();
-			sh->t1 = fix_now_ns();
-		} else if (k == BB_KIND_SESSION_END && b.high == BB_END_DATA) {
-			break;
-		}
-	}
-	bb_ring_reader_close(r);
-	return 0;
-}
-
 /* ring: the ring's capacity (records) */
 static pid_t coordinator(const char *bus, const char *speed, const char *ring)
 {
@@ -91,12 +59,12 @@ int main(int argc, char **argv)
 	if (fix_init(argv[0], "replay") != 0)
 		return 1;
 	size_t total = fix_store(FIX_NSYM, FIX_FROM_D, FIX_TO_D, &load_rate);
-	struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+	struct fix_drained *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 	                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	fflush(stdout);
 	pid_t rd = fork();
 	if (rd == 0)
-		_exit(drain(bus, sh));
+		_exit(fix_drain(bus, 10000000000, sh));
 	pid_t co = coordinator(bus, "max", FIX_RING);
 	fix_wait(co, "coordinator", NULL);
 	fix_wait(rd, "reader", NULL);

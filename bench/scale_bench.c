@@ -30,37 +30,6 @@
 #define FROM       "2024-07-01"
 #define TO         "2024-07-08" /* 5 sessions: 07-04 is a holiday */
 
-struct shared { uint64_t bars; int64_t t0, t1; int rc; };
-
-static int drain(const char *bus, struct shared *sh)
-{
-	bb_ring_reader *r = NULL;
-	bb_bar b;
-	uint64_t lost;
-
-	for (int i = 0; i < 20000 && r == NULL; i++)
-		if (bb_ring_reader_open(&r, bus, BB_WAIT_BLOCK, BB_RING_FROM_OLDEST))
-			usleep(100), r = NULL;
-	if (r == NULL)
-		return 1;
-	for (;;) {
-		if ((sh->rc = bb_ring_wait(r, &b, &lost, 30000000000)) != 0) {
-			bb_ring_reader_close(r);
-			return 1;
-		}
-		uint32_t k = BB_KIND(b.flags);
-		if (k == BB_KIND_BAR) {
-			if (sh->bars++ == 0)
-				sh->t0 = fix_now_ns();
-			sh->t1 = fix_now_ns();
-		} else if (k == BB_KIND_SESSION_END && b.high == BB_END_DATA) {
-			break;
-		}
-	}
-	bb_ring_reader_close(r);
-	return 0;
-}
-
 /* Bars of every session of the store, and the in-process load rate. */
 static size_t scan(double *rate)
 {
@@ -178,7 +147,7 @@ static void closing_line(const char *log, struct run *o)
 
 static void replay(const char *bus, int with, size_t total, struct run *o)
 {
-	struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+	struct fix_drained *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 	                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	char log[PATH_MAX];
 	pid_t up = 0;
@@ -193,7 +162,7 @@ static void replay(const char *bus, int with, size_t total, struct run *o)
 	fflush(stdout);
 	pid_t rd = fork();
 	if (rd == 0)
-		_exit(drain(bus, sh));
+		_exit(fix_drain(bus, 30000000000, sh));
 	pid_t co = fix_spawn("coordinator", "--bus", bus, "--db", fix_dir,
 	                     "--max-symbols", MAX_SYMS, "--ring-capacity",
 	                     RING_SLOTS, "--history-days", "1",

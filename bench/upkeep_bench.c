@@ -22,37 +22,6 @@
 
 #include "fixture.h"
 
-struct shared { uint64_t bars; int64_t t0, t1; };
-
-static int drain(const char *bus, struct shared *sh)
-{
-	bb_ring_reader *r = NULL;
-	bb_bar b;
-	uint64_t lost;
-
-	for (int i = 0; i < 20000 && r == NULL; i++)
-		if (bb_ring_reader_open(&r, bus, BB_WAIT_BLOCK, BB_RING_FROM_OLDEST))
-			usleep(100), r = NULL;
-	if (r == NULL)
-		return 1;
-	for (;;) {
-		if (bb_ring_wait(r, &b, &lost, 10000000000) != 0) {
-			bb_ring_reader_close(r);
-			return 1; /* lapped, stalled or gone: no figure */
-		}
-		uint32_t k = BB_KIND(b.flags);
-		if (k == BB_KIND_BAR) {
-			if (sh->bars++ == 0)
-				sh->t0 = fix_now_ns();
-			sh->t1 = fix_now_ns();
-		} else if (k == BB_KIND_SESSION_END && b.high == BB_END_DATA) {
-			break;
-		}
-	}
-	bb_ring_reader_close(r);
-	return 0;
-}
-
 /* The upkeep's closing line in file log: the bars it took in and the
  * seconds it was busy; 0 and 0 when there is none. */
 static void closing_line(const char *log, double *bars, double *busy)
@@ -83,7 +52,7 @@ static double replay(const char *bus, int with, size_t total, double *up_s,
                      double *up_bars, double *up_busy, uint64_t *lapped,
                      double tr[3])
 {
-	struct shared *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+	struct fix_drained *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 	                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	pid_t up = 0;
 	char log[PATH_MAX];
@@ -96,7 +65,7 @@ static double replay(const char *bus, int with, size_t total, double *up_s,
 	}
 	pid_t rd = fork();
 	if (rd == 0)
-		_exit(drain(bus, sh));
+		_exit(fix_drain(bus, 10000000000, sh));
 	int64_t t0 = fix_now_ns();
 	pid_t co = fix_spawn("coordinator", "--bus", bus, "--db", fix_dir,
 	                     "--ring-capacity", FIX_RING, "backtest", "--from",
