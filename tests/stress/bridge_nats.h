@@ -109,4 +109,19 @@ static int nats_available(void)
 	return stress_sh("command -v nats-server >/dev/null") == 0;
 }
 
+/*
+ * Under ThreadSanitizer (make SANITIZE=thread stress) the bridge's
+ * processes and nats-server are processes TSan cannot see together, and
+ * libnats is not instrumented: nothing to learn, only a slower run. 1 when
+ * the caller should end, having said "skipped".
+ */
+static int nats_skip_tsan(void)
+{
+	if (!stress_tsan())
+		return 0;
+	printf("skipped: the bridge's processes under ThreadSanitizer, which "
+	       "sees one process at a time\n");
+	return 1;
+}
+
 #endif /* BRIDGE_NATS_H */
