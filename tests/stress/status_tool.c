@@ -435,8 +435,8 @@ static void live_bus(void)
 	      has("\"coordinator\":{\"run\":\"crashed\""),
 	      "--json: the coordinator crashed");
 	atomic_store(&feeder_stop, 1);
+	pthread_join(ft, NULL); /* before the close: its fd is not reused */
 	close(feed_fd);
-	pthread_join(ft, NULL);
 	kill(hp, SIGTERM);
 	stress_reap(hp, 5000);
 }
