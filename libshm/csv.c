@@ -16,7 +16,7 @@
 #include "error.h"
 #include "timefmt.h"
 
-#define FIELDS_MAX BB__NCOLS
+#define FIELDS_MAX BB__CSV_FIELDS_MAX
 #define ECHO_MAX   40 /* bytes of a bad field quoted in a reason */
 
 static const char *const col_names[BB__NCOLS] = {
@@ -33,6 +33,11 @@ static const struct {
 	{ "window_start", BB__COL_TIMESTAMP }, /* Polygon, nanoseconds */
 	{ "transactions", BB__COL_TRADES },    /* Polygon */
 	{ "ts_event", BB__COL_TIMESTAMP },     /* Databento, nanoseconds */
+};
+
+/* Columns of real sources that a bar has no room for: read past. */
+static const char *const ignored[] = {
+	"rtype", "publisher_id", "instrument_id", /* Databento */
 };
 
 struct field {
@@ -96,7 +101,8 @@ static int name_is(const char *name, struct field f)
 	return strlen(name) == f.len && strncasecmp(name, f.s, f.len) == 0;
 }
 
-/* The column a header field names, by its name or an alias; -1 if none. */
+/* The column a header field names, by its name or an alias; BB__NCOLS
+ * for a column that is ignored, -1 for an unknown one. */
 static int column(struct field f)
 {
 	for (int c = 0; c < BB__NCOLS; c++)
@@ -105,6 +111,9 @@ static int column(struct field f)
 	for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
 		if (name_is(aliases[i].name, f))
 			return aliases[i].col;
+	for (size_t i = 0; i < sizeof ignored / sizeof ignored[0]; i++)
+		if (name_is(ignored[i], f))
+			return BB__NCOLS;
 	return -1;
 }
 
@@ -131,6 +140,8 @@ int bb__csv_parse_header(bb__csv_hdr *h, const char *s, size_t len,
 		int c = column(f[i]);
 		if (c < 0)
 			return bb__fail(reason, rlen, "unknown column \"%s\"", echo(e, f[i]));
+		if (c == BB__NCOLS)
+			continue; /* h->col[i] stays -1 */
 		if (h->pos[c] >= 0)
 			return bb__fail(reason, rlen, "duplicate column \"%s\"",
 			            col_names[c]);
@@ -425,7 +436,7 @@ int bb__csv_parse_row(const bb__csv_hdr *h, const char *s, size_t len,
 		if (memchr(f[i].s, '\0', f[i].len) != NULL)
 			return bb__fail(reason, rlen, "NUL byte in field %d (%s)", i + 1,
 			                h->col[i] >= 0 && h->col[i] < BB__NCOLS
-			                ? col_names[h->col[i]] : "?");
+			                ? col_names[h->col[i]] : "ignored");
 	if ((rc = key_fields(h, f, row, reason, rlen)) != 0)
 		return rc;
 	for (int c = BB__COL_OPEN; c <= BB__COL_VOLUME; c++)

@@ -5,7 +5,9 @@
  *
  *   symbol,timestamp,open,high,low,close,volume[,trades][,vwap]
  *
- * Columns in any order given by the header row, names case-insensitive.
+ * Columns in any order given by the header row, names case-insensitive;
+ * Polygon's and Databento's names are accepted too, and Databento's
+ * rtype, publisher_id and instrument_id columns are ignored.
  * Fields may be padded with blanks and wrapped in double quotes (no
  * embedded commas). Timestamps are ISO-8601 with an offset or Z, or epoch
  * seconds, milliseconds, microseconds or nanoseconds (timefmt.h), on a
@@ -27,6 +29,7 @@ enum bb__csv_col {
 };
 
 #define BB__CSV_HEADER     "symbol,timestamp,open,high,low,close,volume"
+#define BB__CSV_FIELDS_MAX 16 /* fields in a row, ignored columns included */
 #define BB__CSV_REASON_MAX 192 /* reason buffers: longest text fits */
 #define BB__CSV_LINE_MAX   (BB_SYMBOL_MAX + 21 + 5 * 25 + 8) /* format out */
 /* Reported by the importer, not by bb__csv_parse_row(); + " (line N)". */
@@ -35,7 +38,7 @@ enum bb__csv_col {
 typedef struct bb__csv_hdr {
 	int    nfields;              /* fields per row */
 	int8_t pos[BB__NCOLS];       /* column -> field index, -1 when absent */
-	int8_t col[BB__NCOLS];       /* field index -> column */
+	int8_t col[BB__CSV_FIELDS_MAX]; /* field index -> column, -1: ignored */
 	int8_t time_unit;            /* enum bb__time_unit of epoch numbers:
 	                                AUTO after bb__csv_parse_header() */
 } bb__csv_hdr;

@@ -293,13 +293,30 @@ Test(csv, polygon_flat_file_window_start_in_nanoseconds)
 	cr_assert(eq(i64, row.trades, 71));
 }
 
-Test(csv, databento_ts_event_in_nanoseconds_and_pretty)
+Test(csv, databento_ohlcv_1m_ts_event_in_nanoseconds_and_pretty)
 {
-	use_header("ts_event,open,high,low,close,volume,symbol");
-	cr_assert(eq(int, parse("1704205860000000000,187.2,187.4,187.2,187.3,1200,AAPL"), 0));
+	use_header("ts_event,rtype,publisher_id,instrument_id,open,high,low,"
+	           "close,volume,symbol");
+	cr_assert(eq(int, parse("1704205860000000000,33,2,15144,187.2,187.4,"
+	                        "187.2,187.3,1200,AAPL"), 0), "%s", reason);
 	cr_assert(eq(i64, row.bar.time, 1704205860));
-	cr_assert(eq(int, parse("2024-01-02T14:31:00.000000000Z,187.2,187.4,187.2,187.3,1200,AAPL"), 0));
+	cr_assert(eq(str, row.symbol, "AAPL"));
+	cr_assert(eq(dbl, row.bar.close, 187.3));
+	cr_assert(eq(dbl, row.bar.volume, 1200));
+	cr_assert(eq(int, parse("2024-01-02T14:31:00.000000000Z,33,2,15144,187.2,"
+	                        "187.4,187.2,187.3,1200,AAPL"), 0), "%s", reason);
 	cr_assert(eq(i64, row.bar.time, 1704205860));
+	rejects("2024-01-02T14:31:00.000000000Z,33,2,15144,187.2,187.4,187.2,187.3,1200",
+	        "wrong column count: 9 fields, expected 10");
+}
+
+Test(csv, too_many_columns_and_duplicate_alias)
+{
+	bad_header("symbol,timestamp,open,high,low,close,volume,rtype,rtype,rtype,"
+	           "rtype,rtype,rtype,rtype,rtype,rtype,rtype",
+	           "too many columns: 17");
+	bad_header("ticker,symbol,timestamp,open,high,low,close,volume",
+	           "duplicate column \"symbol\"");
 }
 
 Test(csv, epoch_milliseconds_and_microseconds_by_magnitude)
