@@ -6,7 +6,6 @@
  * `barbus-bars --history` of B equals A's byte for byte.
  * Prints "N passed, N failed".
  */
-#include <libgen.h>
 #include <limits.h>
 
 #include "stress.h"
@@ -14,33 +13,17 @@
 
 static char dir[64], bin[PATH_MAX];
 
-static void rm_dir(void)
-{
-	if (getpid() != g_stress.owner)
-		return;
-	stress_kill_children();
-	if (dir[0])
-		stress_sh("rm -rf %s", dir);
-}
-
 int main(int argc, char **argv)
 {
+	int rc;
 	struct natsd n[3];
 	char routes[256] = "", urls[256] = "";
 
 	(void)argc;
 	stress_init("bridge-cluster", 180);
-	if (nats_skip_tsan())
-		return 0;
-	if (!nats_available()) {
-		CHECK(0, "nats-server is installed (make test installs it)");
-		return stress_done();
-	}
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(strdup(argv[0])));
-	snprintf(dir, sizeof(dir), "/tmp/bb-bridgec-XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		stress_fatal("mkdtemp");
-	atexit(rm_dir);
+	if (bridge_begin(argv[0], bin, sizeof(bin), dir, sizeof(dir), "bridgec",
+	                 &rc))
+		return rc;
 	const char *a = stress_bus("a"), *b = stress_bus("b");
 	for (int i = 0; i < 3; i++) {
 		char name[8];

@@ -7,22 +7,12 @@
  * and a stream whose settings contradict the publisher's refused.
  * Prints "N passed, N failed".
  */
-#include <libgen.h>
 #include <limits.h>
 
 #include "stress.h"
 #include "bridge_nats.h"
 
 static char dir[64], bin[PATH_MAX];
-
-static void rm_dir(void)
-{
-	if (getpid() != g_stress.owner)
-		return;
-	stress_kill_children(); /* nats-server first: it writes in dir */
-	if (dir[0])
-		stress_sh("rm -rf %s", dir);
-}
 
 /* barbus-bars --history of a and b, equal and not empty. */
 static void same_bars(const char *a, const char *b, const char *what)
@@ -38,21 +28,14 @@ static void same_bars(const char *a, const char *b, const char *what)
 
 int main(int argc, char **argv)
 {
+	int rc;
 	struct natsd n;
 
 	(void)argc;
 	stress_init("bridge-e2e", 120);
-	if (nats_skip_tsan())
-		return 0;
-	if (!nats_available()) {
-		CHECK(0, "nats-server is installed (make test installs it)");
-		return stress_done();
-	}
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(strdup(argv[0])));
-	snprintf(dir, sizeof(dir), "/tmp/bb-bridge-XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		stress_fatal("mkdtemp");
-	atexit(rm_dir);
+	if (bridge_begin(argv[0], bin, sizeof(bin), dir, sizeof(dir), "bridge",
+	                 &rc))
+		return rc;
 	const char *a = stress_bus("a"), *b = stress_bus("b");
 	const char *a2 = stress_bus("a2"), *b2 = stress_bus("b2");
 	nats_new(&n, dir, "n1");

@@ -8,7 +8,6 @@
  * Published again, the frames the stream holds are not sent again, nor
  * their JSON. Prints "N passed, N failed".
  */
-#include <libgen.h>
 #include <limits.h>
 
 #include <nats/nats.h>
@@ -17,15 +16,6 @@
 #include "bridge_nats.h"
 
 static char dir[64], bin[PATH_MAX];
-
-static void rm_dir(void)
-{
-	if (getpid() != g_stress.owner)
-		return;
-	stress_kill_children(); /* nats-server first: it writes in dir */
-	if (dir[0])
-		stress_sh("rm -rf %s", dir);
-}
 
 /* Every message on sub until 1 s of silence, "payload" lines into path;
  * the count, or -1 when a subject does not end with its payload's symbol. */
@@ -55,6 +45,7 @@ static long collect(natsSubscription *sub, const char *bus, const char *path)
 
 int main(int argc, char **argv)
 {
+	int rc;
 	struct natsd n;
 	natsConnection *nc = NULL;
 	natsSubscription *sub = NULL;
@@ -62,17 +53,9 @@ int main(int argc, char **argv)
 
 	(void)argc;
 	stress_init("bridge-json", 60);
-	if (nats_skip_tsan())
-		return 0;
-	if (!nats_available()) {
-		CHECK(0, "nats-server is installed (make test installs it)");
-		return stress_done();
-	}
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(strdup(argv[0])));
-	snprintf(dir, sizeof(dir), "/tmp/bb-bridge-XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		stress_fatal("mkdtemp");
-	atexit(rm_dir);
+	if (bridge_begin(argv[0], bin, sizeof(bin), dir, sizeof(dir), "bridge",
+	                 &rc))
+		return rc;
 	const char *a = stress_bus("a");
 	nats_new(&n, dir, "n1");
 	nats_start(&n, "");

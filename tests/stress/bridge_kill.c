@@ -8,7 +8,6 @@
  * finish before a restart comes again whole, as HISTORY, then the next).
  * Prints "N passed, N failed".
  */
-#include <libgen.h>
 #include <limits.h>
 
 #include <nats/nats.h>
@@ -18,15 +17,6 @@
 #include "../../readers/bridge/frame.h"
 
 static char dir[64], bin[PATH_MAX], bridge[PATH_MAX + 16];
-
-static void rm_dir(void)
-{
-	if (getpid() != g_stress.owner)
-		return;
-	stress_kill_children();
-	if (dir[0])
-		stress_sh("rm -rf %s", dir);
-}
 
 /* barbus-bridge with args, its output appended to dir/name.log. */
 static pid_t spawn(const char *name, char *const args[])
@@ -95,24 +85,17 @@ out:
 
 int main(int argc, char **argv)
 {
+	int rc;
 	struct natsd n;
 	uint64_t rnd = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull;
 	int want = stress_fast() ? 4 : 10, kills[3] = { 0, 0, 0 };
 
 	(void)argc;
 	stress_init("bridge-kill", 240);
-	if (nats_skip_tsan())
-		return 0;
-	if (!nats_available()) {
-		CHECK(0, "nats-server is installed (make test installs it)");
-		return stress_done();
-	}
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(strdup(argv[0])));
+	if (bridge_begin(argv[0], bin, sizeof(bin), dir, sizeof(dir), "bridgek",
+	                 &rc))
+		return rc;
 	snprintf(bridge, sizeof(bridge), "%s/barbus-bridge", bin);
-	snprintf(dir, sizeof(dir), "/tmp/bb-bridgek-XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		stress_fatal("mkdtemp");
-	atexit(rm_dir);
 	const char *a = stress_bus("a"), *b = stress_bus("b");
 	char stream[BB_NAME_MAX + 8];
 	snprintf(stream, sizeof(stream), "barbus-%s", a);

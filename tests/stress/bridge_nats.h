@@ -124,4 +124,42 @@ static int nats_skip_tsan(void)
 	return 1;
 }
 
+static const char *bridge_tmp; /* the program's temporary directory */
+
+/* At exit: the children first (nats-server writes in the directory). */
+static void bridge_rm_tmp(void)
+{
+	if (getpid() != g_stress.owner)
+		return;
+	stress_kill_children();
+	if (bridge_tmp != NULL && bridge_tmp[0])
+		stress_sh("rm -rf %s", bridge_tmp);
+}
+
+/*
+ * The start of every bridge program, after stress_init(). 1 when it must
+ * end at once with exit status *rc: skipped under ThreadSanitizer, or no
+ * nats-server (a failed check). Else 0, with bin the programs' directory
+ * and dir a new directory /tmp/bb-TAG-XXXXXX, removed at exit.
+ */
+static int bridge_begin(const char *argv0, char *bin, size_t binlen,
+                        char *dir, size_t dirlen, const char *tag, int *rc)
+{
+	*rc = 0;
+	if (nats_skip_tsan())
+		return 1;
+	if (!nats_available()) {
+		CHECK(0, "nats-server is installed (make test installs it)");
+		*rc = stress_done();
+		return 1;
+	}
+	stress_bin(argv0, NULL, bin, binlen);
+	snprintf(dir, dirlen, "/tmp/bb-%s-XXXXXX", tag);
+	if (mkdtemp(dir) == NULL)
+		stress_fatal("mkdtemp");
+	bridge_tmp = dir;
+	atexit(bridge_rm_tmp);
+	return 0;
+}
+
 #endif /* BRIDGE_NATS_H */

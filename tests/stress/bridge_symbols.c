@@ -7,7 +7,6 @@
  * them byte for byte. --intervals 5m is refused naming the option; 1m is
  * taken. Prints "N passed, N failed".
  */
-#include <libgen.h>
 #include <limits.h>
 
 #include "stress.h"
@@ -15,32 +14,16 @@
 
 static char dir[64], bin[PATH_MAX];
 
-static void rm_dir(void)
-{
-	if (getpid() != g_stress.owner)
-		return;
-	stress_kill_children(); /* nats-server first: it writes in dir */
-	if (dir[0])
-		stress_sh("rm -rf %s", dir);
-}
-
 int main(int argc, char **argv)
 {
+	int rc;
 	struct natsd n;
 
 	(void)argc;
 	stress_init("bridge-symbols", 60);
-	if (nats_skip_tsan())
-		return 0;
-	if (!nats_available()) {
-		CHECK(0, "nats-server is installed (make test installs it)");
-		return stress_done();
-	}
-	snprintf(bin, sizeof(bin), "%s/../bin", dirname(strdup(argv[0])));
-	snprintf(dir, sizeof(dir), "/tmp/bb-bridge-XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		stress_fatal("mkdtemp");
-	atexit(rm_dir);
+	if (bridge_begin(argv[0], bin, sizeof(bin), dir, sizeof(dir), "bridge",
+	                 &rc))
+		return rc;
 	const char *a = stress_bus("a"), *b = stress_bus("b");
 	nats_new(&n, dir, "n1");
 	nats_start(&n, "");
