@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "backtest.h"
+#include "clock.h"
 #include "prefetch.h"
 
 #define PREFETCH_AHEAD 8 /* bars */
@@ -26,14 +27,6 @@ struct resume {
 	int64_t  t;      /* minute of the last bar or MINUTE_END; INT64_MIN */
 	uint32_t sym;    /* last bar's symbol; UINT32_MAX: minute t ended */
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static int32_t next_day(int32_t date)
 {
@@ -78,7 +71,7 @@ static int published(const bb_bar *b, const struct resume *r)
 static void pace_until(struct co_pub *p, int64_t deadline,
                        volatile sig_atomic_t *stop)
 {
-	for (int64_t now = now_ns(); now < deadline && !*stop; now = now_ns()) {
+	for (int64_t now = bb__mono_ns(); now < deadline && !*stop; now = bb__mono_ns()) {
 		int64_t d = deadline - now > 50000000 ? 50000000 : deadline - now;
 		struct timespec ts = { 0, (long)d };
 		nanosleep(&ts, NULL);
@@ -101,7 +94,7 @@ static int replay_session(struct co_pub *p, const bb_session *s,
                           const bb_session *nx, volatile sig_atomic_t *stop)
 {
 	size_t i = 0;
-	int64_t wall0 = now_ns(), beat = wall0;
+	int64_t wall0 = bb__mono_ns(), beat = wall0;
 	int rc = 0;
 
 	for (; r != NULL && i < b->n && published(&b->bars[i], r); i++)
@@ -127,13 +120,13 @@ static int replay_session(struct co_pub *p, const bb_session *s,
 		}
 		if (r == NULL || t > r->t || (t == r->t && r->sym != UINT32_MAX))
 			co_pub_minute_end(p, t);
-		int64_t now = now_ns();
+		int64_t now = bb__mono_ns();
 		if (now - beat > 50000000) {
 			co_pub_beat(p);
 			beat = now;
 		}
 	}
-	p->last_bar_ns = now_ns();
+	p->last_bar_ns = bb__mono_ns();
 	return 0;
 }
 
@@ -235,7 +228,7 @@ static int one_session(struct run *run, const bb_session *s, bb_session *nx,
 		if (run->bt->upkeep != NULL && p->st.date != 0 &&
 		    p->st.state == BB_STATE_ENDED)
 			co_handshake_wait(run->bt->upkeep, p, p->st.date);
-		uint64_t tr = p->last_bar_ns ? (uint64_t)(now_ns() - p->last_bar_ns) : 0;
+		uint64_t tr = p->last_bar_ns ? (uint64_t)(bb__mono_ns() - p->last_bar_ns) : 0;
 		co_pub_session_start(p, s, tr);
 	}
 	rc = replay_session(p, s, &run->b, resumed ? &run->r : NULL, run->bt,

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "clock.h"
 #include "store.h"
 
 #define PROG          "barbus-gen"
@@ -201,14 +202,6 @@ struct opts {
 	int         quiet;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* The calendar's sessions with from <= date <= to into *out (malloc'd). */
 static int sessions(const struct opts *o, bb_session **out, size_t *n)
 {
@@ -373,7 +366,7 @@ int main(int argc, char **argv)
 	}
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.cv, NULL);
-	double t0 = now();
+	double t0 = bb__mono_s();
 	if ((rc = pthread_create(&th, NULL, worker, &p)) != 0) {
 		fprintf(stderr, PROG ": thread: %s\n", bb_strerror(rc));
 		return 1;
@@ -383,7 +376,7 @@ int main(int argc, char **argv)
 	bb_store_close(st);
 	if (rc != 0)
 		fprintf(stderr, PROG ": %s: %s\n", o.db, bb_strerror(rc));
-	double secs = now() - t0;
+	double secs = bb__mono_s() - t0;
 	char d0[16], d1[16];
 	bb_date_format(sess[0].date, d0);
 	bb_date_format(sess[nsess - 1].date, d1);

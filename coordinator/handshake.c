@@ -1,15 +1,8 @@
 /* handshake.c: see handshake.h. */
 #include <time.h>
 
+#include "clock.h"
 #include "handshake.h"
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /*
  * 1 when an upkeep is alive on the bus. Only its status table is looked
@@ -48,11 +41,11 @@ void co_handshake_wait(struct co_handshake *h, struct co_pub *p, int32_t date)
 	if (h->wait_ms == 0 || !upkeep_alive(h) || done(h, date))
 		return;
 	bb__ctl_add(p->ctl, BB_CTR_UPKEEP_WAITS, 1);
-	int64_t deadline = now_ns() + (int64_t)h->wait_ms * 1000000;
+	int64_t deadline = bb__mono_ns() + (int64_t)h->wait_ms * 1000000;
 	/* Spin briefly (the upkeep is usually microseconds behind), then
 	 * poll every 50 us; the upkeep dying ends the wait at once. */
 	for (int i = 0; !done(h, date); i++) {
-		if (now_ns() >= deadline) {
+		if (bb__mono_ns() >= deadline) {
 			bb__ctl_add(p->ctl, BB_CTR_UPKEEP_TIMEOUTS, 1);
 			return;
 		}

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "clock.h"
 #include "csv.h"
 #include "error.h"
 #include "store.h"
@@ -56,14 +57,6 @@ static struct {
 	double last;
 } g;
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void progress_clear(void)
 {
 	if (g.shown)
@@ -73,7 +66,7 @@ static void progress_clear(void)
 
 static void progress(const char *file, size_t done, size_t total, uint64_t rows)
 {
-	double t = now();
+	double t = bb__mono_s();
 
 	if (!g.progress || t - g.last < 0.1)
 		return;
@@ -601,11 +594,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": %s: %s\n", db, bb_strerror(rc));
 		return 1;
 	}
-	double t0 = now();
+	double t0 = bb__mono_s();
 	for (int i = 1; i <= nfiles && rc == 0; i++)
 		rc = import_file(st, db, argv[i], &tot);
 	bb_store_close(st);
-	double secs = now() - t0;
+	double secs = bb__mono_s() - t0;
 	uint64_t good = tot.put.stored + tot.put.replaced + tot.put.unchanged +
 	                tot.dup_same;
 	progress_clear();

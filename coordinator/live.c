@@ -19,18 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "live.h"
 #include "ring.h"
 
 #define LINE_MAX_BYTES 4096
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static int64_t real_ms(void)
 {
@@ -51,7 +44,7 @@ static int64_t wall_ms(const struct co_live *lv, int64_t mono0)
 		return real_ms();
 	if (lv->clock_epoch_ms != 0)
 		return lv->clock_start * 1000 + (real_ms() - lv->clock_epoch_ms) * rate;
-	return lv->clock_start * 1000 + (mono_ns() - mono0) / 1000000 * rate;
+	return lv->clock_start * 1000 + (bb__mono_ns() - mono0) / 1000000 * rate;
 }
 
 struct reader {
@@ -254,7 +247,7 @@ static int next_timeout_ms(const struct co_feed *f, const struct loop *l)
 	int64_t ms = 100;
 
 	if (f->open && !l->stalled) {
-		int64_t left = (l->last_data + timeout_ns(l) - mono_ns()) / 1000000;
+		int64_t left = (l->last_data + timeout_ns(l) - bb__mono_ns()) / 1000000;
 		if (left < ms)
 			ms = left < 0 ? 0 : left;
 	}
@@ -263,7 +256,7 @@ static int next_timeout_ms(const struct co_feed *f, const struct loop *l)
 
 static void data_came(struct co_feed *f, struct loop *l)
 {
-	l->last_data = mono_ns();
+	l->last_data = bb__mono_ns();
 	l->last_wall = wall_ms(l->lv, l->mono0);
 	if (!l->stalled)
 		return;
@@ -308,12 +301,12 @@ static int turn(struct reader *r, struct co_feed *f, struct loop *l)
 	if (rc == 0 && !l->lv->feed_clock)
 		rc = wall_timers(f, l->lv, wall_ms(l->lv, l->mono0));
 	if (f->open && !l->was_open) { /* the timeout counts from the open */
-		l->last_data = mono_ns();
+		l->last_data = bb__mono_ns();
 		l->last_wall = wall_ms(l->lv, l->mono0);
 		l->stalled = 0;
 	}
 	l->was_open = f->open;
-	if (rc == 0 && f->open && mono_ns() - l->last_data >= timeout_ns(l)) {
+	if (rc == 0 && f->open && bb__mono_ns() - l->last_data >= timeout_ns(l)) {
 		if (r->eof && f->got_data)
 			rc = last_line(r, f);
 		if (rc == 0)
@@ -330,7 +323,7 @@ int co_live_run(struct co_pub *p, bb_store *st, const bb_calendar *cal,
 {
 	struct co_feed f = { 0 };
 	struct reader *r = calloc(1, sizeof(*r));
-	struct loop l = { .lv = lv, .mono0 = mono_ns() };
+	struct loop l = { .lv = lv, .mono0 = bb__mono_ns() };
 	int rc = r ? co_feed_init(&f, p, st, cal, lv->feed) : ENOMEM;
 
 	if (rc == 0 && (rc = co_feed_resume(&f)) == 0 &&
@@ -339,7 +332,7 @@ int co_live_run(struct co_pub *p, bb_store *st, const bb_calendar *cal,
 		fprintf(stderr, "barbus-coordinator: feed %s: %s\n", lv->feed,
 		        strerror(rc));
 	}
-	l.last_data = mono_ns();
+	l.last_data = bb__mono_ns();
 	l.last_wall = wall_ms(lv, l.mono0);
 	l.was_open = f.open;
 	l.stalled = p->st.stalled_since != 0;

@@ -18,14 +18,6 @@
 
 #include "seg.h"
 
-int64_t bb__mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 int bb__seg_name(char *buf, size_t len, const char *bus, const char *role)
 {
 	if (bb_bus_name_check(bus) != 0 || role == NULL || role[0] == '\0' ||

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "barbus.h"
+#include "clock.h"
 
 #define BB_MAGIC          0x3130535542524142ull /* "BARBUS01" little-endian */
 #define BB_LAYOUT_VERSION 2u
@@ -141,6 +142,5 @@ int  bb__seg_reader_open(struct bb__seg *s, const char *bus,
 void bb__seg_reader_close(struct bb__seg *s);
 /* enum bb_writer_state, from the writer lock and the heartbeat age. */
 int  bb__seg_writer_state(const struct bb__seg *s, pid_t *pid);
-int64_t bb__mono_ns(void);
 
 #endif /* BB_SEG_H */

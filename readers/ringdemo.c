@@ -17,16 +17,9 @@
 
 #include "args.h"
 #include "barbus.h"
+#include "clock.h"
 
 #define NREADERS 3
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static bb_bar demo_bar(uint64_t i)
 {
@@ -66,12 +59,12 @@ static int reader(const char *bus, int wait, uint64_t n, int ready_fd)
 			break;
 		}
 		if (got == 0)
-			t0 = now_s();
+			t0 = bb__mono_s();
 		bb_bar want = demo_bar(got + lost);
 		bad += memcmp(&b, &want, sizeof(b)) != 0;
 		got++;
 	}
-	double dt = now_s() - t0;
+	double dt = bb__mono_s() - t0;
 	printf("reader %-5s  got %9llu bars  lost %7llu  bad %llu  %7.2f M bars/s\n",
 	       names[wait], (unsigned long long)got, (unsigned long long)lost,
 	       (unsigned long long)bad, dt > 0 ? got / dt / 1e6 : 0.0);
@@ -147,14 +140,14 @@ int main(int argc, char **argv)
 	printf("bus %s: writing %llu bars (500 symbols) to 3 readers\n", bus,
 	       (unsigned long long)n);
 	fflush(stdout);
-	double t0 = now_s();
+	double t0 = bb__mono_s();
 	for (uint64_t i = 0; i < n; i++) {
 		bb_bar b = demo_bar(i);
 		bb_ring_put(w, &b);
 		if ((i & 0xffff) == 0)
 			bb_ring_beat(w);
 	}
-	double dt = now_s() - t0;
+	double dt = bb__mono_s() - t0;
 	printf("writer        put %9llu bars in %.3f s: %.2f M bars/s\n",
 	       (unsigned long long)n, dt, n / dt / 1e6);
 	fflush(stdout);

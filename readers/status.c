@@ -29,6 +29,7 @@
 
 #include "args.h"
 #include "barbus.h"
+#include "clock.h"
 #include "status_snap.h"
 #include "status_fmt.h"
 
@@ -116,17 +117,9 @@ struct rate_state {
 	int64_t  ns;
 };
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void rate_update(struct snap *s, struct rate_state *rs)
 {
-	int64_t now = mono_ns();
+	int64_t now = bb__mono_ns();
 
 	s->rate = -1;
 	if (!s->have_ring) {

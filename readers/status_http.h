@@ -222,7 +222,7 @@ static void client_accept(int lfd, struct client *cl)
 			cl[i].fd = fd;
 			cl[i].n = 0;
 			cl[i].held = 0;
-			cl[i].deadline = mono_ns() + REQ_TIMEOUT_MS * 1000000LL;
+			cl[i].deadline = bb__mono_ns() + REQ_TIMEOUT_MS * 1000000LL;
 			return;
 		}
 	close(fd); /* full: the client retries */
@@ -312,7 +312,7 @@ static void client_read(struct client *c, const struct reading *r,
 	c->n += (size_t)n;
 	c->req[c->n] = '\0';
 	if (strstr(c->req, "\r\n\r\n") != NULL) {
-		client_answer(c, r, o, out, mono_ns());
+		client_answer(c, r, o, out, bb__mono_ns());
 	} else if (c->n == REQ_MAX || memchr(c->req, '\0', c->n) != NULL) {
 		fcntl(c->fd, F_SETFL, 0);
 		plain(c->fd, 400, "request too large or malformed\n");
@@ -346,9 +346,9 @@ static int http_serve(const char *addr, const struct opts *o)
 		cl[i].fd = -1;
 	reread(&r, o, &rs);
 	announce(lfd, r.s.bus);
-	int64_t next = mono_ns() + 1000000000LL;
+	int64_t next = bb__mono_ns() + 1000000000LL;
 	for (;;) {
-		int64_t now = mono_ns();
+		int64_t now = bb__mono_ns();
 		if (now >= next) {
 			reread(&r, o, &rs);
 			next = now + 1000000000LL;

@@ -29,14 +29,6 @@
 #define UP_DONE   1                /* end of data reached */
 
 
-int64_t up_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void sleep_ms(int ms)
 {
 	struct timespec ts = { 0, (long)ms * 1000000 };
@@ -109,7 +101,7 @@ static int worth_following(struct up_fol *f)
 
 static int wait_bus(struct up_fol *f, volatile sig_atomic_t *stop)
 {
-	int64_t t0 = up_now_ns();
+	int64_t t0 = bb__mono_ns();
 	int said = 0;
 
 	while (!*stop) {
@@ -125,7 +117,7 @@ static int wait_bus(struct up_fol *f, volatile sig_atomic_t *stop)
 			said = 1;
 		}
 		if (f->c->wait_bus_ms &&
-		    up_now_ns() - t0 > (int64_t)f->c->wait_bus_ms * 1000000)
+		    bb__mono_ns() - t0 > (int64_t)f->c->wait_bus_ms * 1000000)
 			return BB_ETIMEDOUT;
 		up_segs_beat(f->segs); /* alive while waiting */
 		sleep_ms(20);
@@ -183,7 +175,7 @@ static int on_event(struct up_fol *f, const bb_bar *ev)
 		rc = up_engine_bar(f->e, ev);
 		return rc < 0 ? rc : 0;
 	case BB_KIND_MINUTE_END:
-		return up_engine_complete(f->e, ev->time, up_fol_nsym(f), up_now_ns());
+		return up_engine_complete(f->e, ev->time, up_fol_nsym(f), bb__mono_ns());
 	case BB_KIND_SESSION_START:
 		bb_event_session_get(ev, &s, NULL);
 		if (cur->date == s.date)
@@ -303,17 +295,17 @@ static int loop(struct up_fol *f, volatile sig_atomic_t *stop)
 	bb_bar ev[BATCH];
 	uint64_t lost;
 	int eod = 0, n = 0;
-	int64_t t0 = up_now_ns(), waited = 0;
+	int64_t t0 = bb__mono_ns(), waited = 0;
 	int rc = up_sync(f, &eod);
 
 	if (rc == 0 && eod) {
-		f->busy_ns += up_now_ns() - t0;
+		f->busy_ns += bb__mono_ns() - t0;
 		return UP_DONE;
 	}
 	while (rc == 0 && !*stop) {
-		int64_t w0 = up_now_ns();
+		int64_t w0 = bb__mono_ns();
 		int w = bb_ring_wait(f->r, &ev[0], &lost, WAIT_NS);
-		waited += up_now_ns() - w0;
+		waited += bb__mono_ns() - w0;
 		if (w == 0) {
 			rc = batch(f, ev, &w);
 			n += BATCH;
@@ -328,16 +320,16 @@ static int loop(struct up_fol *f, volatile sig_atomic_t *stop)
 			if (rc == 0 && eod)
 				rc = UP_DONE;
 		} else if (w == BB_ENOWRITER) {
-			int64_t n0 = up_now_ns(); /* mostly sleeping: waiting */
+			int64_t n0 = bb__mono_ns(); /* mostly sleeping: waiting */
 			rc = on_no_writer(f);
-			waited += up_now_ns() - n0;
+			waited += bb__mono_ns() - n0;
 		} else if (w != BB_ETIMEDOUT && w != BB_EEMPTY) {
 			rc = w;
 		}
 		if (rc == 0)
-			rc = tick(f, up_now_ns(), w == BB_ETIMEDOUT || w == BB_EEMPTY);
+			rc = tick(f, bb__mono_ns(), w == BB_ETIMEDOUT || w == BB_EEMPTY);
 	}
-	f->busy_ns += up_now_ns() - t0 - waited;
+	f->busy_ns += bb__mono_ns() - t0 - waited;
 	return rc;
 }
 

@@ -82,7 +82,7 @@ static int replay_sym(struct up_fol *f, struct up_engine *e, uint32_t back,
                       uint32_t sym, int64_t through)
 {
 	size_t got = 0;
-	int64_t now = up_now_ns();
+	int64_t now = bb__mono_ns();
 	int rc = load_sym(f, back, up_engine_session(e), sym, &got);
 
 	for (size_t i = 0; rc == 0 && i < got; i++) {

@@ -24,6 +24,7 @@
 #include <sys/types.h>
 
 #include "barbus.h"
+#include "clock.h"
 
 #define UP_MAX_INTERVALS BB_UPKEEP_MAX_INTERVALS
 #define UP_MAX_INTERVAL_MIN 1440 /* a day; a session may not be longer */
@@ -262,7 +263,6 @@ struct up_fol {
 	int64_t          busy_ns;    /* spent taking records in, not waiting */
 };
 
-int64_t  up_now_ns(void);
 /* Symbols on the bus now (its directory, up to the table's). */
 uint32_t up_fol_nsym(const struct up_fol *f);
 /* The status record, with the engine's totals, written. */

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "store.h"
 
 #define T0     1704205800
@@ -37,14 +38,6 @@ static void check(int ok, const char *what)
 {
 	printf("%s %s\n", ok ? "ok  " : "FAIL", what);
 	ok ? passed++ : failed++;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 static int rm_one(const char *p, const struct stat *s, int f, struct FTW *w)
@@ -96,8 +89,8 @@ static void reader_process(int wfd)
 
 	if (bb_store_open(&st, dir, BB_STORE_RDONLY) != 0)
 		_exit(3);
-	double end = now() + run_s;
-	while (now() < end) {
+	double end = bb__mono_s() + run_s;
+	while (bb__mono_s() < end) {
 		int rc = bb_store_range(st, 0, 0, INT64_MAX, buf, NBARS + 1, &n);
 		if (rc != 0) {
 			s.errors++;
@@ -157,8 +150,8 @@ static void test_processes(void)
 		reader_process(fds[1]);
 	}
 	close(fds[1]);
-	double end = now() + run_s;
-	while (now() < end && !werr)
+	double end = bb__mono_s() + run_s;
+	while (bb__mono_s() < end && !werr)
 		werr = write_round(st, b, ++v);
 	ssize_t got = read(fds[0], &s, sizeof(s));
 	waitpid(pid, &status, 0);
@@ -213,8 +206,8 @@ static void test_threads(void)
 	bb_store_put(t.st, b, NBARS, NULL);
 	size_t map0 = bb__store_map_size(t.st);
 	pthread_create(&th, NULL, reader_thread, &t);
-	double end = now() + run_s;
-	while (now() < end && !werr)
+	double end = bb__mono_s() + run_s;
+	while (bb__mono_s() < end && !werr)
 		werr = write_round(t.st, b, ++v);
 	atomic_store(&t.stop, 1);
 	pthread_join(th, NULL);

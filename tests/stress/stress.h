@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "barbus.h"
+#include "clock.h"
 
 #define STRESS_MAX_BUSES    8
 #define STRESS_MAX_CHILDREN 32
@@ -66,12 +67,10 @@ static struct {
 
 /* ---- time, environment -------------------------------------------------- */
 
+/* The library's monotonic clock (clock.h), under the stress programs' name. */
 static inline int64_t stress_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return bb__mono_ns();
 }
 
 static inline void stress_sleep_ns(int64_t ns)

@@ -1,0 +1,21 @@
+/*
+ * clock.h: the tree's one monotonic clock (internal, not in barbus.h).
+ *
+ * Heartbeats, deadlines, timeouts and rates all read CLOCK_MONOTONIC through
+ * here, so every process of a bus compares times on the same clock.
+ */
+#ifndef BB_CLOCK_H
+#define BB_CLOCK_H
+
+#include <stdint.h>
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+int64_t bb__mono_ns(void);
+
+/* The same clock in seconds, for progress lines and rates. */
+static inline double bb__mono_s(void)
+{
+	return (double)bb__mono_ns() * 1e-9;
+}
+
+#endif /* BB_CLOCK_H */
