@@ -9,7 +9,6 @@
  * (one file may serve both modes) and has no effect.
  */
 #include <errno.h>
-#include <grp.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -36,14 +35,6 @@ _Static_assert(sizeof(enum co_clock) == sizeof(int),
                "ENUM settings are stored as int");
 
 /* ---- value checks and custom parsers ------------------------------------ */
-
-static int check_bus(const char *v, char *reason, size_t len)
-{
-	if (bb_bus_name_check(v) == 0)
-		return 0;
-	return bb__fail(reason, len, "invalid bus name '%s' (expected "
-	            "[A-Za-z0-9_-]{1,%d})", v, BB_NAME_MAX);
-}
 
 static int check_symbol(const char *v, char *reason, size_t len)
 {
@@ -125,76 +116,6 @@ static int parse_ring(void *dst, const char *v, char *reason, size_t len)
 	return 0;
 }
 
-/* Octal permission bits; the owner keeps rw so a restart can re-attach. */
-static int parse_mode(void *dst, const char *v, char *reason, size_t len)
-{
-	size_t n = strlen(v);
-	unsigned long m;
-
-	if (n == 0 || n > 4 || strspn(v, "01234567") != n)
-		return bb__fail(reason, len, "'%s' is not an octal mode like 0640", v);
-	m = strtoul(v, NULL, 8);
-	if (m > 0777)
-		return bb__fail(reason, len, "'%s' has bits other than permissions "
-		            "(at most 0777)", v);
-	if ((m & 0600) != 0600)
-		return bb__fail(reason, len, "'%s' denies the owner read and write", v);
-	*(mode_t *)dst = (mode_t)m;
-	return 0;
-}
-
-/* gid of group name; ENOENT when there is none. */
-static int group_lookup(const char *name, gid_t *gid)
-{
-	long hint = sysconf(_SC_GETGR_R_SIZE_MAX);
-	size_t size = hint > 0 ? (size_t)hint : 1024;
-	struct group gr, *res = NULL;
-	char *buf = NULL;
-	int rc;
-
-	do {
-		char *nbuf = realloc(buf, size);
-		if (nbuf == NULL) {
-			free(buf);
-			return ENOMEM;
-		}
-		buf = nbuf;
-		rc = getgrnam_r(name, &gr, buf, size, &res);
-		size *= 2;
-	} while (rc == ERANGE && size <= (1u << 20));
-	if (rc == 0 && res == NULL)
-		rc = ENOENT;
-	if (rc == 0)
-		*gid = gr.gr_gid;
-	free(buf);
-	return rc;
-}
-
-/* Group name or numeric gid; "" leaves the group as created (gid 0). */
-static int parse_group(void *dst, const char *v, char *reason, size_t len)
-{
-	uint64_t n;
-	gid_t gid = 0;
-	int rc;
-
-	if (v[0] == '\0') {
-		*(gid_t *)dst = 0;
-		return 0;
-	}
-	if (strspn(v, "0123456789") == strlen(v)) {
-		if (bb__settings_parse_uint(v, 0, (gid_t)-2, &n, reason, len) != 0)
-			return BB_EINVAL;
-		*(gid_t *)dst = (gid_t)n;
-		return 0;
-	}
-	if ((rc = group_lookup(v, &gid)) == ENOENT)
-		return bb__fail(reason, len, "no such group '%s'", v);
-	if (rc != 0)
-		return bb__fail(reason, len, "group '%s': %s", v, strerror(rc));
-	*(gid_t *)dst = gid;
-	return 0;
-}
-
 /* ---- the table ---------------------------------------------------------- */
 
 #define F(f) BB__FIELD(struct co_config, f)
@@ -203,7 +124,7 @@ static const char *const clocks[] = { "wall", "feed", NULL };
 
 /* Grouped by tags (both modes, backtest, live) for the help text. */
 static const struct bb__setting table[] = {
-	{ .key = "bus", .type = BB__SETTING_STRING, F(bus), .check = check_bus,
+	{ .key = "bus", .type = BB__SETTING_STRING, F(bus), .check = bb__settings_check_bus,
 	  .meta = "NAME", .doc = "bus name, [A-Za-z0-9_-]{1,64} (required)" },
 	{ .key = "db", .type = BB__SETTING_STRING, F(db), .meta = "DIR",
 	  .doc = "bar store directory (required)" },
@@ -226,10 +147,10 @@ static const struct bb__setting table[] = {
 	  .lim.u = { 10, 10000 }, .meta = "MS", .def = "100",
 	  .doc = "writer heartbeat interval, 10..10000" },
 	{ .key = "segment-mode", .type = BB__SETTING_CUSTOM, F(segment_mode),
-	  .parse = parse_mode, .meta = "OCTAL", .def = "0640",
+	  .parse = bb__settings_parse_mode, .meta = "OCTAL", .def = "0640",
 	  .doc = "permissions of the bus segments; owner keeps rw" },
 	{ .key = "segment-group", .type = BB__SETTING_CUSTOM, F(segment_group),
-	  .parse = parse_group, .meta = "GROUP", .def = "",
+	  .parse = bb__settings_parse_group, .meta = "GROUP", .def = "",
 	  .doc = "group of the bus segments, name or gid (default: as created)" },
 	{ .key = "log-level", .type = BB__SETTING_CUSTOM, F(log_level),
 	  .parse = bb__log_level_parse, .meta = "LEVEL", .def = "info",

@@ -161,4 +161,14 @@ int bb__settings_parse_uint(const char *value, uint64_t min, uint64_t max,
 int bb__settings_parse_bool(const char *value, int *out, char *reason,
                             size_t len);
 
+/* The settings every writer of a bus takes alike (settings_bus.c): the
+ * check of a STRING "bus", the parsers of a CUSTOM "segment-mode" (into a
+ * mode_t: octal, at most 0777, owner rw) and "segment-group" (into a gid_t:
+ * group name, numeric gid, or "" for 0). */
+int bb__settings_check_bus(const char *value, char *reason, size_t len);
+int bb__settings_parse_mode(void *dst, const char *value, char *reason,
+                            size_t len);
+int bb__settings_parse_group(void *dst, const char *value, char *reason,
+                             size_t len);
+
 #endif /* BB_SETTINGS_H */

@@ -165,3 +165,82 @@ Test(up_config, bus_required)
 	cr_assert(eq(int, parse(&c, argv, 3), BB_EINVAL));
 	cr_assert(strstr(why, "--bus") != NULL);
 }
+
+/* ---- the bus settings shared with the coordinator (settings_bus.c) ------ */
+
+#define UP_ARGS(...) \
+	((char *[]){ "up", "--bus", "b", "--db", "/tmp", __VA_ARGS__ })
+#define UP_PARSE(c, ...) \
+	parse((c), UP_ARGS(__VA_ARGS__), \
+	      5 + (int)(sizeof((char *[]){ __VA_ARGS__ }) / sizeof(char *)))
+
+Test(up_config, bad_bus_name)
+{
+	struct up_config c;
+	char *argv[] = { "up", "--bus", "a.b", "--db", "/tmp" };
+
+	cr_assert(eq(int, parse(&c, argv, 5), BB_EINVAL));
+	cr_assert(eq(str, why, "--bus: invalid bus name 'a.b' (expected "
+	             "[A-Za-z0-9_-]{1,64})"));
+}
+
+Test(up_config, segment_mode_octal)
+{
+	struct up_config c;
+
+	cr_assert(eq(int, UP_PARSE(&c, "--segment-mode", "0660"), 0), "%s", why);
+	cr_assert(eq(u32, (uint32_t)c.segment_mode, 0660));
+}
+
+Test(up_config, segment_mode_rejects_non_permission_bits)
+{
+	struct up_config c;
+
+	cr_assert(eq(int, UP_PARSE(&c, "--segment-mode", "4640"), BB_EINVAL));
+	cr_assert(eq(str, why, "--segment-mode: '4640' has bits other than "
+	             "permissions (at most 0777)"));
+}
+
+Test(up_config, segment_mode_rejects_non_octal)
+{
+	struct up_config c;
+
+	cr_assert(eq(int, UP_PARSE(&c, "--segment-mode", "0648"), BB_EINVAL));
+	cr_assert(eq(str, why, "--segment-mode: '0648' is not an octal mode "
+	             "like 0640"));
+}
+
+Test(up_config, segment_mode_keeps_owner_rw)
+{
+	struct up_config c;
+
+	cr_assert(eq(int, UP_PARSE(&c, "--segment-mode", "0440"), BB_EINVAL));
+	cr_assert(eq(str, why, "--segment-mode: '0440' denies the owner read "
+	             "and write"));
+}
+
+Test(up_config, segment_group_by_name)
+{
+	struct up_config c;
+
+	cr_assert(eq(int, UP_PARSE(&c, "--segment-group", "root"), 0), "%s", why);
+	cr_assert(eq(u32, (uint32_t)c.segment_group, 0));
+}
+
+Test(up_config, segment_group_numeric)
+{
+	struct up_config c;
+
+	cr_assert(eq(int, UP_PARSE(&c, "--segment-group", "1234"), 0), "%s", why);
+	cr_assert(eq(u32, (uint32_t)c.segment_group, 1234));
+}
+
+Test(up_config, segment_group_unknown)
+{
+	struct up_config c;
+
+	cr_assert(eq(int, UP_PARSE(&c, "--segment-group", "no-such-group-bb"),
+	             BB_EINVAL));
+	cr_assert(eq(str, why, "--segment-group: no such group "
+	             "'no-such-group-bb'"));
+}

@@ -7,7 +7,6 @@
  * table below is the one source of truth (docs/upkeep.md lists it).
  */
 #include <errno.h>
-#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,54 +87,6 @@ static int parse_intervals(void *dst, const char *v, char *reason, size_t len)
 	return up_intervals_parse(v, dst, reason, len);
 }
 
-/* ---- other custom values ------------------------------------------------------ */
-
-static int check_bus(const char *v, char *reason, size_t len)
-{
-	if (bb_bus_name_check(v) == 0)
-		return 0;
-	return bb__fail(reason, len, "invalid bus name '%s' (expected "
-	                "[A-Za-z0-9_-]{1,%d})", v, BB_NAME_MAX);
-}
-
-/* Octal permission bits; the owner keeps rw so a restart can re-attach. */
-static int parse_mode(void *dst, const char *v, char *reason, size_t len)
-{
-	size_t n = strlen(v);
-	unsigned long m;
-
-	if (n == 0 || n > 4 || strspn(v, "01234567") != n)
-		return bb__fail(reason, len, "'%s' is not an octal mode like 0640", v);
-	m = strtoul(v, NULL, 8);
-	if (m > 0777 || (m & 0600) != 0600)
-		return bb__fail(reason, len, "'%s' is not a permission mode with "
-		                "owner read and write", v);
-	*(mode_t *)dst = (mode_t)m;
-	return 0;
-}
-
-/* Group name or numeric gid; "" leaves the group as created. */
-static int parse_group(void *dst, const char *v, char *reason, size_t len)
-{
-	uint64_t n;
-
-	if (v[0] == '\0') {
-		*(gid_t *)dst = 0;
-		return 0;
-	}
-	if (strspn(v, "0123456789") == strlen(v)) {
-		if (bb__settings_parse_uint(v, 0, (gid_t)-2, &n, reason, len) != 0)
-			return BB_EINVAL;
-		*(gid_t *)dst = (gid_t)n;
-		return 0;
-	}
-	struct group *g = getgrnam(v);
-	if (g == NULL)
-		return bb__fail(reason, len, "no such group '%s'", v);
-	*(gid_t *)dst = g->gr_gid;
-	return 0;
-}
-
 /* ---- the table -------------------------------------------------------------- */
 
 #define F(f) BB__FIELD(struct up_config, f)
@@ -146,7 +97,7 @@ _Static_assert(sizeof(int) == sizeof(((struct up_config *)0)->gap_policy),
                "ENUM settings are stored as int");
 
 static const struct bb__setting table[] = {
-	{ .key = "bus", .type = BB__SETTING_STRING, F(bus), .check = check_bus,
+	{ .key = "bus", .type = BB__SETTING_STRING, F(bus), .check = bb__settings_check_bus,
 	  .meta = "NAME", .doc = "bus name, [A-Za-z0-9_-]{1,64} (required)" },
 	{ .key = "db", .type = BB__SETTING_STRING, F(db), .meta = "DIR",
 	  .doc = "bar store directory, read for gap fills (required)" },
@@ -183,10 +134,10 @@ static const struct bb__setting table[] = {
 	  .lim.u = { 10, 10000 }, .meta = "MS", .def = "100",
 	  .doc = "writer heartbeat interval, 10..10000" },
 	{ .key = "segment-mode", .type = BB__SETTING_CUSTOM, F(segment_mode),
-	  .parse = parse_mode, .meta = "OCTAL", .def = "0640",
+	  .parse = bb__settings_parse_mode, .meta = "OCTAL", .def = "0640",
 	  .doc = "permissions of the upkeep's segments; owner keeps rw" },
 	{ .key = "segment-group", .type = BB__SETTING_CUSTOM, F(segment_group),
-	  .parse = parse_group, .meta = "GROUP", .def = "",
+	  .parse = bb__settings_parse_group, .meta = "GROUP", .def = "",
 	  .doc = "group of the upkeep's segments, name or gid" },
 	{ .key = "wait-bus-ms", .type = BB__SETTING_DURATION_MS, F(wait_bus_ms),
 	  .meta = "MS", .def = "0",
