@@ -3,6 +3,7 @@
 
 #include "clock.h"
 #include "handshake.h"
+#include "upkeep_status.h"
 
 /*
  * 1 when an upkeep is alive on the bus. Only its status table is looked
@@ -11,7 +12,7 @@
  */
 static int upkeep_alive(struct co_handshake *h)
 {
-	if (h->up == NULL && bb_table_open(&h->up, h->bus, "up.status") != 0)
+	if (h->up == NULL && bb_table_open(&h->up, h->bus, BB__UP_STATUS_ROLE) != 0)
 		return 0;
 	if (bb_table_writer_state(h->up, NULL) != BB_WRITER_DEAD)
 		return 1;
@@ -32,7 +33,7 @@ static int done(const struct co_handshake *h, int32_t date)
 {
 	bb_upkeep_info info;
 
-	return bb_table_record(h->up, 0, &info) == 0 &&
+	return bb_table_record(h->up, BB__UP_ROW_INFO, &info) == 0 &&
 	       info.done_date == date && info.state != BB_UPKEEP_WAITING;
 }
 

@@ -11,9 +11,9 @@
 
 #include "barbus.h"
 #include "control.h"
+#include "upkeep_status.h"
 
 _Static_assert(sizeof(bb_quality) == sizeof(bb_bar), "quality is a record");
-_Static_assert(sizeof(bb_upkeep_info) == sizeof(bb_bar), "status is a record");
 
 struct bb_upkeep {
 	bb_table *status, *quality, *fills;
@@ -31,13 +31,13 @@ static int history_fits(const bb_upkeep *u, const bb_table *t)
 	return (uint64_t)bb_table_symbols(t) == (uint64_t)u->nblocks * u->nsym;
 }
 
-/* The interval list: symbol 1 of up.status, minutes, 0-terminated. */
+/* The interval list of up.status: minutes, 0-terminated. */
 static int open_intervals(bb_upkeep *u, const char *bus)
 {
 	uint32_t list[BB_UPKEEP_MAX_INTERVALS];
 	char role[24];
 	bb_bar b;
-	int rc = bb_table_latest(u->status, 1, &b);
+	int rc = bb_table_latest(u->status, BB__UP_ROW_INTERVALS, &b);
 
 	if (rc != 0)
 		return rc == BB_EEMPTY ? BB_ENOTREADY : rc;
@@ -66,15 +66,15 @@ int bb_upkeep_open(bb_upkeep **out, const char *bus)
 
 	if (u == NULL)
 		return ENOMEM;
-	int rc = bb_table_open(&u->status, bus, "up.status");
-	if (rc == 0 && bb_table_symbols(u->status) < 2)
+	int rc = bb_table_open(&u->status, bus, BB__UP_STATUS_ROLE);
+	if (rc == 0 && bb_table_symbols(u->status) < bb__up_status_symbols(0))
 		rc = BB_EGEOMETRY;
 	if (rc == 0)
 		rc = bb_table_open(&u->quality, bus, "up.quality");
 	if (rc == 0)
 		rc = bb_table_open(&u->fills, bus, "up.fills");
 	if (rc == 0) {
-		u->nblocks = bb_table_symbols(u->status) - 2;
+		u->nblocks = bb__up_status_blocks(bb_table_symbols(u->status));
 		u->nsym = bb_table_symbols(u->fills);
 	}
 	/* Every count below comes from here: block loops use arrays of
@@ -114,7 +114,7 @@ void bb_upkeep_close(bb_upkeep *u)
 
 int bb_upkeep_status(const bb_upkeep *u, bb_upkeep_info *out)
 {
-	return bb_table_record(u->status, 0, out);
+	return bb_table_record(u->status, BB__UP_ROW_INFO, out);
 }
 
 int bb_upkeep_writer_state(const bb_upkeep *u, pid_t *pid)
@@ -225,7 +225,7 @@ int bb_bars(const bb_bus *b, const bb_upkeep *u, uint32_t sym,
 
 static int block_rec(const bb_upkeep *u, uint32_t k, struct bb__block *out)
 {
-	return bb_table_record(u->status, 2 + k, out);
+	return bb_table_record(u->status, bb__up_block_row(k), out);
 }
 
 /* The finished block of session `date`, or -1. */

@@ -25,6 +25,7 @@
 
 #include "args.h"
 #include "barbus.h"
+#include "upkeep_status.h"
 
 #define PROG "barbus-bus"
 #define MAX_BUSES 1024
@@ -83,7 +84,7 @@ static int add_segment(void *arg, const char *bus, const char *role)
 	if (strcmp(role, "control") == 0) {
 		r->control = 1;
 		r->coordinator = in.err ? "damaged" : RUN_WORD(in.run);
-	} else if (strcmp(role, "up.status") == 0) {
+	} else if (strcmp(role, BB__UP_STATUS_ROLE) == 0) {
 		r->upkeep = in.err ? "damaged" : RUN_WORD(in.run);
 	}
 	return 0;

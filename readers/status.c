@@ -32,6 +32,7 @@
 #include "clock.h"
 #include "status_snap.h"
 #include "status_fmt.h"
+#include "upkeep_status.h"
 
 enum format { F_TEXT, F_JSON, F_PROM };
 
@@ -165,7 +166,7 @@ static void collect_upkeep(struct snap *s, const bb_bus *b, long worst)
 {
 	bb_upkeep *u;
 
-	s->have_upkeep = bb_seg_inspect(s->bus, "up.status", &s->up) == 0;
+	s->have_upkeep = bb_seg_inspect(s->bus, BB__UP_STATUS_ROLE, &s->up) == 0;
 	if (!s->have_upkeep || bb_upkeep_open(&u, s->bus) != 0)
 		return;
 	s->have_info = bb_upkeep_status(u, &s->ui) == 0;

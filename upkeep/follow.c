@@ -22,6 +22,7 @@
 
 #include "log.h"
 #include "upkeep.h"
+#include "upkeep_status.h"
 
 #define BEAT_NS   (50 * 1000000LL) /* tables beat twice per 100 ms */
 #define WAIT_NS   (20 * 1000000LL) /* ring wait between housekeeping */
@@ -92,8 +93,8 @@ static int worth_following(struct up_fol *f)
 	if (rc != 0 || st.state != BB_STATE_DONE)
 		return 0;
 	bb_table *t;
-	if (bb_table_open(&t, f->c->bus, "up.status") == 0) {
-		bb_table_record(t, 0, &up);
+	if (bb_table_open(&t, f->c->bus, BB__UP_STATUS_ROLE) == 0) {
+		bb_table_record(t, BB__UP_ROW_INFO, &up);
 		bb_table_close(t);
 	}
 	return st.date != 0 && up.done_date != st.date;

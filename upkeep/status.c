@@ -5,9 +5,8 @@
  *   up.fills      nsym x rows          filled and synthetic 1-minute bars
  *   up.<N>m       nsym x ceil(rows/N)  derived bars of N minutes
  *   up.quality    nsym x 1             a bb_quality per symbol
- *   up.status     (2 + B) x 1          symbol 0: bb_upkeep_info; symbol 1:
- *                                      the intervals (u32 minutes x 14);
- *                                      symbol 2 + k: history block k
+ *   up.status     (2 + B) x 1          info, intervals, block records
+ *                                      (libshm/upkeep_status.h)
  *   up.fills.h    (B nsym) x rows      history: block k's symbol s is
  *   up.<N>m.h     (B nsym) x ceil(rows/N)   table symbol k * nsym + s
  *
@@ -27,12 +26,9 @@
 
 #include "control.h"
 #include "upkeep.h"
+#include "upkeep_status.h"
 
 _Static_assert(sizeof(bb_quality) == sizeof(bb_bar), "quality is a record");
-_Static_assert(sizeof(bb_upkeep_info) == sizeof(bb_bar), "status is a record");
-_Static_assert(UP_MAX_INTERVALS * sizeof(uint32_t) == sizeof(bb_bar),
-               "interval list is a record");
-_Static_assert(sizeof(struct bb__block) == sizeof(bb_bar), "block record");
 
 /* Where one engine's output goes. */
 struct up_target {
@@ -123,12 +119,12 @@ static void load_left(struct up_segs *s, const char *bus, int blocks)
 {
 	bb_table *t;
 
-	if (bb_table_open(&t, bus, "up.status") != 0)
+	if (bb_table_open(&t, bus, BB__UP_STATUS_ROLE) != 0)
 		return;
 	if (!blocks)
-		bb_table_record(t, 0, &s->st);
+		bb_table_record(t, BB__UP_ROW_INFO, &s->st);
 	for (uint32_t k = 0; blocks && k < s->nblocks; k++)
-		bb_table_record(t, 2 + k, &s->map[k]);
+		bb_table_record(t, bb__up_block_row(k), &s->map[k]);
 	bb_table_close(t);
 }
 
@@ -146,8 +142,8 @@ int up_segs_new(struct up_segs **out, const char *bus,
 		.past = { .s = s, .live = 0, .blk = -1 },
 	};
 	int rc = s->nblocks > BB_CTL_MAX_BLOCKS ? BB_EINVAL
-	         : bb_table_writer_open(&s->status, bus, "up.status",
-	                                2 + s->nblocks, 1, o);
+	         : bb_table_writer_open(&s->status, bus, BB__UP_STATUS_ROLE,
+	                                bb__up_status_symbols(s->nblocks), 1, o);
 	if (rc != 0) {
 		up_segs_close(s);
 		return rc;
@@ -198,9 +194,10 @@ int up_segs_attach(struct up_segs *s, const char *bus, uint32_t nsym,
 		load_left(s, bus, 1);
 	memcpy(list, s->ivs.min, s->ivs.n * sizeof(uint32_t));
 	for (uint32_t k = 0; rc == 0 && k < s->nblocks; k++)
-		rc = put_one(s->status, 2 + k, &s->map[k]);
-	if (rc == 0 && (rc = put_one(s->status, 1, list)) == 0)
-		rc = put_one(s->status, 0, &s->st);
+		rc = put_one(s->status, bb__up_block_row(k), &s->map[k]);
+	if (rc == 0 &&
+	    (rc = put_one(s->status, BB__UP_ROW_INTERVALS, list)) == 0)
+		rc = put_one(s->status, BB__UP_ROW_INFO, &s->st);
 	return rc;
 }
 
@@ -289,7 +286,7 @@ int up_segs_block_begin(struct up_segs *s, int live, const bb_session *ses)
 		return 1;
 	}
 	*m = (struct bb__block){ 0 }; /* readers leave it while it fills */
-	return put_one(s->status, 2 + (uint32_t)t->blk, m);
+	return put_one(s->status, bb__up_block_row((uint32_t)t->blk), m);
 }
 
 int up_segs_block_done(struct up_segs *s, int live, const bb_session *ses)
@@ -302,7 +299,7 @@ int up_segs_block_done(struct up_segs *s, int live, const bb_session *ses)
 	*m = (struct bb__block){ .date = ses->date, .open = ses->open,
 	                         .close = ses->close };
 	t->blk = -1;
-	return put_one(s->status, 2 + (uint32_t)(m - s->map), m);
+	return put_one(s->status, bb__up_block_row((uint32_t)(m - s->map)), m);
 }
 
 int up_segs_past_load(struct up_segs *s, uint32_t sym, const bb_session *ses)
@@ -320,7 +317,7 @@ bb_upkeep_info *up_segs_status(struct up_segs *s)
 
 void up_segs_status_put(struct up_segs *s)
 {
-	put_one(s->status, 0, &s->st);
+	put_one(s->status, BB__UP_ROW_INFO, &s->st);
 }
 
 /* ---- the engines' sinks ------------------------------------------------------ */
