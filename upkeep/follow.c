@@ -29,19 +29,11 @@
 #define RETRY_NS  (5 * 1000000LL)  /* pending gaps looked at this often */
 #define UP_DONE   1                /* end of data reached */
 
-
 static void sleep_ms(int ms)
 {
 	struct timespec ts = { 0, (long)ms * 1000000 };
 
 	nanosleep(&ts, NULL);
-}
-
-uint32_t up_fol_nsym(const struct up_fol *f)
-{
-	uint32_t n = bb_symbol_count(f->bus);
-
-	return n < f->nsym ? n : f->nsym;
 }
 
 static void close_bus(struct up_fol *f)
@@ -124,44 +116,6 @@ static int wait_bus(struct up_fol *f, volatile sig_atomic_t *stop)
 		sleep_ms(20);
 	}
 	return EINTR;
-}
-
-void up_fol_status(struct up_fol *f)
-{
-	bb_upkeep_info *s = up_segs_status(f->segs);
-	uint64_t bars, fills, unf;
-
-	uint64_t pbars = 0, pfills, punf;
-
-	/* Bars taken in: followed, or rebuilt into a history block. */
-	up_engine_totals(f->e, &bars, &fills, &unf);
-	if (f->pe != NULL)
-		up_engine_totals(f->pe, &pbars, &pfills, &punf);
-	bars += pbars;
-	s->bars_seen = bars;
-	s->fills = fills;
-	s->unfillable = unf;
-	up_segs_status_put(f->segs);
-}
-
-int up_fol_finish(struct up_fol *f)
-{
-	const bb_session *s = up_engine_session(f->e);
-
-	if (s->date == 0 || up_engine_finished(f->e))
-		return 0;
-	int rc = up_engine_finish(f->e, up_fol_nsym(f));
-	if (rc == 0)
-		rc = up_segs_block_done(f->segs, 1, s);
-	if (rc != 0)
-		return rc;
-	bb_upkeep_info *st = up_segs_status(f->segs);
-	st->done_date = s->date;
-	st->date = s->date;
-	st->sessions_done++;
-	st->state = BB_UPKEEP_IDLE;
-	up_fol_status(f);
-	return 0;
 }
 
 /* One ring record. UP_DONE at the end of data. */
@@ -390,14 +344,10 @@ static int setup(struct up_fol *f)
 static void summary(const struct up_fol *f)
 {
 	const bb_upkeep_info *s = up_segs_status(f->segs);
-	uint64_t bars, fills, unf, pbars = 0, pfills, punf;
+	uint64_t bars, fills, unf;
 	double busy = f->busy_ns / 1e9;
 
-	/* Bars taken in: followed, or rebuilt into a history block. */
-	up_engine_totals(f->e, &bars, &fills, &unf);
-	if (f->pe != NULL)
-		up_engine_totals(f->pe, &pbars, &pfills, &punf);
-	bars += pbars;
+	up_fol_totals(f, &bars, &fills, &unf);
 	bb__log(BB__LOG_NOTICE, "bus %s: %llu bars, %llu filled, %llu "
 	        "unfillable, %llu sessions done, lapped %llu; busy %.3f s "
 	        "(%.0f bars/s)", f->c->bus, (unsigned long long)bars,

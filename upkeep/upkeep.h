@@ -5,8 +5,13 @@
  *   derive.c  interval arithmetic and the aggregation of one derived bar
  *   gaps.c    the session engine: minutes seen, gaps, fills, quality
  *   status.c  the upkeep's segments: opening them, the engine's sink
- *   follow.c  following the bus: waiting for it, the ring's events, ticks
+ *   session.c the followed session's bookkeeping: symbols on the bus, the
+ *             status record with the engines' totals, finishing a session
  *   sync.c    synchronising: session starts, rebuilding what was missed
+ *   follow.c  following the bus: waiting for it, the ring's events, ticks
+ *
+ * Calls go one way: follow.c -> sync.c -> session.c (follow.c calls
+ * session.c too); session.c calls neither, so no two files call each other.
  *
  * The engine (gaps.c) touches no shared memory and no store itself: every
  * write and every store lookup goes through struct up_sink, so the unit
@@ -243,7 +248,7 @@ int  up_segs_past_load(struct up_segs *s, uint32_t sym, const bb_session *ses);
 bb_upkeep_info *up_segs_status(struct up_segs *s);
 void up_segs_status_put(struct up_segs *s);
 
-/* ---- follow.c, sync.c: following a bus ------------------------------------ */
+/* ---- session.c, sync.c, follow.c: following a bus ------------------------- */
 
 struct up_fol {
 	const struct up_config *c;
@@ -263,21 +268,24 @@ struct up_fol {
 	int64_t          busy_ns;    /* spent taking records in, not waiting */
 };
 
-/* Symbols on the bus now (its directory, up to the table's). */
+/* session.c. Symbols on the bus now (its directory, up to the table's). */
 uint32_t up_fol_nsym(const struct up_fol *f);
-/* The status record, with the engine's totals, written. */
+/* Bars taken in (followed, or rebuilt into a history block), and the
+ * followed sessions' fills and unfillable gaps. */
+void     up_fol_totals(const struct up_fol *f, uint64_t *bars,
+                       uint64_t *fills, uint64_t *unfillable);
+/* The status record, with the engines' totals, written. */
 void     up_fol_status(struct up_fol *f);
 /* The session the engine follows is finished: up.status says so. */
 int      up_fol_finish(struct up_fol *f);
 
-/* sync.c: start session s (rebuilding what was missed first); bring the
+/* sync.c (calls session.c): start session s (rebuilding what was missed first); bring the
  * engine level with the bus's status and session table (*eod: the bus is
  * at its end of data). */
 int      up_sync_start(struct up_fol *f, const bb_session *s);
 int      up_sync(struct up_fol *f, int *eod);
 
-
-/* Follow bus until end of data (0) or *stop; errors as codes. */
+/* follow.c (calls sync.c and session.c). Follow bus until end of data (0) or *stop; errors as codes. */
 int  up_follow(const struct up_config *c, volatile sig_atomic_t *stop);
 
 #endif /* UP_UPKEEP_H */
