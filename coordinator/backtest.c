@@ -33,14 +33,16 @@ static int32_t next_day(int32_t date)
 	return bb_days_to_date(bb_date_to_days(date) + 1);
 }
 
-static void find_resume(const struct co_pub *p, struct resume *r)
+static void find_resume(const struct bb__bw *p, struct resume *r)
 {
 	bb_bar last;
 	bb_session s;
 
+	const bb_status *st = bb__bw_status(p);
+
 	*r = (struct resume){ .t = INT64_MIN };
-	if (!p->attached || p->st.state == BB_STATE_DONE ||
-	    co_pub_last(p, &last) != 0)
+	if (!bb__bw_attached(p) || st->state == BB_STATE_DONE ||
+	    bb__bw_last(p, &last) != 0)
 		return;
 	switch (BB_KIND(last.flags)) {
 	case BB_KIND_SESSION_END:
@@ -52,11 +54,11 @@ static void find_resume(const struct co_pub *p, struct resume *r)
 		r->date = s.date;
 		break;
 	case BB_KIND_BAR:
-		*r = (struct resume){ .date = p->st.date, .t = last.time,
+		*r = (struct resume){ .date = st->date, .t = last.time,
 		                      .sym = last.symbol };
 		break;
 	case BB_KIND_MINUTE_END:
-		*r = (struct resume){ .date = p->st.date, .t = last.time,
+		*r = (struct resume){ .date = st->date, .t = last.time,
 		                      .sym = UINT32_MAX };
 		break;
 	}
@@ -68,14 +70,14 @@ static int published(const bb_bar *b, const struct resume *r)
 }
 
 /* Sleep until deadline (monotonic ns), beating; early when stopped. */
-static void pace_until(struct co_pub *p, int64_t deadline,
+static void pace_until(struct bb__bw *p, int64_t deadline,
                        volatile sig_atomic_t *stop)
 {
 	for (int64_t now = bb__mono_ns(); now < deadline && !*stop; now = bb__mono_ns()) {
 		int64_t d = deadline - now > 50000000 ? 50000000 : deadline - now;
 		struct timespec ts = { 0, (long)d };
 		nanosleep(&ts, NULL);
-		co_pub_beat(p);
+		bb__bw_beat(p);
 	}
 }
 
@@ -88,7 +90,7 @@ static void pace_until(struct co_pub *p, int64_t deadline,
  * readers and the upkeep) takes its time from inside the session, never
  * from the boundary.
  */
-static int replay_session(struct co_pub *p, const bb_session *s,
+static int replay_session(struct bb__bw *p, const bb_session *s,
                           const bb_batch *b, const struct resume *r,
                           const struct co_backtest *bt, struct co_prefetch *pf,
                           const bb_session *nx, volatile sig_atomic_t *stop)
@@ -98,7 +100,7 @@ static int replay_session(struct co_pub *p, const bb_session *s,
 	int rc = 0;
 
 	for (; r != NULL && i < b->n && published(&b->bars[i], r); i++)
-		if ((rc = co_pub_table_bar(p, &b->bars[i])) != 0)
+		if ((rc = bb__bw_table_bar(p, &b->bars[i])) != 0)
 			return rc;
 	/* Resuming: the pace runs on from where it stopped, not from the open. */
 	if (r != NULL && r->t >= s->open && bt->pace == CO_PACE_FACTOR)
@@ -113,20 +115,19 @@ static int replay_session(struct co_pub *p, const bb_session *s,
 			/* Rows of different symbols are far apart: ask for
 			 * those of a bar a little ahead, so the misses overlap. */
 			if (i + PREFETCH_AHEAD < b->n)
-				co_pub_prefetch(p, b->bars[i + PREFETCH_AHEAD].symbol);
+				bb__bw_prefetch(p, b->bars[i + PREFETCH_AHEAD].symbol);
 			if (b->bars[i].time == t &&
-			    (rc = co_pub_bar(p, &b->bars[i])) != 0)
+			    (rc = bb__bw_bar(p, &b->bars[i])) != 0)
 				return rc;
 		}
 		if (r == NULL || t > r->t || (t == r->t && r->sym != UINT32_MAX))
-			co_pub_minute_end(p, t);
+			bb__bw_minute_end(p, t);
 		int64_t now = bb__mono_ns();
 		if (now - beat > 50000000) {
-			co_pub_beat(p);
+			bb__bw_beat(p);
 			beat = now;
 		}
 	}
-	p->last_bar_ns = bb__mono_ns();
 	return 0;
 }
 
@@ -148,7 +149,7 @@ static int first_session(const bb_calendar *cal, const struct co_backtest *bt,
 
 /* One backtest run's state, passed to its steps. */
 struct run {
-	struct co_pub            *p;
+	struct bb__bw            *p;
 	const bb_calendar        *cal;
 	const struct co_backtest *bt;
 	volatile sig_atomic_t    *stop;
@@ -156,6 +157,8 @@ struct run {
 	struct resume             r;
 	bb_batch                  b;      /* the session being published */
 	uint64_t                  taken;  /* sessions taken from prefetch */
+	int64_t                   last_bar_ns; /* the previous session's
+	                                          last minute published */
 };
 
 /* The session after s within the range, into *nx; 0 when none. */
@@ -188,8 +191,8 @@ static int take(struct run *run, const bb_session *s, bb_session *nx,
 
 	/* The first session could not have been loaded ahead: not counted. */
 	if (rc == 0 && run->taken++ > 0)
-		bb__ctl_add(run->p->ctl, hit ? BB_CTR_PREFETCH_HITS
-		                             : BB_CTR_PREFETCH_MISSES, 1);
+		bb__bw_count(run->p, hit ? BB_CTR_PREFETCH_HITS
+		                         : BB_CTR_PREFETCH_MISSES, 1);
 	*more = next_in_range(run, s, nx);
 	if (*more)
 		request_from(run, *nx);
@@ -204,7 +207,7 @@ static void empty_session(const struct run *run, const bb_session *s)
 	        "has no bar of it (%s); published without bars\n",
 	        s->date / 10000, s->date / 100 % 100, s->date % 100,
 	        run->bt->syms ? "for the symbols asked for" : "for any symbol");
-	bb__ctl_add(run->p->ctl, BB_CTR_EMPTY_SESSIONS, 1);
+	bb__bw_count(run->p, BB_CTR_EMPTY_SESSIONS, 1);
 }
 
 /* One session: take its bars, start it (or reopen it when resuming),
@@ -212,7 +215,8 @@ static void empty_session(const struct run *run, const bb_session *s)
 static int one_session(struct run *run, const bb_session *s, bb_session *nx,
                        int *more)
 {
-	struct co_pub *p = run->p;
+	struct bb__bw *p = run->p;
+	const bb_status *st = bb__bw_status(p);
 	int resumed = run->r.date == s->date;
 	int rc = take(run, s, nx, more);
 
@@ -221,20 +225,23 @@ static int one_session(struct run *run, const bb_session *s, bb_session *nx,
 	if (run->b.n == 0) /* published all the same: minutes without bars */
 		empty_session(run, s);
 	if (resumed) {
-		co_pub_session_reopen(p, s);
+		bb__bw_session_reopen(p, s);
 	} else {
 		/* The previous session's derived bars are final before the
 		 * next one starts (and the wait counts in the transition). */
-		if (run->bt->upkeep != NULL && p->st.date != 0 &&
-		    p->st.state == BB_STATE_ENDED)
-			co_handshake_wait(run->bt->upkeep, p, p->st.date);
-		uint64_t tr = p->last_bar_ns ? (uint64_t)(bb__mono_ns() - p->last_bar_ns) : 0;
-		co_pub_session_start(p, s, tr);
+		if (run->bt->upkeep != NULL && st->date != 0 &&
+		    st->state == BB_STATE_ENDED)
+			co_handshake_wait(run->bt->upkeep, p, st->date);
+		uint64_t tr = run->last_bar_ns
+		              ? (uint64_t)(bb__mono_ns() - run->last_bar_ns) : 0;
+		bb__bw_session_start(p, s, tr);
 	}
 	rc = replay_session(p, s, &run->b, resumed ? &run->r : NULL, run->bt,
 	                    &run->pf, *more ? nx : NULL, run->stop);
+	if (rc == 0)
+		run->last_bar_ns = bb__mono_ns();
 	if (rc == 0 && !*run->stop)
-		co_pub_session_end(p, *more ? BB_END_CLOSE : BB_END_DATA);
+		bb__bw_session_end(p, *more ? BB_END_CLOSE : BB_END_DATA);
 	return rc;
 }
 
@@ -246,7 +253,7 @@ int co_backtest_range_check(const bb_calendar *cal, int32_t from, int32_t to)
 	       : BB_ENOSESSION;
 }
 
-int co_backtest_run(struct co_pub *p, bb_store *st, const bb_calendar *cal,
+int co_backtest_run(struct bb__bw *p, bb_store *st, const bb_calendar *cal,
                     const struct co_backtest *bt, volatile sig_atomic_t *stop)
 {
 	struct run run = { .p = p, .cal = cal, .bt = bt, .stop = stop };
@@ -255,10 +262,10 @@ int co_backtest_run(struct co_pub *p, bb_store *st, const bb_calendar *cal,
 
 	find_resume(p, &run.r);
 	/* Before any session: readers (the upkeep) follow these symbols. */
-	bb__ctl_set_replayed(p->ctl, p->g.max_symbols, bt->syms, bt->nsyms);
+	bb__bw_set_replayed(p, bt->syms, bt->nsyms);
 	int rc = first_session(cal, bt, &run.r, &s);
 	if (rc == BB_ENOSESSION) {
-		co_pub_done(p);
+		bb__bw_done(p);
 		return 0;
 	}
 	if (rc == 0)
@@ -267,17 +274,14 @@ int co_backtest_run(struct co_pub *p, bb_store *st, const bb_calendar *cal,
 		return rc;
 	/* The loader starts on the first sessions while the history loads. */
 	request_from(&run, s);
-	/* A fresh bus numbers its first session history + 1, so that the
-	 * trailing sessions loaded from the store have numbers too. */
-	if (p->st.sessions == 0)
-		p->st.sessions = p->g.history;
-	uint64_t number = run.r.date == s.date ? p->st.sessions
-	                                       : p->st.sessions + 1;
+	bb__bw_number_fresh(p);
+	uint64_t sessions = bb__bw_status(p)->sessions;
+	uint64_t number = run.r.date == s.date ? sessions : sessions + 1;
 	rc = co_pub_history_fill(p, st, cal, &s, number);
 	for (; rc == 0 && !*stop; s = nx) {
 		rc = one_session(&run, &s, &nx, &more);
 		if (rc == 0 && !more && !*stop)
-			co_pub_done(p);
+			bb__bw_done(p);
 		if (!more)
 			break;
 	}

@@ -28,7 +28,7 @@ int co_backtest_range_check(const bb_calendar *cal, int32_t from, int32_t to);
  * record on the ring when the bus was left by a killed coordinator.
  * Returns 0 at the end of data (status DONE), or when *stop became set.
  */
-int co_backtest_run(struct co_pub *p, bb_store *st, const bb_calendar *cal,
+int co_backtest_run(struct bb__bw *p, bb_store *st, const bb_calendar *cal,
                     const struct co_backtest *bt, volatile sig_atomic_t *stop);
 
 #endif /* CO_BACKTEST_H */

@@ -20,7 +20,7 @@
 
 #include "live.h"
 
-int co_feed_init(struct co_feed *f, struct co_pub *p, bb_store *st,
+int co_feed_init(struct co_feed *f, struct bb__bw *p, bb_store *st,
                  const bb_calendar *cal, const char *name)
 {
 	memset(f, 0, sizeof(*f));
@@ -30,7 +30,8 @@ int co_feed_init(struct co_feed *f, struct co_pub *p, bb_store *st,
 	f->name = name;
 	f->prev_t = INT64_MIN;
 	f->dup_logged = INT64_MIN;
-	f->done_bytes = ((size_t)p->g.table_symbols * p->g.rows + 7) / 8;
+	f->done_bytes = ((size_t)bb__bw_geom(p)->table_symbols *
+	                 bb__bw_geom(p)->rows + 7) / 8; /* a bit per minute */
 	f->done = calloc(f->done_bytes, 1);
 	return f->done == NULL ? ENOMEM : 0;
 }
@@ -77,7 +78,7 @@ static void bad(struct co_feed *f, const char *reason)
 {
 	fprintf(stderr, "%s:%llu: %s\n", f->name, (unsigned long long)f->lineno,
 	        reason);
-	bb__ctl_add(f->p->ctl, BB_CTR_FEED_BAD, 1);
+	bb__bw_count(f->p, BB_CTR_FEED_BAD, 1);
 }
 
 int co_feed_minute_end(struct co_feed *f)
@@ -121,12 +122,12 @@ int co_feed_start_session(struct co_feed *f, const bb_session *s)
 /* Bit of b's symbol and minute in f->done; -1 outside the session. */
 static int64_t done_bit(const struct co_feed *f, const bb_bar *b)
 {
+	const struct bb__bw_geom *g = bb__bw_geom(f->p);
 	int64_t m = (b->time - f->s.open) / 60;
 
-	if (b->time < f->s.open || m >= f->p->g.rows ||
-	    b->symbol >= f->p->g.table_symbols)
+	if (b->time < f->s.open || m >= g->rows || b->symbol >= g->table_symbols)
 		return -1;
-	return (int64_t)b->symbol * f->p->g.rows + m;
+	return (int64_t)b->symbol * g->rows + m;
 }
 
 int co_feed_published(const struct co_feed *f, const bb_bar *b)
@@ -169,7 +170,7 @@ static int duplicate(struct co_feed *f, const bb_bar *b, const char *sym)
 {
 	char iso[24];
 
-	bb__ctl_add(f->p->ctl, BB_CTR_FEED_DUPLICATES, 1);
+	bb__bw_count(f->p, BB_CTR_FEED_DUPLICATES, 1);
 	if (f->dup_logged != b->time) {
 		f->dup_logged = b->time;
 		bb_time_format(b->time, iso);
@@ -187,7 +188,7 @@ static int stale(struct co_feed *f, const bb_bar *b, const char *sym)
 
 	if (bb_store_get(f->st, b->symbol, b->time, &old) == 0)
 		return duplicate(f, b, sym);
-	bb__ctl_add(f->p->ctl, BB_CTR_FEED_STALE, 1);
+	bb__bw_count(f->p, BB_CTR_FEED_STALE, 1);
 	return keep(f, b);
 }
 
@@ -232,7 +233,7 @@ static int place(struct co_feed *f, const bb_bar *b, const char *sym)
 	if (b->time < f->minute) {
 		bb_bar l = *b;
 		l.flags |= BB_BAR_LATE;
-		bb__ctl_add(f->p->ctl, BB_CTR_FEED_LATE, 1);
+		bb__bw_count(f->p, BB_CTR_FEED_LATE, 1);
 		order_warning(f);
 		return publish(f, &l);
 	}
@@ -248,7 +249,7 @@ static int place(struct co_feed *f, const bb_bar *b, const char *sym)
 /* Symbols the bus has room for: the directory and the tables. */
 static uint32_t room(const struct co_feed *f)
 {
-	const struct co_geom *g = &f->p->g;
+	const struct bb__bw_geom *g = bb__bw_geom(f->p);
 
 	return g->table_symbols < g->max_symbols ? g->table_symbols
 	                                         : g->max_symbols;
@@ -270,7 +271,7 @@ static int symbol_id(struct co_feed *f, const char *name, uint32_t *id)
 	}
 	if (rc == 0 && *id >= room(f))
 		return BB_EFULL;
-	if (rc == 0 && *id >= bb__ctl_nsym(f->p->ctl))
+	if (rc == 0 && *id >= bb__bw_nsym(f->p))
 		rc = co_pub_sync_symbols(f->p, f->st);
 	return rc;
 }
@@ -278,11 +279,11 @@ static int symbol_id(struct co_feed *f, const char *name, uint32_t *id)
 /* A new symbol refused for want of room: told once per run of its lines. */
 static void rejected(struct co_feed *f, const char *sym)
 {
-	const struct co_geom *g = &f->p->g;
+	const struct bb__bw_geom *g = bb__bw_geom(f->p);
 	char why[BB__CSV_REASON_MAX];
 
-	bb__ctl_add(f->p->ctl, BB_CTR_SYMBOLS_REJECTED, 1);
-	bb__ctl_add(f->p->ctl, BB_CTR_FEED_BAD, 1);
+	bb__bw_count(f->p, BB_CTR_SYMBOLS_REJECTED, 1);
+	bb__bw_count(f->p, BB_CTR_FEED_BAD, 1);
 	if (strcmp(f->rejected, sym) == 0)
 		return;
 	snprintf(f->rejected, sizeof(f->rejected), "%s", sym);
@@ -295,7 +296,7 @@ static void rejected(struct co_feed *f, const char *sym)
 		         "coordinator with a larger --max-symbols", g->max_symbols);
 	fprintf(stderr, "%s:%llu: symbol %s rejected, nothing stored: the bus "
 	        "has %u symbols and %s\n", f->name, (unsigned long long)f->lineno,
-	        sym, bb__ctl_nsym(f->p->ctl), why);
+	        sym, bb__bw_nsym(f->p), why);
 }
 
 int co_feed_line(struct co_feed *f, const char *s, size_t n)
@@ -305,7 +306,7 @@ int co_feed_line(struct co_feed *f, const char *s, size_t n)
 	uint32_t id;
 
 	f->lineno++;
-	bb__ctl_add(f->p->ctl, BB_CTR_FEED_LINES, 1);
+	bb__bw_count(f->p, BB_CTR_FEED_LINES, 1);
 	if (!f->have_hdr) {
 		if (bb__csv_parse_header(&f->hdr, s, n, reason, sizeof(reason))) {
 			bad(f, reason);
@@ -332,29 +333,29 @@ int co_feed_line(struct co_feed *f, const char *s, size_t n)
 	row.bar.symbol = id;
 	f->got_data = 1;
 	if (row.bar.time < f->prev_t)
-		bb__ctl_add(f->p->ctl, BB_CTR_FEED_BACKWARDS, 1);
+		bb__bw_count(f->p, BB_CTR_FEED_BACKWARDS, 1);
 	f->prev_t = row.bar.time;
 	return place(f, &row.bar, row.symbol);
 }
 
 static int run_act(struct co_feed *f, const struct co_act *a)
 {
-	struct co_pub *p = f->p;
+	struct bb__bw *p = f->p;
 
 	switch (a->kind) {
 	case BB_KIND_BAR:
-		return co_pub_bar(p, &a->bar);
+		return bb__bw_bar(p, &a->bar);
 	case BB_KIND_MINUTE_END:
-		co_pub_minute_end(p, a->bar.time);
+		bb__bw_minute_end(p, a->bar.time);
 		return 0;
 	case BB_KIND_SESSION_END:
-		co_pub_session_end(p, a->reason);
+		bb__bw_session_end(p, a->reason);
 		return 0;
 	}
-	if (p->st.sessions == 0)
-		p->st.sessions = p->g.history; /* see backtest.c */
-	int rc = co_pub_history_fill(p, f->st, f->cal, &a->s, p->st.sessions + 1);
-	co_pub_session_start(p, &a->s, 0);
+	bb__bw_number_fresh(p);
+	int rc = co_pub_history_fill(p, f->st, f->cal, &a->s,
+	                             bb__bw_status(p)->sessions + 1);
+	bb__bw_session_start(p, &a->s, 0);
 	return rc;
 }
 
@@ -366,7 +367,7 @@ int co_feed_flush(struct co_feed *f)
 		/* The bus goes on; a restart may then miss these bars. */
 		fprintf(stderr, "%s: storing %zu bars: %s\n", f->name, f->nkeep,
 		        bb_strerror(rc));
-		bb__ctl_add(f->p->ctl, BB_CTR_STORE_ERRORS, 1);
+		bb__bw_count(f->p, BB_CTR_STORE_ERRORS, 1);
 		rc = 0; /* not fatal, with or without actions to run */
 	}
 	for (size_t i = 0; i < f->nacts && (rc = run_act(f, &f->acts[i])) == 0; i++)

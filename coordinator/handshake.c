@@ -37,17 +37,17 @@ static int done(const struct co_handshake *h, int32_t date)
 	       info.done_date == date && info.state != BB_UPKEEP_WAITING;
 }
 
-void co_handshake_wait(struct co_handshake *h, struct co_pub *p, int32_t date)
+void co_handshake_wait(struct co_handshake *h, struct bb__bw *p, int32_t date)
 {
 	if (h->wait_ms == 0 || !upkeep_alive(h) || done(h, date))
 		return;
-	bb__ctl_add(p->ctl, BB_CTR_UPKEEP_WAITS, 1);
+	bb__bw_count(p, BB_CTR_UPKEEP_WAITS, 1);
 	int64_t deadline = bb__mono_ns() + (int64_t)h->wait_ms * 1000000;
 	/* Spin briefly (the upkeep is usually microseconds behind), then
 	 * poll every 50 us; the upkeep dying ends the wait at once. */
 	for (int i = 0; !done(h, date); i++) {
 		if (bb__mono_ns() >= deadline) {
-			bb__ctl_add(p->ctl, BB_CTR_UPKEEP_TIMEOUTS, 1);
+			bb__bw_count(p, BB_CTR_UPKEEP_TIMEOUTS, 1);
 			return;
 		}
 		if (i > 1000) {
@@ -56,7 +56,7 @@ void co_handshake_wait(struct co_handshake *h, struct co_pub *p, int32_t date)
 			if ((i & 63) == 0 && !upkeep_alive(h))
 				return;
 			if ((i & 255) == 0) /* ~13 ms: alive while waiting */
-				co_pub_beat(p);
+				bb__bw_beat(p);
 		}
 	}
 }

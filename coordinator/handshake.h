@@ -19,7 +19,7 @@ struct co_handshake {
 
 /* Wait until the upkeep finished session date, or the bound passed, or
  * no upkeep is alive. Counts waits and timeouts in the control segment. */
-void co_handshake_wait(struct co_handshake *h, struct co_pub *p, int32_t date);
+void co_handshake_wait(struct co_handshake *h, struct bb__bw *p, int32_t date);
 void co_handshake_close(struct co_handshake *h);
 
 #endif /* CO_HANDSHAKE_H */

@@ -21,7 +21,6 @@
 
 #include "clock.h"
 #include "live.h"
-#include "ring.h"
 
 #define LINE_MAX_BYTES 4096
 
@@ -74,7 +73,7 @@ static int feed_lines(struct reader *r, struct co_feed *f)
 		f->lineno++;
 		fprintf(stderr, "%s:%llu: line longer than %d bytes\n", f->name,
 		        (unsigned long long)f->lineno, LINE_MAX_BYTES);
-		bb__ctl_add(f->p->ctl, BB_CTR_FEED_BAD, 1);
+		bb__bw_count(f->p, BB_CTR_FEED_BAD, 1);
 		r->skipping = 1;
 	}
 	if (r->skipping)
@@ -128,7 +127,7 @@ static int wall_session(struct co_feed *f, int64_t now_ms)
 	    s.open <= t) /* today's is over: the next one */
 		bb_calendar_next(f->cal, bb_days_to_date(t / 86400 + 1), &s);
 	if (s.open > t)
-		co_pub_preopen(f->p, &s);
+		bb__bw_preopen(f->p, &s);
 	return 0;
 }
 
@@ -184,28 +183,29 @@ static int collect(void *arg, const bb_bar *rec)
 
 int co_feed_resume(struct co_feed *f)
 {
-	struct co_pub *p = f->p;
+	struct bb__bw *p = f->p;
+	const bb_status *st = bb__bw_status(p);
 	struct resume_scan r = { .last_minute_end = INT64_MIN };
 
-	if (!p->attached || p->st.mode != BB_MODE_LIVE)
+	if (!bb__bw_attached(p) || st->mode != BB_MODE_LIVE)
 		return 0;
-	if (p->st.state != BB_STATE_OPEN) {
-		f->last_date = p->st.date;
+	if (st->state != BB_STATE_OPEN) {
+		f->last_date = st->date;
 		return 0;
 	}
-	f->s = (bb_session){ .date = p->st.date, .open = p->st.open,
-	                     .close = p->st.close };
-	int rc = bb__ring_writer_scan_back(p->ring, collect, &r);
+	f->s = (bb_session){ .date = st->date, .open = st->open,
+	                     .close = st->close };
+	int rc = bb__bw_scan_back(p, collect, &r);
 	if (rc < 0 || !r.found) {
 		free(r.bars);
 		return rc < 0 && rc != BB_EEMPTY ? rc : BB_ENOTFOUND;
 	}
-	co_pub_session_reopen(p, &f->s);
+	bb__bw_session_reopen(p, &f->s);
 	f->open = 1;
 	f->minute = r.last_minute_end == INT64_MIN ? f->s.open
 	                                           : r.last_minute_end + 60;
 	for (size_t i = r.n; i-- > 0 && rc >= 0;) { /* oldest first */
-		rc = co_pub_table_bar(p, &r.bars[i]);
+		rc = bb__bw_table_bar(p, &r.bars[i]);
 		co_feed_mark(f, &r.bars[i]);
 		if (r.bars[i].time >= f->minute)
 			f->minute_bars++;
@@ -261,7 +261,7 @@ static void data_came(struct co_feed *f, struct loop *l)
 	if (!l->stalled)
 		return;
 	l->stalled = 0;
-	co_pub_stall_end(f->p);
+	bb__bw_stall_end(f->p);
 	fprintf(stderr, "barbus-coordinator: feed %s: data again, session %d "
 	        "no longer stalled\n", f->name, f->s.date);
 }
@@ -279,7 +279,7 @@ static int no_data(struct co_feed *f, struct loop *l, int at_end)
 	if (l->stalled)
 		return 0;
 	l->stalled = 1;
-	co_pub_stall(f->p, l->last_wall / 1000);
+	bb__bw_stall(f->p, l->last_wall / 1000);
 	bb_time_format(l->last_wall / 1000, iso);
 	fprintf(stderr, "barbus-coordinator: feed %s: no data for %u s (since "
 	        "%s): session %d stalled, still open\n", f->name,
@@ -314,11 +314,11 @@ static int turn(struct reader *r, struct co_feed *f, struct loop *l)
 	}
 	if (rc == 0)
 		rc = co_feed_flush(f);
-	co_pub_beat(f->p);
+	bb__bw_beat(f->p);
 	return rc;
 }
 
-int co_live_run(struct co_pub *p, bb_store *st, const bb_calendar *cal,
+int co_live_run(struct bb__bw *p, bb_store *st, const bb_calendar *cal,
                 const struct co_live *lv, volatile sig_atomic_t *stop)
 {
 	struct co_feed f = { 0 };
@@ -335,7 +335,7 @@ int co_live_run(struct co_pub *p, bb_store *st, const bb_calendar *cal,
 	l.last_data = bb__mono_ns();
 	l.last_wall = wall_ms(lv, l.mono0);
 	l.was_open = f.open;
-	l.stalled = p->st.stalled_since != 0;
+	l.stalled = bb__bw_status(p)->stalled_since != 0;
 	while (rc == 0 && !*stop && !(r->eof && f.got_data && !f.open))
 		rc = turn(r, &f, &l);
 	if (r != NULL && r->fd > STDIN_FILENO)

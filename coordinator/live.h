@@ -34,7 +34,7 @@ struct co_act {
 
 /* The live coordinator's state between feed lines. */
 struct co_feed {
-	struct co_pub     *p;
+	struct bb__bw     *p;
 	bb_store          *st;
 	const bb_calendar *cal;
 	const char        *name;        /* feed name for messages */
@@ -61,7 +61,7 @@ struct co_feed {
 	size_t             nkeep, cap_keep;
 };
 
-int  co_feed_init(struct co_feed *f, struct co_pub *p, bb_store *st,
+int  co_feed_init(struct co_feed *f, struct bb__bw *p, bb_store *st,
                   const bb_calendar *cal, const char *name);
 void co_feed_free(struct co_feed *f);
 /* One feed line (no terminator): queues actions; bad lines are reported
@@ -81,7 +81,7 @@ void co_feed_mark(struct co_feed *f, const bb_bar *b);
 /* After a restart: pick up the open session from the ring. */
 int  co_feed_resume(struct co_feed *f);
 
-int co_live_run(struct co_pub *p, bb_store *st, const bb_calendar *cal,
+int co_live_run(struct bb__bw *p, bb_store *st, const bb_calendar *cal,
                 const struct co_live *lv, volatile sig_atomic_t *stop);
 
 #endif /* CO_LIVE_H */

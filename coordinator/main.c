@@ -67,7 +67,7 @@ static void span(const struct co_config *c, const bb_calendar *cal,
 }
 
 static int geometry(const struct co_config *c, const bb_calendar *cal,
-                    bb_store *st, struct co_geom *g)
+                    bb_store *st, struct bb__bw_geom *g)
 {
 	uint32_t n;
 	int32_t from, to;
@@ -76,7 +76,7 @@ static int geometry(const struct co_config *c, const bb_calendar *cal,
 	if (rc != 0)
 		return rc;
 	span(c, cal, &from, &to);
-	*g = (struct co_geom){
+	*g = (struct bb__bw_geom){
 		.max_symbols = c->max_symbols,
 		.table_symbols = n,
 		.rows = session_minutes(cal, from, to),
@@ -116,7 +116,7 @@ static int symbol_ids(const struct co_config *c, bb_store *st, uint32_t **ids)
 	return 0;
 }
 
-static int run(const struct co_config *c, struct co_pub *p, bb_store *st,
+static int run(const struct co_config *c, struct bb__bw *p, bb_store *st,
                const bb_calendar *cal)
 {
 	uint32_t *ids;
@@ -146,17 +146,15 @@ static int run(const struct co_config *c, struct co_pub *p, bb_store *st,
 	return rc;
 }
 
-static void report(const struct co_config *c, const struct co_pub *p)
+static void report(const struct co_config *c, const struct bb__bw *p)
 {
-	const _Atomic uint64_t *k = p->ctl->counters;
-
 	bb__log(BB__LOG_NOTICE, "bus %s: %llu bars, %llu sessions, "
 	        "prefetch %llu hit / %llu missed, max transition %.3f ms%s",
-	        c->bus, (unsigned long long)k[BB_CTR_BARS],
-	        (unsigned long long)p->started,
-	        (unsigned long long)k[BB_CTR_PREFETCH_HITS],
-	        (unsigned long long)k[BB_CTR_PREFETCH_MISSES],
-	        (double)k[BB_CTR_TRANSITION_MAX_NS] / 1e6,
+	        c->bus, (unsigned long long)bb__bw_counter(p, BB_CTR_BARS),
+	        (unsigned long long)bb__bw_started(p),
+	        (unsigned long long)bb__bw_counter(p, BB_CTR_PREFETCH_HITS),
+	        (unsigned long long)bb__bw_counter(p, BB_CTR_PREFETCH_MISSES),
+	        (double)bb__bw_counter(p, BB_CTR_TRANSITION_MAX_NS) / 1e6,
 	        stop ? " (stopped by signal)" : "");
 }
 
@@ -197,10 +195,10 @@ static void too_many(const struct co_config *c, bb_store *st)
 
 /* Open store, calendar and bus; 0 or an exit status after a message. */
 static int setup(const struct co_config *c, bb_store **st, bb_calendar **cal,
-                 struct co_pub *p)
+                 struct bb__bw *p)
 {
 	char err[512] = "";
-	struct co_geom g;
+	struct bb__bw_geom g;
 	int rc = bb_store_open(st, c->db, c->mode == BB_MODE_LIVE ? 0
 	                                  : BB_STORE_RDONLY);
 
@@ -249,7 +247,7 @@ static void seg_note(void *arg, const char *line)
 int main(int argc, char **argv)
 {
 	struct co_config c;
-	struct co_pub p = { 0 };
+	struct bb__bw p = { 0 };
 	bb_store *st = NULL;
 	bb_calendar *cal = NULL;
 	char err[512];
@@ -277,7 +275,7 @@ int main(int argc, char **argv)
 		}
 		report(&c, &p);
 	}
-	co_pub_close(&p);
+	bb__bw_close(&p);
 	bb_calendar_free(cal);
 	bb_store_close(st);
 	co_config_free(&c);

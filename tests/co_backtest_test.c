@@ -14,7 +14,7 @@
 static char bus[40], dir[64];
 static bb_store *st;
 static bb_calendar *cal;
-static struct co_pub pub;
+static struct bb__bw pub;
 static bb_ring_reader *rd;
 static bb_bar *ev;
 static size_t nev;
@@ -67,7 +67,7 @@ static void teardown(void)
 
 	bb_ring_reader_close(rd);
 	rd = NULL;
-	co_pub_close(&pub);
+	bb__bw_close(&pub);
 	bb_store_close(st);
 	bb_calendar_free(cal);
 	free(ev);
@@ -83,7 +83,7 @@ TestSuite(co_backtest, .init = setup, .fini = teardown, .timeout = 30);
 
 static void run_paced(int32_t from, int32_t to, uint32_t history, double x)
 {
-	struct co_geom g = {
+	struct bb__bw_geom g = {
 		.max_symbols = 16, .table_symbols = 3, .rows = 390,
 		.history = history, .ring_capacity = 1 << 17,
 		.heartbeat_ms = 100, .seg_mode = 0640, .mode = BB_MODE_BACKTEST,

@@ -13,7 +13,7 @@
 static char bus[40], dir[64];
 static bb_store *st;
 static bb_calendar *cal;
-static struct co_pub pub;
+static struct bb__bw pub;
 static struct co_feed feed;
 static bb_ring_reader *rd;
 
@@ -23,7 +23,7 @@ static void setup(void)
 {
 	static int n;
 	uint32_t id;
-	struct co_geom g = {
+	struct bb__bw_geom g = {
 		.max_symbols = 4, .table_symbols = 3, .rows = 390,
 		.ring_capacity = 1 << 12, .heartbeat_ms = 100, .seg_mode = 0640,
 		.mode = BB_MODE_LIVE,
@@ -49,7 +49,7 @@ static void teardown(void)
 
 	co_feed_free(&feed);
 	bb_ring_reader_close(rd);
-	co_pub_close(&pub);
+	bb__bw_close(&pub);
 	bb_store_close(st);
 	bb_calendar_free(cal);
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
@@ -411,7 +411,7 @@ Test(co_live, feed_file_ends_its_session_at_its_end_after_the_timeout)
 Test(co_live, restart_resumes_the_session_and_drops_what_was_published)
 {
 	char k[64];
-	struct co_geom g = pub.g;
+	struct bb__bw_geom g = pub.g;
 	const char *l[] = { HDR, "AAA,2024-07-02T13:30:00Z,1,2,0.5,1.5,10",
 	                    "AAA,2024-07-02T13:31:00Z,1,2,0.5,1.5,10", NULL };
 	const char *again[] = { HDR, "AAA,2024-07-02T13:30:00Z,1,2,0.5,1.5,10",
@@ -422,7 +422,7 @@ Test(co_live, restart_resumes_the_session_and_drops_what_was_published)
 	kinds(k, sizeof(k));
 	cr_assert(eq(str, k, "SBMB"));
 	co_feed_free(&feed); /* as if killed: segments stay */
-	co_pub_close(&pub);
+	bb__bw_close(&pub);
 	cr_assert(eq(int, co_pub_open(&pub, bus, &g), 0));
 	cr_assert(eq(int, co_feed_init(&feed, &pub, st, cal, "feed.csv"), 0));
 	cr_assert(eq(int, co_feed_resume(&feed), 0));

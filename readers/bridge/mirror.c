@@ -24,7 +24,7 @@ struct mir {
 	struct br_opts    *o;
 	struct br_js       j;
 	natsSubscription  *sub;
-	struct co_pub      p;
+	struct bb__bw      p;
 	int                open;
 	int                done; /* the source's backtest ended */
 	bb_bus            *self;  /* the local bus, read (resuming) */
@@ -49,7 +49,7 @@ static int resume_point(struct mir *m)
 {
 	int rc = bb_bus_open(&m->self, m->o->bus);
 
-	if (rc != 0 || co_pub_last(&m->p, &m->last) != 0)
+	if (rc != 0 || bb__bw_last(&m->p, &m->last) != 0)
 		return rc;
 	if (BB_KIND(m->last.flags) == BB_KIND_MINUTE_END &&
 	    m->last.time > m->p.st.clock && m->p.st.state == BB_STATE_OPEN) {
@@ -88,7 +88,7 @@ static uint32_t resume_from(struct mir *m, const struct br_frame *f)
 	if (from < f->count) {
 		br_rec_get(f, from, &b);
 		if (bb_latest(m->self, b.symbol, &have) == 0 && same_bar(&have, &b)) {
-			co_pub_ring_bar(&m->p, &b);
+			bb__bw_ring_bar(&m->p, &b);
 			from++;
 		}
 	}
@@ -115,7 +115,7 @@ static int hello(struct mir *m)
 	if (rc == 0 && f.type != BR_HELLO)
 		rc = BB_ECORRUPT, why = "type";
 	if (rc == 0 && !m->open) {
-		struct co_geom g = {
+		struct bb__bw_geom g = {
 			.max_symbols = f.geom.max_symbols,
 			.table_symbols = f.geom.table_symbols, .rows = f.geom.rows,
 			.history = f.geom.history, .ring_capacity = f.geom.ring_capacity,
@@ -131,7 +131,7 @@ static int hello(struct mir *m)
 	}
 	for (uint32_t i = 0; rc == 0 && i < f.count; i++) {
 		br_name_get(&f, i, name);
-		rc = co_pub_symbol(&m->p, i, name);
+		rc = bb__bw_symbol(&m->p, i, name);
 		why = name;
 	}
 	if (rc != 0)
@@ -164,7 +164,7 @@ static int history(struct mir *m, const struct br_frame *f)
 		uint32_t c = br_count_get(f, j);
 		for (uint32_t i = 0; i < c; i++)
 			br_rec_get(f, at + i, &b[i]);
-		int rc = co_pub_history_put(&m->p, &f->session, n, f->first + j, b, c);
+		int rc = bb__bw_history_put(&m->p, &f->session, n, f->first + j, b, c);
 		if (rc != 0)
 			frame_warn(m, f, "history bars of a symbol", rc);
 		at += c;
@@ -186,11 +186,11 @@ static int minute(struct mir *m, const struct br_frame *f)
 	uint32_t from = m->resume ? resume_from(m, f) : 0;
 	for (uint32_t i = from; i < f->count; i++) {
 		br_rec_get(f, i, &b);
-		int rc = co_pub_bar(&m->p, &b);
+		int rc = bb__bw_bar(&m->p, &b);
 		if (rc != 0)
 			frame_warn(m, f, "a bar", rc);
 	}
-	co_pub_minute_end(&m->p, f->time);
+	bb__bw_minute_end(&m->p, f->time);
 	return 0;
 }
 
@@ -212,15 +212,15 @@ static int apply(struct mir *m, const struct br_frame *f)
 		                         st->state >= BB_STATE_OPEN))
 			return 0;
 		st->sessions = n - 1;
-		co_pub_session_start(&m->p, &f->session, 0);
+		bb__bw_session_start(&m->p, &f->session, 0);
 		return 0;
 	case BR_SESSION_END:
 		if (n == st->sessions && st->state == BB_STATE_OPEN)
-			co_pub_session_end(&m->p, (int)f->reason);
+			bb__bw_session_end(&m->p, (int)f->reason);
 		return 0;
 	case BR_DONE:
 		if (st->state != BB_STATE_DONE)
-			co_pub_done(&m->p);
+			bb__bw_done(&m->p);
 		m->done = 1;
 		return 0;
 	}
@@ -309,7 +309,7 @@ static int consume(struct mir *m, volatile sig_atomic_t *stop)
 	while (rc == 0 && !*stop && !(m->done && m->o->exit_at_done)) {
 		s = natsSubscription_Fetch(&list, m->sub, FETCH_BATCH, FETCH_WAIT_MS,
 		                           &jerr);
-		co_pub_beat(&m->p);
+		bb__bw_beat(&m->p);
 		if (s != NATS_OK)
 			continue; /* nothing yet, or the server is away: again */
 		for (int i = 0; rc == 0 && i < list.Count; i++)
@@ -343,7 +343,7 @@ int br_mirror_run(struct br_opts *o, volatile sig_atomic_t *stop)
 	natsSubscription_Destroy(m.sub);
 	bb_bus_close(m.self);
 	if (m.open)
-		co_pub_close(&m.p);
+		bb__bw_close(&m.p);
 	br_js_close(&m.j);
 	free(m.bars);
 	return rc == 0 ? 0 : 1;

@@ -45,7 +45,7 @@ struct rig {
 	char                bus[40], dir[64];
 	bb_store           *st;
 	const bb_calendar  *cal;
-	struct co_pub       pub;
+	struct bb__bw       pub;
 	struct co_feed      feed;
 	bb_ring_reader     *rd;
 };
@@ -64,7 +64,7 @@ static const bb_calendar *calendar(void)
  * between two drains. */
 static void rig_open(struct rig *r)
 {
-	struct co_geom g = {
+	struct bb__bw_geom g = {
 		.max_symbols = NSYM + 1, .table_symbols = NSYM, .rows = 390,
 		.history = 1, .ring_capacity = 1024, .heartbeat_ms = 100,
 		.seg_mode = 0600, .mode = BB_MODE_LIVE,
@@ -91,7 +91,7 @@ static void rig_close(struct rig *r)
 
 	co_feed_free(&r->feed);
 	bb_ring_reader_close(r->rd);
-	co_pub_close(&r->pub);
+	bb__bw_close(&r->pub);
 	bb_store_close(r->st);
 	for (size_t i = 0; i < sizeof(seg_roles) / sizeof(seg_roles[0]); i++) {
 		snprintf(path, sizeof(path), "/barbus.%s.%s", r->bus, seg_roles[i]);

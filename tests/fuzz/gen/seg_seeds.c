@@ -91,9 +91,9 @@ static void bar(bb_bar *b, uint32_t sym, int64_t t, double px)
 }
 
 /* The coordinator's segments: two sessions, the first one in history. */
-static void coordinator(struct co_pub *p, const char *bus)
+static void coordinator(struct bb__bw *p, const char *bus)
 {
-	struct co_geom g = {
+	struct bb__bw_geom g = {
 		.max_symbols = 2, .table_symbols = 2, .rows = 4, .history = 1,
 		.ring_capacity = 8, .heartbeat_ms = 100, .seg_mode = 0600,
 		.mode = BB_MODE_BACKTEST,
@@ -107,14 +107,14 @@ static void coordinator(struct co_pub *p, const char *bus)
 	bb__ctl_add_symbol(p->ctl, g.max_symbols, "AAA");
 	bb__ctl_add_symbol(p->ctl, g.max_symbols, "BB.X");
 	for (int day = 0; day < 2; day++) {
-		co_pub_session_start(p, &s, day ? 1000 : 0);
+		bb__bw_session_start(p, &s, day ? 1000 : 0);
 		for (int m = 0; m < 3; m++) {
 			bar(&b, (uint32_t)m % 2, s.open + 60 * m, 10 + m);
-			co_pub_bar(p, &b);
-			co_pub_minute_end(p, s.open + 60 * m);
+			bb__bw_bar(p, &b);
+			bb__bw_minute_end(p, s.open + 60 * m);
 		}
 		if (day == 0)
-			co_pub_session_end(p, BB_END_CLOSE);
+			bb__bw_session_end(p, BB_END_CLOSE);
 		s.date++, s.open += 86400, s.close += 86400;
 	}
 }
@@ -180,7 +180,7 @@ static FILE *out(const char *dir, const char *name)
 
 int main(int argc, char **argv)
 {
-	struct co_pub p;
+	struct bb__bw p;
 	bb_table_writer *up[6];
 	char bus[32], name[128];
 
@@ -211,7 +211,7 @@ int main(int argc, char **argv)
 
 	for (int k = 0; k < 6; k++)
 		bb_table_writer_close(up[k]);
-	co_pub_close(&p);
+	bb__bw_close(&p);
 	for (size_t r = 0; r < sizeof(all) / sizeof(all[0]); r++) {
 		snprintf(name, sizeof(name), "/barbus.%s.%s", bus, all[r]);
 		shm_unlink(name);
