@@ -1,0 +1,223 @@
+/* bus_writer_test.c: the writer half of a bus (libshm/bus_writer.c). */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "bus_writer.h"
+
+static char bus[40];
+static struct bb__bw w;
+static int opened;
+
+/* Sessions of three consecutive days, 10:00 to 10:05 UTC. */
+static bb_session day(int k)
+{
+	int64_t open = 1719914400 + (int64_t)k * 86400;
+
+	return (bb_session){ .date = 20240702 + k, .open = open,
+	                     .close = open + 300 };
+}
+
+static struct bb__bw_geom geom(uint32_t history, uint32_t rows)
+{
+	return (struct bb__bw_geom){
+		.max_symbols = 4, .table_symbols = 2, .rows = rows,
+		.history = history, .ring_capacity = 1 << 10,
+		.heartbeat_ms = 100, .seg_mode = 0640, .mode = BB_MODE_BACKTEST,
+	};
+}
+
+static void open_bus(uint32_t history, uint32_t rows)
+{
+	struct bb__bw_geom g = geom(history, rows);
+
+	cr_assert(eq(int, bb__bw_open(&w, bus, &g), 0));
+	opened = 1;
+}
+
+static void setup(void)
+{
+	static int n;
+
+	snprintf(bus, sizeof(bus), "t-bw-%d-%d", (int)getpid(), n++);
+	opened = 0;
+}
+
+static void teardown(void)
+{
+	if (opened)
+		bb__bw_close(&w);
+	bb_bus_remove(bus, BB_REMOVE_FORCE, NULL);
+}
+
+TestSuite(bus_writer, .init = setup, .fini = teardown, .timeout = 10);
+
+/* Rows of sym in the table of role. */
+static uint32_t rows_of(const char *role, uint32_t sym)
+{
+	bb_table *t;
+
+	cr_assert(eq(int, bb_table_open(&t, bus, role), 0), "%s", role);
+	uint32_t n = bb_table_count(t, sym);
+	bb_table_close(t);
+	return n;
+}
+
+static struct bb__block block(uint32_t k)
+{
+	struct bb__block b;
+
+	cr_assert(eq(int, bb__ctl_block(w.ctl, k, &b), 0));
+	return b;
+}
+
+static void one_bar(const bb_session *s, uint32_t sym)
+{
+	bb_bar b = { .symbol = sym, .time = s->open, .open = 1, .high = 2,
+	             .low = 0.5, .close = 1.5, .volume = 10 };
+
+	cr_assert(eq(int, bb__bw_bar(&w, &b), 0));
+}
+
+Test(bus_writer, a_fresh_bus_numbers_its_first_session_history_plus_one)
+{
+	bb_session s = day(0);
+
+	open_bus(2, 5);
+	bb__bw_number_fresh(&w);
+	bb__bw_session_start(&w, &s, 0);
+	cr_assert(eq(u64, bb__bw_status(&w)->sessions, 3));
+	cr_assert(eq(u32, bb__bw_status(&w)->history, 2));
+	cr_assert(eq(i32, block(0).date, 20240702)); /* 3 mod 3 */
+	cr_assert(eq(u64, block(0).session, 3));
+}
+
+Test(bus_writer, session_n_goes_into_block_n_mod_blocks)
+{
+	open_bus(2, 5);
+	for (int k = 0; k < 4; k++) {
+		bb_session s = day(k);
+		bb__bw_session_start(&w, &s, 0);
+		one_bar(&s, 0);
+		bb__bw_session_end(&w, BB_END_CLOSE);
+	}
+	/* Sessions 1..4 into blocks 1, 2, 0, 1: block 1 taken again. */
+	cr_assert(eq(i32, block(0).date, 20240704));
+	cr_assert(eq(i32, block(1).date, 20240705));
+	cr_assert(eq(u64, block(1).session, 4));
+	cr_assert(eq(i32, block(2).date, 20240703));
+	cr_assert(eq(u32, rows_of("hist.1", 0), 1));
+	cr_assert(eq(u32, rows_of("bars.1m", 0), 1));
+}
+
+Test(bus_writer, a_bar_is_in_both_tables_when_it_is_on_the_ring)
+{
+	bb_ring_reader *r;
+	bb_session s = day(0);
+	bb_bar got;
+
+	open_bus(1, 5);
+	cr_assert(eq(int, bb_ring_reader_open(&r, bus, BB_WAIT_SPIN, 0), 0));
+	bb__bw_session_start(&w, &s, 0);
+	one_bar(&s, 1);
+	cr_assert(eq(int, bb_ring_read(r, &got, NULL), 0));
+	cr_assert(eq(u32, BB_KIND(got.flags), BB_KIND_SESSION_START));
+	cr_assert(eq(int, bb_ring_read(r, &got, NULL), 0));
+	cr_assert(eq(u32, got.symbol, 1));
+	cr_assert(eq(u32, rows_of("bars.1m", 1), 1));
+	cr_assert(eq(u32, rows_of("hist.1", 1), 1)); /* session 1 of 2 blocks */
+	bb_ring_reader_close(r);
+}
+
+Test(bus_writer, minute_end_counts_the_minutes_on_time_bars_only)
+{
+	bb_ring_reader *r;
+	bb_session s = day(0);
+	bb_bar late = { .symbol = 1, .time = s.open, .flags = BB_BAR_LATE };
+	bb_bar got;
+
+	open_bus(0, 5);
+	cr_assert(eq(int, bb_ring_reader_open(&r, bus, BB_WAIT_SPIN, 0), 0));
+	bb__bw_session_start(&w, &s, 0);
+	one_bar(&s, 0);
+	cr_assert(eq(int, bb__bw_bar(&w, &late), 0));
+	bb__bw_minute_end(&w, s.open);
+	for (int i = 0; i < 4; i++)
+		cr_assert(eq(int, bb_ring_read(r, &got, NULL), 0));
+	cr_assert(eq(u32, BB_KIND(got.flags), BB_KIND_MINUTE_END));
+	cr_assert(eq(i64, got.time, s.open));
+	cr_assert(eq(dbl, got.volume, 1.0)); /* the count: the late bar is not in it */
+	cr_assert(eq(i64, bb__bw_status(&w)->clock, s.open));
+	bb_ring_reader_close(r);
+}
+
+Test(bus_writer, history_put_twice_changes_nothing)
+{
+	bb_session s = day(0);
+	bb_bar b[2] = { { .symbol = 0, .time = s.open, .close = 1 },
+	                { .symbol = 0, .time = s.open + 60, .close = 2 } };
+
+	open_bus(2, 5);
+	cr_assert(eq(int, bb__bw_history_put(&w, &s, 7, 0, b, 2), 0));
+	cr_assert(eq(int, bb__bw_history_put(&w, &s, 7, 0, b, 2), 0));
+	cr_assert(eq(u32, rows_of("hist.1", 0), 2)); /* 7 mod 3 */
+	cr_assert(eq(int, bb__bw_block_holds(&w, 7, 20240702), 1));
+	cr_assert(eq(int, bb__bw_block_holds(&w, 7, 20240703), 0));
+	cr_assert(eq(int, bb__bw_block_holds(&w, 4, 20240702), 0));
+	cr_assert(eq(int, bb__bw_history_put(&w, &s, 7, 2, b, 2), BB_EINVAL));
+}
+
+Test(bus_writer, without_history_no_block_is_taken)
+{
+	bb_session s = day(0);
+	bb_bar b = { .symbol = 0, .time = s.open };
+
+	open_bus(0, 5);
+	cr_assert(eq(int, bb__bw_block_take(&w, &s, 1), -1));
+	cr_assert(eq(int, bb__bw_block_append(&w, 1, &b), 0));
+	cr_assert(eq(int, bb__bw_block_holds(&w, 1, s.date), 0));
+}
+
+Test(bus_writer, directory_entries_are_checked)
+{
+	open_bus(0, 5);
+	cr_assert(eq(int, bb__bw_symbol(&w, 0, "AAA"), 0));
+	cr_assert(eq(int, bb__bw_symbol(&w, 0, "AAA"), 0));
+	cr_assert(eq(int, bb__bw_symbol(&w, 0, "BBB"), BB_EMISMATCH));
+	cr_assert(eq(int, bb__bw_symbol(&w, 2, "CCC"), BB_EINVAL));
+	cr_assert(eq(int, bb__bw_symbol(&w, 1, "BBB"), 0));
+	cr_assert(eq(int, bb__bw_symbol(&w, 2, "CCC"), BB_EFULL)); /* 2 rows */
+	cr_assert(eq(u32, bb__bw_nsym(&w), 2));
+	cr_assert(eq(str, (char *)bb__bw_symbol_name(&w, 1), "BBB"));
+}
+
+Test(bus_writer, reopening_with_other_rows_names_what_was_replaced)
+{
+	char what[128];
+
+	open_bus(1, 5);
+	cr_assert(eq(sz, bb__bw_replaced(&w, what, sizeof(what)), 0));
+	cr_assert(eq(str, what, ""));
+	bb__bw_close(&w);
+	opened = 0;
+	open_bus(1, 6);
+	cr_assert(eq(int, bb__bw_attached(&w), 0));
+	bb__bw_replaced(&w, what, sizeof(what));
+	cr_assert(eq(str, what, " control bars.1m hist.0 hist.1"));
+}
+
+Test(bus_writer, reopening_the_same_geometry_re_attaches)
+{
+	bb_session s = day(0);
+
+	open_bus(1, 5);
+	bb__bw_session_start(&w, &s, 0);
+	bb__bw_close(&w);
+	opened = 0;
+	open_bus(1, 5);
+	cr_assert(eq(int, bb__bw_attached(&w), 1));
+	cr_assert(eq(i32, bb__bw_status(&w)->date, 20240702));
+	cr_assert(eq(u64, bb__bw_counter(&w, BB_CTR_RESTARTS), 1));
+	cr_assert(eq(u64, bb__bw_started(&w), 0));
+}
