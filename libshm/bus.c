@@ -20,11 +20,11 @@ struct bb_bus {
 
 static int open_tables(bb_bus *b, const char *name)
 {
-	char role[16];
-	int rc = bb_table_open(&b->session, name, "bars.1m");
+	char role[BB__ROLE_MAX];
+	int rc = bb_table_open(&b->session, name, BB__ROLE_SESSION);
 
 	for (uint32_t k = 0; rc == 0 && k < b->nblocks; k++) {
-		snprintf(role, sizeof(role), "hist.%u", k);
+		bb__hist_role(role, sizeof(role), k);
 		rc = bb_table_open(&b->hist[k], name, role);
 	}
 	return rc;

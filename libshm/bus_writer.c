@@ -36,12 +36,12 @@ static int open_control(struct bb__bw *w, const char *bus)
 
 static int open_tables(struct bb__bw *w, const char *bus, const bb_seg_opts *o)
 {
-	char role[16];
-	int rc = bb_table_writer_open(&w->session, bus, "bars.1m",
+	char role[BB__ROLE_MAX];
+	int rc = bb_table_writer_open(&w->session, bus, BB__ROLE_SESSION,
 	                              w->g.table_symbols, w->g.rows, o);
 
 	for (uint32_t k = 0; rc == 0 && k < w->nblocks; k++) {
-		snprintf(role, sizeof(role), "hist.%u", k);
+		bb__hist_role(role, sizeof(role), k);
 		rc = bb_table_writer_open(&w->hist[k], bus, role,
 		                          w->g.table_symbols, w->g.rows, o);
 	}
@@ -103,6 +103,7 @@ void bb__bw_close(struct bb__bw *w)
 
 size_t bb__bw_replaced(const struct bb__bw *w, char *buf, size_t len)
 {
+	char role[BB__ROLE_MAX];
 	size_t n = 0;
 
 	if (len == 0)
@@ -111,10 +112,13 @@ size_t bb__bw_replaced(const struct bb__bw *w, char *buf, size_t len)
 	if (w->ctl_seg.how == BB_SEG_REPLACED)
 		n += (size_t)snprintf(buf + n, len - n, " control");
 	if (n < len && bb_table_writer_replaced(w->session))
-		n += (size_t)snprintf(buf + n, len - n, " bars.1m");
-	for (uint32_t k = 0; k < w->nblocks && n < len; k++)
-		if (bb_table_writer_replaced(w->hist[k]))
-			n += (size_t)snprintf(buf + n, len - n, " hist.%u", k);
+		n += (size_t)snprintf(buf + n, len - n, " %s", BB__ROLE_SESSION);
+	for (uint32_t k = 0; k < w->nblocks && n < len; k++) {
+		if (!bb_table_writer_replaced(w->hist[k]))
+			continue;
+		bb__hist_role(role, sizeof(role), k);
+		n += (size_t)snprintf(buf + n, len - n, " %s", role);
+	}
 	if (n < len && bb_ring_writer_replaced(w->ring))
 		n += (size_t)snprintf(buf + n, len - n, " ring");
 	return n < len ? n : len - 1;
@@ -129,7 +133,7 @@ void bb__bw_beat(struct bb__bw *w)
 		bb_table_beat(w->hist[k]);
 }
 
-/* ---- state ------------------------------------------------------------------ */
+/* ---- state ------------------------------------------------------- */
 
 void bb__bw_count(struct bb__bw *w, int counter, uint64_t n)
 {
@@ -160,7 +164,7 @@ void bb__bw_number_fresh(struct bb__bw *w)
 		w->st.sessions = w->g.history;
 }
 
-/* ---- the directory ---------------------------------------------------------- */
+/* ---- the directory ----------------------------------------------- */
 
 uint32_t bb__bw_nsym(const struct bb__bw *w)
 {
@@ -189,7 +193,7 @@ void bb__bw_set_replayed(struct bb__bw *w, const uint32_t *syms, size_t n)
 	bb__ctl_set_replayed(w->ctl, w->g.max_symbols, syms, n);
 }
 
-/* ---- history blocks ----------------------------------------------------------- */
+/* ---- history blocks ---------------------------------------------- */
 
 /* The history block of session number n, or -1 with history off. */
 static int block_of(const struct bb__bw *w, uint64_t n)
@@ -256,7 +260,7 @@ int bb__bw_history_put(struct bb__bw *w, const bb_session *s, uint64_t number,
 	return rc;
 }
 
-/* ---- sessions, bars, minutes ------------------------------------------------ */
+/* ---- sessions, bars, minutes ------------------------------------- */
 
 /* Every symbol's rows of the session table emptied. */
 static void session_reset(struct bb__bw *w)

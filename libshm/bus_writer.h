@@ -61,7 +61,7 @@ void bb__bw_close(struct bb__bw *w);
 size_t bb__bw_replaced(const struct bb__bw *w, char *buf, size_t len);
 void bb__bw_beat(struct bb__bw *w);
 
-/* ---- state ---------------------------------------------------------------- */
+/* ---- state ------------------------------------------------------- */
 
 /* The status as published (and the next one being made). */
 static inline const bb_status *bb__bw_status(const struct bb__bw *w)
@@ -92,7 +92,7 @@ int  bb__bw_scan_back(const struct bb__bw *w,
  * sessions loaded before it have numbers (and blocks) too. */
 void bb__bw_number_fresh(struct bb__bw *w);
 
-/* ---- the directory ---------------------------------------------------------- */
+/* ---- the directory ----------------------------------------------- */
 
 uint32_t bb__bw_nsym(const struct bb__bw *w);
 /* The directory's name of id (NUL-padded to BB_CTL_NAME_LEN). */
@@ -104,7 +104,7 @@ int  bb__bw_symbol(struct bb__bw *w, uint32_t id, const char *name);
 /* The symbols a backtest replays (NULL: all), before any session. */
 void bb__bw_set_replayed(struct bb__bw *w, const uint32_t *syms, size_t n);
 
-/* ---- sessions, bars, minutes ------------------------------------------------ */
+/* ---- sessions, bars, minutes ------------------------------------- */
 
 /* A new session, number st.sessions + 1: tables reset, its history block
  * taken, SESSION_START out. transition_ns: since the previous session's
@@ -136,7 +136,7 @@ void bb__bw_stall_end(struct bb__bw *w);
 /* Backtest: nothing follows. */
 void bb__bw_done(struct bb__bw *w);
 
-/* ---- history blocks ----------------------------------------------------------- */
+/* ---- history blocks ---------------------------------------------- */
 
 /* Does history hold session number `number` of date `date`? */
 int  bb__bw_block_holds(const struct bb__bw *w, uint64_t number, int32_t date);

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "seg.h"
 #include "seqlock.h"
@@ -20,6 +21,16 @@
 
 _Static_assert(BB_CTR_COUNT <= BB_CTL_COUNTERS, "counter room");
 _Static_assert(sizeof(bb_status) == 56, "status fits a slot");
+
+/* The tables the control segment describes: the session table, and
+ * history block k (k < the control header's BB_CTL_G_BLOCKS). */
+#define BB__ROLE_SESSION "bars.1m"
+#define BB__ROLE_MAX     16 /* bytes of a role name buffer */
+
+static inline void bb__hist_role(char *buf, size_t len, uint32_t k)
+{
+	snprintf(buf, len, "hist.%u", k);
+}
 
 /* Where history block k stands: 56 bytes, one slot per block. */
 struct bb__block {

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "barbus.h"
+#include "control.h"
 #include "table.h"
 
 #define SNAPSHOT_TRIES 100 /* resets during the copy before giving up */
@@ -173,9 +174,10 @@ int bb_follow_open(bb_follow **out, const char *bus, int wait,
 	f->seg.fd = -1;
 	strcpy(f->bus, bus);
 	f->wait = wait;
-	rc = bb_table_open(&f->tab, bus, "bars.1m");
+	rc = bb_table_open(&f->tab, bus, BB__ROLE_SESSION);
 	if (rc == 0)
-		rc = bb__seg_reader_open(&f->seg, bus, "bars.1m", BB_ROLE_TABLE, 0);
+		rc = bb__seg_reader_open(&f->seg, bus, BB__ROLE_SESSION,
+		                         BB_ROLE_TABLE, 0);
 	if (rc == 0)
 		rc = bb__table_geom(f->seg.hdr, &f->g);
 	if (rc == 0) {

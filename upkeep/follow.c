@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "control.h"
 #include "upkeep.h"
 #include "upkeep_status.h"
 
@@ -52,7 +53,7 @@ static int open_bus(struct up_fol *f)
 	int rc = bb_bus_open(&f->bus, f->c->bus);
 
 	if (rc == 0)
-		rc = bb_table_open(&f->s1m, f->c->bus, "bars.1m");
+		rc = bb_table_open(&f->s1m, f->c->bus, BB__ROLE_SESSION);
 	if (rc == 0) {
 		rc = bb_ring_reader_open(&f->r, f->c->bus, BB_WAIT_BLOCK, 0);
 		if (rc != 0) /* the wake word may not be writable for us */
