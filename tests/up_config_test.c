@@ -168,11 +168,23 @@ Test(up_config, bus_required)
 
 /* ---- the bus settings shared with the coordinator (settings_bus.c) ------ */
 
-#define UP_ARGS(...) \
-	((char *[]){ "up", "--bus", "b", "--db", "/tmp", __VA_ARGS__ })
-#define UP_PARSE(c, ...) \
-	parse((c), UP_ARGS(__VA_ARGS__), \
-	      5 + (int)(sizeof((char *[]){ __VA_ARGS__ }) / sizeof(char *)))
+/* --bus b --db /tmp, then flag v: 0 with *c, or BB_EINVAL with why. */
+static int parse_with(struct up_config *c, const char *flag, const char *v)
+{
+	char *argv[] = { "up", "--bus", "b", "--db", "/tmp", (char *)flag,
+	                 (char *)v };
+
+	return parse(c, argv, 7);
+}
+
+/* flag v is refused with exactly msg. */
+static void refused(const char *flag, const char *v, const char *msg)
+{
+	struct up_config c;
+
+	cr_assert(eq(int, parse_with(&c, flag, v), BB_EINVAL));
+	cr_assert(eq(str, why, (char *)msg));
+}
 
 Test(up_config, bad_bus_name)
 {
@@ -188,42 +200,34 @@ Test(up_config, segment_mode_octal)
 {
 	struct up_config c;
 
-	cr_assert(eq(int, UP_PARSE(&c, "--segment-mode", "0660"), 0), "%s", why);
+	cr_assert(eq(int, parse_with(&c, "--segment-mode", "0660"), 0), "%s", why);
 	cr_assert(eq(u32, (uint32_t)c.segment_mode, 0660));
 }
 
 Test(up_config, segment_mode_rejects_non_permission_bits)
 {
-	struct up_config c;
-
-	cr_assert(eq(int, UP_PARSE(&c, "--segment-mode", "4640"), BB_EINVAL));
-	cr_assert(eq(str, why, "--segment-mode: '4640' has bits other than "
-	             "permissions (at most 0777)"));
+	refused("--segment-mode", "4640", "--segment-mode: '4640' has bits "
+	        "other than permissions (at most 0777)");
 }
 
 Test(up_config, segment_mode_rejects_non_octal)
 {
-	struct up_config c;
-
-	cr_assert(eq(int, UP_PARSE(&c, "--segment-mode", "0648"), BB_EINVAL));
-	cr_assert(eq(str, why, "--segment-mode: '0648' is not an octal mode "
-	             "like 0640"));
+	refused("--segment-mode", "0648", "--segment-mode: '0648' is not an "
+	        "octal mode like 0640");
 }
 
 Test(up_config, segment_mode_keeps_owner_rw)
 {
-	struct up_config c;
-
-	cr_assert(eq(int, UP_PARSE(&c, "--segment-mode", "0440"), BB_EINVAL));
-	cr_assert(eq(str, why, "--segment-mode: '0440' denies the owner read "
-	             "and write"));
+	refused("--segment-mode", "0440", "--segment-mode: '0440' denies the "
+	        "owner read and write");
 }
 
 Test(up_config, segment_group_by_name)
 {
 	struct up_config c;
 
-	cr_assert(eq(int, UP_PARSE(&c, "--segment-group", "root"), 0), "%s", why);
+	cr_assert(eq(int, parse_with(&c, "--segment-group", "root"), 0), "%s",
+	          why);
 	cr_assert(eq(u32, (uint32_t)c.segment_group, 0));
 }
 
@@ -231,16 +235,13 @@ Test(up_config, segment_group_numeric)
 {
 	struct up_config c;
 
-	cr_assert(eq(int, UP_PARSE(&c, "--segment-group", "1234"), 0), "%s", why);
+	cr_assert(eq(int, parse_with(&c, "--segment-group", "1234"), 0), "%s",
+	          why);
 	cr_assert(eq(u32, (uint32_t)c.segment_group, 1234));
 }
 
 Test(up_config, segment_group_unknown)
 {
-	struct up_config c;
-
-	cr_assert(eq(int, UP_PARSE(&c, "--segment-group", "no-such-group-bb"),
-	             BB_EINVAL));
-	cr_assert(eq(str, why, "--segment-group: no such group "
-	             "'no-such-group-bb'"));
+	refused("--segment-group", "no-such-group-bb", "--segment-group: no "
+	        "such group 'no-such-group-bb'");
 }
