@@ -73,7 +73,8 @@ static int published(const bb_bar *b, const struct resume *r)
 static void pace_until(struct bb__bw *p, int64_t deadline,
                        volatile sig_atomic_t *stop)
 {
-	for (int64_t now = bb__mono_ns(); now < deadline && !*stop; now = bb__mono_ns()) {
+	for (int64_t now = bb__mono_ns(); now < deadline && !*stop;
+	     now = bb__mono_ns()) {
 		int64_t d = deadline - now > 50000000 ? 50000000 : deadline - now;
 		struct timespec ts = { 0, (long)d };
 		nanosleep(&ts, NULL);

@@ -124,8 +124,9 @@ static const char *const clocks[] = { "wall", "feed", NULL };
 
 /* Grouped by tags (both modes, backtest, live) for the help text. */
 static const struct bb__setting table[] = {
-	{ .key = "bus", .type = BB__SETTING_STRING, F(bus), .check = bb__settings_check_bus,
-	  .meta = "NAME", .doc = "bus name, [A-Za-z0-9_-]{1,64} (required)" },
+	{ .key = "bus", .type = BB__SETTING_STRING, F(bus),
+	  .check = bb__settings_check_bus, .meta = "NAME",
+	  .doc = "bus name, [A-Za-z0-9_-]{1,64} (required)" },
 	{ .key = "db", .type = BB__SETTING_STRING, F(db), .meta = "DIR",
 	  .doc = "bar store directory (required)" },
 	{ .key = "calendar", .type = BB__SETTING_STRING, F(calendar),

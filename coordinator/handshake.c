@@ -12,7 +12,8 @@
  */
 static int upkeep_alive(struct co_handshake *h)
 {
-	if (h->up == NULL && bb_table_open(&h->up, h->bus, BB__UP_STATUS_ROLE) != 0)
+	if (h->up == NULL &&
+	    bb_table_open(&h->up, h->bus, BB__UP_STATUS_ROLE) != 0)
 		return 0;
 	if (bb_table_writer_state(h->up, NULL) != BB_WRITER_DEAD)
 		return 1;

@@ -247,7 +247,8 @@ static int next_timeout_ms(const struct co_feed *f, const struct loop *l)
 	int64_t ms = 100;
 
 	if (f->open && !l->stalled) {
-		int64_t left = (l->last_data + timeout_ns(l) - bb__mono_ns()) / 1000000;
+		int64_t left = (l->last_data + timeout_ns(l) - bb__mono_ns()) /
+		               1000000;
 		if (left < ms)
 			ms = left < 0 ? 0 : left;
 	}
@@ -306,7 +307,8 @@ static int turn(struct reader *r, struct co_feed *f, struct loop *l)
 		l->stalled = 0;
 	}
 	l->was_open = f->open;
-	if (rc == 0 && f->open && bb__mono_ns() - l->last_data >= timeout_ns(l)) {
+	if (rc == 0 && f->open &&
+	    bb__mono_ns() - l->last_data >= timeout_ns(l)) {
 		if (r->eof && f->got_data)
 			rc = last_line(r, f);
 		if (rc == 0)

@@ -97,8 +97,9 @@ _Static_assert(sizeof(int) == sizeof(((struct up_config *)0)->gap_policy),
                "ENUM settings are stored as int");
 
 static const struct bb__setting table[] = {
-	{ .key = "bus", .type = BB__SETTING_STRING, F(bus), .check = bb__settings_check_bus,
-	  .meta = "NAME", .doc = "bus name, [A-Za-z0-9_-]{1,64} (required)" },
+	{ .key = "bus", .type = BB__SETTING_STRING, F(bus),
+	  .check = bb__settings_check_bus, .meta = "NAME",
+	  .doc = "bus name, [A-Za-z0-9_-]{1,64} (required)" },
 	{ .key = "db", .type = BB__SETTING_STRING, F(db), .meta = "DIR",
 	  .doc = "bar store directory, read for gap fills (required)" },
 	{ .key = "enabled", .type = BB__SETTING_BOOL, F(enabled), .def = "true",
