@@ -15,28 +15,29 @@
 
 struct br_opts {
 	const char *cmd;      /* "publish" or "mirror" */
-	const char *bus;      /* publish: the source; mirror: the local bus */
-	const char *url;
+	char        bus[BB_NAME_MAX + 1]; /* publish: the source; mirror: local */
+	char        url[1024];
 	char        stream[BB_NAME_MAX + 16];
 	char        subject[BB_NAME_MAX + 32];  /* barbus.<src>.frames */
 	char        hello[BB_NAME_MAX + 32];    /* barbus.<src>.hello */
 	char        subjects[BB_NAME_MAX + 32]; /* barbus.<src>.>: the stream's */
 	char        durable[BB_NAME_MAX + 16];
-	const char *src;      /* mirror: the source bus' name (subject) */
 	int64_t     max_age_s;   /* stream retention by age; 0: none */
 	int64_t     max_bytes;   /* by size; -1: none */
 	int64_t     replicas;
 	int64_t     dup_window_s;
+	int64_t     retry_s;      /* how long a failing publish is retried */
 	int         exit_at_done; /* stop once the source's backtest ended */
 	int         json_subjects; /* publish: each MINUTE bar also as JSON */
-	const char *symbols;  /* publish: "A,B,..." only these; NULL: all */
-	uint32_t    retry_s;      /* how long a failing publish is retried */
+	char      **symbols;  /* publish: only these; none: all */
+	size_t      nsymbols;
+	char        intervals[16]; /* publish: "1m" */
 };
 
 struct br_js {
 	natsConnection *nc;
 	jsCtx          *js;
-	char            err[512];
+	char            err[2048];
 };
 
 /* Connect and make sure the stream exists with o's settings: created when

@@ -78,18 +78,13 @@ static int send(struct src *s, const struct br_frame *f, size_t len,
 	return rc;
 }
 
-/* name is in --symbols (a comma-separated list), or there is none. */
-static int selected(const char *list, const char *name)
+/* name is in --symbols, or there is none. */
+static int selected(const struct br_opts *o, const char *name)
 {
-	size_t n = strlen(name);
-
-	if (list == NULL)
-		return 1;
-	for (const char *p = list; *p != '\0'; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
-		if (strcspn(p, ",") == n && strncmp(p, name, n) == 0)
+	for (size_t i = 0; i < o->nsymbols; i++)
+		if (strcmp(o->symbols[i], name) == 0)
 			return 1;
-	}
-	return 0;
+	return o->nsymbols == 0;
 }
 
 /* Extend the id maps to the bus's directory now: the selected symbols get
@@ -112,7 +107,7 @@ static int build_map(struct src *s)
 	for (uint32_t i = s->nmap; i < n; i++) {
 		s->out_of[i] = UINT32_MAX;
 		if (bb_symbol_name(s->bus, i, name, sizeof(name)) == 0 &&
-		    selected(s->o->symbols, name)) {
+		    selected(s->o, name)) {
 			s->out_of[i] = s->nout;
 			s->src_of[s->nout++] = i;
 		}
