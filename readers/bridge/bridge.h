@@ -27,6 +27,7 @@ struct br_opts {
 	int64_t     replicas;
 	int64_t     dup_window_s;
 	int64_t     retry_s;      /* how long a failing publish is retried */
+	uint32_t    in_flight;    /* publish: frames unacknowledged, at most */
 	int         exit_at_done; /* stop once the source's backtest ended */
 	int         json_subjects; /* publish: each MINUTE bar also as JSON */
 	char      **symbols;  /* publish: only these; none: all */
@@ -34,9 +35,25 @@ struct br_opts {
 	char        intervals[16]; /* publish: "1m" */
 };
 
+#define BR_ID_MAX (BB_NAME_MAX + 48) /* a message id */
+
+struct br_out;
+
+/* The publisher's messages sent and not yet acknowledged (pub.c). */
+struct br_win {
+	natsSubscription *acks;   /* <inbox>.*: the stream's answers */
+	char              inbox[128];
+	struct br_out    *q;      /* a ring of cap, n from head, in order */
+	uint32_t          cap, head, n;
+	uint64_t          seq;    /* sends so far */
+	char              prev[BR_ID_MAX]; /* the last id sent; "": none */
+	int64_t           failing_since;   /* ms: the head's first failure */
+};
+
 struct br_js {
 	natsConnection *nc;
 	jsCtx          *js;
+	struct br_win   w;
 	char            err[2048];
 };
 
@@ -48,8 +65,21 @@ int  br_js_open(struct br_js *j, const struct br_opts *o);
  * fills o's subjects (the mirror). */
 int  br_js_attach(struct br_js *j, struct br_opts *o);
 void br_js_close(struct br_js *j);
-/* Publish one frame with message id `id`, retrying up to o->retry_s
- * seconds (the same id: stored once). */
+/*
+ * Publish one message with message id `id` without waiting for the
+ * stream's acknowledgement: blocks only while o->in_flight are
+ * unacknowledged. A message that fails is sent again with all after it,
+ * in order, for up to o->retry_s seconds (the same id: stored once); EIO
+ * then, err says which and why.
+ */
+int  br_js_send(struct br_js *j, const struct br_opts *o, const char *subject,
+                const char *id, const void *data, size_t len);
+/* Acknowledgements that came, without waiting (a failure sent again). */
+int  br_js_poll(struct br_js *j, const struct br_opts *o);
+/* Wait until every message sent is stored; EIO as br_js_send(). */
+int  br_js_drain(struct br_js *j, const struct br_opts *o);
+void br_win_close(struct br_js *j);
+/* br_js_send() and br_js_drain(): the message is stored. */
 int  br_js_publish(struct br_js *j, const struct br_opts *o,
                    const char *subject, const char *id, const void *data,
                    size_t len);

@@ -133,6 +133,7 @@ void br_js_close(struct br_js *j)
 	/* Plain publishes (--json-subjects) still buffered go out first. */
 	if (j->nc != NULL)
 		natsConnection_FlushTimeout(j->nc, 1000);
+	br_win_close(j);
 	jsCtx_Destroy(j->js);
 	natsConnection_Destroy(j->nc);
 	j->js = NULL;
@@ -143,20 +144,9 @@ int br_js_publish(struct br_js *j, const struct br_opts *o,
                   const char *subject, const char *id, const void *data,
                   size_t len)
 {
-	jsPubOptions po;
-	jsErrCode jerr = 0;
-	natsStatus s;
-	time_t until = time(NULL) + o->retry_s;
+	int rc = br_js_send(j, o, subject, id, data, len);
 
-	jsPubOptions_Init(&po);
-	po.MsgId = id;
-	po.ExpectStream = o->stream;
-	/* A publish whose answer was lost may have been stored: sent again
-	 * with the same id, the stream stores it once. */
-	while ((s = js_Publish(NULL, j->js, subject, data, (int)len, &po,
-	                       &jerr)) != NATS_OK && time(NULL) < until)
-		nats_Sleep(100);
-	return s == NATS_OK ? 0 : nats_fail(j, "publish", s, jerr);
+	return rc == 0 ? br_js_drain(j, o) : rc;
 }
 
 int br_js_publish_plain(struct br_js *j, const char *subject,

@@ -4,7 +4,7 @@
  * usage: barbus-bridge publish --bus NAME --nats URL [--stream NAME]
  *                      [--max-age DURATION] [--max-bytes N] [--replicas N]
  *                      [--dup-window DURATION] [--retry DURATION]
- *                      [--exit-at-done] [--json-subjects]
+ *                      [--in-flight N] [--exit-at-done] [--json-subjects]
  *                      [--symbols A,B,...] [--intervals 1m]
  *        barbus-bridge mirror --nats URL --stream NAME --bus LOCALNAME
  *                      [--durable NAME] [--retry DURATION] [--exit-at-done]
@@ -106,6 +106,9 @@ static const struct bb__setting table[] = {
 	  .parse = parse_duration, .meta = "DURATION", .def = "30s",
 	  .doc = "how long a failing publish is retried, the bus or stream "
 	         "waited for" },
+	{ .key = "in-flight", .type = BB__SETTING_UINT, F(in_flight),
+	  .lim.u = { 1, 4096 }, .meta = "N", .def = "64", .tags = FOR_PUBLISH,
+	  .doc = "publish: frames sent and not yet acknowledged, at most" },
 	{ .key = "durable", .type = BB__SETTING_STRING, F(durable),
 	  .check = bb__args_check_bus, .meta = "NAME", .tags = FOR_MIRROR,
 	  .doc = "mirror: its durable consumer (default: mirror-<bus>)" },
@@ -129,7 +132,7 @@ static const struct bb__args args = {
 	"usage: " PROG " publish --bus NAME --nats URL [--stream NAME]\n"
 	"                     [--max-age DURATION] [--max-bytes N] [--replicas N]\n"
 	"                     [--dup-window DURATION] [--retry DURATION]\n"
-	"                     [--exit-at-done] [--json-subjects]\n"
+	"                     [--in-flight N] [--exit-at-done] [--json-subjects]\n"
 	"                     [--symbols A,B,...] [--intervals 1m]\n"
 	"       " PROG " mirror --nats URL --stream NAME --bus LOCALNAME\n"
 	"                     [--durable NAME] [--retry DURATION] [--exit-at-done]\n"

@@ -70,7 +70,8 @@ static int send(struct src *s, const struct br_frame *f, size_t len,
 		return 0;
 	snprintf(id, sizeof(id), "%s-%llx%s", s->o->bus,
 	         (unsigned long long)f->pos, suffix);
-	int rc = br_js_publish(&s->j, s->o, s->o->subject, id, s->buf, len);
+	/* Sent without waiting: a failure is sent again in order (pub.c). */
+	int rc = br_js_send(&s->j, s->o, s->o->subject, id, s->buf, len);
 	if (rc == 0) {
 		s->last = f->pos;
 		s->have_last = 1;
@@ -335,9 +336,10 @@ static int send_minute(struct src *s, int64_t m, int ring)
 	uint64_t last = s->last;
 	int sent_before = s->have_last;
 	int rc = send(s, &f, len, "");
-	/* Only a frame this call stored: not one the stream had already. */
+	/* Only a frame this call stored: not one the stream had already; its
+	 * JSON once the stream has acknowledged it. */
 	if (rc == 0 && s->o->json_subjects && (!sent_before || last < f.pos) &&
-	    s->last == f.pos)
+	    s->last == f.pos && (rc = br_js_drain(&s->j, s->o)) == 0)
 		rc = send_json(s, len);
 	return rc;
 }
@@ -472,7 +474,7 @@ static int follow(struct src *s, volatile sig_atomic_t *stop)
 			        s->o->bus, (unsigned long long)lost);
 			rc = take_snapshot(s);
 		} else if (rc == BB_ETIMEDOUT) {
-			rc = 0;
+			rc = br_js_poll(&s->j, s->o); /* a quiet bus: answers */
 		} else if (rc == BB_ENOWRITER) {
 			rc = bb_bus_status(s->bus, &st);
 			if (rc == 0 && st.state == BB_STATE_DONE) {
@@ -480,7 +482,7 @@ static int follow(struct src *s, volatile sig_atomic_t *stop)
 				if (rc == 0 && s->o->exit_at_done)
 					break;
 			}
-			if (rc == 0)
+			if (rc == 0 && (rc = br_js_poll(&s->j, s->o)) == 0)
 				nats_Sleep(100);
 		}
 	}
@@ -531,8 +533,9 @@ int br_publish_run(const struct br_opts *o, volatile sig_atomic_t *stop)
 		rc = 0;
 	if (rc == 0 && (rc = open_bus(&s)) != 0)
 		fprintf(stderr, "barbus-bridge: bus %s: %s\n", o->bus, bb_strerror(rc));
-	else if (rc == 0 && (rc = send_hello(&s)) == 0 && (rc = start(&s)) == 0)
-		rc = follow(&s, stop);
+	else if (rc == 0 && (rc = send_hello(&s)) == 0 && (rc = start(&s)) == 0 &&
+	         (rc = follow(&s, stop)) == 0)
+		rc = br_js_drain(&s.j, o); /* every frame sent is stored */
 	if (rc != 0 && rc != EIO)
 		fprintf(stderr, "barbus-bridge: publish %s: %s\n", o->bus,
 		        bb_strerror(rc));
