@@ -65,6 +65,9 @@ int  br_js_open(struct br_js *j, const struct br_opts *o);
  * fills o's subjects (the mirror). */
 int  br_js_attach(struct br_js *j, struct br_opts *o);
 void br_js_close(struct br_js *j);
+/* Sleep *wait_ms, doubled from 2 ms up to 200 ms at each call (*wait_ms
+ * 0 at first): waiting for something another process makes. */
+void br_backoff(int *wait_ms);
 /*
  * Publish one message with message id `id` without waiting for the
  * stream's acknowledgement: blocks only while o->in_flight are

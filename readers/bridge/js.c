@@ -8,6 +8,15 @@
 #include "frame.h"
 
 #define NS_PER_S 1000000000LL
+#define BACKOFF_FIRST_MS 2   /* a stream or HELLO waited for: 2, 4, 8 .. */
+#define BACKOFF_MAX_MS   200 /* .. then every 200 ms */
+
+void br_backoff(int *wait_ms)
+{
+	*wait_ms = *wait_ms <= 0 ? BACKOFF_FIRST_MS
+	           : *wait_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : *wait_ms * 2;
+	nats_Sleep(*wait_ms);
+}
 
 static int nats_fail(struct br_js *j, const char *what, natsStatus s,
                      jsErrCode jerr)
@@ -39,6 +48,11 @@ static int connect(struct br_js *j, const struct br_opts *o)
 		s = natsOptions_SetReconnectWait(no, 100);
 	if (s == NATS_OK)
 		s = natsOptions_SetRetryOnFailedConnect(no, true, NULL, NULL);
+	/* Frames, pull requests and acknowledgements leave at once, not when
+	 * the library's flusher thread gets to them (a frame is 26 KB for 500
+	 * symbols: one write each costs little). */
+	if (s == NATS_OK)
+		s = natsOptions_SetSendAsap(no, true);
 	if (s == NATS_OK)
 		s = natsConnection_Connect(&j->nc, no);
 	natsOptions_Destroy(no);
@@ -219,9 +233,10 @@ int br_js_attach(struct br_js *j, struct br_opts *o)
 		return rc;
 	/* Its publisher may not have made it yet (both started together), or
 	 * a cluster may be electing the stream's leader: wait up to --retry. */
+	int wait_ms = 0;
 	while ((s = js_GetStreamInfo(&si, j->js, o->stream, NULL, &jerr)) !=
 	       NATS_OK && time(NULL) < until)
-		nats_Sleep(200);
+		br_backoff(&wait_ms);
 	if (s == NATS_NOT_FOUND) {
 		snprintf(j->err, sizeof(j->err), "stream %s not found (a "
 		         "publisher creates it)", o->stream);
