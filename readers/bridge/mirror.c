@@ -292,6 +292,7 @@ static natsStatus fetch(struct mir *m, natsMsgList *list)
 	jsFetchRequest_Init(&r);
 	r.Batch = FETCH_BATCH;
 	r.NoWait = true;
+	r.Expires = FETCH_WAIT_MS * 1000000LL; /* the answer's wait, not more */
 	natsStatus s = natsSubscription_FetchRequest(list, m->sub, &r);
 	if (s == NATS_OK && list->Count > 0)
 		return s;
