@@ -195,6 +195,9 @@ Test(tools, bridge_usage_errors_exit_2_naming_the_flag)
 	cr_assert(eq(int, run(NULL, "err", "bridge publish --bus a --nats u "
 	                      "--replicas 6"), 2));
 	starts(get_file("err"), "barbus-bridge: --replicas: ");
+	cr_assert(eq(int, run(NULL, "err", "bridge publish --bus a --nats u "
+	                      "--in-flight 0"), 2));
+	starts(get_file("err"), "barbus-bridge: --in-flight: ");
 	cr_assert(eq(int, run(NULL, "err", "bridge mirror --bus a --nats u"), 2));
 	starts(get_file("err"), "barbus-bridge: --stream NAME is required with "
 	       "mirror\n");
