@@ -335,8 +335,14 @@ static int consume(struct mir *m, volatile sig_atomic_t *stop)
 		co_pub_beat(&m->p);
 		if (s != NATS_OK) {
 			natsMsgList_Destroy(&list);
-			continue; /* nothing yet, or the server is away: again */
+			/* Nothing yet: again. An error answered at once (the
+			 * server away, the consumer being made again): again
+			 * after a backoff, not in a busy loop. */
+			if (s != NATS_TIMEOUT && s != NATS_NOT_FOUND)
+				br_backoff(&wait_ms);
+			continue;
 		}
+		wait_ms = 0;
 		for (int i = 0; rc == 0 && i < list.Count; i++)
 			rc = one(m, list.Msgs[i]);
 		/* AckAll: the last message acknowledges the batch, once applied. */
