@@ -306,7 +306,8 @@ PY_SITE = $(shell $(PYTHON) -c 'import sys; d = "dist-packages" if any(p.endswit
 # systemd unit templates (docs/operations.md).
 MAN1  := $(patsubst $(B)/bin/%,$(B)/man/%.1,$(PROGS))
 MAN7  := $(B)/man/barbus.7
-SYSTEMD_UNITS := $(B)/dist/barbus-coordinator@.service $(B)/dist/barbus-upkeep@.service
+SYSTEMD_UNITS := $(B)/dist/barbus-coordinator@.service $(B)/dist/barbus-upkeep@.service \
+	$(B)/dist/barbus-bridge-publish@.service $(B)/dist/barbus-bridge-mirror@.service
 SUBST  = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	     -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
 	     -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@VERSION@|$(VERSION)|g'

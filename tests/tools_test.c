@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "barbus.h"
+
 static char dir[64], bin[PATH_MAX];
 
 #define CMD_MAX (2 * PATH_MAX + 1200)
@@ -175,6 +177,34 @@ Test(tools, usage_errors_exit_2)
 	cr_assert(eq(int, run(NULL, NULL, "export --db db --from 2024-01-01"), 2));
 	cr_assert(eq(int, run(NULL, NULL, "gen --db db --symbols 0 --from 2024-01-01 "
 	                      "--to 2024-01-02"), 2));
+}
+
+Test(tools, bridge_help_and_version_exit_0)
+{
+	cr_assert(eq(int, run("out", NULL, "bridge --help"), 0));
+	starts(get_file("out"), "usage: barbus-bridge publish --bus NAME --nats URL");
+	cr_assert(eq(int, run("out", NULL, "bridge --version"), 0));
+	starts(get_file("out"), "barbus-bridge " BB_VERSION " (libbarbus ");
+}
+
+Test(tools, bridge_usage_errors_exit_2_naming_the_flag)
+{
+	cr_assert(eq(int, run(NULL, "err", "bridge publish --bus a --nats u "
+	                      "--max-age 3q"), 2));
+	starts(get_file("err"), "barbus-bridge: --max-age: '3q': want a duration");
+	cr_assert(eq(int, run(NULL, "err", "bridge publish --bus a --nats u "
+	                      "--replicas 6"), 2));
+	starts(get_file("err"), "barbus-bridge: --replicas: ");
+	cr_assert(eq(int, run(NULL, "err", "bridge publish --bus a --nats u "
+	                      "--in-flight 0"), 2));
+	starts(get_file("err"), "barbus-bridge: --in-flight: ");
+	cr_assert(eq(int, run(NULL, "err", "bridge mirror --bus a --nats u"), 2));
+	starts(get_file("err"), "barbus-bridge: --stream NAME is required with "
+	       "mirror\n");
+	cr_assert(eq(int, run(NULL, "err", "bridge copy --bus a --nats u"), 2));
+	starts(get_file("err"), "barbus-bridge: copy: unknown command\n");
+	cr_assert(eq(int, run(NULL, "err", "bridge publish --nats u"), 2));
+	starts(get_file("err"), "barbus-bridge: --bus NAME is required\n");
 }
 
 Test(tools, trades_and_vwap_are_validated_not_stored_said_once)

@@ -8,6 +8,15 @@
 #include "frame.h"
 
 #define NS_PER_S 1000000000LL
+#define BACKOFF_FIRST_MS 2   /* a stream or HELLO waited for: 2, 4, 8 .. */
+#define BACKOFF_MAX_MS   200 /* .. then every 200 ms */
+
+void br_backoff(int *wait_ms)
+{
+	*wait_ms = *wait_ms <= 0 ? BACKOFF_FIRST_MS
+	           : *wait_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : *wait_ms * 2;
+	nats_Sleep(*wait_ms);
+}
 
 static int nats_fail(struct br_js *j, const char *what, natsStatus s,
                      jsErrCode jerr)
@@ -39,6 +48,11 @@ static int connect(struct br_js *j, const struct br_opts *o)
 		s = natsOptions_SetReconnectWait(no, 100);
 	if (s == NATS_OK)
 		s = natsOptions_SetRetryOnFailedConnect(no, true, NULL, NULL);
+	/* Frames, pull requests and acknowledgements leave at once, not when
+	 * the library's flusher thread gets to them (a frame is 26 KB for 500
+	 * symbols: one write each costs little). */
+	if (s == NATS_OK)
+		s = natsOptions_SetSendAsap(no, true);
 	if (s == NATS_OK)
 		s = natsConnection_Connect(&j->nc, no);
 	natsOptions_Destroy(no);
@@ -133,6 +147,7 @@ void br_js_close(struct br_js *j)
 	/* Plain publishes (--json-subjects) still buffered go out first. */
 	if (j->nc != NULL)
 		natsConnection_FlushTimeout(j->nc, 1000);
+	br_win_close(j);
 	jsCtx_Destroy(j->js);
 	natsConnection_Destroy(j->nc);
 	j->js = NULL;
@@ -143,20 +158,9 @@ int br_js_publish(struct br_js *j, const struct br_opts *o,
                   const char *subject, const char *id, const void *data,
                   size_t len)
 {
-	jsPubOptions po;
-	jsErrCode jerr = 0;
-	natsStatus s;
-	time_t until = time(NULL) + o->retry_s;
+	int rc = br_js_send(j, o, subject, id, data, len);
 
-	jsPubOptions_Init(&po);
-	po.MsgId = id;
-	po.ExpectStream = o->stream;
-	/* A publish whose answer was lost may have been stored: sent again
-	 * with the same id, the stream stores it once. */
-	while ((s = js_Publish(NULL, j->js, subject, data, (int)len, &po,
-	                       &jerr)) != NATS_OK && time(NULL) < until)
-		nats_Sleep(100);
-	return s == NATS_OK ? 0 : nats_fail(j, "publish", s, jerr);
+	return rc == 0 ? br_js_drain(j, o) : rc;
 }
 
 int br_js_publish_plain(struct br_js *j, const char *subject,
@@ -229,9 +233,10 @@ int br_js_attach(struct br_js *j, struct br_opts *o)
 		return rc;
 	/* Its publisher may not have made it yet (both started together), or
 	 * a cluster may be electing the stream's leader: wait up to --retry. */
+	int wait_ms = 0;
 	while ((s = js_GetStreamInfo(&si, j->js, o->stream, NULL, &jerr)) !=
 	       NATS_OK && time(NULL) < until)
-		nats_Sleep(200);
+		br_backoff(&wait_ms);
 	if (s == NATS_NOT_FOUND) {
 		snprintf(j->err, sizeof(j->err), "stream %s not found (a "
 		         "publisher creates it)", o->stream);

@@ -17,7 +17,7 @@
 #include "frame.h"
 
 #define FETCH_BATCH   256
-#define FETCH_WAIT_MS 250
+#define FETCH_WAIT_MS 250 /* a quiet stream: heartbeats between waits */
 #define HEARTBEAT_MS  1000
 
 struct mir {
@@ -279,6 +279,30 @@ static void restart_point(struct mir *m, jsSubOptions *so)
 	js_DeleteConsumer(m->j.js, m->o->stream, m->o->durable, NULL, &jerr);
 }
 
+/*
+ * The next frames: those the stream holds now (up to a batch, no waiting);
+ * when it holds none, the first to come (waiting up to FETCH_WAIT_MS), so
+ * that a frame is applied as soon as it is stored, never held back until
+ * a batch fills or a request expires.
+ */
+static natsStatus fetch(struct mir *m, natsMsgList *list)
+{
+	jsFetchRequest r;
+
+	jsFetchRequest_Init(&r);
+	r.Batch = FETCH_BATCH;
+	r.NoWait = true;
+	r.Expires = FETCH_WAIT_MS * 1000000LL; /* the answer's wait, not more */
+	natsStatus s = natsSubscription_FetchRequest(list, m->sub, &r);
+	if (s == NATS_OK && list->Count > 0)
+		return s;
+	natsMsgList_Destroy(list);
+	jsFetchRequest_Init(&r);
+	r.Batch = 1;
+	r.Expires = FETCH_WAIT_MS * 1000000LL;
+	return natsSubscription_FetchRequest(list, m->sub, &r);
+}
+
 static int consume(struct mir *m, volatile sig_atomic_t *stop)
 {
 	jsOptions jo;
@@ -286,7 +310,7 @@ static int consume(struct mir *m, volatile sig_atomic_t *stop)
 	jsErrCode jerr = 0;
 	natsMsgList list;
 	natsStatus s;
-	int rc = 0;
+	int rc = 0, wait_ms = 0;
 
 	jsOptions_Init(&jo);
 	jsSubOptions_Init(&so);
@@ -300,18 +324,25 @@ static int consume(struct mir *m, volatile sig_atomic_t *stop)
 		s = js_PullSubscribe(&m->sub, m->j.js, m->o->subject, m->o->durable,
 		                     &jo, &so, &jerr);
 	} while (s != NATS_OK && !*stop && time(NULL) < until &&
-	         (nats_Sleep(200), 1));
+	         (br_backoff(&wait_ms), 1));
 	if (s != NATS_OK) {
 		snprintf(m->j.err, sizeof(m->j.err), "consumer %s: %s (JetStream "
 		         "error %d)", m->o->durable, natsStatus_GetText(s), (int)jerr);
 		return EIO;
 	}
 	while (rc == 0 && !*stop && !(m->done && m->o->exit_at_done)) {
-		s = natsSubscription_Fetch(&list, m->sub, FETCH_BATCH, FETCH_WAIT_MS,
-		                           &jerr);
+		s = fetch(m, &list);
 		bb__bw_beat(&m->p);
-		if (s != NATS_OK)
-			continue; /* nothing yet, or the server is away: again */
+		if (s != NATS_OK) {
+			natsMsgList_Destroy(&list);
+			/* Nothing yet: again. An error answered at once (the
+			 * server away, the consumer being made again): again
+			 * after a backoff, not in a busy loop. */
+			if (s != NATS_TIMEOUT && s != NATS_NOT_FOUND)
+				br_backoff(&wait_ms);
+			continue;
+		}
+		wait_ms = 0;
 		for (int i = 0; rc == 0 && i < list.Count; i++)
 			rc = one(m, list.Msgs[i]);
 		/* AckAll: the last message acknowledges the batch, once applied. */
@@ -327,11 +358,12 @@ int br_mirror_run(struct br_opts *o, volatile sig_atomic_t *stop)
 	struct mir m = { .o = o };
 	int rc = br_js_attach(&m.j, o);
 	time_t until = time(NULL) + o->retry_s;
+	int wait_ms = 0;
 
 	/* A stream just made by its publisher: its HELLO comes first. */
 	while (rc == 0 && (rc = hello(&m)) == EIO && !m.open && !*stop &&
 	       time(NULL) < until)
-		rc = 0, nats_Sleep(100);
+		rc = 0, br_backoff(&wait_ms);
 	if (rc == 0)
 		rc = consume(&m, stop);
 	if (rc == EIO)

@@ -70,7 +70,8 @@ static int send(struct src *s, const struct br_frame *f, size_t len,
 		return 0;
 	snprintf(id, sizeof(id), "%s-%llx%s", s->o->bus,
 	         (unsigned long long)f->pos, suffix);
-	int rc = br_js_publish(&s->j, s->o, s->o->subject, id, s->buf, len);
+	/* Sent without waiting: a failure is sent again in order (pub.c). */
+	int rc = br_js_send(&s->j, s->o, s->o->subject, id, s->buf, len);
 	if (rc == 0) {
 		s->last = f->pos;
 		s->have_last = 1;
@@ -78,18 +79,13 @@ static int send(struct src *s, const struct br_frame *f, size_t len,
 	return rc;
 }
 
-/* name is in --symbols (a comma-separated list), or there is none. */
-static int selected(const char *list, const char *name)
+/* name is in --symbols, or there is none. */
+static int selected(const struct br_opts *o, const char *name)
 {
-	size_t n = strlen(name);
-
-	if (list == NULL)
-		return 1;
-	for (const char *p = list; *p != '\0'; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
-		if (strcspn(p, ",") == n && strncmp(p, name, n) == 0)
+	for (size_t i = 0; i < o->nsymbols; i++)
+		if (strcmp(o->symbols[i], name) == 0)
 			return 1;
-	}
-	return 0;
+	return o->nsymbols == 0;
 }
 
 /* Extend the id maps to the bus's directory now: the selected symbols get
@@ -112,7 +108,7 @@ static int build_map(struct src *s)
 	for (uint32_t i = s->nmap; i < n; i++) {
 		s->out_of[i] = UINT32_MAX;
 		if (bb_symbol_name(s->bus, i, name, sizeof(name)) == 0 &&
-		    selected(s->o->symbols, name)) {
+		    selected(s->o, name)) {
 			s->out_of[i] = s->nout;
 			s->src_of[s->nout++] = i;
 		}
@@ -310,60 +306,114 @@ static int send_json(struct src *s, size_t len)
 	return rc;
 }
 
-/* The MINUTE frame of minute m: pending bars of m (ring bars too when
- * ring), in order; they leave the pending list. */
-static int send_minute(struct src *s, int64_t m, int ring)
+/* The MINUTE frame of minute m: pending bars [from, to), in order. */
+static int send_minute(struct src *s, int64_t m, size_t from, size_t to)
 {
 	struct pending *p = &s->p;
-	uint32_t count = 0;
-
-	for (size_t i = 0; i < p->n; i++)
-		count += p->minute[i] == m || (ring && p->minute[i] == NEXT_MINUTE);
-	struct br_frame f = { .type = BR_MINUTE, .count = count,
+	struct br_frame f = { .type = BR_MINUTE, .count = (uint32_t)(to - from),
 	                      .date = s->session.date, .time = m,
 	                      .pos = br_pos(s->number,
 	                                    br_sub_minute(s->session.open, m)) };
-	size_t len = br_frame_bytes(BR_MINUTE, count, 0), keep = 0;
+	size_t len = br_frame_bytes(BR_MINUTE, f.count, 0);
+
 	if (buf_for(s, len) == NULL)
 		return ENOMEM;
 	br_frame_put(s->buf, &f);
-	count = 0;
-	for (size_t i = 0; i < p->n; i++) {
-		if (p->minute[i] == m || (ring && p->minute[i] == NEXT_MINUTE)) {
-			br_rec_put(s->buf, &f, count++, &p->bars[i]);
-			continue;
-		}
-		p->bars[keep] = p->bars[i];
-		p->minute[keep++] = p->minute[i];
-	}
-	p->n = keep;
+	for (size_t i = from; i < to; i++)
+		br_rec_put(s->buf, &f, (uint32_t)(i - from), &p->bars[i]);
 	uint64_t last = s->last;
 	int sent_before = s->have_last;
 	int rc = send(s, &f, len, "");
-	/* Only a frame this call stored: not one the stream had already. */
+	/* Only a frame this call stored: not one the stream had already; its
+	 * JSON once the stream has acknowledged it. */
 	if (rc == 0 && s->o->json_subjects && (!sent_before || last < f.pos) &&
-	    s->last == f.pos)
+	    s->last == f.pos && (rc = br_js_drain(&s->j, s->o)) == 0)
 		rc = send_json(s, len);
 	return rc;
 }
 
+/* The frame pending bar i goes in, flushing up to t: its minute; a ring
+ * bar's is t (with_t), else none yet (INT64_MAX). */
+static int64_t frame_of(const struct pending *p, size_t i, int64_t t,
+                        int with_t)
+{
+	if (p->minute[i] != NEXT_MINUTE)
+		return p->minute[i];
+	return with_t ? t : INT64_MAX;
+}
+
+struct keyed {
+	int64_t key;
+	size_t  i;
+};
+
+static int by_key(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Pending bars grouped by frame, each group in its bars' order (a stable
+ * sort), so that each frame is a run: a snapshot's 390 minutes of 500
+ * symbols are not scanned once per minute. */
+static int group_pending(struct pending *p, int64_t t, int with_t)
+{
+	size_t i = 1;
+
+	while (i < p->n && frame_of(p, i - 1, t, with_t) <=
+	                   frame_of(p, i, t, with_t))
+		i++;
+	if (i >= p->n)
+		return 0; /* grouped already: a live minute */
+	struct keyed *k = malloc(p->n * sizeof(*k));
+	bb_bar *bars = malloc(p->cap * sizeof(*bars));
+	int64_t *minute = malloc(p->cap * sizeof(*minute));
+	if (k == NULL || bars == NULL || minute == NULL) {
+		free(k), free(bars), free(minute);
+		return ENOMEM;
+	}
+	for (i = 0; i < p->n; i++)
+		k[i] = (struct keyed){ frame_of(p, i, t, with_t), i };
+	qsort(k, p->n, sizeof(*k), by_key);
+	for (i = 0; i < p->n; i++) {
+		bars[i] = p->bars[k[i].i];
+		minute[i] = p->minute[k[i].i];
+	}
+	free(k);
+	free(p->bars);
+	free(p->minute);
+	p->bars = bars;
+	p->minute = minute;
+	return 0;
+}
+
 /* Every pending minute up to t, in order; minute t itself (with the ring's
- * bars) when `with_t`. */
+ * bars) when `with_t`. The bars sent leave the pending list. */
 static int flush_upto(struct src *s, int64_t t, int with_t)
 {
-	int rc = 0;
+	struct pending *p = &s->p;
+	size_t i = 0, j;
+	int rc = group_pending(p, t, with_t);
 
-	for (;;) {
-		int64_t m = INT64_MAX;
-		for (size_t i = 0; i < s->p.n; i++)
-			if (s->p.minute[i] != NEXT_MINUTE && s->p.minute[i] < m)
-				m = s->p.minute[i];
-		if (m >= t || rc != 0)
-			break;
-		rc = send_minute(s, m, 0);
+	while (rc == 0 && i < p->n && frame_of(p, i, t, with_t) < t) {
+		int64_t m = frame_of(p, i, t, with_t);
+		for (j = i; j < p->n && frame_of(p, j, t, with_t) == m; j++)
+			;
+		rc = send_minute(s, m, i, j);
+		i = j;
 	}
-	if (rc == 0 && with_t)
-		rc = send_minute(s, t, 1);
+	if (rc == 0 && with_t) {
+		for (j = i; j < p->n && frame_of(p, j, t, with_t) == t; j++)
+			;
+		rc = send_minute(s, t, i, j);
+		i = j;
+	}
+	memmove(p->bars, p->bars + i, (p->n - i) * sizeof(*p->bars));
+	memmove(p->minute, p->minute + i, (p->n - i) * sizeof(*p->minute));
+	p->n -= i;
 	return rc;
 }
 
@@ -477,7 +527,7 @@ static int follow(struct src *s, volatile sig_atomic_t *stop)
 			        s->o->bus, (unsigned long long)lost);
 			rc = take_snapshot(s);
 		} else if (rc == BB_ETIMEDOUT) {
-			rc = 0;
+			rc = br_js_poll(&s->j, s->o); /* a quiet bus: answers */
 		} else if (rc == BB_ENOWRITER) {
 			rc = bb_bus_status(s->bus, &st);
 			if (rc == 0 && st.state == BB_STATE_DONE) {
@@ -485,7 +535,7 @@ static int follow(struct src *s, volatile sig_atomic_t *stop)
 				if (rc == 0 && s->o->exit_at_done)
 					break;
 			}
-			if (rc == 0)
+			if (rc == 0 && (rc = br_js_poll(&s->j, s->o)) == 0)
 				nats_Sleep(100);
 		}
 	}
@@ -536,8 +586,9 @@ int br_publish_run(const struct br_opts *o, volatile sig_atomic_t *stop)
 		rc = 0;
 	if (rc == 0 && (rc = open_bus(&s)) != 0)
 		fprintf(stderr, "barbus-bridge: bus %s: %s\n", o->bus, bb_strerror(rc));
-	else if (rc == 0 && (rc = send_hello(&s)) == 0 && (rc = start(&s)) == 0)
-		rc = follow(&s, stop);
+	else if (rc == 0 && (rc = send_hello(&s)) == 0 && (rc = start(&s)) == 0 &&
+	         (rc = follow(&s, stop)) == 0)
+		rc = br_js_drain(&s.j, o); /* every frame sent is stored */
 	if (rc != 0 && rc != EIO)
 		fprintf(stderr, "barbus-bridge: publish %s: %s\n", o->bus,
 		        bb_strerror(rc));

@@ -35,7 +35,7 @@ int main(int argc, char **argv)
 	         bin, a, dir) == 0, "backtest on A");
 	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge publish --bus %s "
 	         "--nats %s --intervals 5m 2>%s/err; test $? -eq 2 && "
-	         "grep -q -- '--intervals .5m.: only 1m' %s/err", bin, a, n.url,
+	         "grep -q -- '--intervals: .5m.: only 1m' %s/err", bin, a, n.url,
 	         dir, dir) == 0, "--intervals 5m is refused, the option named");
 	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge publish --bus %s "
 	         "--nats %s --symbols SYM0003,SYM0001 --intervals 1m "

@@ -84,20 +84,21 @@ static void extras(void)
 	         "/usr/share/man/man1/$(basename $p).1 || exit 1; done && test -s "
 	         STAGE "/usr/share/man/man7/barbus.7", dir, dir, dir) == 0,
 	      "a man page for every program, and barbus(7)");
-	CHECK(stress_sh("test -s " STAGE "/usr/lib/systemd/system/barbus-coordinator"
-	         "@.service && test -s " STAGE "/usr/lib/systemd/system/barbus-"
-	         "upkeep@.service", dir, dir) == 0, "the unit templates");
+	CHECK(stress_sh("for u in coordinator upkeep bridge-publish bridge-mirror; "
+	         "do test -s " STAGE "/usr/lib/systemd/system/barbus-$u@.service "
+	         "|| exit 1; done", dir) == 0, "the unit templates");
 	if (stress_sh("command -v systemd-analyze >/dev/null") != 0) {
 		INFO("no systemd-analyze: units not verified");
 		return;
 	}
 	/* Instances, with ExecStart in the staging tree (verify wants it). */
-	CHECK(stress_sh("mkdir %s/units && for u in coordinator upkeep; do sed "
+	CHECK(stress_sh("mkdir %s/units && for u in coordinator upkeep "
+	         "bridge-publish bridge-mirror; do sed "
 	         "'s|/usr/bin|" STAGE "/usr/bin|' " STAGE "/usr/lib/systemd/system/"
 	         "barbus-$u@.service > %s/units/barbus-$u@t.service; done && "
 	         "MANPATH=" STAGE "/usr/share/man systemd-analyze verify "
 	         "%s/units/*.service", dir, dir, dir, dir, dir, dir) == 0,
-	      "systemd-analyze verify passes on both units");
+	      "systemd-analyze verify passes on the four units");
 }
 
 int main(int argc, char **argv)
