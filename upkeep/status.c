@@ -60,6 +60,7 @@ struct up_segs {
 	size_t           pn;
 	uint32_t         psym;
 	bb_bar           prev[PREV_CHUNK]; /* looking for a previous close */
+	uint32_t         work;   /* sink calls, for beating while busy */
 };
 
 /* Write a one-row record of sym: rewrite it, or append the first. */
@@ -88,16 +89,19 @@ static int open_tables(struct up_segs *s, const char *bus,
 	int rc = bb_table_writer_open(&s->fills, bus, "up.fills", n, s->rows, o);
 
 	dense.flags |= BB_SEG_POPULATE;
+	bb_table_beat(s->status); /* each table may take a while to reserve */
 	if (rc == 0)
 		rc = bb_table_writer_open(&s->quality, bus, "up.quality", n, 1,
 		                          &dense);
 	if (rc == 0 && nb)
 		rc = bb_table_writer_open(&s->hfills, bus, "up.fills.h", nb * n,
 		                          s->rows, o);
+	bb_table_beat(s->status);
 	for (uint32_t k = 0; rc == 0 && k < s->ivs.n; k++) {
 		uint32_t r = iv_rows(s->rows, s->ivs.min[k]);
 		snprintf(role, sizeof(role), "up.%um", s->ivs.min[k]);
 		rc = bb_table_writer_open(&s->iv[k], bus, role, n, r, &dense);
+		bb_table_beat(s->status);
 		snprintf(role, sizeof(role), "up.%um.h", s->ivs.min[k]);
 		if (rc == 0 && nb)
 			rc = bb_table_writer_open(&s->hiv[k], bus, role, nb * n, r,
@@ -325,6 +329,17 @@ void up_segs_status_put(struct up_segs *s)
 
 /* ---- the engines' sinks ------------------------------------------------------ */
 
+/* Every WORK_BEAT sink calls the tables beat: a session rebuilt whole (10,000
+ * symbols take seconds) shows the upkeep at work, which a coordinator
+ * waiting at a boundary tells from an upkeep stopped or hung. */
+#define WORK_BEAT 4096
+
+static void working(struct up_segs *s)
+{
+	if (++s->work % WORK_BEAT == 0)
+		up_segs_beat(s);
+}
+
 /* Table symbol of sym in t's history block. */
 static uint32_t hsym(const struct up_target *t, uint32_t sym)
 {
@@ -364,6 +379,7 @@ static int sink_quality(void *ctx, uint32_t sym, const bb_quality *q)
 {
 	struct up_target *t = ctx;
 
+	working(t->s);
 	return t->live ? put_one(t->s->quality, sym, q) : 0;
 }
 
@@ -373,6 +389,7 @@ static int sink_reset(void *ctx, uint32_t sym)
 	struct up_segs *s = t->s;
 	int rc = 0;
 
+	working(s);
 	if (t->live && (rc = bb_table_reset(s->fills, sym)) == 0)
 		rc = bb_table_reset(s->quality, sym);
 	for (uint32_t k = 0; rc == 0 && t->live && k < s->ivs.n; k++)
