@@ -346,10 +346,12 @@ static uint32_t hsym(const struct up_target *t, uint32_t sym)
 	return (uint32_t)t->blk * t->s->nsym + sym;
 }
 
-static int sink_derived(void *ctx, uint32_t ki, uint32_t sym, int op,
-                        const bb_bar *bar)
+/* Not inlined: its registers would be saved on every call of the short
+ * path below. */
+__attribute__((noinline))
+static int derived_rest(struct up_target *t, uint32_t ki, uint32_t sym,
+                        int op, const bb_bar *bar)
 {
-	struct up_target *t = ctx;
 	struct up_segs *s = t->s;
 	int rc = 0;
 
@@ -363,6 +365,19 @@ static int sink_derived(void *ctx, uint32_t ki, uint32_t sym, int op,
 	if (op == UP_DERIVE_REPLACE)
 		return bb_table_replace_last(s->hiv[ki], hsym(t, sym), bar);
 	return bb_table_append(s->hiv[ki], hsym(t, sym), bar);
+}
+
+/* Nearly every call is the forming bar of the session followed, rewritten
+ * with one more minute: that alone is kept short (a tail call). */
+static int sink_derived(void *ctx, uint32_t ki, uint32_t sym, int op,
+                        const bb_bar *bar)
+{
+	struct up_target *t = ctx;
+
+	if (t->live && op == UP_DERIVE_REPLACE &&
+	    (t->blk < 0 || (bar->flags & BB_BAR_PARTIAL)))
+		return bb_table_replace_last(t->s->iv[ki], sym, bar);
+	return derived_rest(t, ki, sym, op, bar);
 }
 
 static int sink_fill(void *ctx, uint32_t sym, const bb_bar *bar)
