@@ -127,6 +127,8 @@ static int replay_session(struct co_pub *p, const bb_session *s,
 		}
 		if (r == NULL || t > r->t || (t == r->t && r->sym != UINT32_MAX))
 			co_pub_minute_end(p, t);
+		if (bt->upkeep != NULL) /* never a minute ahead of the upkeep */
+			co_handshake_pace(bt->upkeep, p, s, t);
 		int64_t now = now_ns();
 		if (now - beat > 50000000) {
 			co_pub_beat(p);

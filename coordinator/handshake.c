@@ -1,4 +1,5 @@
 /* handshake.c: see handshake.h. */
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 
@@ -58,6 +59,7 @@ struct look {
  * most: an upkeep beating while it sets up its tables or rebuilds a
  * session shows progress in its record within seconds. */
 #define BEAT_ONLY_NS (60 * 1000000000LL)
+#define YIELD_NS     (20 * 1000000LL) /* the first of a wait: yielding */
 
 /* Take in what the upkeep shows now (at t). */
 static void look_at(struct look *l, const struct co_handshake *h,
@@ -101,14 +103,23 @@ void co_handshake_wait(struct co_handshake *h, struct co_pub *p, int32_t date)
 	bb_upkeep_info now;
 	struct look l = { .beat = 0 };
 
+	/* up.quality is looked for again in the next session: an upkeep
+	 * started since may have made a new one. */
+	bb_table_close(h->q);
+	h->q = NULL;
+	h->look_ns = 0;
 	if (h->wait_ms == 0 || !upkeep_alive(h) || done(h, date, &now))
 		return;
 	bb__ctl_add(p->ctl, BB_CTR_UPKEEP_WAITS, 1);
 	int64_t bound = (int64_t)h->wait_ms * 1000000, t = now_ns();
 	look_at(&l, h, &now, t);
 	l.info_t = l.beat_t = t;
-	/* Spin briefly (the upkeep is usually microseconds behind), then
-	 * poll every 50 us; the upkeep dying ends the wait at once. */
+	/* Yield for the first YIELD_NS (the upkeep, paced, is a minute
+	 * behind at most: it finishes within a millisecond or so, and on
+	 * cores shared with it a spin would hold the core it needs, a sleep
+	 * would add a timer's slack), then poll every 50 us; the upkeep dying
+	 * ends the wait at once. */
+	int64_t t0 = t;
 	for (int i = 0; !done(h, date, &now); i++) {
 		t = now_ns();
 		look_at(&l, h, &now, t);
@@ -116,19 +127,122 @@ void co_handshake_wait(struct co_handshake *h, struct co_pub *p, int32_t date)
 			bb__ctl_add(p->ctl, BB_CTR_UPKEEP_TIMEOUTS, 1);
 			return;
 		}
-		if (i > 1000) {
-			struct timespec ts = { 0, 50000 };
-			nanosleep(&ts, NULL);
-			if ((i & 63) == 0 && !upkeep_alive(h))
-				return;
-			if ((i & 255) == 0) /* ~13 ms: alive while waiting */
-				co_pub_beat(p);
+		if (t - t0 < YIELD_NS) {
+			sched_yield();
+			continue;
 		}
+		struct timespec ts = { 0, 50000 };
+		nanosleep(&ts, NULL);
+		if ((i & 63) == 0 && !upkeep_alive(h))
+			return;
+		if ((i & 255) == 0) /* ~13 ms: alive while waiting */
+			co_pub_beat(p);
 	}
+}
+
+/* ---- pacing within a session ---------------------------------------------- */
+
+#define PACE_STILL_NS (50 * 1000000LL)  /* no progress: stop pacing */
+#define PACE_LOOK_NS  (100 * 1000000LL) /* no up.quality: look again after */
+
+/* The symbol whose quality the upkeep writes last when it completes a
+ * minute (it goes through the symbols it follows in id order): the
+ * highest replayed id it has a row for. UINT32_MAX: none. */
+static uint32_t last_symbol(const struct co_handshake *h,
+                            const struct co_pub *p)
+{
+	uint32_t n = bb__ctl_nsym(p->ctl);
+
+	if (n > p->g.table_symbols)
+		n = p->g.table_symbols;
+	if (n > bb_table_symbols(h->q))
+		n = bb_table_symbols(h->q);
+	while (n-- > 0)
+		if (bb__ctl_replayed(p->ctl, p->g.max_symbols, n))
+			return n;
+	return UINT32_MAX;
+}
+
+/* The upkeep completed minute `need` - 1 of session date (the minute
+ * before the one just ended) for every symbol; *q: what it says. */
+static int paced(const struct co_handshake *h, int32_t date, uint32_t need,
+                 bb_quality *q)
+{
+	*q = (bb_quality){ 0 };
+	return bb_table_record(h->q, h->pace_sym, q) == 0 && q->date == date &&
+	       q->expected >= need;
+}
+
+/* Is the upkeep where it was when pacing last gave up? */
+static int still_stuck(const struct co_handshake *h, const bb_quality *q)
+{
+	return h->stuck && memcmp(q, &h->stuck_q, sizeof(*q)) == 0 &&
+	       bb__table_beat_ns(h->q) == h->stuck_beat;
+}
+
+/* Open up.quality (not more often than PACE_LOOK_NS while it is not
+ * there) and find the symbol to watch in session date: 0 when ready. */
+static int pace_setup(struct co_handshake *h, const struct co_pub *p,
+                      int32_t date, int64_t now)
+{
+	if (h->q == NULL) {
+		if (now < h->look_ns)
+			return -1;
+		h->look_ns = now + PACE_LOOK_NS;
+		if (bb_table_open(&h->q, h->bus, "up.quality") != 0) {
+			h->q = NULL;
+			return -1;
+		}
+		h->pace_date = 0;
+	}
+	if (h->pace_date != date) {
+		h->pace_date = date;
+		h->pace_sym = last_symbol(h, p);
+		h->stuck = 0;
+	}
+	return h->pace_sym == UINT32_MAX ? -1 : 0;
+}
+
+void co_handshake_pace(struct co_handshake *h, struct co_pub *p,
+                       const bb_session *s, int64_t t)
+{
+	uint32_t need = (uint32_t)((t - s->open) / 60);
+	bb_quality q;
+
+	if (h->wait_ms == 0 || need == 0 ||
+	    pace_setup(h, p, s->date, now_ns()) != 0 ||
+	    paced(h, s->date, need, &q) || still_stuck(h, &q))
+		return;
+	int64_t last = now_ns(), ours = last, beat = bb__table_beat_ns(h->q);
+	bb_quality seen = q;
+	/* Yield, not spin: on two cores shared with the upkeep and readers,
+	 * the core this loop would hold is the one the upkeep needs. */
+	while (!paced(h, s->date, need, &q)) {
+		int64_t now = now_ns(), b = bb__table_beat_ns(h->q);
+		if (memcmp(&q, &seen, sizeof(q)) != 0 || b != beat) {
+			seen = q; /* it moves on */
+			beat = b;
+			last = now;
+		} else if (now - last >= PACE_STILL_NS) {
+			h->stuck = 1; /* stopped, hung or dead: not again until
+			                 it moves */
+			h->stuck_q = q;
+			h->stuck_beat = b;
+			return;
+		}
+		if (now - ours > 50000000) { /* alive while it waits */
+			co_pub_beat(p);
+			ours = now;
+		}
+		sched_yield();
+	}
+	h->stuck = 0;
 }
 
 void co_handshake_close(struct co_handshake *h)
 {
 	bb_table_close(h->up);
+	bb_table_close(h->q);
 	h->up = NULL;
+	h->q = NULL;
 }

@@ -17,12 +17,33 @@ struct co_handshake {
 	const char *bus;
 	uint32_t    wait_ms;  /* the bound on no progress; 0: never wait */
 	bb_table   *up;       /* its up.status, opened when it appears */
+	/* Pacing (co_handshake_pace): */
+	bb_table   *q;        /* its up.quality, opened in a session */
+	int64_t     look_ns;  /* not there: not looked for again before */
+	int32_t     pace_date;
+	uint32_t    pace_sym; /* the symbol whose quality says how far */
+	int         stuck;    /* gave up: the upkeep as it was then */
+	bb_quality  stuck_q;
+	int64_t     stuck_beat;
 };
 
 /* Wait until the upkeep finished session date, or it made no progress for
  * the bound, or no upkeep is alive. Counts waits and timeouts in the
  * control segment. */
 void co_handshake_wait(struct co_handshake *h, struct co_pub *p, int32_t date);
+/*
+ * Backtest, after MINUTE_END(t) of session s: wait until the upkeep has
+ * completed the minute before t (its quality row of the last symbol it
+ * follows says so), yielding the core meanwhile. The replay then never
+ * runs more than a minute ahead of the upkeep, and the wait at the
+ * session boundary is for that minute and the session's end, not for a
+ * backlog of the whole session. No wait while the upkeep follows another
+ * session or none; an upkeep that shows no progress for 50 ms (its
+ * quality row and heartbeat unchanged) is not paced against again until
+ * it moves. Not counted as waits: the boundary's wait is what counts.
+ */
+void co_handshake_pace(struct co_handshake *h, struct co_pub *p,
+                       const bb_session *s, int64_t t);
 void co_handshake_close(struct co_handshake *h);
 
 #endif /* CO_HANDSHAKE_H */
