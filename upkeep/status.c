@@ -242,7 +242,8 @@ void up_segs_beat(struct up_segs *s)
 
 void up_segs_prefetch(const struct up_segs *s, uint32_t sym)
 {
-	bb_table_prefetch(s->quality, sym);
+	/* Not up.quality: it is written when a minute completes, for every
+	 * symbol in a row, not when a bar comes. */
 	for (uint32_t k = 0; k < s->ivs.n; k++)
 		bb_table_prefetch(s->iv[k], sym);
 }
