@@ -144,27 +144,39 @@ void co_handshake_wait(struct co_handshake *h, struct co_pub *p, int32_t date)
 
 #define PACE_STILL_NS (50 * 1000000LL)  /* no progress: stop pacing */
 #define PACE_LOOK_NS  (100 * 1000000LL) /* no up.quality: look again after */
+/* Bars the replay may run ahead of the upkeep, in whole minutes: enough
+ * that a time slice the upkeep loses does not hold the replay at once,
+ * few enough (about a millisecond of the upkeep's work) that the boundary
+ * waits no longer. */
+#define PACE_LAG_BARS 4096
 
 /* The symbol whose quality the upkeep writes last when it completes a
  * minute (it goes through the symbols it follows in id order): the
- * highest replayed id it has a row for. UINT32_MAX: none. */
-static uint32_t last_symbol(const struct co_handshake *h,
-                            const struct co_pub *p)
+ * highest replayed id it has a row for (UINT32_MAX: none); and the
+ * minutes the replay may run ahead: PACE_LAG_BARS of the symbols
+ * replayed, one at least. */
+static void last_symbol(struct co_handshake *h, const struct co_pub *p)
 {
-	uint32_t n = bb__ctl_nsym(p->ctl);
+	uint32_t n = bb__ctl_nsym(p->ctl), count = 0;
 
 	if (n > p->g.table_symbols)
 		n = p->g.table_symbols;
 	if (n > bb_table_symbols(h->q))
 		n = bb_table_symbols(h->q);
+	h->pace_sym = UINT32_MAX;
 	while (n-- > 0)
-		if (bb__ctl_replayed(p->ctl, p->g.max_symbols, n))
-			return n;
-	return UINT32_MAX;
+		if (bb__ctl_replayed(p->ctl, p->g.max_symbols, n)) {
+			if (h->pace_sym == UINT32_MAX)
+				h->pace_sym = n;
+			count++;
+		}
+	h->pace_lag = count ? (PACE_LAG_BARS + count - 1) / count : 1;
+	if (h->pace_lag < 1)
+		h->pace_lag = 1;
 }
 
-/* The upkeep completed minute `need` - 1 of session date (the minute
- * before the one just ended) for every symbol; *q: what it says. */
+/* The upkeep completed minute `need` - 1 of session date for every
+ * symbol; *q: what it says. */
 static int paced(const struct co_handshake *h, int32_t date, uint32_t need,
                  bb_quality *q)
 {
@@ -197,7 +209,7 @@ static int pace_setup(struct co_handshake *h, const struct co_pub *p,
 	}
 	if (h->pace_date != date) {
 		h->pace_date = date;
-		h->pace_sym = last_symbol(h, p);
+		last_symbol(h, p);
 		h->stuck = 0;
 	}
 	return h->pace_sym == UINT32_MAX ? -1 : 0;
@@ -206,11 +218,11 @@ static int pace_setup(struct co_handshake *h, const struct co_pub *p,
 void co_handshake_pace(struct co_handshake *h, struct co_pub *p,
                        const bb_session *s, int64_t t)
 {
-	uint32_t need = (uint32_t)((t - s->open) / 60);
+	uint32_t m = (uint32_t)((t - s->open) / 60), need;
 	bb_quality q;
 
-	if (h->wait_ms == 0 || need == 0 ||
-	    pace_setup(h, p, s->date, now_ns()) != 0 ||
+	if (h->wait_ms == 0 || pace_setup(h, p, s->date, now_ns()) != 0 ||
+	    (need = m + 1 > h->pace_lag ? m + 1 - h->pace_lag : 0) == 0 ||
 	    paced(h, s->date, need, &q) || still_stuck(h, &q))
 		return;
 	int64_t last = now_ns(), ours = last, beat = bb__table_beat_ns(h->q);

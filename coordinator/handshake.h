@@ -22,6 +22,7 @@ struct co_handshake {
 	int64_t     look_ns;  /* not there: not looked for again before */
 	int32_t     pace_date;
 	uint32_t    pace_sym; /* the symbol whose quality says how far */
+	uint32_t    pace_lag; /* minutes the replay may be ahead */
 	int         stuck;    /* gave up: the upkeep as it was then */
 	bb_quality  stuck_q;
 	int64_t     stuck_beat;
@@ -33,11 +34,12 @@ struct co_handshake {
 void co_handshake_wait(struct co_handshake *h, struct co_pub *p, int32_t date);
 /*
  * Backtest, after MINUTE_END(t) of session s: wait until the upkeep has
- * completed the minute before t (its quality row of the last symbol it
- * follows says so), yielding the core meanwhile. The replay then never
- * runs more than a minute ahead of the upkeep, and the wait at the
- * session boundary is for that minute and the session's end, not for a
- * backlog of the whole session. No wait while the upkeep follows another
+ * completed minute t - L (its quality row of the last symbol it follows
+ * says so), yielding the core meanwhile; L is 4096 bars' worth of minutes
+ * (8 at 500 symbols, 1 from 4096 symbols on). The replay then never runs
+ * more than L minutes ahead of the upkeep, and the wait at the session
+ * boundary is for those minutes and the session's end, not for a backlog
+ * of the whole session. No wait while the upkeep follows another
  * session or none; an upkeep that shows no progress for 50 ms (its
  * quality row and heartbeat unchanged) is not paced against again until
  * it moves. Not counted as waits: the boundary's wait is what counts.
