@@ -114,7 +114,7 @@ void co_handshake_wait(struct co_handshake *h, struct co_pub *p, int32_t date)
 	int64_t bound = (int64_t)h->wait_ms * 1000000, t = now_ns();
 	look_at(&l, h, &now, t);
 	l.info_t = l.beat_t = t;
-	/* Yield for the first YIELD_NS (the upkeep, paced, is a minute
+	/* Yield for the first YIELD_NS (the upkeep, paced, is 4096 bars
 	 * behind at most: it finishes within a millisecond or so, and on
 	 * cores shared with it a spin would hold the core it needs, a sleep
 	 * would add a timer's slack), then poll every 50 us; the upkeep dying
