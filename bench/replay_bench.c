@@ -71,7 +71,8 @@ int main(int argc, char **argv)
 	if (sh->bars != total)
 		fix_fail("reader received %llu bars of %zu",
 		         (unsigned long long)sh->bars, total);
-	double rate = fix_rate((double)sh->bars - 1, sh->t1 - sh->t0, "replay");
+	double rate = fix_rate((double)(sh->bars - sh->first),
+	                       sh->t1 - sh->t0, "replay");
 	fix_control(bus, FIX_SESSIONS, &p50, &max, &hit);
 	double rms = restart_ms(bus2);
 	fix_unlink_bus(bus);

@@ -174,7 +174,8 @@ static void replay(const char *bus, int with, size_t total, struct run *o)
 	if (sh->bars != total)
 		fix_fail("%s: reader received %llu bars of %zu (%s)", bus,
 		         (unsigned long long)sh->bars, total, bb_strerror(sh->rc));
-	o->rate = fix_rate((double)sh->bars - 1, sh->t1 - sh->t0, bus);
+	o->rate = fix_rate((double)(sh->bars - sh->first),
+	                   sh->t1 - sh->t0, bus);
 	o->segs = segments_mib(bus);
 	control(bus, o);
 	if (with) {

@@ -92,7 +92,8 @@ static double replay(const char *bus, int with, size_t total, double *up_s,
 	}
 	*lapped = info.lapped;
 	fix_control(bus, FIX_SESSIONS, &tr[0], &tr[1], &tr[2]);
-	double rate = fix_rate((double)sh->bars - 1, sh->t1 - sh->t0, bus);
+	double rate = fix_rate((double)(sh->bars - sh->first),
+	                       sh->t1 - sh->t0, bus);
 	munmap(sh, sizeof(*sh));
 	return rate;
 }

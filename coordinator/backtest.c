@@ -123,6 +123,8 @@ static int replay_session(struct bb__bw *p, const bb_session *s,
 		}
 		if (r == NULL || t > r->t || (t == r->t && r->sym != UINT32_MAX))
 			bb__bw_minute_end(p, t);
+		if (bt->upkeep != NULL) /* never a minute ahead of the upkeep */
+			co_handshake_pace(bt->upkeep, p, s, t);
 		int64_t now = bb__mono_ns();
 		if (now - beat > 50000000) {
 			bb__bw_beat(p);

@@ -1,8 +1,11 @@
 /* handshake.c: see handshake.h. */
+#include <sched.h>
+#include <string.h>
 #include <time.h>
 
 #include "clock.h"
 #include "handshake.h"
+#include "table.h"
 #include "upkeep_status.h"
 
 /*
@@ -12,8 +15,7 @@
  */
 static int upkeep_alive(struct co_handshake *h)
 {
-	if (h->up == NULL &&
-	    bb_table_open(&h->up, h->bus, BB__UP_STATUS_ROLE) != 0)
+	if (h->up == NULL && bb_table_open(&h->up, h->bus, "up.status") != 0)
 		return 0;
 	if (bb_table_writer_state(h->up, NULL) != BB_WRITER_DEAD)
 		return 1;
@@ -28,42 +30,225 @@ static int upkeep_alive(struct co_handshake *h)
  * The upkeep finished session date of this run. Equality, not order: a
  * bus used again keeps the last date an earlier run's upkeep finished,
  * which may lie after this run's boundaries; and an upkeep that has not
- * followed a session yet (waiting) is done with nothing.
+ * followed a session yet (waiting) is done with nothing. *info: the
+ * record read (zero when unreadable), to tell progress by.
  */
-static int done(const struct co_handshake *h, int32_t date)
+static int done(const struct co_handshake *h, int32_t date,
+                bb_upkeep_info *info)
 {
-	bb_upkeep_info info;
-
-	return bb_table_record(h->up, BB__UP_ROW_INFO, &info) == 0 &&
-	       info.done_date == date && info.state != BB_UPKEEP_WAITING;
+	*info = (bb_upkeep_info){ 0 };
+	return bb_table_record(h->up, BB__UP_ROW_INFO, info) == 0 &&
+	       info->done_date == date && info->state != BB_UPKEEP_WAITING;
 }
 
+/* What the coordinator sees of the upkeep: its status record and its
+ * heartbeat, and since when each has stood still. */
+struct look {
+	bb_upkeep_info info;
+	int64_t        beat;
+	int64_t        info_t, beat_t; /* when each last changed */
+};
+
+/* Heartbeats alone (the record unchanged) keep a wait going this long at
+ * most: an upkeep beating while it sets up its tables or rebuilds a
+ * session shows progress in its record within seconds. */
+#define BEAT_ONLY_NS (60 * 1000000000LL)
+#define YIELD_NS     (20 * 1000000LL) /* the first of a wait: yielding */
+
+/* Take in what the upkeep shows now (at t). */
+static void look_at(struct look *l, const struct co_handshake *h,
+                    const bb_upkeep_info *info, int64_t t)
+{
+	int64_t beat = bb__table_beat_ns(h->up);
+
+	if (memcmp(info, &l->info, sizeof(*info)) != 0) {
+		l->info = *info;
+		l->info_t = t;
+	}
+	if (beat != l->beat) {
+		l->beat = beat;
+		l->beat_t = t;
+	}
+}
+
+/* The upkeep made no progress for bound ns: its record and its heartbeat
+ * stood still that long, or only its heartbeat moved for BEAT_ONLY_NS. */
+static int given_up(const struct look *l, int64_t bound, int64_t t)
+{
+	int64_t last = l->beat_t > l->info_t ? l->beat_t : l->info_t;
+
+	return t - last >= bound || t - l->info_t >= BEAT_ONLY_NS;
+}
+
+/*
+ * The bound is on the upkeep standing still, not on the wait: an upkeep
+ * that is alive and working rewrites its status record (bars taken in,
+ * fills, sessions) at least every 50 ms while it follows the ring, and
+ * beats up.status while it sets up its tables or rebuilds a session. So a
+ * backtest replaying faster than the upkeep derives (10,000 symbols at
+ * full speed) waits at each boundary for as long as the upkeep needs, and
+ * never starts a session that the upkeep would then rebuild from the
+ * store; an upkeep stopped, hung or dead is given up on within the bound
+ * as before. (Only a backtest waits: a live coordinator never holds its
+ * feed for the upkeep.)
+ */
 void co_handshake_wait(struct co_handshake *h, struct bb__bw *p, int32_t date)
 {
-	if (h->wait_ms == 0 || !upkeep_alive(h) || done(h, date))
+	bb_upkeep_info now;
+	struct look l = { .beat = 0 };
+
+	/* up.quality is looked for again in the next session: an upkeep
+	 * started since may have made a new one. */
+	bb_table_close(h->q);
+	h->q = NULL;
+	h->look_ns = 0;
+	if (h->wait_ms == 0 || !upkeep_alive(h) || done(h, date, &now))
 		return;
 	bb__bw_count(p, BB_CTR_UPKEEP_WAITS, 1);
-	int64_t deadline = bb__mono_ns() + (int64_t)h->wait_ms * 1000000;
-	/* Spin briefly (the upkeep is usually microseconds behind), then
-	 * poll every 50 us; the upkeep dying ends the wait at once. */
-	for (int i = 0; !done(h, date); i++) {
-		if (bb__mono_ns() >= deadline) {
+	int64_t bound = (int64_t)h->wait_ms * 1000000, t = bb__mono_ns();
+	look_at(&l, h, &now, t);
+	l.info_t = l.beat_t = t;
+	/* Yield for the first YIELD_NS (the upkeep, paced, is 4096 bars
+	 * behind at most: it finishes within a millisecond or so, and on
+	 * cores shared with it a spin would hold the core it needs, a sleep
+	 * would add a timer's slack), then poll every 50 us; the upkeep dying
+	 * ends the wait at once. */
+	int64_t t0 = t;
+	for (int i = 0; !done(h, date, &now); i++) {
+		t = bb__mono_ns();
+		look_at(&l, h, &now, t);
+		if (given_up(&l, bound, t)) {
 			bb__bw_count(p, BB_CTR_UPKEEP_TIMEOUTS, 1);
 			return;
 		}
-		if (i > 1000) {
-			struct timespec ts = { 0, 50000 };
-			nanosleep(&ts, NULL);
-			if ((i & 63) == 0 && !upkeep_alive(h))
-				return;
-			if ((i & 255) == 0) /* ~13 ms: alive while waiting */
-				bb__bw_beat(p);
+		if (t - t0 < YIELD_NS) {
+			sched_yield();
+			continue;
 		}
+		struct timespec ts = { 0, 50000 };
+		nanosleep(&ts, NULL);
+		if ((i & 63) == 0 && !upkeep_alive(h))
+			return;
+		if ((i & 255) == 0) /* ~13 ms: alive while waiting */
+			bb__bw_beat(p);
 	}
+}
+
+/* ---- pacing within a session ---------------------------------------------- */
+
+#define PACE_STILL_NS (50 * 1000000LL)  /* no progress: stop pacing */
+#define PACE_LOOK_NS  (100 * 1000000LL) /* no up.quality: look again after */
+/* Bars the replay may run ahead of the upkeep, in whole minutes: enough
+ * that a time slice the upkeep loses does not hold the replay at once,
+ * few enough (about a millisecond of the upkeep's work) that the boundary
+ * waits no longer. */
+#define PACE_LAG_BARS 4096
+
+/* The symbol whose quality the upkeep writes last when it completes a
+ * minute (it goes through the symbols it follows in id order): the
+ * highest replayed id it has a row for (UINT32_MAX: none); and the
+ * minutes the replay may run ahead: PACE_LAG_BARS of the symbols
+ * replayed, one at least. */
+static void last_symbol(struct co_handshake *h, const struct bb__bw *p)
+{
+	uint32_t n = bb__bw_nsym(p), count = 0;
+
+	if (n > bb__bw_geom(p)->table_symbols)
+		n = bb__bw_geom(p)->table_symbols;
+	if (n > bb_table_symbols(h->q))
+		n = bb_table_symbols(h->q);
+	h->pace_sym = UINT32_MAX;
+	while (n-- > 0)
+		if (bb__bw_replayed(p, n)) {
+			if (h->pace_sym == UINT32_MAX)
+				h->pace_sym = n;
+			count++;
+		}
+	h->pace_lag = count ? (PACE_LAG_BARS + count - 1) / count : 1;
+	if (h->pace_lag < 1)
+		h->pace_lag = 1;
+}
+
+/* The upkeep completed minute `need` - 1 of session date for every
+ * symbol; *q: what it says. */
+static int paced(const struct co_handshake *h, int32_t date, uint32_t need,
+                 bb_quality *q)
+{
+	*q = (bb_quality){ 0 };
+	return bb_table_record(h->q, h->pace_sym, q) == 0 && q->date == date &&
+	       q->expected >= need;
+}
+
+/* Is the upkeep where it was when pacing last gave up? */
+static int still_stuck(const struct co_handshake *h, const bb_quality *q)
+{
+	return h->stuck && memcmp(q, &h->stuck_q, sizeof(*q)) == 0 &&
+	       bb__table_beat_ns(h->q) == h->stuck_beat;
+}
+
+/* Open up.quality (not more often than PACE_LOOK_NS while it is not
+ * there) and find the symbol to watch in session date: 0 when ready. */
+static int pace_setup(struct co_handshake *h, const struct bb__bw *p,
+                      int32_t date, int64_t now)
+{
+	if (h->q == NULL) {
+		if (now < h->look_ns)
+			return -1;
+		h->look_ns = now + PACE_LOOK_NS;
+		if (bb_table_open(&h->q, h->bus, "up.quality") != 0) {
+			h->q = NULL;
+			return -1;
+		}
+		h->pace_date = 0;
+	}
+	if (h->pace_date != date) {
+		h->pace_date = date;
+		last_symbol(h, p);
+		h->stuck = 0;
+	}
+	return h->pace_sym == UINT32_MAX ? -1 : 0;
+}
+
+void co_handshake_pace(struct co_handshake *h, struct bb__bw *p,
+                       const bb_session *s, int64_t t)
+{
+	uint32_t m = (uint32_t)((t - s->open) / 60), need;
+	bb_quality q;
+
+	if (h->wait_ms == 0 || pace_setup(h, p, s->date, bb__mono_ns()) != 0 ||
+	    (need = m + 1 > h->pace_lag ? m + 1 - h->pace_lag : 0) == 0 ||
+	    paced(h, s->date, need, &q) || still_stuck(h, &q))
+		return;
+	int64_t last = bb__mono_ns(), ours = last, beat = bb__table_beat_ns(h->q);
+	bb_quality seen = q;
+	/* Yield, not spin: on two cores shared with the upkeep and readers,
+	 * the core this loop would hold is the one the upkeep needs. */
+	while (!paced(h, s->date, need, &q)) {
+		int64_t now = bb__mono_ns(), b = bb__table_beat_ns(h->q);
+		if (memcmp(&q, &seen, sizeof(q)) != 0 || b != beat) {
+			seen = q; /* it moves on */
+			beat = b;
+			last = now;
+		} else if (now - last >= PACE_STILL_NS) {
+			h->stuck = 1; /* stopped, hung or dead: not again until
+			                 it moves */
+			h->stuck_q = q;
+			h->stuck_beat = b;
+			return;
+		}
+		if (now - ours > 50000000) { /* alive while it waits */
+			bb__bw_beat(p);
+			ours = now;
+		}
+		sched_yield();
+	}
+	h->stuck = 0;
 }
 
 void co_handshake_close(struct co_handshake *h)
 {
 	bb_table_close(h->up);
+	bb_table_close(h->q);
 	h->up = NULL;
+	h->q = NULL;
 }

@@ -1,9 +1,11 @@
 /*
  * handshake.h: the session boundary handshake with the upkeep. After
- * SESSION_END(D) a backtest coordinator waits, up to a bound, until the
- * upkeep says in its own segment that session D is done, so no reader sees
- * a session begin before the previous one's derived bars are final. It
- * never waits for an upkeep that is not alive (its lock says so).
+ * SESSION_END(D) a backtest coordinator waits until the upkeep says in its
+ * own segment that session D is done, so no reader sees a session begin
+ * before the previous one's derived bars are final. The bound is on the
+ * upkeep making no progress (its status record unchanged): an upkeep that
+ * is taking bars in is waited for however long it needs. It never waits
+ * for an upkeep that is not alive (its lock says so).
  */
 #ifndef CO_HANDSHAKE_H
 #define CO_HANDSHAKE_H
@@ -13,13 +15,37 @@
 
 struct co_handshake {
 	const char *bus;
-	uint32_t    wait_ms;  /* the bound; 0: never wait */
+	uint32_t    wait_ms;  /* the bound on no progress; 0: never wait */
 	bb_table   *up;       /* its up.status, opened when it appears */
+	/* Pacing (co_handshake_pace): */
+	bb_table   *q;        /* its up.quality, opened in a session */
+	int64_t     look_ns;  /* not there: not looked for again before */
+	int32_t     pace_date;
+	uint32_t    pace_sym; /* the symbol whose quality says how far */
+	uint32_t    pace_lag; /* minutes the replay may be ahead */
+	int         stuck;    /* gave up: the upkeep as it was then */
+	bb_quality  stuck_q;
+	int64_t     stuck_beat;
 };
 
-/* Wait until the upkeep finished session date, or the bound passed, or
- * no upkeep is alive. Counts waits and timeouts in the control segment. */
+/* Wait until the upkeep finished session date, or it made no progress for
+ * the bound, or no upkeep is alive. Counts waits and timeouts in the
+ * control segment. */
 void co_handshake_wait(struct co_handshake *h, struct bb__bw *p, int32_t date);
+/*
+ * Backtest, after MINUTE_END(t) of session s: wait until the upkeep has
+ * completed minute t - L (its quality row of the last symbol it follows
+ * says so), yielding the core meanwhile; L is 4096 bars' worth of minutes
+ * (8 at 500 symbols, 1 from 4096 symbols on). The replay then never runs
+ * more than L minutes ahead of the upkeep, and the wait at the session
+ * boundary is for those minutes and the session's end, not for a backlog
+ * of the whole session. No wait while the upkeep follows another
+ * session or none; an upkeep that shows no progress for 50 ms (its
+ * quality row and heartbeat unchanged) is not paced against again until
+ * it moves. Not counted as waits: the boundary's wait is what counts.
+ */
+void co_handshake_pace(struct co_handshake *h, struct bb__bw *p,
+                       const bb_session *s, int64_t t);
 void co_handshake_close(struct co_handshake *h);
 
 #endif /* CO_HANDSHAKE_H */

@@ -193,6 +193,11 @@ void bb__bw_set_replayed(struct bb__bw *w, const uint32_t *syms, size_t n)
 	bb__ctl_set_replayed(w->ctl, w->g.max_symbols, syms, n);
 }
 
+int bb__bw_replayed(const struct bb__bw *w, uint32_t id)
+{
+	return bb__ctl_replayed(w->ctl, w->g.max_symbols, id);
+}
+
 /* ---- history blocks ---------------------------------------------- */
 
 /* The history block of session number n, or -1 with history off. */

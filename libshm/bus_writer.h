@@ -103,6 +103,8 @@ const char *bb__bw_symbol_name(const struct bb__bw *w, uint32_t id);
 int  bb__bw_symbol(struct bb__bw *w, uint32_t id, const char *name);
 /* The symbols a backtest replays (NULL: all), before any session. */
 void bb__bw_set_replayed(struct bb__bw *w, const uint32_t *syms, size_t n);
+/* 1 when the backtest replays symbol id (every symbol when no set). */
+int  bb__bw_replayed(const struct bb__bw *w, uint32_t id);
 
 /* ---- sessions, bars, minutes ------------------------------------- */
 

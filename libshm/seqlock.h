@@ -39,9 +39,21 @@ static inline uint64_t bb__seq_busy(uint64_t gen) { return 2 * gen + 1; }
 static inline void bb__slot_write(struct bb__slot *s, uint64_t gen,
                                   const void *rec)
 {
+	const char *r = rec;
 	uint64_t v[BB_SLOT_WORDS];
 
-	memcpy(v, rec, sizeof(v));
+	/* Word by word, never wider: a record its writer has just stored
+	 * field by field is still in the store buffer, and a 16-byte load
+	 * over two 8-byte stores cannot be forwarded from it (it waits for
+	 * them to reach the cache): one memcpy of the whole record
+	 * compiles to such loads. */
+	memcpy(&v[0], r, 8);
+	memcpy(&v[1], r + 8, 8);
+	memcpy(&v[2], r + 16, 8);
+	memcpy(&v[3], r + 24, 8);
+	memcpy(&v[4], r + 32, 8);
+	memcpy(&v[5], r + 40, 8);
+	memcpy(&v[6], r + 48, 8);
 	atomic_store_explicit(&s->seq, bb__seq_busy(gen), memory_order_relaxed);
 	/* Release fence pairs with the reader's acquire fence in
 	 * bb__slot_read(): a reader whose loads see any payload word below

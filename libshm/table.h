@@ -36,6 +36,11 @@ struct bb__table_geom {
 };
 
 uint64_t bb__table_bytes(uint64_t nsym, uint64_t rows);
+struct bb_table;
+/* CLOCK_MONOTONIC ns of the table writer's last heartbeat: it moves as
+ * long as the writer works (the coordinator's handshake tells an upkeep
+ * making progress from one stopped or hung by it). */
+int64_t  bb__table_beat_ns(const struct bb_table *t);
 /* Geometry of a header already passed bb__seg_hdr_check(). */
 int      bb__table_geom(const struct bb__seg_hdr *h, struct bb__table_geom *g);
 

@@ -131,3 +131,10 @@ int bb_table_writer_state(const bb_table *t, pid_t *pid)
 {
 	return bb__seg_writer_state(&t->seg, pid);
 }
+
+int64_t bb__table_beat_ns(const bb_table *t)
+{
+	/* Relaxed: a time stamp read alone, ordering nothing else. */
+	return atomic_load_explicit(&t->seg.hdr->heartbeat_ns,
+	                            memory_order_relaxed);
+}

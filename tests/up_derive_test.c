@@ -163,3 +163,39 @@ Test(up_derive, empty_interval_makes_no_bar)
 	             UP_DERIVE_APPEND));
 	cr_assert(eq(i64, out.time, OPEN + 10 * 60));
 }
+
+/* up_derive_fold (the engine's path, with its shortcut for the next minute
+ * of the interval being formed) gives, interval by interval, the ops and
+ * bars of up_derive_add: minutes in order, a duplicate, one out of order,
+ * the one that makes a bar final, and the next interval's first. */
+Test(up_derive, fold_is_up_derive_add_per_interval)
+{
+	static const uint32_t k[2] = { 5, 15 };
+	static const int mins[] = { 0, 1, 3, 2, 3, 4, 5, 6, 14, 15 };
+	struct up_forming f[2], g[2];
+	bb_bar out;
+
+	up_forming_reset(&f[0]);
+	up_forming_reset(&f[1]);
+	g[0] = f[0];
+	g[1] = f[1];
+	for (size_t i = 0; i < sizeof(mins) / sizeof(mins[0]); i++) {
+		int m = mins[i], op[2];
+		bb_bar b = minute(m, 10 + m, 12 + m, 8 - m, 11 + m, 100 + m);
+		int64_t through = OPEN + (m - 1) * 60 + (m == 4 ? 60 : 0);
+		b.flags = m == 2 ? BB_BAR_FILLED : 0;
+		up_derive_fold(f, 2, k, OPEN, CLOSE, &b, through, op);
+		for (int j = 0; j < 2; j++) {
+			int want = up_derive_add(&g[j], OPEN, CLOSE, k[j], &b,
+			                         through, &out);
+			cr_assert(eq(int, op[j], want), "minute %d, %um", m, k[j]);
+			cr_assert(eq(int, memcmp(&f[j].bar, &out, sizeof(out)), 0),
+			          "minute %d, %um: the same bar", m, k[j]);
+			cr_assert(eq(int, memcmp(&f[j], &g[j], sizeof(f[j])), 0));
+		}
+	}
+	/* Minute 15 began a new row of both. */
+	cr_assert(eq(i64, f[0].bar.time, OPEN + 15 * 60));
+	cr_assert(eq(i64, f[1].bar.time, OPEN + 15 * 60));
+	cr_assert(eq(dbl, f[1].bar.volume, 115));
+}

@@ -10,6 +10,9 @@
  * close follow the earliest and latest minute, the rest commutes. So the
  * bar depends on which minutes the interval holds, never on reading speed.
  */
+#include <stddef.h>
+#include <string.h>
+
 #include "upkeep.h"
 
 #define CARRIED (BB_BAR_FILLED | BB_BAR_SYNTHETIC)
@@ -135,4 +138,49 @@ int up_derive_complete(struct up_forming *f, int64_t open, int64_t through,
 	f->bar.flags &= ~(uint32_t)BB_BAR_PARTIAL;
 	*out = f->bar;
 	return 1;
+}
+
+/*
+ * The common case of every bar: a minute after the latest folded into the
+ * interval being formed. The bar is updated field by field in place (the
+ * table row is then written from it): no division, no copy.
+ */
+static int fold_next(struct up_forming *f, uint16_t mm, uint16_t tm,
+                     const bb_bar *m)
+{
+	bb_bar *b = &f->bar;
+	uint32_t was = b->flags;
+	uint32_t fl = (was | m->flags) & CARRIED;
+
+	if (tm == UINT16_MAX || tm < f->last_min)
+		fl |= BB_BAR_PARTIAL;
+	f->last = mm;
+	/* Bars are validated (no NaN): maxsd and minsd, no branches. */
+	b->high = m->high > b->high ? m->high : b->high;
+	b->low = m->low < b->low ? m->low : b->low;
+	b->close = m->close;
+	b->volume += m->volume;
+	/* Flags go in with the symbol as one 8-byte word: the row write
+	 * that follows loads the bar word by word, and a 4-byte store under
+	 * an 8-byte load is not forwarded. */
+	struct { uint32_t symbol, flags; } w0 = { b->symbol, fl };
+	_Static_assert(offsetof(bb_bar, flags) == 4, "flags after symbol");
+	memcpy(b, &w0, sizeof(w0));
+	return (was & BB_BAR_PARTIAL) && !(fl & BB_BAR_PARTIAL)
+	       ? UP_DERIVE_FINAL : UP_DERIVE_REPLACE;
+}
+
+void up_derive_fold(struct up_forming *f, uint32_t n, const uint32_t *k,
+                    int64_t open, int64_t close, const bb_bar *m,
+                    int64_t through, int *op)
+{
+	uint16_t mm = minute_of(open, m->time), tm = through_min(open, through);
+	bb_bar out;
+
+	for (uint32_t i = 0; i < n; i++, f++) {
+		if (f->idx >= 0 && mm > f->last && mm <= f->last_min)
+			op[i] = fold_next(f, mm, tm, m);
+		else
+			op[i] = up_derive_add(f, open, close, k[i], m, through, &out);
+	}
 }

@@ -201,20 +201,22 @@ static int put_quality(struct up_engine *e, uint32_t sym);
 static int rederive_all(struct up_engine *e, const bb_bar *b);
 static int ffill_deferred(struct up_engine *e);
 
-/* Fold a taken 1-minute bar into every derived interval of sym. */
+/* Fold a taken 1-minute bar into every derived interval of sym; each
+ * forming bar is handed to the sink as it stands. */
 static int derive_all(struct up_engine *e, uint32_t sym, const bb_bar *b)
 {
-	bb_bar out;
+	uint32_t n = e->o.iv.n;
+	struct up_forming *f = &e->f[(size_t)sym * n];
+	int op[UP_MAX_INTERVALS];
 
-	for (uint32_t ki = 0; ki < e->o.iv.n; ki++) {
-		struct up_forming *f = &e->f[(size_t)sym * e->o.iv.n + ki];
-		int op = up_derive_add(f, e->s.open, e->s.close, e->o.iv.min[ki], b,
-		                       e->sym[sym].through, &out);
-		if (op == UP_DERIVE_LATE) {
+	up_derive_fold(f, n, e->o.iv.min, e->s.open, e->s.close, b,
+	               e->sym[sym].through, op);
+	for (uint32_t ki = 0; ki < n; ki++) {
+		if (op[ki] == UP_DERIVE_LATE) {
 			e->sym[sym].underived++;
 			continue;
 		}
-		int rc = e->k.derived(e->k.ctx, ki, sym, op, &out);
+		int rc = e->k.derived(e->k.ctx, ki, sym, op[ki], &f[ki].bar);
 		if (rc != 0)
 			return rc;
 	}

@@ -56,6 +56,7 @@ struct up_segs {
 	size_t           pn;
 	uint32_t         psym;
 	bb_bar           prev[PREV_CHUNK]; /* looking for a previous close */
+	uint32_t         work;   /* sink calls, for beating while busy */
 };
 
 /* Write a one-row record of sym: rewrite it, or append the first. */
@@ -84,16 +85,19 @@ static int open_tables(struct up_segs *s, const char *bus,
 	int rc = bb_table_writer_open(&s->fills, bus, "up.fills", n, s->rows, o);
 
 	dense.flags |= BB_SEG_POPULATE;
+	bb_table_beat(s->status); /* each table may take a while to reserve */
 	if (rc == 0)
 		rc = bb_table_writer_open(&s->quality, bus, "up.quality", n, 1,
 		                          &dense);
 	if (rc == 0 && nb)
 		rc = bb_table_writer_open(&s->hfills, bus, "up.fills.h", nb * n,
 		                          s->rows, o);
+	bb_table_beat(s->status);
 	for (uint32_t k = 0; rc == 0 && k < s->ivs.n; k++) {
 		uint32_t r = iv_rows(s->rows, s->ivs.min[k]);
 		snprintf(role, sizeof(role), "up.%um", s->ivs.min[k]);
 		rc = bb_table_writer_open(&s->iv[k], bus, role, n, r, &dense);
+		bb_table_beat(s->status);
 		snprintf(role, sizeof(role), "up.%um.h", s->ivs.min[k]);
 		if (rc == 0 && nb)
 			rc = bb_table_writer_open(&s->hiv[k], bus, role, nb * n, r,
@@ -235,7 +239,8 @@ void up_segs_beat(struct up_segs *s)
 
 void up_segs_prefetch(const struct up_segs *s, uint32_t sym)
 {
-	bb_table_prefetch(s->quality, sym);
+	/* Not up.quality: it is written when a minute completes, for every
+	 * symbol in a row, not when a bar comes. */
 	for (uint32_t k = 0; k < s->ivs.n; k++)
 		bb_table_prefetch(s->iv[k], sym);
 }
@@ -322,16 +327,29 @@ void up_segs_status_put(struct up_segs *s)
 
 /* ---- the engines' sinks ------------------------------------------------------ */
 
+/* Every WORK_BEAT sink calls the tables beat: a session rebuilt whole (10,000
+ * symbols take seconds) shows the upkeep at work, which a coordinator
+ * waiting at a boundary tells from an upkeep stopped or hung. */
+#define WORK_BEAT 4096
+
+static void working(struct up_segs *s)
+{
+	if (++s->work % WORK_BEAT == 0)
+		up_segs_beat(s);
+}
+
 /* Table symbol of sym in t's history block. */
 static uint32_t hsym(const struct up_target *t, uint32_t sym)
 {
 	return (uint32_t)t->blk * t->s->nsym + sym;
 }
 
-static int sink_derived(void *ctx, uint32_t ki, uint32_t sym, int op,
-                        const bb_bar *bar)
+/* Not inlined: its registers would be saved on every call of the short
+ * path below. */
+__attribute__((noinline))
+static int derived_rest(struct up_target *t, uint32_t ki, uint32_t sym,
+                        int op, const bb_bar *bar)
 {
-	struct up_target *t = ctx;
 	struct up_segs *s = t->s;
 	int rc = 0;
 
@@ -345,6 +363,19 @@ static int sink_derived(void *ctx, uint32_t ki, uint32_t sym, int op,
 	if (op == UP_DERIVE_REPLACE)
 		return bb_table_replace_last(s->hiv[ki], hsym(t, sym), bar);
 	return bb_table_append(s->hiv[ki], hsym(t, sym), bar);
+}
+
+/* Nearly every call is the forming bar of the session followed, rewritten
+ * with one more minute: that alone is kept short (a tail call). */
+static int sink_derived(void *ctx, uint32_t ki, uint32_t sym, int op,
+                        const bb_bar *bar)
+{
+	struct up_target *t = ctx;
+
+	if (t->live && op == UP_DERIVE_REPLACE &&
+	    (t->blk < 0 || (bar->flags & BB_BAR_PARTIAL)))
+		return bb_table_replace_last(t->s->iv[ki], sym, bar);
+	return derived_rest(t, ki, sym, op, bar);
 }
 
 static int sink_fill(void *ctx, uint32_t sym, const bb_bar *bar)
@@ -361,6 +392,7 @@ static int sink_quality(void *ctx, uint32_t sym, const bb_quality *q)
 {
 	struct up_target *t = ctx;
 
+	working(t->s);
 	return t->live ? put_one(t->s->quality, sym, q) : 0;
 }
 
@@ -370,6 +402,7 @@ static int sink_reset(void *ctx, uint32_t sym)
 	struct up_segs *s = t->s;
 	int rc = 0;
 
+	working(s);
 	if (t->live && (rc = bb_table_reset(s->fills, sym)) == 0)
 		rc = bb_table_reset(s->quality, sym);
 	for (uint32_t k = 0; rc == 0 && t->live && k < s->ivs.n; k++)

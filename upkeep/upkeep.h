@@ -119,6 +119,12 @@ void up_forming_reset(struct up_forming *f);
  */
 int  up_derive_add(struct up_forming *f, int64_t open, int64_t close,
                    uint32_t k, const bb_bar *m, int64_t through, bb_bar *out);
+/* up_derive_add of m into the forming bars f[0..n) of the intervals of
+ * k[0..n) minutes: op[i] for f[i], whose bar (f[i].bar) is the one to
+ * write unless op[i] is UP_DERIVE_LATE. */
+void up_derive_fold(struct up_forming *f, uint32_t n, const uint32_t *k,
+                    int64_t open, int64_t close, const bb_bar *m,
+                    int64_t through, int *op);
 /* Minute `through` just completed (or the session ended, through =
  * close - 60): 1 with *out when f's bar loses its partial flag. */
 int  up_derive_complete(struct up_forming *f, int64_t open, int64_t through,

@@ -17,6 +17,10 @@
  *  again: a second run over the same dates on a bus whose upkeep finished
  *         the first: the "done" that run left in up.status is not this
  *         run's; a new upkeep, alive but stopped, is waited for as in "stop".
+ *  pace:  a replay at max speed of 1024 symbols with the upkeep following
+ *         it: at every MINUTE_END(t) of the second session the upkeep has
+ *         completed minute t - 5, read at once: the coordinator paced on
+ *         t - 1, up to 4 minutes (4096 bars) ahead.
  *  kill:  a paced replay, --upkeep-wait-ms 5000, the upkeep following it.
  *         Stopped in the middle of session 1, the coordinator holds the
  *         next SESSION_START until the upkeep, continued, says session 1
@@ -209,7 +213,43 @@ struct rd {
 	int             cur;                       /* session index, -1 */
 	uint64_t        bars[MAXS], starts[MAXS], ends[MAXS];
 	uint64_t        stray, lost, unknown;
+	/* pace: at each MINUTE_END of a session after the first, the
+	 * upkeep's quality of the last symbol, read at once */
+	const char     *pace_bus;
+	uint32_t        pace_sym, pace_lag; /* last symbol, minutes ahead */
+	bb_upkeep      *u;
+	uint64_t        paced, ahead;
+	int64_t         ahead_t;  /* the first minute found ahead */
+	uint32_t        ahead_exp;
 };
+
+/* MINUTE_END(t) seen in session rd->cur: the coordinator paced on the
+ * minute before, m - 1, so the upkeep has completed minute m - 1 - lag. */
+static void pace_check(struct rd *rd, int64_t t)
+{
+	const bb_session *s = &sess[rd->cur].s;
+	int64_t m = (t - s->open) / 60;
+	bb_quality q = { 0 };
+
+	if (rd->u == NULL && bb_upkeep_open(&rd->u, rd->pace_bus) != 0)
+		rd->u = NULL;
+	if (rd->u == NULL || rd->cur < 1 || m < rd->pace_lag + 1)
+		return;
+	rd->paced++;
+	/* A reader behind may find the upkeep in a later session already:
+	 * its rows reset (empty) or of a later date. Empty in this session,
+	 * minute t - 2 complete, cannot be. */
+	int rc = bb_upkeep_quality(rd->u, rd->pace_sym, &q);
+	if (rc == BB_EEMPTY)
+		return;
+	if (rc != 0 || q.date < s->date ||
+	    (q.date == s->date && q.expected < (uint32_t)(m - rd->pace_lag))) {
+		if (rd->ahead++ == 0) {
+			rd->ahead_t = t;
+			rd->ahead_exp = q.date == s->date ? q.expected : 0;
+		}
+	}
+}
 
 static void *reader(void *arg)
 {
@@ -250,6 +290,10 @@ static void *reader(void *arg)
 				atomic_store(&rd->end_data, 1);
 			}
 			break;
+		case BB_KIND_MINUTE_END:
+			if (rd->pace_bus != NULL && rd->cur >= 0)
+				pace_check(rd, b.time);
+			break;
 		case BB_KIND_BAR:
 			if (rd->cur >= 0 && b.time >= sess[rd->cur].s.open &&
 			    b.time < sess[rd->cur].s.close)
@@ -288,7 +332,9 @@ static void reader_finish(struct rd *rd)
 	atomic_store(&rd->stop, 1);
 	pthread_join(rd->th, NULL);
 	bb_ring_reader_close(rd->r);
+	bb_upkeep_close(rd->u);
 	rd->r = NULL;
+	rd->u = NULL;
 }
 
 /* The reader got sessions [first, first + n) whole, and nothing else. */
@@ -710,6 +756,61 @@ static void scenario_kill(const char *bus)
 	check_table(bus, "kill", N - 1);
 }
 
+/* ---- pace: never more than a few minutes ahead of the upkeep ----------- */
+
+#define PACE_NSYM 1024 /* the coordinator's 4096 bars ahead: 4 minutes */
+#define PACE_TO   20240702
+
+static void scenario_pace(const char *bus)
+{
+	struct rd rd;
+	char why[64], log[128], db2[128], to[16];
+	int ws = -1;
+
+	snprintf(db2, sizeof(db2), "%s/db-pace", dir);
+	if (stress_sh("%s/barbus-gen --db %s --symbols %d --from 2024-07-01 --to "
+	              "2024-07-02 --seed 6 -q >/dev/null 2>&1", bin, db2,
+	              PACE_NSYM) != 0)
+		stress_fatal("barbus-gen");
+	snprintf(log, sizeof(log), "%s/up-pace.log", dir);
+	pid_t up = spawn(log, "barbus-upkeep", (const char *const[]){
+		"--bus", bus, "--db", db2, "--history-days", "0", NULL });
+	for (int i = 0; i < 2000 && (ws = upkeep_lock_state(bus)) != BB_WRITER_ALIVE;
+	     i++)
+		stress_sleep_ns(5 * MS);
+	if (ws != BB_WRITER_ALIVE)
+		stress_fatal("pace: the upkeep never took up.status");
+	snprintf(log, sizeof(log), "%s/co-pace.log", dir);
+	bb_date_format(PACE_TO, to);
+	pid_t co = spawn(log, "barbus-coordinator", (const char *const[]){
+		"--bus", bus, "--db", db2, "--history-days", "0",
+		"--upkeep-wait-ms", "5000", "backtest", "--from", "2024-07-01",
+		"--to", to, "--speed", "max", NULL });
+	reader_start(&rd, bus, BB_RING_FROM_OLDEST);
+	rd.pace_sym = PACE_NSYM - 1;
+	rd.pace_lag = (4096 + PACE_NSYM - 1) / PACE_NSYM;
+	rd.pace_bus = bus;
+	int status = stress_reap(co, 60000);
+	reader_finish(&rd);
+	CHECK(exited0(status), "pace: the coordinator finished (%s)",
+	      stress_status_str(status, why, sizeof(why)));
+	CHECK(rd.paced > 300 && rd.ahead == 0, "pace: at each of %llu "
+	      "MINUTE_END(t) of the second session, the upkeep had completed "
+	      "minute t - %u (or was in a later session): %llu were further "
+	      "ahead (first: minute %lld, expected %u)",
+	      (unsigned long long)rd.paced, rd.pace_lag + 1,
+	      (unsigned long long)rd.ahead,
+	      rd.ahead ? (long long)((rd.ahead_t - sess[0].s.open) % 86400 / 60)
+	               : -1LL, rd.ahead_exp);
+	CHECK(counter(bus, BB_CTR_UPKEEP_TIMEOUTS) == 0 && rd.lost == 0,
+	      "pace: no boundary timed out (%llu), no record lost (%llu)",
+	      (unsigned long long)counter(bus, BB_CTR_UPKEEP_TIMEOUTS),
+	      (unsigned long long)rd.lost);
+	status = stress_reap(up, 5000);
+	CHECK(exited0(status), "pace: the upkeep ended with the data (%s)",
+	      stress_status_str(status, why, sizeof(why)));
+}
+
 int main(int argc, char **argv)
 {
 	char why[64];
@@ -744,6 +845,7 @@ int main(int argc, char **argv)
 	scenario_nowait(stress_bus("none"), "none", BB_RING_FROM_OLDEST);
 	scenario_again(stress_bus("again"));
 	scenario_kill(stress_bus("kill"));
+	scenario_pace(stress_bus("pace"));
 
 	INFO("%.1f s", (stress_now_ns() - t0) / 1e9);
 	bb_calendar_free(cal);
