@@ -43,8 +43,8 @@ enum br_type {
 #define BR_SUB_HISTORY 0u
 #define BR_SUB_START   1u
 #define BR_SUB_END     0xf0000000u
-#define BR_SUB_UP_END  0xf0000001u
-#define BR_SUB_BLOCK   0xf0000002u /* + chunk number */
+#define BR_SUB_UP_END  0xf0000001u /* + chunk number */
+#define BR_SUB_BLOCK   0xf0010000u /* + chunk number */
 #define BR_SUB_BLOCK_MAX 0xfffffffeu
 #define BR_SUB_DONE    0xffffffffu
 
