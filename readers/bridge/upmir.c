@@ -99,8 +99,13 @@ static int up_hello(struct br_upmir *u, uint32_t *days)
 	struct br_frame f;
 	const char *why = "type";
 	char reason[128];
-	int rc = br_js_last(u->j, u->o, u->subject, &msg);
+	time_t until = time(NULL) + u->o->retry_s;
+	int rc;
 
+	/* The server may be restarting: asked again up to --retry. */
+	while ((rc = br_js_last(u->j, u->o, u->subject, &msg)) == EIO &&
+	       time(NULL) < until)
+		nats_Sleep(200);
 	if (rc != 0) {
 		fprintf(stderr, "barbus-bridge: mirror %s: stream %s holds no "
 		        "UP_HELLO on %s (%s)\n", u->o->bus, u->o->stream, u->subject,
@@ -318,8 +323,8 @@ int br_upmir_apply(struct br_upmir *u, const struct br_frame *f,
 	/* Without the role (a barbus-upkeep runs on the local bus, or the
 	 * stream lacks the UP_HELLO) the upkeep's frames are left, said once. */
 	if (u->segs == NULL && (rc = open_segs(u)) != 0) {
-		u->refused = rc != ENOMEM;
-		return rc == ENOMEM ? rc : 0;
+		u->refused = rc != ENOMEM && rc != EIO;
+		return u->refused ? 0 : rc;
 	}
 	br_upmir_beat(u);
 	return f->type == BR_UP_BLOCK ? block(u, f) : up_rows(u, f);
