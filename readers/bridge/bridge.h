@@ -30,6 +30,7 @@ struct br_opts {
 	int         exit_at_done; /* stop once the source's backtest ended */
 	int         json_subjects; /* publish: each MINUTE bar also as JSON */
 	const char *symbols;  /* publish: "A,B,..." only these; NULL: all */
+	const char *intervals; /* publish: "1m,5m,..." carried; NULL: every one */
 	uint32_t    retry_s;      /* how long a failing publish is retried */
 };
 

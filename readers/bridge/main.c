@@ -5,7 +5,7 @@
  *                      [--max-age DURATION] [--max-bytes N] [--replicas N]
  *                      [--dup-window DURATION] [--retry DURATION]
  *                      [--exit-at-done] [--json-subjects]
- *                      [--symbols A,B,...] [--intervals 1m]
+ *                      [--symbols A,B,...] [--intervals 1m,5m,...]
  *        barbus-bridge mirror --nats URL --stream NAME --bus LOCALNAME
  *                      [--durable NAME] [--retry DURATION] [--exit-at-done]
  */
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "bridge.h"
+#include "up.h"
 
 static volatile sig_atomic_t stop;
 
@@ -31,7 +32,7 @@ static void usage(FILE *f)
 	    "                     [--max-age DURATION] [--max-bytes N] [--replicas N]\n"
 	    "                     [--dup-window DURATION] [--retry DURATION]\n"
 	    "                     [--exit-at-done] [--json-subjects]\n"
-	    "                     [--symbols A,B,...] [--intervals 1m]\n"
+	    "                     [--symbols A,B,...] [--intervals 1m,5m,...]\n"
 	    "       barbus-bridge mirror --nats URL --stream NAME --bus LOCALNAME\n"
 	    "                     [--durable NAME] [--retry DURATION] [--exit-at-done]\n"
 	    "DURATION: seconds, or a number followed by s, m, h or d.\n"
@@ -91,11 +92,11 @@ static int option(struct br_opts *o, const char *a, const char *v)
 			return bad(a, v, "want symbol names separated by commas");
 		o->symbols = v;
 	} else if (strcmp(a, "--intervals") == 0 && o->cmd[0] == 'p') {
-		/* Derived bars (the upkeep's up.* segments) are not bridged yet. */
-		if (strcmp(v, "1m") != 0)
-			return bad(a, v, "only 1m is bridged (derived intervals are "
-			           "not carried yet; derive them on the mirror's host "
-			           "with barbus-upkeep)");
+		uint32_t min[BB_UPKEEP_MAX_INTERVALS], n;
+		char why[160];
+		if (br_up_intervals(v, min, &n, why, sizeof(why)) != 0)
+			return bad(a, v, why);
+		o->intervals = v;
 	} else if (strcmp(a, "--max-bytes") == 0) {
 		o->max_bytes = strtoll(v, &end, 10);
 		if (end == v || *end != '\0' || o->max_bytes < -1 || o->max_bytes == 0)

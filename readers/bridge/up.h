@@ -29,6 +29,12 @@ struct br_up_map {
 
 struct br_upsrc;
 
+/* --intervals: "1m" (always carried; may be left out) and derived
+ * intervals (Nm, Nh) into min[] (*n of them, at most 14). 0, or BB_EINVAL
+ * with why naming the bad one. */
+int  br_up_intervals(const char *list, uint32_t *min, uint32_t *n, char *why,
+                     size_t len);
+
 /* Follow the upkeep of bus (none yet is no error: looked for again as
  * minutes pass). */
 int  br_upsrc_new(struct br_upsrc **out, const struct br_opts *o,

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../../upkeep/upkeep.h"
+#include "barfmt.h"
 #include "control.h"
 #include "up.h"
 
@@ -51,6 +53,35 @@ struct br_upsrc {
 	uint8_t        *buf;     /* the frame */
 	struct br_frame f;
 };
+
+int br_up_intervals(const char *list, uint32_t *min, uint32_t *n, char *why,
+                    size_t len)
+{
+	struct up_intervals iv;
+	char rest[256] = "";
+	size_t at = 0;
+
+	/* "1m" is the bus's own bars: always carried; the others are the
+	 * upkeep's, parsed as barbus-upkeep parses them. */
+	for (const char *p = list; *p != '\0'; p += strcspn(p, ",") +
+	                                         (p[strcspn(p, ",")] == ',')) {
+		size_t k = strcspn(p, ",");
+		if (k == 2 && strncmp(p, "1m", 2) == 0)
+			continue;
+		if (k == 0 || at + k + 1 >= sizeof(rest)) {
+			snprintf(why, len, "want 1m and intervals like 5m, 15m, 1h, "
+			         "separated by commas");
+			return BB_EINVAL;
+		}
+		at += (size_t)snprintf(rest + at, sizeof(rest) - at, "%s%.*s",
+		                       at ? "," : "", (int)k, p);
+	}
+	if (up_intervals_parse(rest, &iv, why, len) != 0)
+		return BB_EINVAL;
+	memcpy(min, iv.min, iv.n * sizeof(*min));
+	*n = iv.n;
+	return 0;
+}
 
 static int64_t now_ms(void)
 {
@@ -131,6 +162,32 @@ static int send_hello(struct br_upsrc *u)
 	return br_js_publish(u->j, u->o, subject, id, buf, sizeof(buf));
 }
 
+/* --intervals: only those of the upkeep's intervals; one it does not
+ * derive is said (once per upkeep found) and left. */
+static void select_intervals(struct br_upsrc *u)
+{
+	uint32_t want[UP_IV_MAX], nw, keep = 0;
+	char why[160];
+
+	if (u->o->intervals == NULL ||
+	    br_up_intervals(u->o->intervals, want, &nw, why, sizeof(why)) != 0)
+		return;
+	for (uint32_t k = 0; k < u->niv; k++)
+		for (uint32_t i = 0; i < nw; i++)
+			if (want[i] == u->min[k])
+				u->min[keep++] = u->min[k];
+	for (uint32_t i = 0; i < nw; i++) {
+		uint32_t k = 0;
+		while (k < keep && u->min[k] != want[i])
+			k++;
+		if (k == keep)
+			fprintf(stderr, "barbus-bridge: publish %s: --intervals %um: "
+			        "the bus's upkeep does not derive it; not carried\n",
+			        u->o->bus, want[i]);
+	}
+	u->niv = keep;
+}
+
 /* The source's upkeep, when there is one now: its tables opened and its
  * UP_HELLO sent. 0 also when there is none. */
 static int look(struct br_upsrc *u)
@@ -143,6 +200,8 @@ static int look(struct br_upsrc *u)
 	if (bb_upkeep_open(&u->u, u->o->bus) != 0)
 		return 0;
 	u->niv = (uint32_t)bb_upkeep_intervals(u->u, u->min, UP_IV_MAX);
+	if (u->niv <= UP_IV_MAX)
+		select_intervals(u);
 	u->days = bb_upkeep_history_days(u->u);
 	u->nblocks = u->days ? u->days + 1 : 0;
 	int rc = open_tables(u);
@@ -344,6 +403,42 @@ static int collect(struct br_upsrc *u, const struct br_up_map *map,
 	return 0;
 }
 
+/* --json-subjects: each derived bar of the UP frame just stored that is
+ * final, as the JSON line of barbus-tail --json without its newline, on
+ * barbus.<bus>.<N>m.<symbol> (plain NATS: no acknowledgement awaited). */
+static int send_json(struct br_upsrc *u, const struct br_up_map *map)
+{
+	char subject[BB_NAME_MAX + BB_SYMBOL_MAX + 24], sym[BB_SYMBOL_MAX + 1];
+	char line[512];
+	struct br_frame f;
+	uint32_t table, row;
+	bb_bar b;
+	int rc = br_frame_get(u->buf, br_frame_bytes(u->f.type, u->f.count, 0),
+	                      &f, NULL);
+
+	for (uint32_t i = 0; rc == 0 && i + f.nqual < f.count; i++) {
+		br_item_get(&f, i, &table, &row, &b);
+		if (table < BR_TABLE_IV || table - BR_TABLE_IV >= u->niv ||
+		    (b.flags & BB_BAR_PARTIAL))
+			continue;
+		if (b.symbol >= map->n ||
+		    bb_symbol_name(u->bus, map->src_of[b.symbol], sym,
+		                   sizeof(sym)) != 0)
+			snprintf(sym, sizeof(sym), "%u", b.symbol);
+		FILE *m = fmemopen(line, sizeof(line), "w");
+		if (m == NULL)
+			return ENOMEM;
+		bb__barfmt_json(m, sym, &b);
+		long n = ftell(m);
+		fclose(m);
+		snprintf(subject, sizeof(subject), "barbus.%s.%um.%s", u->o->bus,
+		         u->min[table - BR_TABLE_IV], sym);
+		rc = br_js_publish_plain(u->j, subject, line,
+		                         n > 0 ? (size_t)n - 1 : 0);
+	}
+	return rc;
+}
+
 /* Make and send one UP or UP_END frame at sub; *all: everything went. */
 static int send_up(struct br_upsrc *u, const struct br_up_map *map,
                    const bb_session *ses, uint64_t number, int type,
@@ -366,6 +461,8 @@ static int send_up(struct br_upsrc *u, const struct br_up_map *map,
 		return 0;
 	rc = emit(ctx, &u->f, u->buf, br_frame_bytes(type, u->f.count, 0),
 	          &stored);
+	if (rc == 0 && stored && u->o->json_subjects)
+		rc = send_json(u, map);
 	if (rc == 0 && !stored) {
 		/* The stream held that position: what this frame would have
 		 * said was not sent, so it is not counted as sent. */
