@@ -274,7 +274,9 @@ static int up_rows(struct br_upmir *u, const struct br_frame *f)
 		if (sym >= u->nsym || (rc = u->live.quality(u->live.ctx, sym, &q)))
 			warn(u, f, "a quality figure", sym >= u->nsym ? BB_EINVAL : rc);
 	}
+	/* The source upkeep's status, of the intervals carried. */
 	*up_segs_status(u->segs) = f->info;
+	up_segs_status(u->segs)->nintervals = u->iv.n;
 	up_segs_status_put(u->segs);
 	return 0;
 }
