@@ -220,15 +220,18 @@ Test(frame, positions_order)
 {
 	int64_t open = 1720013400;
 
-	cr_assert_eq(br_sub_minute(open, open), 2);
-	cr_assert_eq(br_sub_minute(open, open + 389 * 60), 780);
-	cr_assert_eq(br_sub_up(open, open + 389 * 60), 781);
+	cr_assert_eq(br_sub_minute(open, open), 0x10000);
+	cr_assert_eq(br_sub_minute(open, open + 389 * 60), 390u << 16);
+	cr_assert_eq(br_sub_up(open, open + 389 * 60, 0), (390u << 16) + 1);
 	cr_assert(br_pos(5, BR_SUB_END) < br_pos(6, BR_SUB_HISTORY));
 	cr_assert(br_pos(6, BR_SUB_START) < br_pos(6, br_sub_minute(open, open)));
-	/* minute i, its UP, minute i + 1 */
-	cr_assert(br_sub_up(open, open + 60) < br_sub_minute(open, open + 120));
+	/* minute i, its UP frames, minute i + 1 */
+	cr_assert(br_sub_minute(open, open + 60) < br_sub_up(open, open + 60, 0));
+	cr_assert(br_sub_up(open, open + 60, BR_UP_CHUNKS - 1) <
+	          br_sub_minute(open, open + 120));
 	/* a day's last minute before the session end and the upkeep's */
-	cr_assert(br_sub_up(open, open + 1439 * 60) < BR_SUB_END);
+	cr_assert(br_sub_up(open, open + 1439 * 60, BR_UP_CHUNKS - 1) <
+	          BR_SUB_END);
 	cr_assert(BR_SUB_END < BR_SUB_UP_END);
 	cr_assert(BR_SUB_UP_END < BR_SUB_BLOCK);
 	cr_assert(BR_SUB_BLOCK_MAX < BR_SUB_DONE);
@@ -244,7 +247,7 @@ static size_t up(uint8_t *buf, int type)
 	struct br_frame f = { .type = (uint8_t)type, .count = 3, .nqual = 1,
 	                      .date = 20240703, .time = 1720013400,
 	                      .pos = br_pos(5, br_sub_up(1720013400,
-	                                                 1720013400 + 240)),
+	                                                 1720013400 + 240, 0)),
 	                      .session = { .close = 1720036800 },
 	                      .info = { 20240702, BB_UPKEEP_FOLLOWING, 20240703,
 	                                2, 7, 1000, 1, 40, 9 } };
@@ -265,7 +268,8 @@ Test(frame, up_bytes)
 	cr_assert_eq(buf[4], 2);
 	cr_assert_eq(buf[5], 8);
 	cr_assert_eq(buf[8], 3);                     /* count */
-	cr_assert_eq(buf[24], 11);                   /* 3 + 2 x 4 */
+	cr_assert_eq(buf[24], 1);                    /* (4 + 1) << 16 | 1 */
+	cr_assert_eq(buf[26], 5);
 	cr_assert_eq(buf[32 + 8], 1);                /* nqual */
 	cr_assert_eq(buf[32 + 20], BB_UPKEEP_FOLLOWING);
 	cr_assert_eq(buf[32 + 40], 0xe8);            /* bars_seen 1000 */

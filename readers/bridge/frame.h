@@ -38,8 +38,9 @@ enum br_type {
 };
 
 /* Sub-positions within a session number (position = number << 32 | sub):
- * minute i's MINUTE at 2 + 2i, its UP at 3 + 2i; the upkeep's frames of a
- * session's end after its SESSION_END. */
+ * minute i's MINUTE at (i + 1) << 16, its UP frames at that + 1 + c (c <
+ * BR_UP_CHUNKS); the upkeep's frames of a session's end after its
+ * SESSION_END. */
 #define BR_SUB_HISTORY 0u
 #define BR_SUB_START   1u
 #define BR_SUB_END     0xf0000000u
@@ -96,16 +97,18 @@ static inline uint64_t br_pos(uint64_t number, uint32_t sub)
 	return number << 32 | sub;
 }
 
+#define BR_UP_CHUNKS 0xffffu /* UP frames of one minute, at most */
+
 /* The sub-position of minute t of a session opening at open. */
 static inline uint32_t br_sub_minute(int64_t open, int64_t t)
 {
-	return 2u + 2u * (uint32_t)((t - open) / 60);
+	return ((uint32_t)((t - open) / 60) + 1u) << 16;
 }
 
-/* The sub-position of the upkeep's UP frame of minute t. */
-static inline uint32_t br_sub_up(int64_t open, int64_t t)
+/* The sub-position of the upkeep's UP frame c of minute t. */
+static inline uint32_t br_sub_up(int64_t open, int64_t t, uint32_t c)
 {
-	return br_sub_minute(open, t) + 1u;
+	return br_sub_minute(open, t) + 1u + c;
 }
 
 /* Bytes a frame of type with count records (names) and nsym counts takes. */

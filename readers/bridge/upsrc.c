@@ -509,8 +509,11 @@ int br_upsrc_minute(struct br_upsrc *u, const struct br_up_map *map,
 	for (int64_t until = now_ms() + MINUTE_WAIT_MS;
 	     !took(u, map, ses, t) && now_ms() < until;)
 		nanosleep(&(struct timespec){ 0, 2000000 }, NULL);
-	return send_up(u, map, ses, number, BR_UP, br_sub_up(ses->open, t), &all,
-	               emit, ctx);
+	all = 0;
+	for (uint32_t c = 0; rc == 0 && !all && c < BR_UP_CHUNKS; c++)
+		rc = send_up(u, map, ses, number, BR_UP, br_sub_up(ses->open, t, c),
+		             &all, emit, ctx);
+	return rc;
 }
 
 /* The upkeep finished ses (or left, or went on to a later session). */
