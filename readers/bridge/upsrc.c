@@ -264,18 +264,53 @@ static int item(struct br_upsrc *u, uint32_t table, uint32_t row,
 	return 0;
 }
 
+static int rows_last(struct br_upsrc *u, const bb_table *t, uint32_t tsym,
+                     const bb_session *ses, size_t n, size_t *got);
+
 /* sym's rows of table t (all: a table only appends and rewrites its
  * latest); BB_ERETRY when one lies outside the session (the upkeep is on
  * another one now). */
 static int rows_of(struct br_upsrc *u, const bb_table *t, uint32_t tsym,
                    const bb_session *ses, size_t *got)
 {
-	int rc = bb_table_last_n(t, tsym, u->rowbuf, u->rows, got);
+	return rows_last(u, t, tsym, ses, u->rows, got);
+}
+
+/* The same for sym's last n rows. */
+static int rows_last(struct br_upsrc *u, const bb_table *t, uint32_t tsym,
+                     const bb_session *ses, size_t n, size_t *got)
+{
+	int rc = bb_table_last_n(t, tsym, u->rowbuf, n, got);
 
 	for (size_t i = 0; rc == 0 && i < *got; i++)
 		if (u->rowbuf[i].time < ses->open || u->rowbuf[i].time >= ses->close)
 			rc = BB_ERETRY;
 	return rc;
+}
+
+/* The rows of a derived table for src from the latest one sent on (a
+ * table rewrites only its latest row, and a derived table's times
+ * increase): rowbuf[j] is row *first + j. All of them when nothing was
+ * sent yet or more came than were looked for. */
+static int iv_tail(struct br_upsrc *u, const bb_table *t, uint32_t src,
+                   const struct sent_iv *s, const bb_session *ses,
+                   size_t *first, size_t *got)
+{
+	uint32_t c = bb_table_count(t, src);
+	size_t want = (c > s->n ? c - s->n : 0) + 3; /* the latest sent, and
+	                                                 two more come since */
+	int rc;
+
+	*first = 0;
+	if (s->n == 0 || want >= u->rows)
+		return rows_of(u, t, src, ses, got);
+	rc = rows_last(u, t, src, ses, want, got);
+	for (size_t p = 0; rc == 0 && p < *got && p < s->n; p++)
+		if (u->rowbuf[p].time == s->last.time) {
+			*first = s->n - 1 - p;
+			return 0;
+		}
+	return rc == 0 ? rows_of(u, t, src, ses, got) : rc;
 }
 
 /* Source symbol src (stream id sym): its fills and derived rows not sent
@@ -292,18 +327,21 @@ static int sym_rows(struct br_upsrc *u, uint32_t src, uint32_t sym,
 		u->nfills[src] = (uint32_t)got;
 	for (uint32_t k = 0; rc == 0 && k < u->niv; k++) {
 		struct sent_iv *s = &u->siv[k * u->nsym + src];
-		rc = rows_of(u, u->iv[k], src, ses, &got);
-		if (rc == 0 && got < s->n)
+		size_t first = 0, n;
+		rc = iv_tail(u, u->iv[k], src, s, ses, &first, &got);
+		n = first + got; /* rowbuf[j] is row first + j */
+		if (rc == 0 && n < s->n)
 			rc = BB_ERETRY; /* reset: a new session */
 		size_t from = s->n;
-		if (rc == 0 && s->n > 0 &&
-		    memcmp(&u->rowbuf[s->n - 1], &s->last, sizeof(s->last)) != 0)
+		if (rc == 0 && s->n > 0 && memcmp(&u->rowbuf[s->n - 1 - first],
+		                                  &s->last, sizeof(s->last)) != 0)
 			from = s->n - 1; /* the latest, rewritten */
-		for (size_t i = from; rc == 0 && i < got; i++)
-			rc = item(u, BR_TABLE_IV + k, (uint32_t)i, &u->rowbuf[i], sym);
-		if (rc == 0 && got > 0) {
-			s->n = (uint32_t)got;
-			s->last = u->rowbuf[got - 1];
+		for (size_t i = from; rc == 0 && i < n; i++)
+			rc = item(u, BR_TABLE_IV + k, (uint32_t)i,
+			          &u->rowbuf[i - first], sym);
+		if (rc == 0 && n > 0) {
+			s->n = (uint32_t)n;
+			s->last = u->rowbuf[n - 1 - first];
 		}
 	}
 	return rc;
