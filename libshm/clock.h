@@ -18,4 +18,10 @@ static inline double bb__mono_s(void)
 	return (double)bb__mono_ns() * 1e-9;
 }
 
+/* The same clock in milliseconds, for deadlines and backoffs. */
+static inline int64_t bb__mono_ms(void)
+{
+	return bb__mono_ns() / 1000000;
+}
+
 #endif /* BB_CLOCK_H */

@@ -26,7 +26,7 @@ Test(frame, minute_header_bytes)
 	uint8_t buf[256];
 	size_t n = minute(buf);
 	static const uint8_t hdr[32] = {
-		'B', 'B', 'F', 'R', 1, BR_MINUTE, 0, 0,
+		'B', 'B', 'F', 'R', 2, BR_MINUTE, 0, 0,
 		2, 0, 0, 0,                     /* count */
 		0x3f, 0xd9, 0x34, 0x01,         /* 20240703 */
 		0x58, 0x52, 0x85, 0x66, 0, 0, 0, 0, /* 1720013400 */
@@ -150,7 +150,9 @@ Test(frame, other_version)
 	size_t n = minute(buf);
 	struct br_frame f;
 
-	buf[4] = 2;
+	buf[4] = 1; /* version 1 positions differ: refused */
+	cr_assert_eq(br_frame_get(buf, n, &f, NULL), BB_EVERSION);
+	buf[4] = 3;
 	cr_assert_eq(br_frame_get(buf, n, &f, NULL), BB_EVERSION);
 }
 
@@ -218,8 +220,155 @@ Test(frame, positions_order)
 {
 	int64_t open = 1720013400;
 
-	cr_assert_eq(br_sub_minute(open, open), 2);
-	cr_assert_eq(br_sub_minute(open, open + 389 * 60), 391);
+	cr_assert_eq(br_sub_minute(open, open), 0x10000);
+	cr_assert_eq(br_sub_minute(open, open + 389 * 60), 390u << 16);
+	cr_assert_eq(br_sub_up(open, open + 389 * 60, 0), (390u << 16) + 1);
 	cr_assert(br_pos(5, BR_SUB_END) < br_pos(6, BR_SUB_HISTORY));
 	cr_assert(br_pos(6, BR_SUB_START) < br_pos(6, br_sub_minute(open, open)));
+	/* minute i, its UP frames, minute i + 1 */
+	cr_assert(br_sub_minute(open, open + 60) < br_sub_up(open, open + 60, 0));
+	cr_assert(br_sub_up(open, open + 60, BR_UP_CHUNKS - 1) <
+	          br_sub_minute(open, open + 120));
+	/* a day's last minute before the session end and the upkeep's */
+	cr_assert(br_sub_up(open, open + 1439 * 60, BR_UP_CHUNKS - 1) <
+	          BR_SUB_END);
+	cr_assert(BR_SUB_END < BR_SUB_UP_END);
+	cr_assert(BR_SUB_UP_END < BR_SUB_BLOCK);
+	cr_assert(BR_SUB_BLOCK_MAX < BR_SUB_DONE);
+}
+
+static const bb_quality q1 = { 390, 370, 15, 2, 5, 0, 20240703, 3,
+                               94.871794871794876, 98.717948717948715, 1, 0 };
+
+/* An UP frame of minute 4: a derived bar (interval 1, row 0), a fill, and
+ * one quality figure; its length. */
+static size_t up(uint8_t *buf, int type)
+{
+	struct br_frame f = { .type = (uint8_t)type, .count = 3, .nqual = 1,
+	                      .date = 20240703, .time = 1720013400,
+	                      .pos = br_pos(5, br_sub_up(1720013400,
+	                                                 1720013400 + 240, 0)),
+	                      .session = { .close = 1720036800 },
+	                      .info = { 20240702, BB_UPKEEP_FOLLOWING, 20240703,
+	                                2, 7, 1000, 1, 40, 9 } };
+
+	br_frame_put(buf, &f);
+	br_item_put(buf, &f, 0, BR_TABLE_IV + 1, 0, &bar1);
+	br_item_put(buf, &f, 1, BR_TABLE_FILLS, 12, &late);
+	br_quality_put(buf, &f, 0, 3, &q1);
+	return br_frame_bytes(type, 3, 0);
+}
+
+Test(frame, up_bytes)
+{
+	uint8_t buf[512];
+	size_t n = up(buf, BR_UP);
+
+	cr_assert_eq(n, 32 + 72 + 3 * 60);
+	cr_assert_eq(buf[4], 2);
+	cr_assert_eq(buf[5], 8);
+	cr_assert_eq(buf[8], 3);                     /* count */
+	cr_assert_eq(buf[24], 1);                    /* (4 + 1) << 16 | 1 */
+	cr_assert_eq(buf[26], 5);
+	cr_assert_eq(buf[32 + 8], 1);                /* nqual */
+	cr_assert_eq(buf[32 + 20], BB_UPKEEP_FOLLOWING);
+	cr_assert_eq(buf[32 + 40], 0xe8);            /* bars_seen 1000 */
+	cr_assert_eq(buf[32 + 41], 0x03);
+	cr_assert_eq(buf[104], 2);                   /* table 1 + 1 */
+	cr_assert_eq(buf[104 + 8], 3);               /* symbol */
+	cr_assert_eq(buf[164 + 4], 12);              /* row */
+	cr_assert_eq(buf[164 + 16], 0x88);           /* -120 s */
+	cr_assert_eq(buf[224], 3);                   /* quality's symbol */
+	cr_assert_eq(buf[224 + 4] | buf[224 + 5] << 8, 390); /* expected */
+}
+
+Test(frame, up_roundtrip)
+{
+	uint8_t buf[512];
+	size_t n = up(buf, BR_UP_END);
+	struct br_frame f;
+	uint32_t table, row, sym;
+	bb_quality q;
+	bb_bar b;
+
+	cr_assert_eq(br_frame_get(buf, n, &f, NULL), 0);
+	cr_assert_eq(f.type, BR_UP_END);
+	cr_assert_eq(f.nqual, 1);
+	cr_assert_eq(f.session.close, 1720036800);
+	cr_assert_eq(f.info.done_date, 20240702);
+	cr_assert_eq(f.info.unfillable, 9);
+	br_item_get(&f, 1, &table, &row, &b);
+	cr_assert_eq(table, BR_TABLE_FILLS);
+	cr_assert_eq(row, 12);
+	cr_assert_eq(memcmp(&b, &late, sizeof(b)), 0);
+	br_item_get(&f, 0, &table, &row, &b);
+	cr_assert_eq(table, 2);
+	cr_assert_eq(memcmp(&b, &bar1, sizeof(b)), 0);
+	br_quality_get(&f, 0, &sym, &q);
+	cr_assert_eq(sym, 3);
+	cr_assert_eq(memcmp(&q, &q1, sizeof(q)), 0);
+}
+
+Test(frame, up_nqual_beyond_count)
+{
+	uint8_t buf[512];
+	size_t n = up(buf, BR_UP);
+	struct br_frame f;
+	const char *why;
+
+	buf[32 + 8] = 4;
+	cr_assert_eq(br_frame_get(buf, n, &f, &why), BB_ECORRUPT);
+	cr_assert_eq(strncmp(why, "nqual", 5), 0);
+}
+
+Test(frame, up_block_roundtrip)
+{
+	uint8_t buf[256];
+	struct br_frame f = { .type = BR_UP_BLOCK, .count = 1, .date = 20240702,
+	                      .time = 1719927000, .first = 2, .nsym = 3,
+	                      .last = BR_BLOCK_LAST,
+	                      .pos = br_pos(4, BR_SUB_BLOCK + 1),
+	                      .session = { .close = 1719950400 } }, g;
+	uint32_t table, row;
+	bb_bar b;
+
+	br_frame_put(buf, &f);
+	br_item_put(buf, &f, 0, BR_TABLE_IV, 5, &late);
+	cr_assert_eq(br_frame_bytes(BR_UP_BLOCK, 1, 0), 32 + 24 + 60);
+	cr_assert_eq(br_frame_get(buf, 116, &g, NULL), 0);
+	cr_assert_eq(g.first, 2);
+	cr_assert_eq(g.nsym, 3);
+	cr_assert_eq(g.last, BR_BLOCK_LAST);
+	cr_assert_eq(g.session.open, 1719927000);
+	cr_assert_eq(g.session.close, 1719950400);
+	br_item_get(&g, 0, &table, &row, &b);
+	cr_assert_eq(row, 5);
+	cr_assert_eq(memcmp(&b, &late, sizeof(b)), 0);
+}
+
+Test(frame, up_hello_roundtrip)
+{
+	uint8_t buf[128];
+	struct br_frame f = { .type = BR_UP_HELLO, .nintervals = 2,
+	                      .history_days = 3, .minutes = { 5, 60 } }, g;
+
+	br_frame_put(buf, &f);
+	cr_assert_eq(br_frame_bytes(BR_UP_HELLO, 0, 0), 32 + 64);
+	cr_assert_eq(buf[32 + 8 + 4], 60);
+	cr_assert_eq(br_frame_get(buf, 96, &g, NULL), 0);
+	cr_assert_eq(g.nintervals, 2);
+	cr_assert_eq(g.history_days, 3);
+	cr_assert_eq(g.minutes[1], 60);
+	cr_assert_eq(g.minutes[2], 0);
+}
+
+Test(frame, up_hello_too_many_intervals)
+{
+	uint8_t buf[128];
+	struct br_frame f = { .type = BR_UP_HELLO, .nintervals = 15 }, g;
+	const char *why;
+
+	br_frame_put(buf, &f);
+	cr_assert_eq(br_frame_get(buf, 96, &g, &why), BB_ECORRUPT);
+	cr_assert_eq(strncmp(why, "nintervals", 10), 0);
 }

@@ -32,7 +32,8 @@ struct br_opts {
 	int         json_subjects; /* publish: each MINUTE bar also as JSON */
 	char      **symbols;  /* publish: only these; none: all */
 	size_t      nsymbols;
-	char        intervals[16]; /* publish: "1m" */
+	char        intervals[128]; /* publish: "1m,5m,..." carried; "": every
+	                               one the upkeep derives */
 };
 
 #define BR_ID_MAX (BB_NAME_MAX + 48) /* a message id */

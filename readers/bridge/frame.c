@@ -59,8 +59,17 @@ static size_t body_bytes(int type)
 	case BR_HISTORY:       return 24;
 	case BR_SESSION_START: return 16;
 	case BR_SESSION_END:   return 16;
+	case BR_UP_HELLO:      return BR_UPHELLO_BYTES;
+	case BR_UP:
+	case BR_UP_END:        return BR_UP_BYTES;
+	case BR_UP_BLOCK:      return BR_BLOCK_BYTES;
 	default:               return 0;
 	}
+}
+
+static int is_upkeep_items(int type)
+{
+	return type == BR_UP || type == BR_UP_END || type == BR_UP_BLOCK;
 }
 
 size_t br_frame_bytes(int type, uint32_t count, uint32_t nsym)
@@ -71,6 +80,8 @@ size_t br_frame_bytes(int type, uint32_t count, uint32_t nsym)
 		return n + (size_t)count * BR_NAME_BYTES;
 	if (type == BR_HISTORY)
 		n += (size_t)nsym * 4;
+	if (is_upkeep_items(type))
+		return n + (size_t)count * BR_ITEM_BYTES;
 	return n + (size_t)count * BR_REC_BYTES;
 }
 
@@ -82,6 +93,42 @@ static size_t records_off(const struct br_frame *f)
 	if (f->type == BR_HISTORY)
 		off += (size_t)f->nsym * 4;
 	return off;
+}
+
+/* UP, UP_END body: close, nqual, zero, then the upkeep's status. */
+static void put_up(uint8_t *b, const struct br_frame *f)
+{
+	const bb_upkeep_info *u = &f->info;
+
+	put64(b, (uint64_t)f->session.close);
+	put32(b + 8, f->nqual);
+	put32(b + 12, 0);
+	put32(b + 16, (uint32_t)u->done_date);
+	put32(b + 20, u->state);
+	put32(b + 24, (uint32_t)u->date);
+	put32(b + 28, u->nintervals);
+	put64(b + 32, u->sessions_done);
+	put64(b + 40, u->bars_seen);
+	put64(b + 48, u->lapped);
+	put64(b + 56, u->fills);
+	put64(b + 64, u->unfillable);
+}
+
+static void get_up(const uint8_t *b, struct br_frame *f)
+{
+	bb_upkeep_info *u = &f->info;
+
+	f->session.close = (int64_t)get64(b);
+	f->nqual = get32(b + 8);
+	u->done_date = (int32_t)get32(b + 16);
+	u->state = get32(b + 20);
+	u->date = (int32_t)get32(b + 24);
+	u->nintervals = get32(b + 28);
+	u->sessions_done = get64(b + 32);
+	u->bars_seen = get64(b + 40);
+	u->lapped = get64(b + 48);
+	u->fills = get64(b + 56);
+	u->unfillable = get64(b + 64);
 }
 
 void br_frame_put(uint8_t *buf, const struct br_frame *f)
@@ -119,6 +166,23 @@ void br_frame_put(uint8_t *buf, const struct br_frame *f)
 		put64(b, (uint64_t)f->session.close);
 		put32(b + 8, f->session.flags);
 		put32(b + 12, f->type == BR_SESSION_END ? f->reason : f->history);
+		break;
+	case BR_UP_HELLO:
+		put32(b, f->nintervals);
+		put32(b + 4, f->history_days);
+		for (int k = 0; k < BB_UPKEEP_MAX_INTERVALS; k++)
+			put32(b + 8 + 4 * k, f->minutes[k]);
+		break;
+	case BR_UP:
+	case BR_UP_END:
+		put_up(b, f);
+		break;
+	case BR_UP_BLOCK:
+		put64(b, (uint64_t)f->session.close);
+		put32(b + 8, f->first);
+		put32(b + 12, f->nsym);
+		put32(b + 16, f->last);
+		put32(b + 20, 0);
 		break;
 	}
 }
@@ -176,12 +240,36 @@ static int body_get(const uint8_t *b, struct br_frame *f, const char **why)
 		else
 			f->history = get32(b + 12);
 		break;
+	case BR_UP_HELLO:
+		f->nintervals = get32(b);
+		f->history_days = get32(b + 4);
+		for (int k = 0; k < BB_UPKEEP_MAX_INTERVALS; k++)
+			f->minutes[k] = get32(b + 8 + 4 * k);
+		if (f->nintervals > BB_UPKEEP_MAX_INTERVALS) {
+			*why = "nintervals (more than 14)";
+			return BB_ECORRUPT;
+		}
+		break;
+	case BR_UP:
+	case BR_UP_END:
+		get_up(b, f);
+		break;
+	case BR_UP_BLOCK:
+		f->session.close = (int64_t)get64(b);
+		f->first = get32(b + 8);
+		f->nsym = get32(b + 12);
+		f->last = get32(b + 16);
+		break;
 	}
 	f->session.date = f->date;
 	f->session.open = f->time;
 	if (f->type != BR_MINUTE && f->type != BR_HISTORY &&
-	    f->type != BR_HELLO && f->count != 0) {
+	    f->type != BR_HELLO && !is_upkeep_items(f->type) && f->count != 0) {
 		*why = "count (records in a frame of a type that has none)";
+		return BB_ECORRUPT;
+	}
+	if (f->nqual > f->count) {
+		*why = "nqual (more quality figures than items)";
 		return BB_ECORRUPT;
 	}
 	return 0;
@@ -271,4 +359,86 @@ void br_name_get(const struct br_frame *f, uint32_t i, char *buf)
 {
 	memcpy(buf, f->names + (size_t)i * BR_NAME_BYTES, BR_NAME_BYTES);
 	buf[BR_NAME_BYTES] = '\0';
+}
+
+/* Item i of the upkeep frame f being encoded at buf. */
+static uint8_t *item_at(uint8_t *buf, const struct br_frame *f, uint32_t i)
+{
+	return buf + records_off(f) + (size_t)i * BR_ITEM_BYTES;
+}
+
+void br_item_put(uint8_t *buf, const struct br_frame *f, uint32_t i,
+                 uint32_t table, uint32_t row, const bb_bar *b)
+{
+	uint8_t *p = item_at(buf, f, i);
+
+	put32(p, table);
+	put32(p + 4, row);
+	put32(p + 8, b->symbol);
+	put32(p + 12, b->flags);
+	put32(p + 16, (uint32_t)(int32_t)(b->time - f->time));
+	putf(p + 20, b->open);
+	putf(p + 28, b->high);
+	putf(p + 36, b->low);
+	putf(p + 44, b->close);
+	putf(p + 52, b->volume);
+}
+
+void br_item_get(const struct br_frame *f, uint32_t i, uint32_t *table,
+                 uint32_t *row, bb_bar *out)
+{
+	const uint8_t *p = f->recs + (size_t)i * BR_ITEM_BYTES;
+
+	*table = get32(p);
+	*row = get32(p + 4);
+	out->symbol = get32(p + 8);
+	out->flags = get32(p + 12);
+	out->time = f->time + (int32_t)get32(p + 16);
+	out->open = getf(p + 20);
+	out->high = getf(p + 28);
+	out->low = getf(p + 36);
+	out->close = getf(p + 44);
+	out->volume = getf(p + 52);
+}
+
+/* Quality item i is item count - nqual + i. */
+void br_quality_put(uint8_t *buf, const struct br_frame *f, uint32_t i,
+                    uint32_t sym, const bb_quality *q)
+{
+	uint8_t *p = item_at(buf, f, f->count - f->nqual + i);
+
+	put32(p, sym);
+	put32(p + 4, q->expected);
+	put32(p + 8, q->real);
+	put32(p + 12, q->filled);
+	put32(p + 16, q->synthetic);
+	put32(p + 20, q->unfillable);
+	put32(p + 24, q->pending);
+	put32(p + 28, (uint32_t)q->date);
+	put32(p + 32, q->late);
+	putf(p + 36, q->quality);
+	putf(p + 44, q->quality_with_fills);
+	put32(p + 52, q->underived);
+	put32(p + 56, q->reserved);
+}
+
+void br_quality_get(const struct br_frame *f, uint32_t i, uint32_t *sym,
+                    bb_quality *out)
+{
+	const uint8_t *p = f->recs + (size_t)(f->count - f->nqual + i) *
+	                   BR_ITEM_BYTES;
+
+	*sym = get32(p);
+	out->expected = get32(p + 4);
+	out->real = get32(p + 8);
+	out->filled = get32(p + 12);
+	out->synthetic = get32(p + 16);
+	out->unfillable = get32(p + 20);
+	out->pending = get32(p + 24);
+	out->date = (int32_t)get32(p + 28);
+	out->late = get32(p + 32);
+	out->quality = getf(p + 36);
+	out->quality_with_fills = getf(p + 44);
+	out->underived = get32(p + 52);
+	out->reserved = get32(p + 56);
 }

@@ -5,7 +5,7 @@
  *                      [--max-age DURATION] [--max-bytes N] [--replicas N]
  *                      [--dup-window DURATION] [--retry DURATION]
  *                      [--in-flight N] [--exit-at-done] [--json-subjects]
- *                      [--symbols A,B,...] [--intervals 1m]
+ *                      [--symbols A,B,...] [--intervals 1m,5m,...]
  *        barbus-bridge mirror --nats URL --stream NAME --bus LOCALNAME
  *                      [--durable NAME] [--retry DURATION] [--exit-at-done]
  *
@@ -19,6 +19,7 @@
 
 #include "args.h"
 #include "bridge.h"
+#include "up.h"
 
 #define PROG "barbus-bridge"
 
@@ -67,14 +68,15 @@ static int parse_bytes(void *dst, const char *v, char *reason, size_t len)
 	return 0;
 }
 
-/* Derived bars (the upkeep's up.* segments) are not bridged yet. */
+/* --intervals: 1m and intervals the upkeep derives (5m, 15m, 1h, ...). */
 static int check_intervals(const char *v, char *reason, size_t len)
 {
-	if (strcmp(v, "1m") == 0)
+	uint32_t min[BB_UPKEEP_MAX_INTERVALS], n;
+	char why[160];
+
+	if (br_up_intervals(v, min, &n, why, sizeof(why)) == 0)
 		return 0;
-	snprintf(reason, len, "'%s': only 1m is bridged (derived intervals are "
-	         "not carried yet; derive them on the mirror's host with "
-	         "barbus-upkeep)", v);
+	snprintf(reason, len, "'%s': %s", v, why);
 	return BB_EINVAL;
 }
 
@@ -114,14 +116,16 @@ static const struct bb__setting table[] = {
 	  .doc = "mirror: its durable consumer (default: mirror-<bus>)" },
 	{ .key = "json-subjects", .type = BB__SETTING_BOOL, F(json_subjects),
 	  .tags = FOR_PUBLISH,
-	  .doc = "publish: each bar also as JSON on barbus.<bus>.1m.<symbol>" },
+	  .doc = "publish: each bar also as JSON on barbus.<bus>.<interval>.<symbol>" },
 	{ .key = "symbols", .type = BB__SETTING_LIST, F(symbols),
 	  .count_offset = offsetof(struct br_opts, nsymbols),
 	  .check = bb__args_check_symbol, .meta = "A,B|@FILE",
 	  .tags = FOR_PUBLISH, .doc = "publish: only these symbols (default: all)" },
 	{ .key = "intervals", .type = BB__SETTING_STRING, F(intervals),
-	  .check = check_intervals, .meta = "1m", .def = "1m",
-	  .tags = FOR_PUBLISH, .doc = "publish: the intervals carried (1m only)" },
+	  .check = check_intervals, .meta = "1m,5m,...",
+	  .tags = FOR_PUBLISH,
+	  .doc = "publish: the intervals carried (default: 1m and every one "
+	         "the upkeep derives)" },
 	{ .key = "exit-at-done", .type = BB__SETTING_BOOL, F(exit_at_done),
 	  .doc = "exit once the source's backtest is DONE (published; applied)" },
 };
@@ -133,7 +137,7 @@ static const struct bb__args args = {
 	"                     [--max-age DURATION] [--max-bytes N] [--replicas N]\n"
 	"                     [--dup-window DURATION] [--retry DURATION]\n"
 	"                     [--in-flight N] [--exit-at-done] [--json-subjects]\n"
-	"                     [--symbols A,B,...] [--intervals 1m]\n"
+	"                     [--symbols A,B,...] [--intervals 1m,5m,...]\n"
 	"       " PROG " mirror --nats URL --stream NAME --bus LOCALNAME\n"
 	"                     [--durable NAME] [--retry DURATION] [--exit-at-done]\n"
 	"Carries a bus to other hosts over a NATS JetStream stream.\n",

@@ -15,6 +15,7 @@
 #include "../../coordinator/publish.h"
 #include "bridge.h"
 #include "frame.h"
+#include "up.h"
 
 #define FETCH_BATCH   256
 #define FETCH_WAIT_MS 250 /* a quiet stream: heartbeats between waits */
@@ -33,6 +34,7 @@ struct mir {
 	bb_bar             last;   /* the ring's last record then */
 	bb_bar            *bars;
 	size_t             cap;
+	struct br_upmir   *up;     /* the upkeep's role on the local bus */
 };
 
 static void frame_warn(const struct mir *m, const struct br_frame *f,
@@ -204,6 +206,10 @@ static int apply(struct mir *m, const struct br_frame *f)
 		return history(m, f);
 	case BR_MINUTE:
 		return minute(m, f);
+	case BR_UP:
+	case BR_UP_END:
+	case BR_UP_BLOCK:
+		return br_upmir_apply(m->up, f, st->sessions);
 	}
 	m->resume = 0; /* the session's next frame is no MINUTE */
 	switch (f->type) {
@@ -333,6 +339,7 @@ static int consume(struct mir *m, volatile sig_atomic_t *stop)
 	while (rc == 0 && !*stop && !(m->done && m->o->exit_at_done)) {
 		s = fetch(m, &list);
 		bb__bw_beat(&m->p);
+		br_upmir_beat(m->up); /* the upkeep role alive while quiet */
 		if (s != NATS_OK) {
 			natsMsgList_Destroy(&list);
 			/* Nothing yet: again. An error answered at once (the
@@ -365,6 +372,8 @@ int br_mirror_run(struct br_opts *o, volatile sig_atomic_t *stop)
 	       time(NULL) < until)
 		rc = 0, br_backoff(&wait_ms);
 	if (rc == 0)
+		rc = br_upmir_new(&m.up, o, &m.j, m.p.g.table_symbols, m.p.g.rows);
+	if (rc == 0)
 		rc = consume(&m, stop);
 	if (rc == EIO)
 		fprintf(stderr, "barbus-bridge: mirror %s: nats %s: %s\n", o->bus,
@@ -373,6 +382,7 @@ int br_mirror_run(struct br_opts *o, volatile sig_atomic_t *stop)
 		fprintf(stderr, "barbus-bridge: mirror %s: %s\n", o->bus,
 		        bb_strerror(rc));
 	natsSubscription_Destroy(m.sub);
+	br_upmir_free(m.up);
 	bb_bus_close(m.self);
 	if (m.open)
 		bb__bw_close(&m.p);

@@ -14,6 +14,7 @@
 #include "barfmt.h"
 #include "bridge.h"
 #include "frame.h"
+#include "up.h"
 
 #define HISTORY_CHUNK_BYTES (512u * 1024) /* under NATS' 1 MB payload */
 #define NEXT_MINUTE INT64_MIN              /* a ring bar: the next MINUTE */
@@ -41,6 +42,7 @@ struct src {
 	struct pending p;
 	uint8_t       *buf;
 	size_t         bufcap;
+	struct br_upsrc *up;      /* the upkeep's segments */
 };
 
 static uint8_t *buf_for(struct src *s, size_t n)
@@ -77,6 +79,46 @@ static int send(struct src *s, const struct br_frame *f, size_t len,
 		s->have_last = 1;
 	}
 	return rc;
+}
+
+/* br_up_emit: an upkeep frame through send(); *stored when the stream
+ * took it now. */
+static int up_emit(void *ctx, const struct br_frame *f, const uint8_t *data,
+                   size_t len, int *stored)
+{
+	struct src *s = ctx;
+	uint64_t before = s->last;
+	int had = s->have_last;
+
+	if (buf_for(s, len) == NULL)
+		return ENOMEM;
+	memcpy(s->buf, data, len);
+	int rc = send(s, f, len, "");
+	*stored = rc == 0 && s->have_last && s->last == f->pos &&
+	          (!had || before < f->pos);
+	return rc;
+}
+
+static struct br_up_map up_map(const struct src *s)
+{
+	return (struct br_up_map){ .src_of = s->src_of, .n = s->nout };
+}
+
+/* The upkeep's UP frame of minute m, once it has taken m. */
+static int up_minute(struct src *s, int64_t m)
+{
+	struct br_up_map map = up_map(s);
+
+	return br_upsrc_minute(s->up, &map, &s->session, s->number, m, up_emit,
+	                       s);
+}
+
+/* The session's end published: the upkeep's end of it. */
+static int up_end(struct src *s)
+{
+	struct br_up_map map = up_map(s);
+
+	return br_upsrc_end(s->up, &map, &s->session, s->number, up_emit, s);
 }
 
 /* name is in --symbols, or there is none. */
@@ -329,7 +371,7 @@ static int send_minute(struct src *s, int64_t m, size_t from, size_t to)
 	if (rc == 0 && s->o->json_subjects && (!sent_before || last < f.pos) &&
 	    s->last == f.pos && (rc = br_js_drain(&s->j, s->o)) == 0)
 		rc = send_json(s, len);
-	return rc;
+	return rc == 0 ? up_minute(s, m) : rc;
 }
 
 /* The frame pending bar i goes in, flushing up to t: its minute; a ring
@@ -455,9 +497,17 @@ static int start(struct src *s)
 			break;
 		bb_follow_close(s->f);
 	}
-	for (uint32_t back = st1.history; back > 0; back--)
+	for (uint32_t back = st1.history; back > 0; back--) {
+		bb_session hs;
+		struct br_up_map map = up_map(s);
 		if ((rc = send_history(s, back, st1.sessions - back)) != 0)
 			return rc;
+		/* The upkeep's block of that session. */
+		if (bb_history_session(s->bus, back, &hs) == 0 &&
+		    (rc = br_upsrc_block(s->up, &map, &hs, st1.sessions - back,
+		                         up_emit, s)) != 0)
+			return rc;
+	}
 	s->number = st1.sessions;
 	s->session = (bb_session){ .date = st1.date, .open = st1.open,
 	                           .close = st1.close };
@@ -475,7 +525,7 @@ static int start(struct src *s)
 		                  st1.state == BB_STATE_TIMER_EXPIRED ? BB_END_TIMEOUT
 		                  : st1.state == BB_STATE_DONE ? BB_END_DATA
 		                  : BB_END_CLOSE);
-	return rc;
+	return rc == 0 ? up_end(s) : rc;
 }
 
 static int on_record(struct src *s, const bb_bar *r)
@@ -502,8 +552,10 @@ static int on_record(struct src *s, const bb_bar *r)
 	case BB_KIND_SESSION_END: {
 		bb_event_session_get(r, &ss, &reason);
 		int rc = flush_upto(s, INT64_MAX, 0);
-		return rc ? rc : send_session(s, BR_SESSION_END, BR_SUB_END,
-		                              (uint32_t)reason);
+		if (rc == 0)
+			rc = send_session(s, BR_SESSION_END, BR_SUB_END,
+			                  (uint32_t)reason);
+		return rc == 0 ? up_end(s) : rc;
 	}
 	}
 	return 0;
@@ -586,7 +638,8 @@ int br_publish_run(const struct br_opts *o, volatile sig_atomic_t *stop)
 		rc = 0;
 	if (rc == 0 && (rc = open_bus(&s)) != 0)
 		fprintf(stderr, "barbus-bridge: bus %s: %s\n", o->bus, bb_strerror(rc));
-	else if (rc == 0 && (rc = send_hello(&s)) == 0 && (rc = start(&s)) == 0 &&
+	else if (rc == 0 && (rc = br_upsrc_new(&s.up, o, &s.j, s.bus)) == 0 &&
+	         (rc = send_hello(&s)) == 0 && (rc = start(&s)) == 0 &&
 	         (rc = follow(&s, stop)) == 0)
 		rc = br_js_drain(&s.j, o); /* every frame sent is stored */
 	if (rc != 0 && rc != EIO)
@@ -594,6 +647,7 @@ int br_publish_run(const struct br_opts *o, volatile sig_atomic_t *stop)
 		        bb_strerror(rc));
 	else if (rc != 0)
 		fprintf(stderr, "barbus-bridge: nats %s: %s\n", o->url, s.j.err);
+	br_upsrc_free(s.up);
 	bb_follow_close(s.f);
 	bb_bus_close(s.bus);
 	br_js_close(&s.j);

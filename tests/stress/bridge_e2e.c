@@ -1,10 +1,13 @@
 /*
  * bridge_e2e: barbus-bridge end to end against a nats-server on a free
- * loopback port. A backtest of three sessions (two of history) on bus A;
- * `publish` from A and `mirror` into B, started after the backtest ended:
- * `barbus-bars --history` of B equals A's byte for byte. Then the same with
- * the publisher and the mirror started in the middle of a paced backtest,
- * and a stream whose settings contradict the publisher's refused.
+ * loopback port. A backtest of three sessions (two of history) on bus A,
+ * with barbus-upkeep deriving 5m, 15m and 1h and forward-filling the
+ * store's missing minutes; `publish` from A and `mirror` into B, started
+ * after the backtest ended: `barbus-bars` (current session and --history)
+ * at 1m and every derived interval, and `--quality`, of B equal A's byte
+ * for byte. Then the same with the publisher and the mirror started in the
+ * middle of a paced backtest, and a stream whose settings contradict the
+ * publisher's refused.
  * Prints "N passed, N failed".
  */
 #include <limits.h>
@@ -14,16 +17,39 @@
 
 static char dir[64], bin[PATH_MAX];
 
-/* barbus-bars --history of a and b, equal and not empty. */
+#define UPKEEP_ARGS "--intervals 5m,15m,1h --history-days 2 --gap-policy ffill"
+
+/* barbus-bars `args` of a and b, equal and at least `lines` long. */
+static void same(const char *a, const char *b, const char *what,
+                 const char *args, int lines)
+{
+	CHECK(stress_sh("%s/barbus-bars --bus %s %s > %s/%s.a && "
+	         "%s/barbus-bars --bus %s %s > %s/%s.b", bin, a, args, dir, what,
+	         bin, b, args, dir, what) == 0, "%s: barbus-bars %s of both buses",
+	      what, args);
+	CHECK(stress_sh("test $(wc -l < %s/%s.a) -gt %d", dir, what, lines) == 0,
+	      "%s: the source holds more than %d lines of %s", what, lines, args);
+	CHECK(stress_sh("cmp %s/%s.a %s/%s.b", dir, what, dir, what) == 0,
+	      "%s: barbus-bars %s of the mirror equals the source's byte for byte",
+	      what, args);
+}
+
+/* 1m and every derived interval, this session and history; quality. */
 static void same_bars(const char *a, const char *b, const char *what)
 {
-	CHECK(stress_sh("%s/barbus-bars --bus %s --history > %s/%s.a && "
-	         "%s/barbus-bars --bus %s --history > %s/%s.b", bin, a, dir, what,
-	         bin, b, dir, what) == 0, "%s: barbus-bars of both buses", what);
-	CHECK(stress_sh("test $(wc -l < %s/%s.a) -gt 2000", dir, what) == 0,
-	      "%s: the source holds three sessions of bars", what);
-	CHECK(stress_sh("cmp %s/%s.a %s/%s.b", dir, what, dir, what) == 0,
-	      "%s: the mirror's bars equal the source's byte for byte", what);
+	same(a, b, what, "--history", 2000);
+	same(a, b, what, "", 1000);
+	same(a, b, what, "--interval 5m --history", 1000);
+	same(a, b, what, "--interval 5m", 300);
+	same(a, b, what, "--interval 15m --history", 400);
+	same(a, b, what, "--interval 15m", 100);
+	same(a, b, what, "--interval 1h --history", 100);
+	same(a, b, what, "--interval 1h", 30);
+	same(a, b, what, "--quality", 8);
+	/* The store's missing minutes made synthetic bars on both. */
+	CHECK(stress_sh("%s/barbus-bars --bus %s --history | grep -c synthetic "
+	         "| grep -qv '^0$'", bin, b) == 0,
+	      "%s: the mirror holds the source's synthetic fills", what);
 }
 
 int main(int argc, char **argv)
@@ -45,9 +71,12 @@ int main(int argc, char **argv)
 	         bin, dir) == 0, "barbus-gen made the store");
 
 	/* A finished backtest, published, then mirrored: the late mirror. */
-	CHECK(stress_sh("%s/barbus-coordinator --bus %s --db %s/db backtest "
-	         "--from 2024-07-01 --to 2024-07-03 --history-days 2 2>/dev/null",
-	         bin, a, dir) == 0, "backtest on A");
+	CHECK(stress_sh("%s/barbus-upkeep --bus %s --db %s/db " UPKEEP_ARGS
+	         " 2>/dev/null & u=$!; sleep 0.2; "
+	         "%s/barbus-coordinator --bus %s --db %s/db backtest "
+	         "--from 2024-07-01 --to 2024-07-03 --history-days 2 2>/dev/null "
+	         "&& wait $u", bin, a, dir, bin, a, dir) == 0,
+	      "backtest on A with an upkeep");
 	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge publish --bus %s --nats %s "
 	         "--exit-at-done", bin, a, n.url) == 0, "publish exits at DONE");
 	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge mirror --bus %s --nats %s --stream "
@@ -62,14 +91,17 @@ int main(int argc, char **argv)
 	same_bars(a, b, "again");
 
 	/* Publisher and mirror started in the middle of a paced backtest. */
-	CHECK(stress_sh("%s/barbus-coordinator --bus %s --db %s/db backtest "
+	CHECK(stress_sh("%s/barbus-upkeep --bus %s --db %s/db " UPKEEP_ARGS
+	         " 2>/dev/null & u=$!; sleep 0.2; "
+	         "%s/barbus-coordinator --bus %s --db %s/db backtest "
 	         "--from 2024-07-01 --to 2024-07-03 --history-days 2 --speed "
 	         "30000x 2>/dev/null & c=$!; sleep 0.5; "
 	         "timeout -s KILL 60 %s/barbus-bridge publish --bus %s --nats %s --exit-at-done & "
 	         "p=$!; sleep 0.3; timeout -s KILL 60 %s/barbus-bridge mirror --bus %s --nats %s "
 	         "--stream barbus-%s --exit-at-done & m=$!; "
-	         "wait $c && wait $p && wait $m", bin, a2, dir, bin, a2, n.url, bin,
-	         b2, n.url, a2) == 0, "paced backtest, publish and mirror exit 0");
+	         "wait $c && wait $u && wait $p && wait $m", bin, a2, dir, bin, a2,
+	         dir, bin, a2, n.url, bin, b2, n.url, a2) == 0,
+	      "paced backtest with an upkeep, publish and mirror exit 0");
 	same_bars(a2, b2, "mid-session");
 
 	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge publish --bus %s --nats %s --max-age 1d"

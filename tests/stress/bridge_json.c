@@ -6,7 +6,12 @@
  * current session exactly once, each on barbus.<A>.1m.<symbol>, as the JSON
  * line of that bar (the same bars as `barbus-bars --bus A`, byte for byte).
  * Published again, the frames the stream holds are not sent again, nor
- * their JSON. Prints "N passed, N failed".
+ * their JSON. Then a backtest on bus A2 with barbus-upkeep deriving 5m and
+ * 15m, published with --json-subjects --intervals 1m,5m,7m: every 5m bar
+ * of the session comes once on barbus.<A2>.5m.<symbol> (the same as
+ * `barbus-bars --interval 5m`), no 15m bar, 7m is said not derived, and a
+ * mirror of that stream holds 5m (equal to A2's) but not 15m.
+ * Prints "N passed, N failed".
  */
 #include <limits.h>
 
@@ -19,7 +24,8 @@ static char dir[64], bin[PATH_MAX];
 
 /* Every message on sub until 1 s of silence, "payload" lines into path;
  * the count, or -1 when a subject does not end with its payload's symbol. */
-static long collect(natsSubscription *sub, const char *bus, const char *path)
+static long collect(natsSubscription *sub, const char *bus, const char *iv,
+                    const char *path)
 {
 	FILE *f = fopen(path, "w");
 	natsMsg *m = NULL;
@@ -32,7 +38,7 @@ static long collect(natsSubscription *sub, const char *bus, const char *path)
 		const char *d = natsMsg_GetData(m), *sym = strstr(d, "\"symbol\":\"");
 		int len = natsMsg_GetDataLength(m);
 		size_t k = sym ? strcspn(sym + 10, "\"") : 0;
-		snprintf(want, sizeof(want), "barbus.%s.1m.%.*s", bus, (int)k,
+		snprintf(want, sizeof(want), "barbus.%s.%s.%.*s", bus, iv, (int)k,
 		         sym ? sym + 10 : "");
 		bad += sym == NULL || strcmp(natsMsg_GetSubject(m), want) != 0;
 		fprintf(f, "%.*s\n", len, d);
@@ -73,7 +79,7 @@ int main(int argc, char **argv)
 	         "--nats %s --json-subjects --exit-at-done", bin, a, n.url) == 0,
 	      "publish --json-subjects exits at DONE");
 	snprintf(path, sizeof(path), "%s/json", dir);
-	long got = collect(sub, a, path);
+	long got = collect(sub, a, "1m", path);
 	CHECK(got > 700, "the subscriber received the session's bars (%ld), each "
 	      "on barbus.<bus>.1m.<its symbol>", got);
 	/* barbus-bars' CSV of the same session, as JSON lines. */
@@ -89,8 +95,57 @@ int main(int argc, char **argv)
 	         "--nats %s --json-subjects --exit-at-done", bin, a, n.url) == 0,
 	      "publish again");
 	snprintf(path, sizeof(path), "%s/json2", dir);
-	CHECK(collect(sub, a, path) == 0,
+	CHECK(collect(sub, a, "1m", path) == 0,
 	      "frames the stream already holds send no JSON again");
+	natsSubscription_Destroy(sub);
+	sub = NULL;
+
+	/* Derived bars: --intervals chooses which. */
+	const char *a2 = stress_bus("a2"), *b2 = stress_bus("b2");
+	natsSubscription *s15 = NULL;
+	CHECK(stress_sh("%s/barbus-upkeep --bus %s --db %s/db --intervals 5m,15m "
+	         "2>/dev/null & u=$!; sleep 0.2; %s/barbus-coordinator --bus %s "
+	         "--db %s/db backtest --from 2024-07-01 --to 2024-07-02 "
+	         "--history-days 1 2>/dev/null && wait $u", bin, a2, dir, bin, a2,
+	         dir) == 0, "backtest on A2 with an upkeep (5m, 15m)");
+	snprintf(subj, sizeof(subj), "barbus.%s.5m.>", a2);
+	CHECK(natsConnection_SubscribeSync(&sub, nc, subj) == NATS_OK,
+	      "a plain subscriber on %s", subj);
+	snprintf(subj, sizeof(subj), "barbus.%s.15m.>", a2);
+	CHECK(natsConnection_SubscribeSync(&s15, nc, subj) == NATS_OK &&
+	      natsConnection_Flush(nc) == NATS_OK, "a plain subscriber on %s",
+	      subj);
+	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge publish --bus %s "
+	         "--nats %s --json-subjects --intervals 1m,5m,7m --exit-at-done "
+	         "2>%s/err && grep -q -- '--intervals 7m: the bus.s upkeep does "
+	         "not derive it' %s/err", bin, a2, n.url, dir, dir) == 0,
+	      "publish --intervals 1m,5m,7m exits at DONE, 7m said not derived");
+	snprintf(path, sizeof(path), "%s/json5", dir);
+	got = collect(sub, a2, "5m", path);
+	CHECK(got > 100, "the subscriber received the session's 5m bars (%ld), "
+	      "each on barbus.<bus>.5m.<its symbol>", got);
+	CHECK(stress_sh("%s/barbus-bars --bus %s --interval 5m | awk -F, "
+	         "'NR > 1 { printf "
+	         "\"{\\\"symbol\\\":\\\"%%s\\\",\\\"timestamp\\\":\\\"%%s\\\","
+	         "\\\"open\\\":%%s,\\\"high\\\":%%s,\\\"low\\\":%%s,\\\"close\\\":%%s,"
+	         "\\\"volume\\\":%%s,\\\"flags\\\":\\\"%%s\\\"}\\n\", $1, $2, $3, $4, "
+	         "$5, $6, $7, $8 }' | sort > %s/want5 && sort %s/json5 > %s/got5 && "
+	         "test $(wc -l < %s/want5) -eq %ld && cmp %s/want5 %s/got5", bin, a2,
+	         dir, dir, dir, dir, got, dir, dir) == 0,
+	      "the JSON received is the session's 5m bars, each once, byte for "
+	      "byte");
+	snprintf(path, sizeof(path), "%s/json15", dir);
+	CHECK(collect(s15, a2, "15m", path) == 0,
+	      "no 15m bar: --intervals left it out");
+	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge mirror --bus %s "
+	         "--nats %s --stream barbus-%s --exit-at-done && "
+	         "%s/barbus-bars --bus %s --interval 5m --history > %s/m5a && "
+	         "%s/barbus-bars --bus %s --interval 5m --history > %s/m5b && "
+	         "cmp %s/m5a %s/m5b && ! %s/barbus-bars --bus %s --interval 15m "
+	         ">/dev/null 2>&1", bin, b2, n.url, a2, bin, a2, dir, bin, b2, dir,
+	         dir, dir, bin, b2) == 0,
+	      "the mirror holds A2's 5m bars and history, and no 15m");
+	natsSubscription_Destroy(s15);
 	natsSubscription_Destroy(sub);
 	natsConnection_Destroy(nc);
 	nats_Close();

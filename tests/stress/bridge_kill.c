@@ -1,11 +1,15 @@
 /*
- * bridge_kill: a paced backtest on bus A, `publish` from A, `mirror` into
- * B, while the publisher, the mirror and nats-server itself are SIGKILLed
- * at random points (at least 10 kills each; 4 with BB_TEST_FAST) and
- * started again. Afterwards `barbus-bars --history` of B equals A's byte
- * for byte, and the stream holds every frame once: positions strictly
- * increasing, message after message (a session the publisher could not
- * finish before a restart comes again whole, as HISTORY, then the next).
+ * bridge_kill: a paced backtest on bus A with barbus-upkeep (5m, 1h,
+ * forward fills of the store's missing minutes), `publish` from A,
+ * `mirror` into B, while the publisher, the mirror and nats-server itself
+ * are SIGKILLed at random points (at least 10 kills each; 4 with
+ * BB_TEST_FAST) and started again. Afterwards `barbus-bars` of B equals
+ * A's byte for byte: --history at 1m, 5m and 1h, the current session at 5m
+ * and 1h, and --quality (B's upkeep segments, written by the mirror); and
+ * the stream holds every frame once: positions strictly increasing,
+ * message after message (a session the publisher could not finish before
+ * a restart comes again whole, as HISTORY, then the next), with the
+ * upkeep's UP and UP_BLOCK frames among them.
  * Prints "N passed, N failed".
  */
 #include <limits.h>
@@ -43,7 +47,7 @@ static void check_stream(const char *url, const char *stream)
 	natsConnection *nc = NULL;
 	jsCtx *js = NULL;
 	jsStreamInfo *si = NULL;
-	uint64_t prev = 0, frames = 0, bad = 0;
+	uint64_t prev = 0, frames = 0, bad = 0, ups = 0, blocks = 0;
 
 	if (natsConnection_ConnectTo(&nc, url) != NATS_OK ||
 	    natsConnection_JetStream(&js, nc, NULL) != NATS_OK ||
@@ -58,7 +62,7 @@ static void check_stream(const char *url, const char *stream)
 			continue;
 		if (br_frame_get((const uint8_t *)natsMsg_GetData(m),
 		                 (size_t)natsMsg_GetDataLength(m), &f, NULL) == 0 &&
-		    f.type != BR_HELLO) {
+		    f.type != BR_HELLO && f.type != BR_UP_HELLO) {
 			/* HISTORY: a session whole (its chunks share a position),
 			 * after what the stream held of it; then the next one. */
 			if (f.type == BR_HISTORY) {
@@ -66,10 +70,17 @@ static void check_stream(const char *url, const char *stream)
 				if (f.pos > prev)
 					prev = br_pos(f.pos >> 32, BR_SUB_END);
 			} else {
+				if (frames && f.pos <= prev)
+					INFO("frame %llu: type %u at %llx after %llx",
+					     (unsigned long long)seq, f.type,
+					     (unsigned long long)f.pos,
+					     (unsigned long long)prev);
 				bad += frames && f.pos <= prev;
 				prev = f.pos;
 			}
 			frames++;
+			ups += f.type == BR_UP || f.type == BR_UP_END;
+			blocks += f.type == BR_UP_BLOCK;
 		}
 		natsMsg_Destroy(m);
 	}
@@ -77,6 +88,11 @@ static void check_stream(const char *url, const char *stream)
 	CHECK(frames > 3 * 300 && bad == 0, "the stream holds each frame once, "
 	      "in order (%llu frames, %llu out of order or twice)",
 	      (unsigned long long)frames, (unsigned long long)bad);
+	INFO("upkeep frames: %llu UP or UP_END, %llu UP_BLOCK",
+	     (unsigned long long)ups, (unsigned long long)blocks);
+	CHECK(ups > 100 && blocks >= 3, "the upkeep's frames are in the stream "
+	      "(%llu UP or UP_END, %llu UP_BLOCK)", (unsigned long long)ups,
+	      (unsigned long long)blocks);
 out:
 	jsStreamInfo_Destroy(si);
 	jsCtx_Destroy(js);
@@ -109,6 +125,13 @@ int main(int argc, char **argv)
 	                "--exit-at-done", "--retry", "60", NULL };
 	char *mir[] = { bridge, "mirror", "--bus", (char *)b, "--nats", n.url,
 	                "--stream", stream, "--exit-at-done", "--retry", "60", NULL };
+	char ulog[PATH_MAX], udb[80];
+	snprintf(ulog, sizeof(ulog), "%s/upkeep.log", dir);
+	snprintf(udb, sizeof(udb), "%s/db", dir);
+	const char *ua[] = { "--bus", a, "--db", udb, "--intervals", "5m,1h",
+	                     "--history-days", "2", "--gap-policy", "ffill", NULL };
+	pid_t up = stress_spawn(bin, "barbus-upkeep", ulog, ua);
+	stress_sleep_ns(200 * 1000000LL);
 	pid_t co = stress_fork();
 	if (co == 0) {
 		char db[80];
@@ -152,6 +175,7 @@ int main(int argc, char **argv)
 	     kills[2]);
 	CHECK(WIFEXITED(co_status) && WEXITSTATUS(co_status) == 0,
 	      "the backtest ended (exit 0)");
+	CHECK(stress_reap(up, 30000) == 0, "the upkeep exits 0 at the end");
 	CHECK(kills[0] >= want && kills[1] >= want && kills[2] >= want,
 	      "at least %d kills of each", want);
 	CHECK(stress_reap(pp, 60000) == 0, "the publisher exits 0 at DONE");
@@ -162,10 +186,34 @@ int main(int argc, char **argv)
 	      == 0, "barbus-bars of both buses");
 	CHECK(stress_sh("cmp %s/a.csv %s/b.csv", dir, dir) == 0,
 	      "after the kills the mirror's bars equal the source's byte for byte");
+	static const char *const more[] = {
+		"--interval 5m --history", "--interval 5m", "--interval 1h --history",
+		"--interval 1h", "--quality",
+	};
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+		CHECK(stress_sh("%s/barbus-bars --bus %s %s > %s/ua.csv && "
+		         "%s/barbus-bars --bus %s %s > %s/ub.csv && "
+		         "test $(wc -l < %s/ua.csv) -gt 8 && cmp %s/ua.csv %s/ub.csv",
+		         bin, a, more[i], dir, bin, b, more[i], dir, dir, dir, dir)
+		      == 0, "after the kills barbus-bars %s of the mirror equals the "
+		      "source's byte for byte", more[i]);
 	stress_sh("diff %s/a.csv %s/b.csv | grep '^[<>]' | cut -c1-23 | uniq -c "
 	          "| head -8; cat %s/mirror.log | sort | uniq -c | head -5", dir,
 	          dir, dir);
 	check_stream(n.url, stream);
+	/* A mirror started now builds the same bus from that stream. */
+	const char *c = stress_bus("c");
+	CHECK(stress_sh("timeout -s KILL 60 %s mirror --bus %s --nats %s --stream %s "
+	         "--durable late --exit-at-done 2>>%s/late.log && "
+	         "%s/barbus-bars --bus %s --interval 5m --history > %s/uc.csv && "
+	         "%s/barbus-bars --bus %s --interval 5m --history > %s/ua.csv && "
+	         "cmp %s/ua.csv %s/uc.csv && "
+	         "%s/barbus-bars --bus %s --quality > %s/uc.csv && "
+	         "%s/barbus-bars --bus %s --quality > %s/ua.csv && "
+	         "cmp %s/ua.csv %s/uc.csv", bridge, c, n.url, stream, dir, bin, c,
+	         dir, bin, a, dir, dir, dir, bin, c, dir, bin, a, dir, dir, dir)
+	      == 0, "a mirror started after the end equals the source (5m "
+	      "history, quality)");
 	nats_stop(&n, SIGTERM);
 	nats_Close();
 	return stress_done();
