@@ -170,6 +170,14 @@ static int grow(void **p, size_t n, size_t cap, size_t sz)
 	return 0;
 }
 
+/* n elements of size sz, as grow() allocates them; NULL when out of memory. */
+static void *big_alloc(size_t n, size_t sz)
+{
+	void *p = NULL;
+
+	return grow(&p, 0, n, sz) == 0 ? p : NULL;
+}
+
 static int rows_room(struct rows *r, size_t cap)
 {
 	void *bars = r->bars, *lines = r->lines;
@@ -287,9 +295,9 @@ static int dedup(const char *file, struct rows *r, bb_bar **out, size_t *n,
 		*n = r->n;
 		return 0;
 	}
-	if (grow((void **)&o, 0, r->n, sizeof(*o)) != 0 ||
+	if ((o = big_alloc(r->n, sizeof(*o))) == NULL ||
 	    (d = malloc(r->n * sizeof(*d))) == NULL ||
-	    grow((void **)out, 0, r->n, sizeof(**out)) != 0)
+	    (*out = big_alloc(r->n, sizeof(**out))) == NULL)
 		goto out;
 	for (i = 0; i < r->n; i++)
 		o[i] = (struct bb__kidx){ row_key(&r->bars[i]), i };
