@@ -440,8 +440,8 @@ int bb__csv_parse_row(const bb__csv_hdr *h, const char *s, size_t len,
 		            n, h->nfields);
 	row->bar = (bb_bar){ 0 };
 	if (nul >= 0)
-		return bb__fail(reason, rlen, "NUL byte in field %d (%s)", nul + 1,
-		                h->col[nul] >= 0 && h->col[nul] < BB__NCOLS
+		return bb__fail(reason, rlen, "NUL byte in field %d (%s)",
+		                nul + 1, h->col[nul] >= 0 && h->col[nul] < BB__NCOLS
 		                ? col_names[h->col[nul]] : "ignored");
 	if ((rc = key_fields(h, f, row, reason, rlen)) != 0)
 		return rc;

@@ -414,8 +414,8 @@ static int load_symbol(MDB_cursor *cur, uint32_t id, int64_t base, int64_t to,
 		key_get(key.mv_data, &sym, &t);
 		if (sym != id || t >= to)
 			return 0;
-		__builtin_prefetch((const char *)v.mv_data + PAGE_PREFETCH_BYTES,
-		                   0, 3);
+		const char *val = v.mv_data;
+		__builtin_prefetch(val + PAGE_PREFETCH_BYTES, 0, 3);
 		size_t m = (size_t)((t - base) / 60);
 		size_t ahead = m + SLOT_PREFETCH_MINUTES;
 		if (ahead < nmin) /* for writing, keep in all cache levels */
