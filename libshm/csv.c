@@ -61,19 +61,26 @@ static struct field trim(const char *s, size_t len)
 	return (struct field){ s, len };
 }
 
-/* Splits s[0..len) at commas into f[0..FIELDS_MAX); returns the count. */
-static int split(const char *s, size_t len, struct field *f)
+/*
+ * Splits s[0..len) at commas into f[0..FIELDS_MAX); returns the count, and
+ * in *nul the first field (from 0) that holds a NUL byte, -1 when none:
+ * one search of the row for it, not one a field.
+ */
+static int split(const char *s, size_t len, struct field *f, int *nul)
 {
-	const char *end = s + len;
+	const char *end = s + len, *z = memchr(s, '\0', len);
 	int n = 0;
 
 	if (len > 0 && end[-1] == '\r')
 		end--;
+	*nul = -1;
 	for (const char *p = s;; n++) {
 		const char *c = memchr(p, ',', (size_t)(end - p));
 		const char *fe = c ? c : end;
 		if (n < FIELDS_MAX)
 			f[n] = trim(p, (size_t)(fe - p));
+		if (z != NULL && *nul < 0 && z < fe)
+			*nul = n;
 		if (c == NULL)
 			return n + 1;
 		p = c + 1;
@@ -122,13 +129,13 @@ int bb__csv_parse_header(bb__csv_hdr *h, const char *s, size_t len,
 {
 	struct field f[FIELDS_MAX];
 	char e[ECHO_MAX + 4];
-	int n;
+	int n, nul;
 
 	if (len >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) { /* UTF-8 BOM */
 		s += 3;
 		len -= 3;
 	}
-	n = split(s, len, f);
+	n = split(s, len, f, &nul); /* a NUL makes the name unknown */
 	if (n == 1 && f[0].len == 0)
 		return bb__fail(reason, rlen, "missing header row");
 	memset(h->pos, -1, sizeof(h->pos));
@@ -426,17 +433,16 @@ int bb__csv_parse_row(const bb__csv_hdr *h, const char *s, size_t len,
 	struct field f[FIELDS_MAX];
 	double *px[5] = { &row->bar.open, &row->bar.high, &row->bar.low,
 	                  &row->bar.close, &row->bar.volume };
-	int n = split(s, len, f), rc;
+	int nul, n = split(s, len, f, &nul), rc;
 
 	if (n != h->nfields)
 		return bb__fail(reason, rlen, "wrong column count: %d fields, expected %d",
 		            n, h->nfields);
 	row->bar = (bb_bar){ 0 };
-	for (int i = 0; i < n; i++)
-		if (memchr(f[i].s, '\0', f[i].len) != NULL)
-			return bb__fail(reason, rlen, "NUL byte in field %d (%s)", i + 1,
-			                h->col[i] >= 0 && h->col[i] < BB__NCOLS
-			                ? col_names[h->col[i]] : "ignored");
+	if (nul >= 0)
+		return bb__fail(reason, rlen, "NUL byte in field %d (%s)",
+		                nul + 1, h->col[nul] >= 0 && h->col[nul] < BB__NCOLS
+		                ? col_names[h->col[nul]] : "ignored");
 	if ((rc = key_fields(h, f, row, reason, rlen)) != 0)
 		return rc;
 	for (int c = BB__COL_OPEN; c <= BB__COL_VOLUME; c++)

@@ -376,3 +376,22 @@ Test(csv, rejects_nul_inside_a_field)
 	                                    reason, sizeof(reason)), BB_EINVAL));
 	cr_assert(eq(str, reason, "NUL byte in field 2 (timestamp)"));
 }
+
+/* One search of the row finds a NUL: reported in the first field that holds
+ * one, the last field and a CRLF row included, after the column count. */
+Test(csv, a_nul_is_reported_in_its_field_after_the_column_count)
+{
+	static const char two[] = "AAPL,2024-01-02T14:30:00Z,1\0,1,1,1,0,0,\01";
+	static const char last[] = "AAPL,2024-01-02T14:30:00Z,1,1,1,1,0,0,1\0\r";
+	static const char count[] = "AAPL,2024-01-02T14:30:00Z\0,1,1,1,1,0,0";
+
+	cr_assert(eq(int, bb__csv_parse_row(&hdr, two, sizeof(two) - 1, &row,
+	                                    reason, sizeof(reason)), BB_EINVAL));
+	cr_assert(eq(str, reason, "NUL byte in field 3 (open)"));
+	cr_assert(eq(int, bb__csv_parse_row(&hdr, last, sizeof(last) - 1, &row,
+	                                    reason, sizeof(reason)), BB_EINVAL));
+	cr_assert(eq(str, reason, "NUL byte in field 9 (vwap)"));
+	cr_assert(eq(int, bb__csv_parse_row(&hdr, count, sizeof(count) - 1, &row,
+	                                    reason, sizeof(reason)), BB_EINVAL));
+	cr_assert(eq(str, reason, "wrong column count: 8 fields, expected 9"));
+}

@@ -293,9 +293,9 @@ Test(store, load_is_in_global_time_order)
 	bb_batch_free(&b);
 }
 
-/* 70 symbols x 5 minutes: full 64-slot words before the first hole, holes
- * inside words and across word boundaries, then a reload into the same
- * batch; every bar compared whole with the one expected at its place. */
+/* 70 symbols x 5 minutes: full minutes before the first short one, then
+ * short minutes that move, then a reload into the same batch; every bar
+ * compared whole with the one expected at its place. */
 Test(store, load_of_a_day_keeps_every_bar_once_in_order)
 {
 	static bb_bar in[350], want[350];
@@ -320,6 +320,94 @@ Test(store, load_of_a_day_keeps_every_bar_once_in_order)
 	cr_assert(eq(sz, b.n, 56)); /* s * 7 + 2 = 0 mod 5: 14 of 70 */
 	for (size_t i = 0, j = 140; i < b.n; i++, j++)
 		cr_assert(same(&b.bars[i], &want[j]), "bar %zu", i);
+	bb_batch_free(&b);
+}
+
+static int cmp_time_sym(const void *a, const void *b)
+{
+	const bb_bar *x = a, *y = b;
+
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return (x->symbol > y->symbol) - (x->symbol < y->symbol);
+}
+
+/* The bars of in[0..n) with from <= time < to in global time order. */
+static size_t expect(const bb_bar *in, size_t n, int64_t from, int64_t to,
+                     bb_bar *want)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (in[i].time >= from && in[i].time < to)
+			want[w++] = in[i];
+	qsort(want, w, sizeof(*want), cmp_time_sym);
+	return w;
+}
+
+/* 40 symbols x 60 minutes: every fourth illiquid (a bar in about one
+ * minute of three, in runs), symbol 7 with bars only outside the range,
+ * symbol 39 with none at all; the range starts mid-minute and ends on one.
+ * Each bar comes out once, whole, at its place; then the same batch is
+ * reused for a shorter range. */
+Test(store, load_of_illiquid_symbols_keeps_every_bar_once_in_order)
+{
+	static bb_bar in[2400], want[2400];
+	bb_batch b = { 0 };
+	size_t n = 0, w;
+
+	open_with(40);
+	for (uint32_t s = 0; s < 39; s++)
+		for (int m = -5; m < 65; m++) {
+			int in_range = m >= 0 && m < 60;
+			if (s == 7 && in_range)
+				continue;
+			if (s % 4 == 3 && (m * 7 + (int)s) % 9 > 2)
+				continue;
+			in[n++] = bar(s, T0 + 60 * m, s * 1000 + m);
+		}
+	cr_assert(eq(int, bb_store_put(st, in, n, NULL), 0));
+	w = expect(in, n, T0, T0 + 60 * 60, want);
+	cr_assert(eq(int, bb_store_load(st, NULL, 0, T0 - 59, T0 + 60 * 60, &b),
+	             0));
+	cr_assert(eq(sz, b.n, w));
+	cr_assert(eq(sz, w, 1961)); /* 30 liquid x 60 + 161 of 8 illiquid */
+	for (size_t i = 0; i < w; i++)
+		cr_assert(same(&b.bars[i], &want[i]), "bar %zu", i);
+	w = expect(in, n, T0 + 60 * 20, T0 + 60 * 22, want);
+	cr_assert(eq(int, bb_store_load(st, NULL, 0, T0 + 60 * 20, T0 + 60 * 22,
+	                                &b), 0));
+	cr_assert(eq(sz, b.n, w));
+	for (size_t i = 0; i < w; i++)
+		cr_assert(same(&b.bars[i], &want[i]), "bar %zu", i);
+	bb_batch_free(&b);
+}
+
+/* A range of one minute, however it is cut, gives that minute's bars;
+ * one that holds no whole minute gives none. */
+Test(store, load_of_one_minute)
+{
+	bb_bar in[6], want[6];
+	bb_batch b = { 0 };
+	size_t n = 0;
+
+	open_with(3);
+	for (uint32_t s = 0; s < 3; s++)
+		for (int m = 0; m < 2; m++)
+			if (s != 1 || m != 1)
+				in[n++] = bar(s, T0 + 60 * m, s * 10 + m);
+	cr_assert(eq(int, bb_store_put(st, in, n, NULL), 0));
+	cr_assert(eq(int, bb_store_load(st, NULL, 0, T0 + 60, T0 + 120, &b), 0));
+	cr_assert(eq(sz, b.n, 2));
+	cr_assert(eq(sz, expect(in, n, T0 + 60, T0 + 120, want), 2));
+	for (size_t i = 0; i < 2; i++)
+		cr_assert(same(&b.bars[i], &want[i]), "bar %zu", i);
+	cr_assert(eq(int, bb_store_load(st, NULL, 0, T0 + 1, T0 + 61, &b), 0));
+	cr_assert(eq(sz, b.n, 2));
+	cr_assert(same(&b.bars[0], &want[0]));
+	cr_assert(same(&b.bars[1], &want[1]));
+	cr_assert(eq(int, bb_store_load(st, NULL, 0, T0 + 1, T0 + 60, &b), 0));
+	cr_assert(eq(sz, b.n, 0));
 	bb_batch_free(&b);
 }
 
