@@ -91,6 +91,10 @@ int  br_js_publish(struct br_js *j, const struct br_opts *o,
  * NATS); EIO when the connection refuses it. */
 int  br_js_publish_plain(struct br_js *j, const char *subject,
                          const void *data, size_t len);
+/* --json-subjects (json.c): bar b of symbol sym as JSON on
+ * barbus.<bus>.<minutes>m.<sym>; EIO, ENOMEM. */
+int  br_json_bar(struct br_js *j, const char *bus, uint32_t minutes,
+                 const char *sym, const bb_bar *b);
 /* The data of the last message on subject (free with natsMsg_Destroy()):
  * 0, BB_EEMPTY, EIO. */
 int  br_js_last(struct br_js *j, const struct br_opts *o, const char *subject,

@@ -187,19 +187,35 @@ void br_frame_put(uint8_t *buf, const struct br_frame *f)
 	}
 }
 
-void br_rec_put(uint8_t *buf, const struct br_frame *f, uint32_t i,
-                const bb_bar *b)
+/* The 52-byte bar record at p, its time an offset from base. */
+static void bar_put(uint8_t *p, int64_t base, const bb_bar *b)
 {
-	uint8_t *p = buf + records_off(f) + (size_t)i * BR_REC_BYTES;
-
 	put32(p, b->symbol);
 	put32(p + 4, b->flags);
-	put32(p + 8, (uint32_t)(int32_t)(b->time - f->time));
+	put32(p + 8, (uint32_t)(int32_t)(b->time - base));
 	putf(p + 12, b->open);
 	putf(p + 20, b->high);
 	putf(p + 28, b->low);
 	putf(p + 36, b->close);
 	putf(p + 44, b->volume);
+}
+
+static void bar_get(const uint8_t *p, int64_t base, bb_bar *out)
+{
+	out->symbol = get32(p);
+	out->flags = get32(p + 4);
+	out->time = base + (int32_t)get32(p + 8);
+	out->open = getf(p + 12);
+	out->high = getf(p + 20);
+	out->low = getf(p + 28);
+	out->close = getf(p + 36);
+	out->volume = getf(p + 44);
+}
+
+void br_rec_put(uint8_t *buf, const struct br_frame *f, uint32_t i,
+                const bb_bar *b)
+{
+	bar_put(buf + records_off(f) + (size_t)i * BR_REC_BYTES, f->time, b);
 }
 
 void br_name_put(uint8_t *buf, uint32_t i, const char *name)
@@ -338,16 +354,7 @@ int br_frame_get(const uint8_t *buf, size_t len, struct br_frame *f,
 
 void br_rec_get(const struct br_frame *f, uint32_t i, bb_bar *out)
 {
-	const uint8_t *p = f->recs + (size_t)i * BR_REC_BYTES;
-
-	out->symbol = get32(p);
-	out->flags = get32(p + 4);
-	out->time = f->time + (int32_t)get32(p + 8);
-	out->open = getf(p + 12);
-	out->high = getf(p + 20);
-	out->low = getf(p + 28);
-	out->close = getf(p + 36);
-	out->volume = getf(p + 44);
+	bar_get(f->recs + (size_t)i * BR_REC_BYTES, f->time, out);
 }
 
 uint32_t br_count_get(const struct br_frame *f, uint32_t j)
@@ -374,14 +381,7 @@ void br_item_put(uint8_t *buf, const struct br_frame *f, uint32_t i,
 
 	put32(p, table);
 	put32(p + 4, row);
-	put32(p + 8, b->symbol);
-	put32(p + 12, b->flags);
-	put32(p + 16, (uint32_t)(int32_t)(b->time - f->time));
-	putf(p + 20, b->open);
-	putf(p + 28, b->high);
-	putf(p + 36, b->low);
-	putf(p + 44, b->close);
-	putf(p + 52, b->volume);
+	bar_put(p + 8, f->time, b);
 }
 
 void br_item_get(const struct br_frame *f, uint32_t i, uint32_t *table,
@@ -391,14 +391,7 @@ void br_item_get(const struct br_frame *f, uint32_t i, uint32_t *table,
 
 	*table = get32(p);
 	*row = get32(p + 4);
-	out->symbol = get32(p + 8);
-	out->flags = get32(p + 12);
-	out->time = f->time + (int32_t)get32(p + 16);
-	out->open = getf(p + 20);
-	out->high = getf(p + 28);
-	out->low = getf(p + 36);
-	out->close = getf(p + 44);
-	out->volume = getf(p + 52);
+	bar_get(p + 8, f->time, out);
 }
 
 /* Quality item i is item count - nqual + i. */

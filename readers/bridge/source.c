@@ -11,7 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "barfmt.h"
 #include "bridge.h"
 #include "frame.h"
 #include "up.h"
@@ -324,8 +323,7 @@ static int pend_bar(struct src *s, const bb_bar *b, int64_t minute)
  * barbus.<bus>.1m.<symbol> (plain NATS: no acknowledgement awaited). */
 static int send_json(struct src *s, size_t len)
 {
-	char subject[BB_NAME_MAX + BB_SYMBOL_MAX + 16], sym[BB_SYMBOL_MAX + 1];
-	char line[512];
+	char sym[BB_SYMBOL_MAX + 1];
 	struct br_frame f;
 	bb_bar b;
 	int rc = br_frame_get(s->buf, len, &f, NULL);
@@ -335,15 +333,7 @@ static int send_json(struct src *s, size_t len)
 		if (b.symbol >= s->nout ||
 		    bb_symbol_name(s->bus, s->src_of[b.symbol], sym, sizeof(sym)) != 0)
 			snprintf(sym, sizeof(sym), "%u", b.symbol);
-		FILE *m = fmemopen(line, sizeof(line), "w");
-		if (m == NULL)
-			return ENOMEM;
-		bb__barfmt_json(m, sym, &b);
-		long n = ftell(m);
-		fclose(m);
-		snprintf(subject, sizeof(subject), "barbus.%s.1m.%s", s->o->bus, sym);
-		rc = br_js_publish_plain(&s->j, subject, line,
-		                         n > 0 ? (size_t)n - 1 : 0);
+		rc = br_json_bar(&s->j, s->o->bus, 1, sym, &b);
 	}
 	return rc;
 }

@@ -16,7 +16,6 @@
 
 #include "../../upkeep/upkeep.h"
 #include "clock.h"
-#include "barfmt.h"
 #include "control.h"
 #include "up.h"
 
@@ -439,8 +438,7 @@ static int collect(struct br_upsrc *u, const struct br_up_map *map,
  * barbus.<bus>.<N>m.<symbol> (plain NATS: no acknowledgement awaited). */
 static int send_json(struct br_upsrc *u, const struct br_up_map *map)
 {
-	char subject[BB_NAME_MAX + BB_SYMBOL_MAX + 24], sym[BB_SYMBOL_MAX + 1];
-	char line[512];
+	char sym[BB_SYMBOL_MAX + 1];
 	struct br_frame f;
 	uint32_t table, row;
 	bb_bar b;
@@ -456,16 +454,8 @@ static int send_json(struct br_upsrc *u, const struct br_up_map *map)
 		    bb_symbol_name(u->bus, map->src_of[b.symbol], sym,
 		                   sizeof(sym)) != 0)
 			snprintf(sym, sizeof(sym), "%u", b.symbol);
-		FILE *m = fmemopen(line, sizeof(line), "w");
-		if (m == NULL)
-			return ENOMEM;
-		bb__barfmt_json(m, sym, &b);
-		long n = ftell(m);
-		fclose(m);
-		snprintf(subject, sizeof(subject), "barbus.%s.%um.%s", u->o->bus,
-		         u->min[table - BR_TABLE_IV], sym);
-		rc = br_js_publish_plain(u->j, subject, line,
-		                         n > 0 ? (size_t)n - 1 : 0);
+		rc = br_json_bar(u->j, u->o->bus, u->min[table - BR_TABLE_IV], sym,
+		                 &b);
 	}
 	return rc;
 }
