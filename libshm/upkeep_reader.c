@@ -265,7 +265,7 @@ static int block_read(const bb_upkeep *u, const bb_table *t, int k,
                       size_t max, size_t *got)
 {
 	struct bb__block again;
-	uint32_t ts = (uint32_t)k * u->nsym + sym;
+	uint32_t ts = bb__up_hist_symbol((uint32_t)k, u->nsym, sym);
 	uint32_t c = bb_table_count(t, ts);
 	int rc = bb_table_last_n(t, ts, out, c < max ? c : max, got);
 

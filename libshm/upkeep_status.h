@@ -39,6 +39,14 @@ static inline uint32_t bb__up_block_row(uint32_t k)
 	return BB__UP_ROW_BLOCKS + k;
 }
 
+/* The table symbol of symbol s of history block k in the history tables
+ * (up.fills.h, up.<N>m.h: nblocks x nsym symbols, block-major). */
+static inline uint32_t bb__up_hist_symbol(uint32_t k, uint32_t nsym,
+                                          uint32_t s)
+{
+	return k * nsym + s;
+}
+
 /* Symbols of an up.status of nblocks history blocks. */
 static inline uint32_t bb__up_status_symbols(uint32_t nblocks)
 {

@@ -17,6 +17,7 @@
 #include "../../upkeep/upkeep.h"
 #include "clock.h"
 #include "control.h"
+#include "upkeep_status.h"
 #include "up.h"
 
 #define UP_IV_MAX      BB_UPKEEP_MAX_INTERVALS
@@ -103,7 +104,7 @@ static int open_tables(struct br_upsrc *u)
 {
 	const char *bus = u->o->bus;
 	char role[24];
-	int rc = bb_table_open(&u->status, bus, "up.status");
+	int rc = bb_table_open(&u->status, bus, BB__UP_STATUS_ROLE);
 
 	if (rc == 0)
 		rc = bb_table_open(&u->fills, bus, "up.fills");
@@ -573,7 +574,8 @@ static int block_of(struct br_upsrc *u, int32_t date)
 	struct bb__block b;
 
 	for (uint32_t k = 0; k < u->nblocks; k++)
-		if (bb_table_record(u->status, 2 + k, &b) == 0 && b.date == date)
+		if (bb_table_record(u->status, bb__up_block_row(k), &b) == 0 &&
+		    b.date == date)
 			return (int)k;
 	return -1;
 }
@@ -582,7 +584,7 @@ static int block_of(struct br_upsrc *u, int32_t date)
 static int block_rows(struct br_upsrc *u, int k, uint32_t src, uint32_t sym,
                       const bb_session *ses)
 {
-	uint32_t ts = (uint32_t)k * u->nsym + src;
+	uint32_t ts = bb__up_hist_symbol((uint32_t)k, u->nsym, src);
 	size_t got;
 	int rc = rows_of(u, u->hfills, ts, ses, &got);
 
