@@ -226,13 +226,12 @@ static int on_no_writer(struct up_fol *f)
 static int batch(struct up_fol *f, bb_bar *ev, int *w)
 {
 	uint64_t lost;
-	size_t n = 1;
+	size_t n = 0;
 	int rc = 0;
 
-	while (n < BATCH && (*w = bb_ring_read(f->r, &ev[n], &lost)) == 0)
-		n++;
-	if (*w != BB_ELAPPED)
-		*w = 0;
+	*w = bb_ring_read_n(f->r, &ev[1], BATCH - 1, &n, &lost) == BB_ELAPPED
+	     ? BB_ELAPPED : 0;
+	n++;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (i + AHEAD < n && BB_KIND(ev[i + AHEAD].flags) == BB_KIND_BAR) {
 			up_segs_prefetch(f->segs, ev[i + AHEAD].symbol);
