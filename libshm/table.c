@@ -192,6 +192,11 @@ void bb_table_prefetch(const bb_table_writer *w, uint32_t sym)
 		__builtin_prefetch(row(&w->g, sym, c - 1), 1, 3);
 }
 
+const struct bb__sym_line *bb__table_lines(const bb_table_writer *w)
+{
+	return line(&w->g, 0);
+}
+
 int bb_table_writer_replaced(const bb_table_writer *w)
 {
 	return w->seg.how == BB_SEG_REPLACED;

@@ -43,6 +43,9 @@ struct bb_table;
 int64_t  bb__table_beat_ns(const struct bb_table *t);
 /* Geometry of a header already passed bb__seg_hdr_check(). */
 int      bb__table_geom(const struct bb__seg_hdr *h, struct bb__table_geom *g);
+/* A writer's symbol lines: line of sym at [sym] (for prefetching them
+ * ahead of bb_table_prefetch(), which reads them to find the rows). */
+const struct bb__sym_line *bb__table_lines(const bb_table_writer *w);
 
 static inline struct bb__sym_line *bb__table_line(
 	const struct bb__table_geom *g, uint32_t sym)

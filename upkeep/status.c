@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "control.h"
+#include "table.h"
 #include "upkeep.h"
 #include "upkeep_status.h"
 
@@ -45,6 +46,7 @@ struct up_segs {
 	bb_table_writer *fills, *quality, *status;
 	bb_table_writer *iv[UP_MAX_INTERVALS];
 	bb_table_writer *hfills, *hiv[UP_MAX_INTERVALS]; /* NULL: no history */
+	const struct bb__sym_line *lines[UP_MAX_INTERVALS]; /* iv[k]'s */
 	struct up_intervals ivs;
 	uint32_t         nsym, rows, nblocks;
 	struct bb__block map[BB_CTL_MAX_BLOCKS];
@@ -194,6 +196,8 @@ int up_segs_attach(struct up_segs *s, const char *bus, uint32_t nsym,
 		discard_tables(s);
 		return rc;
 	}
+	for (uint32_t k = 0; k < s->ivs.n; k++)
+		s->lines[k] = bb__table_lines(s->iv[k]);
 	if (history_kept(s))
 		load_left(s, bus, 1);
 	memcpy(list, s->ivs.min, s->ivs.n * sizeof(uint32_t));
@@ -243,6 +247,16 @@ void up_segs_prefetch(const struct up_segs *s, uint32_t sym)
 	 * symbol in a row, not when a bar comes. */
 	for (uint32_t k = 0; k < s->ivs.n; k++)
 		bb_table_prefetch(s->iv[k], sym);
+}
+
+/* Inline from the lines' addresses taken at attach: a few instructions a
+ * table, not a call. */
+void up_segs_prefetch_far(const struct up_segs *s, uint32_t sym)
+{
+	if (sym >= s->nsym)
+		return;
+	for (uint32_t k = 0; k < s->ivs.n; k++)
+		__builtin_prefetch(&s->lines[k][sym], 0, 3);
 }
 
 /* ---- history blocks -------------------------------------------------------- */
