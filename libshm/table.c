@@ -181,20 +181,13 @@ int bb_table_reset(bb_table_writer *w, uint32_t sym)
 
 void bb_table_prefetch(const bb_table_writer *w, uint32_t sym)
 {
-	if (sym >= w->g.nsym)
-		return;
-	uint32_t c = (uint32_t)atomic_load_explicit(&line(&w->g, sym)->state,
-	                                            memory_order_relaxed);
-	/* The row an append writes and the one a replacement rewrites. */
-	if (c < w->g.rows)
-		__builtin_prefetch(row(&w->g, sym, c), 1, 3);
-	if (c > 0 && c <= w->g.rows)
-		__builtin_prefetch(row(&w->g, sym, c - 1), 1, 3);
+	if (sym < w->g.nsym)
+		bb__table_prefetch_rows(&w->g, sym);
 }
 
-const struct bb__sym_line *bb__table_lines(const bb_table_writer *w)
+const struct bb__table_geom *bb__table_writer_geom(const bb_table_writer *w)
 {
-	return line(&w->g, 0);
+	return &w->g;
 }
 
 int bb_table_writer_replaced(const bb_table_writer *w)

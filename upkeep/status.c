@@ -46,7 +46,7 @@ struct up_segs {
 	bb_table_writer *fills, *quality, *status;
 	bb_table_writer *iv[UP_MAX_INTERVALS];
 	bb_table_writer *hfills, *hiv[UP_MAX_INTERVALS]; /* NULL: no history */
-	const struct bb__sym_line *lines[UP_MAX_INTERVALS]; /* iv[k]'s */
+	struct bb__table_geom g[UP_MAX_INTERVALS]; /* iv[k]'s, to prefetch */
 	struct up_intervals ivs;
 	uint32_t         nsym, rows, nblocks;
 	struct bb__block map[BB_CTL_MAX_BLOCKS];
@@ -197,7 +197,7 @@ int up_segs_attach(struct up_segs *s, const char *bus, uint32_t nsym,
 		return rc;
 	}
 	for (uint32_t k = 0; k < s->ivs.n; k++)
-		s->lines[k] = bb__table_lines(s->iv[k]);
+		s->g[k] = *bb__table_writer_geom(s->iv[k]);
 	if (history_kept(s))
 		load_left(s, bus, 1);
 	memcpy(list, s->ivs.min, s->ivs.n * sizeof(uint32_t));
@@ -241,22 +241,24 @@ void up_segs_beat(struct up_segs *s)
 	}
 }
 
+/* Inline from the tables' geometry taken at attach: a few instructions a
+ * table, not a call. */
 void up_segs_prefetch(const struct up_segs *s, uint32_t sym)
 {
 	/* Not up.quality: it is written when a minute completes, for every
 	 * symbol in a row, not when a bar comes. */
+	if (sym >= s->nsym)
+		return;
 	for (uint32_t k = 0; k < s->ivs.n; k++)
-		bb_table_prefetch(s->iv[k], sym);
+		bb__table_prefetch_rows(&s->g[k], sym);
 }
 
-/* Inline from the lines' addresses taken at attach: a few instructions a
- * table, not a call. */
 void up_segs_prefetch_far(const struct up_segs *s, uint32_t sym)
 {
 	if (sym >= s->nsym)
 		return;
 	for (uint32_t k = 0; k < s->ivs.n; k++)
-		__builtin_prefetch(&s->lines[k][sym], 0, 3);
+		__builtin_prefetch(bb__table_line(&s->g[k], sym), 0, 3);
 }
 
 /* ---- history blocks -------------------------------------------------------- */
