@@ -57,7 +57,8 @@ static struct bb__slot *row(const struct bb__table_geom *g, uint32_t sym,
 
 /* Writer: the row's next generation, so its sequence word only grows.
  * Inlined: the upkeep rewrites four rows a bar through its callers. */
-static inline __attribute__((always_inline)) void row_write(struct bb__slot *s, const bb_bar *bar)
+static inline __attribute__((always_inline))
+void row_write(struct bb__slot *s, const bb_bar *bar)
 {
 	uint64_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
 
