@@ -1,27 +1,11 @@
 /*
  * ring_batch.c: reading many ring records in one call, for readers whose
  * per-call cost is high (the Python package: one ctypes call per batch
- * instead of one per record). Built on bb_ring_read() and bb_ring_wait()
- * alone, so it follows the same protocol and needs no access to the ring's
- * internals.
+ * instead of one per record). bb_ring_wait_n() is built on bb_ring_wait()
+ * and bb_ring_read_n() alone; bb_ring_read_n() is in ring_reader.c, where
+ * its loop reads the slots without a call per record.
  */
 #include "barbus.h"
-
-int bb_ring_read_n(bb_ring_reader *r, bb_bar *out, size_t max, size_t *got,
-                   uint64_t *lost)
-{
-	size_t n = 0;
-	int rc = 0;
-
-	if (r == NULL || (out == NULL && max > 0) || got == NULL)
-		return BB_EINVAL;
-	while (n < max && (rc = bb_ring_read(r, &out[n], lost)) == 0)
-		n++;
-	*got = n;
-	if (rc == BB_EEMPTY || n == max)
-		return 0;
-	return rc;
-}
 
 int bb_ring_wait_n(bb_ring_reader *r, bb_bar *out, size_t max, size_t *got,
                    uint64_t *lost, int64_t timeout_ns)

@@ -173,6 +173,36 @@ int bb_ring_read(bb_ring_reader *r, bb_bar *out, uint64_t *lost)
 	return in_slot(r, p, seen) ? BB_EEMPTY : BB_ECORRUPT;
 }
 
+/*
+ * bb_ring_read() in a loop, the loop inside: records that are there are
+ * copied straight into out without a call each; the first that is not is
+ * classed by bb_ring_read() itself (it may have been completed meanwhile).
+ * out[*got..max) may be written.
+ */
+int bb_ring_read_n(bb_ring_reader *r, bb_bar *out, size_t max, size_t *got,
+                   uint64_t *lost)
+{
+	size_t n = 0;
+	int rc = 0;
+
+	if (r == NULL || (out == NULL && max > 0) || got == NULL)
+		return BB_EINVAL;
+	while (n < max) {
+		uint64_t p = r->next;
+		if (bb__slot_take(&r->slots[p & r->mask], bb__seq_done(p),
+		                  &out[n])) {
+			r->next = p + 1;
+			n++;
+		} else if ((rc = bb_ring_read(r, &out[n], lost)) == 0) {
+			n++;
+		} else {
+			break;
+		}
+	}
+	*got = n;
+	return rc == BB_EEMPTY ? 0 : rc;
+}
+
 static int has_data(void *arg)
 {
 	const bb_ring_reader *r = arg;

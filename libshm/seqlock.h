@@ -124,6 +124,26 @@ static inline uint64_t bb__slot_read(const struct bb__slot *s, void *out)
 	return s1;
 }
 
+/*
+ * As bb__slot_read() for a caller that wants generation `want` only
+ * (want = bb__seq_done(gen)) and may have *out overwritten when it is not
+ * there: copied straight into *out, without the staging copy. 1: *out
+ * holds it; 0: not (*out may hold anything).
+ */
+static inline int bb__slot_take(const struct bb__slot *s, uint64_t want,
+                                void *out)
+{
+	/* Acquire pairs with the release store of the even seq in
+	 * bb__slot_write(): the payload of that write is visible below. */
+	if (atomic_load_explicit(&s->seq, memory_order_acquire) != want)
+		return 0;
+	bb__slot_copy(s, out);
+	/* Acquire fence pairs with the writer's release fence after its busy
+	 * mark: if any load above saw a newer write, the re-check sees it. */
+	atomic_thread_fence(memory_order_acquire);
+	return atomic_load_explicit(&s->seq, memory_order_relaxed) == want;
+}
+
 /* The generation a slot's sequence word speaks of. */
 static inline uint64_t bb__seq_gen(uint64_t seq) { return (seq - 1) / 2; }
 

@@ -55,8 +55,10 @@ static struct bb__slot *row(const struct bb__table_geom *g, uint32_t sym,
 	return bb__table_row(g, sym, i);
 }
 
-/* Writer: the row's next generation, so its sequence word only grows. */
-static void row_write(struct bb__slot *s, const bb_bar *bar)
+/* Writer: the row's next generation, so its sequence word only grows.
+ * Inlined: the upkeep rewrites four rows a bar through its callers. */
+static inline __attribute__((always_inline))
+void row_write(struct bb__slot *s, const bb_bar *bar)
 {
 	uint64_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
 
@@ -180,15 +182,13 @@ int bb_table_reset(bb_table_writer *w, uint32_t sym)
 
 void bb_table_prefetch(const bb_table_writer *w, uint32_t sym)
 {
-	if (sym >= w->g.nsym)
-		return;
-	uint32_t c = (uint32_t)atomic_load_explicit(&line(&w->g, sym)->state,
-	                                            memory_order_relaxed);
-	/* The row an append writes and the one a replacement rewrites. */
-	if (c < w->g.rows)
-		__builtin_prefetch(row(&w->g, sym, c), 1, 3);
-	if (c > 0 && c <= w->g.rows)
-		__builtin_prefetch(row(&w->g, sym, c - 1), 1, 3);
+	if (sym < w->g.nsym)
+		bb__table_prefetch_rows(&w->g, sym);
+}
+
+const struct bb__table_geom *bb__table_writer_geom(const bb_table_writer *w)
+{
+	return &w->g;
 }
 
 int bb_table_writer_replaced(const bb_table_writer *w)

@@ -43,6 +43,9 @@ struct bb_table;
 int64_t  bb__table_beat_ns(const struct bb_table *t);
 /* Geometry of a header already passed bb__seg_hdr_check(). */
 int      bb__table_geom(const struct bb__seg_hdr *h, struct bb__table_geom *g);
+/* A writer's geometry, fixed while it is open: for a writer that
+ * prefetches inline (bb__table_prefetch_rows()). */
+const struct bb__table_geom *bb__table_writer_geom(const bb_table_writer *w);
 
 static inline struct bb__sym_line *bb__table_line(
 	const struct bb__table_geom *g, uint32_t sym)
@@ -54,6 +57,21 @@ static inline struct bb__slot *bb__table_row(const struct bb__table_geom *g,
                                              uint32_t sym, uint32_t i)
 {
 	return (struct bb__slot *)(g->rows0 + (size_t)i * g->stride) + sym;
+}
+
+/* Writer hint: the row an append of sym writes and the one a replacement
+ * rewrites (bb_table_prefetch()); sym < g->nsym. Its line is read to find
+ * them: prefetch that (bb__table_line()) earlier when it may miss. */
+static inline void bb__table_prefetch_rows(const struct bb__table_geom *g,
+                                           uint32_t sym)
+{
+	uint32_t c = (uint32_t)atomic_load_explicit(&bb__table_line(g, sym)->state,
+	                                            memory_order_relaxed);
+
+	if (c < g->rows)
+		__builtin_prefetch(bb__table_row(g, sym, c), 1, 3);
+	if (c > 0 && c <= g->rows)
+		__builtin_prefetch(bb__table_row(g, sym, c - 1), 1, 3);
 }
 
 #endif /* BB_TABLE_H */

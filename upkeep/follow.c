@@ -215,25 +215,30 @@ static int on_no_writer(struct up_fol *f)
 
 #define BATCH 32 /* records read ahead */
 #define AHEAD 6  /* prefetch the rows of the bar this far ahead */
+#define FAR   12 /* and the tables' lines (that say which rows) this far */
 
 /*
  * ev[0] was read; read what else is there (up to BATCH) and take it in,
  * asking for the table rows of the bar AHEAD records on: the rows of 500
- * symbols lie on different pages, so the misses had better overlap. *w
+ * symbols lie on different pages, so the misses had better overlap. The
+ * rows' addresses come from the tables' symbol lines, fetched FAR records
+ * on: at 10,000 symbols those are out of cache too, and a miss there
+ * would hold up the row prefetch that reads them. *w
  * becomes BB_ELAPPED when the reading ahead was lapped (after the records
  * read are taken in).
  */
 static int batch(struct up_fol *f, bb_bar *ev, int *w)
 {
 	uint64_t lost;
-	size_t n = 1;
+	size_t n = 0;
 	int rc = 0;
 
-	while (n < BATCH && (*w = bb_ring_read(f->r, &ev[n], &lost)) == 0)
-		n++;
-	if (*w != BB_ELAPPED)
-		*w = 0;
+	*w = bb_ring_read_n(f->r, &ev[1], BATCH - 1, &n, &lost) == BB_ELAPPED
+	     ? BB_ELAPPED : 0;
+	n++;
 	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (i + FAR < n && BB_KIND(ev[i + FAR].flags) == BB_KIND_BAR)
+			up_segs_prefetch_far(f->segs, ev[i + FAR].symbol);
 		if (i + AHEAD < n && BB_KIND(ev[i + AHEAD].flags) == BB_KIND_BAR) {
 			up_segs_prefetch(f->segs, ev[i + AHEAD].symbol);
 			up_engine_prefetch(f->e, ev[i + AHEAD].symbol);

@@ -42,7 +42,8 @@ struct symst {
 	int64_t  through;    /* last complete minute of this symbol */
 	double   prev_close; /* previous session's last close; NaN: unknown */
 	int      asked;      /* prev_close was asked of the sink */
-};
+} __attribute__((aligned(64))); /* a line each: one prefetch fetches it */
+_Static_assert(sizeof(struct symst) == 64, "symbol state: a line");
 
 struct up_engine {
 	struct up_engine_opts o;
@@ -80,7 +81,7 @@ int up_engine_new(struct up_engine **out, const struct up_engine_opts *o,
 	e->state = calloc(cells, 1);
 	e->ends = calloc(o->rows, sizeof(*e->ends));
 	e->close = calloc(cells, sizeof(double));
-	e->sym = calloc(o->nsym, sizeof(*e->sym));
+	e->sym = aligned_alloc(64, o->nsym * sizeof(*e->sym));
 	size_t nf = (size_t)o->nsym * (o->iv.n ? o->iv.n : 1);
 	e->f = aligned_alloc(64, nf * sizeof(*e->f)); /* a line each */
 	e->rbuf = calloc(o->rows, sizeof(*e->rbuf));
@@ -91,7 +92,7 @@ int up_engine_new(struct up_engine **out, const struct up_engine_opts *o,
 		return ENOMEM;
 	}
 	for (uint32_t i = 0; i < o->nsym; i++)
-		e->sym[i].prev_close = NAN;
+		e->sym[i] = (struct symst){ .prev_close = NAN };
 	*out = e;
 	return 0;
 }
@@ -355,16 +356,20 @@ static int real_over_settled(struct up_engine *e, const bb_bar *b,
 
 int up_engine_bar(struct up_engine *e, const bb_bar *b)
 {
+	/* One division (by a constant: a multiplication) for the minute and
+	 * whether it is whole; unsigned: b->time is not checked yet. */
+	uint64_t d = (uint64_t)b->time - (uint64_t)e->s.open;
+	uint32_t m = (uint32_t)(d / 60);
+
 	if (!e->active || e->finished || BB_KIND(b->flags) != BB_KIND_BAR ||
 	    b->symbol >= e->o.nsym || b->time < e->s.open ||
-	    b->time >= e->s.close || (b->time - e->s.open) % 60 != 0)
+	    b->time >= e->s.close || d % 60 != 0)
 		return 0;
 	if (!e->seen_real) {
 		int rc = ffill_deferred(e);
 		if (rc != 0)
 			return rc;
 	}
-	uint32_t m = (uint32_t)((b->time - e->s.open) / 60);
 	size_t c = cell(e, b->symbol, m);
 	uint8_t was = e->state[c];
 	if (was == M_REAL || was == M_LATE)
@@ -571,6 +576,21 @@ void up_engine_follow(struct up_engine *e, uint32_t sym, int on)
 		e->skip[sym] = !on;
 }
 
+/* Minutes of sym after its clock up to t (< close, > its clock). */
+static int complete_upto(struct up_engine *e, uint32_t sym, int64_t t,
+                         int64_t now_ns)
+{
+	uint32_t m = (uint32_t)((e->sym[sym].through + 60 - e->s.open) / 60);
+	uint32_t last = (uint32_t)((t - e->s.open) / 60);
+
+	for (; m <= last; m++) {
+		int rc = complete_one(e, sym, m, now_ns);
+		if (rc != 0)
+			return rc;
+	}
+	return put_quality(e, sym);
+}
+
 int up_engine_complete_sym(struct up_engine *e, uint32_t sym, int64_t t,
                            int64_t now_ns)
 {
@@ -578,16 +598,7 @@ int up_engine_complete_sym(struct up_engine *e, uint32_t sym, int64_t t,
 		return 0;
 	if (t > e->s.close - 60)
 		t = e->s.close - 60;
-	struct symst *y = &e->sym[sym];
-	if (y->through >= t)
-		return 0;
-	for (int64_t u = y->through + 60; u <= t; u += 60) {
-		int rc = complete_one(e, sym, (uint32_t)((u - e->s.open) / 60),
-		                      now_ns);
-		if (rc != 0)
-			return rc;
-	}
-	return put_quality(e, sym);
+	return e->sym[sym].through >= t ? 0 : complete_upto(e, sym, t, now_ns);
 }
 
 void up_engine_set_through(struct up_engine *e, int64_t t)
@@ -603,13 +614,19 @@ int up_engine_complete(struct up_engine *e, int64_t t, uint32_t nsym_live,
 {
 	if (nsym_live > e->o.nsym)
 		nsym_live = e->o.nsym;
-	for (uint32_t sym = 0; sym < nsym_live; sym++) {
-		int rc = up_engine_complete_sym(e, sym, t, now_ns);
+	if (!e->active)
+		return 0;
+	if (t > e->s.close - 60)
+		t = e->s.close - 60;
+	/* up_engine_complete_sym() of each symbol, its checks made once. */
+	for (uint32_t sym = 0; !e->finished && sym < nsym_live; sym++) {
+		if (e->skip[sym] || e->sym[sym].through >= t)
+			continue;
+		int rc = complete_upto(e, sym, t, now_ns);
 		if (rc != 0)
 			return rc;
 	}
-	if (e->active)
-		up_engine_set_through(e, t);
+	up_engine_set_through(e, t);
 	return 0;
 }
 

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "control.h"
+#include "table.h"
 #include "upkeep.h"
 #include "upkeep_status.h"
 
@@ -45,6 +46,7 @@ struct up_segs {
 	bb_table_writer *fills, *quality, *status;
 	bb_table_writer *iv[UP_MAX_INTERVALS];
 	bb_table_writer *hfills, *hiv[UP_MAX_INTERVALS]; /* NULL: no history */
+	struct bb__table_geom g[UP_MAX_INTERVALS]; /* iv[k]'s, to prefetch */
 	struct up_intervals ivs;
 	uint32_t         nsym, rows, nblocks;
 	struct bb__block map[BB_CTL_MAX_BLOCKS];
@@ -194,6 +196,8 @@ int up_segs_attach(struct up_segs *s, const char *bus, uint32_t nsym,
 		discard_tables(s);
 		return rc;
 	}
+	for (uint32_t k = 0; k < s->ivs.n; k++)
+		s->g[k] = *bb__table_writer_geom(s->iv[k]);
 	if (history_kept(s))
 		load_left(s, bus, 1);
 	memcpy(list, s->ivs.min, s->ivs.n * sizeof(uint32_t));
@@ -237,12 +241,24 @@ void up_segs_beat(struct up_segs *s)
 	}
 }
 
+/* Inline from the tables' geometry taken at attach: a few instructions a
+ * table, not a call. */
 void up_segs_prefetch(const struct up_segs *s, uint32_t sym)
 {
 	/* Not up.quality: it is written when a minute completes, for every
 	 * symbol in a row, not when a bar comes. */
+	if (sym >= s->nsym)
+		return;
 	for (uint32_t k = 0; k < s->ivs.n; k++)
-		bb_table_prefetch(s->iv[k], sym);
+		bb__table_prefetch_rows(&s->g[k], sym);
+}
+
+void up_segs_prefetch_far(const struct up_segs *s, uint32_t sym)
+{
+	if (sym >= s->nsym)
+		return;
+	for (uint32_t k = 0; k < s->ivs.n; k++)
+		__builtin_prefetch(bb__table_line(&s->g[k], sym), 0, 3);
 }
 
 /* ---- history blocks -------------------------------------------------------- */
@@ -388,12 +404,17 @@ static int sink_fill(void *ctx, uint32_t sym, const bb_bar *bar)
 	return rc;
 }
 
+/* Once a minute for every symbol: rewritten in place, without a copy
+ * (the table reads its record byte-wise, as put_one()'s). */
 static int sink_quality(void *ctx, uint32_t sym, const bb_quality *q)
 {
 	struct up_target *t = ctx;
 
 	working(t->s);
-	return t->live ? put_one(t->s->quality, sym, q) : 0;
+	if (!t->live)
+		return 0;
+	int rc = bb_table_replace_last(t->s->quality, sym, (const bb_bar *)q);
+	return rc == BB_EEMPTY ? put_one(t->s->quality, sym, q) : rc;
 }
 
 static int sink_reset(void *ctx, uint32_t sym)

@@ -231,8 +231,11 @@ int  up_segs_attach(struct up_segs *s, const char *bus, uint32_t nsym,
                     uint32_t rows, const bb_seg_opts *o);
 void up_segs_close(struct up_segs *s);
 void up_segs_beat(struct up_segs *s);
-/* Hint: a bar of sym comes soon; start fetching the rows it will write. */
+/* Hint: a bar of sym comes soon; start fetching the rows it will write.
+ * up_segs_prefetch_far() a few bars before: the tables' lines of sym,
+ * which up_segs_prefetch() reads to find those rows. */
 void up_segs_prefetch(const struct up_segs *s, uint32_t sym);
+void up_segs_prefetch_far(const struct up_segs *s, uint32_t sym);
 /*
  * A sink writing an engine's output into these segments, lookups in st.
  * live: the current session (current tables and its history block); else
