@@ -30,7 +30,7 @@ struct bb_ring_reader {
 
 static uint64_t load_head(const struct bb_ring_reader *r)
 {
-	/* Acquire pairs with the seq_cst store of head in bb_ring_put_n(). */
+	/* Acquire pairs with the store of head in bb__ring_publish(). */
 	return atomic_load_explicit(&r->ctl->head, memory_order_acquire);
 }
 
