@@ -545,3 +545,22 @@ Test(ring, writes_publish_the_head_before_it_lags_half_the_capacity)
 		bb__ring_write(w, &b);
 	cr_assert(eq(u64, shared_head(), 8)); /* 8 - 0 > 15 / 2 */
 }
+
+Test(ring, a_reader_lapped_behind_an_unpublished_head_counts_each_loss_once)
+{
+	bb_bar got;
+	uint64_t lost, total = 0;
+	int rc;
+
+	open_both(16, BB_WAIT_SPIN, 0);
+	for (uint64_t i = 0; i < 19; i++) {
+		bb_bar b = bar(i);
+		bb__ring_write(w, &b); /* head published at 8 and 16 only */
+	}
+	cr_assert(eq(u64, shared_head(), 16));
+	while ((rc = bb_ring_read(r, &got, &lost)) == BB_ELAPPED)
+		total += lost;
+	cr_assert(eq(int, rc, 0));
+	cr_assert(eq(u64, total, 3)); /* positions 0, 1, 2 */
+	cr_assert(eq(i64, got.time, 3 * 60));
+}
