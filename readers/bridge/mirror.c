@@ -199,7 +199,8 @@ static int minute(struct mir *m, const struct br_frame *f)
 	for (uint32_t i = from; i < f->count; i++)
 		br_rec_get(f, i, &m->bars[i - from]);
 	/* The frame's bars in one go: readers blocked on the ring are woken
-	 * once for all of them, not 500 times. */
+	 * once for all of them, not each time they went back to sleep
+	 * between two bars. */
 	int rc = bb__bw_bars(&m->p, m->bars, f->count - from, &refused);
 	if (rc != 0)
 		frame_warn(m, f, refused == 1 ? "a bar" : "bars", rc);
