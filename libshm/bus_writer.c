@@ -345,6 +345,29 @@ int bb__bw_bar(struct bb__bw *w, const bb_bar *b)
 	return rc;
 }
 
+int bb__bw_bars(struct bb__bw *w, const bb_bar *b, size_t n, size_t *refused)
+{
+	int first = 0;
+
+	*refused = 0;
+	for (size_t i = 0; i < n; i++) {
+		int rc = bb__bw_table_bar(w, &b[i]);
+		if (rc != 0) {
+			first = first ? first : rc;
+			++*refused;
+			continue;
+		}
+		/* In the tables before its slot is written, as bb__bw_bar();
+		 * sleeping readers are woken once, below, not at every bar. */
+		bb__ring_write(w->ring, &b[i]);
+		if (!(b[i].flags & BB_BAR_LATE))
+			w->minute_bars++;
+		bb__ctl_add(w->ctl, BB_CTR_BARS, 1);
+	}
+	bb__ring_publish(w->ring);
+	return first;
+}
+
 void bb__bw_ring_bar(struct bb__bw *w, const bb_bar *b)
 {
 	bb_ring_put(w->ring, b);

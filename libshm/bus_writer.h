@@ -122,6 +122,11 @@ void bb__bw_prefetch(const struct bb__bw *w, uint32_t sym);
  * so a reader that sees it on the ring finds it in the tables. A late one
  * (BB_BAR_LATE) does not count in the current minute. */
 int  bb__bw_bar(struct bb__bw *w, const bb_bar *b);
+/* n bars, each as bb__bw_bar() (tables, then its ring slot), the ring's
+ * head stored and its sleepers woken once at the end rather than at every
+ * bar. A bar the tables refuse is left out of both and counted in
+ * *refused; the first such error is returned (0: none). */
+int  bb__bw_bars(struct bb__bw *w, const bb_bar *b, size_t n, size_t *refused);
 /* The bar into the tables only (rebuilding after a restart). */
 int  bb__bw_table_bar(struct bb__bw *w, const bb_bar *b);
 /* The bar onto the ring only: it is in the tables already. */

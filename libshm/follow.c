@@ -51,6 +51,7 @@ struct bb_follow {
 	struct fsym    *sym;
 	bb_bar         *rows, *view;
 	size_t          rows_cap, view_n;
+	int             view_own; /* view is its own array, not rows */
 };
 
 static uint32_t gen_of(const bb_follow *f, uint32_t s)
@@ -75,24 +76,67 @@ static int reserve(bb_follow *f, size_t n)
 	return 0;
 }
 
-/* Copy every symbol's rows into f->rows; 0 or an error. */
+/* Bars held by s, read with acquire after the ring's head (see above). */
+static uint32_t count_of(const bb_follow *f, uint32_t s)
+{
+	/* Acquire pairs with the release store of state in bb_table_append():
+	 * the rows counted are complete. */
+	return (uint32_t)atomic_load_explicit(&bb__table_line(&f->g, s)->state,
+	                                      memory_order_acquire);
+}
+
+/* Row i of s into out; the latest row under its seqlock (rewritten in
+ * place by a writer's replacement), the ones before it cannot change while
+ * the reset count stays (checked by the caller after this). */
+static int copy_row(const bb_follow *f, uint32_t s, uint32_t i, int latest,
+                    bb_bar *out)
+{
+	const struct bb__slot *r = bb__table_row(&f->g, s, i);
+
+	if (!latest) {
+		bb__slot_copy(r, out);
+		return 0;
+	}
+	for (int tries = 0; bb__slot_read(r, out) & 1;)
+		if (++tries == BB_TABLE_TRIES)
+			return BB_ERETRY;
+	return 0;
+}
+
+/*
+ * Copy every symbol's rows into f->rows, symbol after symbol; 0 or an
+ * error. The rows are read minute-major, as they lie in the segment (row i
+ * of every symbol, then row i + 1): a symbol's rows are a row of all
+ * symbols apart, so reading them symbol by symbol would touch a new page
+ * at every row, and the copy of a full table took tens of milliseconds.
+ */
 static int copy_all(bb_follow *f)
 {
-	uint32_t max = bb_table_rows(f->tab);
+	uint32_t maxc = 0;
 	size_t off = 0;
 
 	for (uint32_t s = 0; s < f->nsym; s++) {
-		size_t got = 0;
-		int rc = reserve(f, off + max);
-		if (rc == 0)
-			rc = bb_table_last_n(f->tab, s, f->rows + off, max, &got);
-		if (rc != 0)
-			return rc;
+		uint32_t c = count_of(f, s);
+		if (c > f->g.rows)
+			return BB_EGEOMETRY;
 		f->sym[s].off = off;
-		f->sym[s].cnt = (uint32_t)got;
-		off += got;
+		f->sym[s].cnt = c;
+		off += c;
+		maxc = c > maxc ? c : maxc;
 	}
-	return 0;
+	int rc = reserve(f, off ? off : 1);
+	for (uint32_t i = 0; rc == 0 && i < maxc; i++)
+		for (uint32_t s = 0; rc == 0 && s < f->nsym; s++) {
+			struct fsym *y = &f->sym[s];
+			if (i < y->cnt)
+				rc = copy_row(f, s, i, i + 1 == y->cnt,
+				              &f->rows[y->off + i]);
+		}
+	/* Acquire fence pairs with the release fence of a row write
+	 * (seqlock.h): a reset whose rows any load above saw is visible to
+	 * the caller's re-check of the reset counts. */
+	atomic_thread_fence(memory_order_acquire);
+	return rc;
 }
 
 /* One try: 0, BB_ERETRY when a reset came during it, or an error. */
@@ -125,23 +169,31 @@ static uint32_t handed_out(const bb_follow *f, const struct fsym *y)
 	return n < y->cnt ? n : y->cnt;
 }
 
-/* The view: rows not yet handed out. The state is reset to the copy. */
+/* The view: rows not yet handed out. The state is reset to the copy. When
+ * none was handed out yet (the first snapshot) that is every row copied,
+ * and the view is f->rows itself rather than a second copy of it. */
 static int build_view(bb_follow *f)
 {
 	size_t n = 0;
+	uint32_t out = 0;
 
-	for (uint32_t s = 0; s < f->nsym; s++)
+	for (uint32_t s = 0; s < f->nsym; s++) {
 		n += f->sym[s].cnt;
-	free(f->view);
-	f->view = malloc((n ? n : 1) * sizeof(*f->view));
+		out |= handed_out(f, &f->sym[s]);
+	}
+	if (f->view_own)
+		free(f->view);
+	f->view = out ? malloc((n ? n : 1) * sizeof(*f->view)) : f->rows;
+	f->view_own = out != 0;
 	if (f->view == NULL)
 		return ENOMEM;
 	f->view_n = 0;
 	for (uint32_t s = 0; s < f->nsym; s++) {
 		struct fsym *y = &f->sym[s];
 		uint32_t from = handed_out(f, y);
-		memcpy(f->view + f->view_n, f->rows + y->off + from,
-		       (y->cnt - from) * sizeof(bb_bar));
+		if (out)
+			memcpy(f->view + f->view_n, f->rows + y->off + from,
+			       (y->cnt - from) * sizeof(bb_bar));
 		f->view_n += y->cnt - from;
 		*y = (struct fsym){ .off = y->off, .cnt = y->cnt,
 		                    .gen = y->gen_new, .gen_known = 1,
@@ -203,8 +255,9 @@ void bb_follow_close(bb_follow *f)
 	if (f->seg.hdr != NULL || f->seg.fd >= 0)
 		bb__seg_reader_close(&f->seg);
 	free(f->sym);
+	if (f->view_own)
+		free(f->view);
 	free(f->rows);
-	free(f->view);
 	free(f);
 }
 

@@ -20,6 +20,7 @@ struct bb_ring_writer {
 	struct bb__slot    *slots;
 	_Atomic uint32_t   *word;
 	uint64_t            mask, head, epoch;
+	uint64_t            published; /* head as last stored for readers */
 	int                 asym; /* sleepers fence for us: see wake.h */
 };
 
@@ -125,6 +126,7 @@ int bb_ring_writer_open(bb_ring_writer **out, const char *bus,
 	w->asym = bb__wake_register_writer();
 	w->head = how == BB_SEG_ATTACHED ? recover_head(w) : 0;
 	atomic_store_explicit(&w->ctl->head, w->head, memory_order_seq_cst);
+	w->published = w->head;
 	if (how != BB_SEG_ATTACHED)
 		bb__seg_publish(&w->seg);
 	w->epoch = bb__seg_writer_start(&w->seg);
@@ -165,11 +167,27 @@ void bb_ring_put(bb_ring_writer *w, const bb_bar *rec)
 
 void bb_ring_put_n(bb_ring_writer *w, const bb_bar *recs, size_t n)
 {
+	for (size_t i = 0; i < n; i++)
+		bb__ring_write(w, &recs[i]);
+	bb__ring_publish(w);
+}
+
+void bb__ring_write(bb_ring_writer *w, const bb_bar *rec)
+{
+	bb__slot_write(&w->slots[w->head & w->mask], w->head, rec);
+	w->head++;
+	/* Readers take a slot for plausible only a capacity ahead of the
+	 * head they read (plausible() in ring_reader.c): never let it lag
+	 * that far. */
+	if (w->head - w->published > w->mask / 2)
+		bb__ring_publish(w);
+}
+
+void bb__ring_publish(bb_ring_writer *w)
+{
 	uint64_t p = w->head;
 
-	for (size_t i = 0; i < n; i++, p++)
-		bb__slot_write(&w->slots[p & w->mask], p, &recs[i]);
-	w->head = p;
+	w->published = p;
 	/* Store head, then load the wake word (bb__wake_check): the Dekker
 	 * pair with a sleeper's CAS of that word and its load of head
 	 * (has_data() in ring_reader.c), so either it sees this head or we

@@ -32,6 +32,17 @@ int      bb__ring_geom_check(const struct bb__seg_hdr *h);
 int      bb__ring_writer_last(const bb_ring_writer *w, bb_bar *out);
 
 /*
+ * bb_ring_put() in two halves, for a writer with many records at hand: each
+ * bb__ring_write() completes its slot (a reader polling the slots sees it
+ * at once), bb__ring_publish() stores the head and wakes sleeping readers,
+ * once for all the records written since the last put or publish. A
+ * writer killed in between loses nothing: a restarted one recovers the
+ * head from the complete slots (recover_head() in ring.c).
+ */
+void     bb__ring_write(bb_ring_writer *w, const bb_bar *rec);
+void     bb__ring_publish(bb_ring_writer *w);
+
+/*
  * The writer's complete records, newest first, to fn until it returns
  * non-zero (which is returned). 0 when the ring's records ran out, oldest
  * ones excepted (they may be under rewrite).

@@ -30,7 +30,7 @@ struct bb_ring_reader {
 
 static uint64_t load_head(const struct bb_ring_reader *r)
 {
-	/* Acquire pairs with the seq_cst store of head in bb_ring_put_n(). */
+	/* Acquire pairs with the store of head in bb__ring_publish(). */
 	return atomic_load_explicit(&r->ctl->head, memory_order_acquire);
 }
 
@@ -137,9 +137,12 @@ static int plausible(const bb_ring_reader *r, uint64_t p, uint64_t seen)
 
 /*
  * Position p was overwritten. The writer has at least started position
- * p + capacity, so head >= p + capacity; the oldest record that can still
- * be intact is head - capacity + 1 (the one at head - capacity may be
- * under rewrite). Loss is counted from positions, so it is exact.
+ * p + capacity, so head >= p + capacity once published; the oldest record
+ * that can still be intact is head - capacity + 1 (the one at head -
+ * capacity may be under rewrite). A head not yet published after a batch
+ * (bb__ring_write() in ring.c) lags at most capacity / 2: p alone is then
+ * counted lost, and the next read goes on at p + 1. Loss is counted from
+ * positions, so it is exact.
  */
 static int lapped(bb_ring_reader *r, uint64_t p, uint64_t seen,
                   uint64_t *lost)

@@ -152,6 +152,57 @@ Test(bus_writer, minute_end_counts_the_minutes_on_time_bars_only)
 	bb_ring_reader_close(r);
 }
 
+Test(bus_writer, bars_go_to_tables_and_ring_in_order_refused_ones_nowhere)
+{
+	bb_ring_reader *r;
+	bb_session s = day(0);
+	bb_bar b[3] = { { .symbol = 1, .time = s.open, .close = 1 },
+	                { .symbol = 5, .time = s.open, .close = 2 }, /* no row */
+	                { .symbol = 0, .time = s.open, .close = 3 } };
+	bb_bar got;
+	size_t refused = 9;
+
+	open_bus(1, 5);
+	cr_assert(eq(int, bb_ring_reader_open(&r, bus, BB_WAIT_SPIN, 0), 0));
+	bb__bw_session_start(&w, &s, 0);
+	cr_assert(eq(int, bb__bw_bars(&w, b, 3, &refused), BB_EINVAL));
+	cr_assert(eq(sz, refused, 1));
+	cr_assert(eq(u64, bb_ring_writer_seq(w.ring), 3)); /* start + 2 bars */
+	cr_assert(eq(int, bb_ring_read(r, &got, NULL), 0)); /* SESSION_START */
+	cr_assert(eq(int, bb_ring_read(r, &got, NULL), 0));
+	cr_assert(eq(dbl, got.close, 1.0));
+	cr_assert(eq(int, bb_ring_read(r, &got, NULL), 0));
+	cr_assert(eq(dbl, got.close, 3.0));
+	cr_assert(eq(int, bb_ring_read(r, &got, NULL), BB_EEMPTY));
+	cr_assert(eq(u32, rows_of("bars.1m", 0), 1));
+	cr_assert(eq(u32, rows_of("bars.1m", 1), 1));
+	cr_assert(eq(u32, rows_of("hist.1", 0), 1));
+	cr_assert(eq(u64, bb__bw_counter(&w, BB_CTR_BARS), 2));
+	bb_ring_reader_close(r);
+}
+
+Test(bus_writer, bars_count_in_the_minute_as_bar_does)
+{
+	bb_ring_reader *r;
+	bb_session s = day(0);
+	bb_bar b[2] = { { .symbol = 0, .time = s.open },
+	                { .symbol = 1, .time = s.open - 60, .flags = BB_BAR_LATE } };
+	bb_bar got;
+	size_t refused;
+
+	open_bus(0, 5);
+	cr_assert(eq(int, bb_ring_reader_open(&r, bus, BB_WAIT_SPIN, 0), 0));
+	bb__bw_session_start(&w, &s, 0);
+	cr_assert(eq(int, bb__bw_bars(&w, b, 2, &refused), 0));
+	cr_assert(eq(sz, refused, 0));
+	bb__bw_minute_end(&w, s.open);
+	for (int i = 0; i < 4; i++)
+		cr_assert(eq(int, bb_ring_read(r, &got, NULL), 0));
+	cr_assert(eq(u32, BB_KIND(got.flags), BB_KIND_MINUTE_END));
+	cr_assert(eq(dbl, got.volume, 1.0)); /* the late bar is not in it */
+	bb_ring_reader_close(r);
+}
+
 Test(bus_writer, history_put_twice_changes_nothing)
 {
 	bb_session s = day(0);

@@ -493,3 +493,74 @@ Test(ring, a_put_between_the_last_check_and_the_announcement_is_not_slept_throug
 	cr_assert(lt(i64, bb__mono_ns() - t0, 50000000));
 	cr_assert(eq(u32, atomic_load(&word), BB_WAKE_WAITERS));
 }
+
+/* The head readers see, from the segment itself. */
+static uint64_t shared_head(void)
+{
+	struct bb__seg raw;
+
+	cr_assert(eq(int, bb__seg_reader_open(&raw, bus, "ring", BB_ROLE_RING,
+	                                      0), 0));
+	uint64_t h = atomic_load(&bb__ring_ctl(&raw)->head);
+	bb__seg_reader_close(&raw);
+	return h;
+}
+
+Test(ring, written_records_are_read_before_the_head_is_published)
+{
+	bb_bar b = bar(1), got;
+
+	open_both(16, BB_WAIT_SPIN, 0);
+	bb__ring_write(w, &b);
+	bb__ring_write(w, &b);
+	cr_assert(eq(u64, shared_head(), 0));
+	cr_assert(eq(int, bb_ring_read(r, &got, NULL), 0));
+	cr_assert(eq(int, memcmp(&got, &b, sizeof(b)), 0));
+	bb__ring_publish(w);
+	cr_assert(eq(u64, shared_head(), 2));
+}
+
+Test(ring, a_sleeper_is_woken_once_by_a_publish_not_by_each_write)
+{
+	bb_bar b = bar(1);
+
+	open_both(16, BB_WAIT_SPIN, 0);
+	_Atomic uint32_t *word = raw_word();
+	uint32_t before = atomic_load(word);
+	atomic_fetch_or(word, BB_WAKE_WAITERS);
+	for (int i = 0; i < 5; i++)
+		bb__ring_write(w, &b);
+	cr_assert(eq(u32, atomic_load(word), before | BB_WAKE_WAITERS));
+	bb__ring_publish(w);
+	cr_assert(eq(u32, atomic_load(word), before + 2));
+	bb__wake_detach(word);
+}
+
+Test(ring, writes_publish_the_head_before_it_lags_half_the_capacity)
+{
+	bb_bar b = bar(1);
+
+	open_both(16, BB_WAIT_SPIN, 0);
+	for (int i = 0; i < 9; i++)
+		bb__ring_write(w, &b);
+	cr_assert(eq(u64, shared_head(), 8)); /* 8 - 0 > 15 / 2 */
+}
+
+Test(ring, a_reader_lapped_behind_an_unpublished_head_counts_each_loss_once)
+{
+	bb_bar got;
+	uint64_t lost, total = 0;
+	int rc;
+
+	open_both(16, BB_WAIT_SPIN, 0);
+	for (uint64_t i = 0; i < 19; i++) {
+		bb_bar b = bar(i);
+		bb__ring_write(w, &b); /* head published at 8 and 16 only */
+	}
+	cr_assert(eq(u64, shared_head(), 16));
+	while ((rc = bb_ring_read(r, &got, &lost)) == BB_ELAPPED)
+		total += lost;
+	cr_assert(eq(int, rc, 0));
+	cr_assert(eq(u64, total, 3)); /* positions 0, 1, 2 */
+	cr_assert(eq(i64, got.time, 3 * 60));
+}

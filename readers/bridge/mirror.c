@@ -143,6 +143,20 @@ static int hello(struct mir *m)
 	return rc == 0 ? 0 : EIO;
 }
 
+/* m->bars holds n bars at least. */
+static int room(struct mir *m, size_t n)
+{
+	bb_bar *b;
+
+	if (n <= m->cap)
+		return 0;
+	if ((b = realloc(m->bars, n * sizeof(*b))) == NULL)
+		return ENOMEM;
+	m->bars = b;
+	m->cap = n;
+	return 0;
+}
+
 static int history(struct mir *m, const struct br_frame *f)
 {
 	uint64_t n = f->pos >> 32;
@@ -156,12 +170,9 @@ static int history(struct mir *m, const struct br_frame *f)
 	if (m->p.st.state >= BB_STATE_OPEN && (n > m->p.st.sessions ||
 	                                       n + m->p.g.history < m->p.st.sessions))
 		return 0;
-	if (f->count > m->cap) {
-		if ((b = realloc(m->bars, f->count * sizeof(*b))) == NULL)
-			return ENOMEM;
-		m->bars = b;
-		m->cap = f->count;
-	}
+	if (room(m, f->count) != 0)
+		return ENOMEM;
+	b = m->bars;
 	for (uint32_t j = 0; j < f->nsym; j++) {
 		uint32_t c = br_count_get(f, j);
 		for (uint32_t i = 0; i < c; i++)
@@ -180,18 +191,21 @@ static int history(struct mir *m, const struct br_frame *f)
 
 static int minute(struct mir *m, const struct br_frame *f)
 {
-	bb_bar b;
-
 	if (f->pos >> 32 != m->p.st.sessions || m->p.st.state != BB_STATE_OPEN ||
 	    f->time <= m->p.st.clock)
 		return 0;
 	uint32_t from = m->resume ? resume_from(m, f) : 0;
-	for (uint32_t i = from; i < f->count; i++) {
-		br_rec_get(f, i, &b);
-		int rc = bb__bw_bar(&m->p, &b);
-		if (rc != 0)
-			frame_warn(m, f, "a bar", rc);
-	}
+	size_t refused;
+	if (room(m, f->count) != 0)
+		return ENOMEM;
+	for (uint32_t i = from; i < f->count; i++)
+		br_rec_get(f, i, &m->bars[i - from]);
+	/* The frame's bars in one go: readers blocked on the ring are woken
+	 * once for all of them, not each time they went back to sleep
+	 * between two bars. */
+	int rc = bb__bw_bars(&m->p, m->bars, f->count - from, &refused);
+	if (rc != 0)
+		frame_warn(m, f, refused == 1 ? "a bar" : "bars", rc);
 	bb__bw_minute_end(&m->p, f->time);
 	return 0;
 }
