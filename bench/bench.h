@@ -35,6 +35,8 @@
 #include <unistd.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
+
+#include "clock.h"
 #endif
 
 #include "barbus.h"
@@ -57,10 +59,7 @@ static struct {
 
 static inline int64_t bench_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return bb__mono_ns();
 }
 
 /* A cheap monotonic counter: the TSC (constant and synchronised across

@@ -222,17 +222,17 @@ static int bridge_sides(double side[2])
 	if (fix_wait(c, "backtest on A3", NULL) != 0)
 		return -1;
 	long bars = same_bars(bus_a3, NULL);
-	int64_t t0 = fix_now_ns();
+	int64_t t0 = bb__mono_ns();
 	pid_t p = fix_spawn("bridge", "publish", "--bus", bus_a3, "--nats", url,
 	                    "--exit-at-done", (char *)NULL);
 	if (fix_wait(p, "publish alone", NULL) != 0)
 		return -1;
-	int64_t t1 = fix_now_ns();
+	int64_t t1 = bb__mono_ns();
 	pid_t m = fix_spawn("bridge", "mirror", "--bus", bus_b3, "--nats", url,
 	                    "--stream", stream, "--exit-at-done", (char *)NULL);
 	if (fix_wait(m, "mirror alone", NULL) != 0)
 		return -1;
-	int64_t t2 = fix_now_ns();
+	int64_t t2 = bb__mono_ns();
 	if (bars <= 0)
 		return -1;
 	side[0] = (double)bars / ((double)(t1 - t0) / 1e9);
@@ -246,19 +246,19 @@ static int reader_b(void *arg, int cpu)
 {
 	struct got *g = arg;
 	bb_ring_reader *r = NULL;
-	int64_t deadline = fix_now_ns() + 120LL * 1000000000;
+	int64_t deadline = bb__mono_ns() + 120LL * 1000000000;
 	bb_bar ev;
 
 	(void)cpu;
 	while (bb_ring_reader_open(&r, bus_b, BB_WAIT_BLOCK, 0) != 0) {
-		if (fix_now_ns() > deadline)
+		if (bb__mono_ns() > deadline)
 			bench_child_fail("bus %s did not appear", bus_b);
 		bench_sleep_ns(1000000);
 	}
-	while (fix_now_ns() < deadline) {
+	while (bb__mono_ns() < deadline) {
 		int rc = bb_ring_wait(r, &ev, NULL, 100000000);
 		if (rc == 0) {
-			atomic_store_explicit(&g->last_ns, fix_now_ns(),
+			atomic_store_explicit(&g->last_ns, bb__mono_ns(),
 			                      memory_order_relaxed);
 			/* release: pairs with the parent's acquire after reaping */
 			atomic_fetch_add_explicit(&g->n, 1, memory_order_release);
@@ -289,7 +289,7 @@ static double bridge_rate(long stored)
 	/* Both connected, the stream made, the publisher polling for A
 	 * (every 50 ms) and the mirror for the stream's HELLO. */
 	bench_sleep_ns(1000000000);
-	int64_t t0 = fix_now_ns();
+	int64_t t0 = bb__mono_ns();
 	pid_t c = fix_spawn("coordinator", "--bus", bus_a, "--db", fix_dir,
 	                    "backtest", "--from", FROM, "--to", TO,
 	                    "--history-days", "2", (char *)NULL);
@@ -325,22 +325,22 @@ static int watch(void *arg, int cpu)
 	struct seen *sn = arg;
 	const char *bus = sn == seen_a ? bus_a2 : bus_b2;
 	bb_ring_reader *r = NULL;
-	int64_t deadline = fix_now_ns() + 60LL * 1000000000;
+	int64_t deadline = bb__mono_ns() + 60LL * 1000000000;
 	bb_bar ev;
 
 	(void)cpu;
 	while (bb_ring_reader_open(&r, bus, BB_WAIT_BLOCK, 0) != 0) {
-		if (fix_now_ns() > deadline)
+		if (bb__mono_ns() > deadline)
 			bench_child_fail("bus %s did not appear", bus);
 		bench_sleep_ns(1000000);
 	}
-	while (fix_now_ns() < deadline) {
+	while (bb__mono_ns() < deadline) {
 		int rc = bb_ring_wait(r, &ev, NULL, 100000000);
 		if (rc == 0 && BB_KIND(ev.flags) == BB_KIND_MINUTE_END) {
 			uint64_t i = atomic_load_explicit(&sn->n, memory_order_relaxed);
 			if (i < LAT_MAX) {
 				sn->at[i].t = ev.time;
-				sn->at[i].ns = fix_now_ns();
+				sn->at[i].ns = bb__mono_ns();
 				/* release: pairs with the parent's acquire after reaping */
 				atomic_store_explicit(&sn->n, i + 1, memory_order_release);
 			}
@@ -453,7 +453,7 @@ static int floor_run(long nframes, double *rate, double *p50,
 		js_fail("stream", s, jerr);
 		goto out;
 	}
-	int64_t t0 = fix_now_ns();
+	int64_t t0 = bb__mono_ns();
 	for (long i = 0; i < nframes && s == NATS_OK; i++) {
 		memcpy(buf + 24, &i, sizeof(i)); /* a frame's position */
 		s = js_PublishAsync(js, "floor.frames", buf, FRAME, NULL);
@@ -488,7 +488,7 @@ static int floor_run(long nframes, double *rate, double *p50,
 			natsMsg_Ack(list.Msgs[list.Count - 1], NULL);
 		natsMsgList_Destroy(&list);
 	}
-	int64_t dt = fix_now_ns() - t0;
+	int64_t dt = bb__mono_ns() - t0;
 	*rate = (double)got * NSYM / ((double)dt / 1e9);
 	natsSubscription_Destroy(sub);
 	sub = NULL;
@@ -499,11 +499,11 @@ static int floor_run(long nframes, double *rate, double *p50,
 	s = natsConnection_SubscribeSync(&sub, nc, "floor.frames");
 	for (int i = 0; i < LAT_N && s == NATS_OK; i++) {
 		natsMsg *msg = NULL;
-		int64_t a = fix_now_ns();
+		int64_t a = bb__mono_ns();
 		s = js_Publish(NULL, js, "floor.frames", buf, FRAME, NULL, &jerr);
 		if (s == NATS_OK)
 			s = natsSubscription_NextMsg(&msg, sub, 5000);
-		lat[i] = (uint64_t)(fix_now_ns() - a);
+		lat[i] = (uint64_t)(bb__mono_ns() - a);
 		natsMsg_Destroy(msg);
 	}
 	if (s != NATS_OK) {
@@ -525,11 +525,11 @@ static int floor_run(long nframes, double *rate, double *p50,
 	s = js_SubscribeSync(&sub, js, "floor.frames", NULL, &po, &jerr);
 	for (int i = 0; i < LAT_N && s == NATS_OK; i++) {
 		natsMsg *msg = NULL;
-		int64_t a = fix_now_ns();
+		int64_t a = bb__mono_ns();
 		s = js_PublishAsync(js, "floor.frames", buf, FRAME, NULL);
 		if (s == NATS_OK)
 			s = natsSubscription_NextMsg(&msg, sub, 5000);
-		lat[i] = (uint64_t)(fix_now_ns() - a);
+		lat[i] = (uint64_t)(bb__mono_ns() - a);
 		natsMsg_Destroy(msg);
 	}
 	if (s == NATS_OK)

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 #include "barbus.h"
 
 #define FIX_NSYM 500
@@ -80,13 +82,6 @@ static inline double fix_rate(double n, int64_t ns, const char *what)
 	return 0;
 }
 
-static inline int64_t fix_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* Call first: where the programs are, and a fresh temp dir for the store. */
 /* What a reader process saw of a replay; lives in shared memory. */
@@ -137,7 +132,7 @@ static inline int fix_drain(const char *bus, int64_t timeout_ns,
 			end |= k == BB_KIND_SESSION_END && buf[i].high == BB_END_DATA;
 		}
 		if (bars > 0) {
-			int64_t now = fix_now_ns();
+			int64_t now = bb__mono_ns();
 			if (d->bars == 0) {
 				d->t0 = now;
 				d->first = bars;
@@ -227,13 +222,13 @@ static inline size_t fix_store(uint32_t nsym, int32_t from, int32_t to,
 			exit(1);
 		}
 		total += n;
-		int64_t t0 = fix_now_ns();
+		int64_t t0 = bb__mono_ns();
 		if (bb_store_load(st, NULL, 0, s.open, s.close, &b) != 0 ||
 		    b.n != n) {
 			fprintf(stderr, "bench: store %s: load failed\n", fix_dir);
 			exit(1);
 		}
-		dt += fix_now_ns() - t0;
+		dt += bb__mono_ns() - t0;
 		loaded += b.n;
 	}
 	if (load_rate != NULL)

@@ -24,12 +24,12 @@ static double c_latest_ns(const bb_bus *b)
 	double best = 1e30;
 
 	for (int k = 0; k < BLOCKS; k++) {
-		int64_t t0 = fix_now_ns();
+		int64_t t0 = bb__mono_ns();
 		for (int i = 0; i < ROUNDS; i++) {
 			s = s * 1103515245u + 12345u;
 			sink += (uint32_t)bb_latest(b, (s >> 8) % NSYM, &bar);
 		}
-		double ns = (double)(fix_now_ns() - t0) / ROUNDS;
+		double ns = (double)(bb__mono_ns() - t0) / ROUNDS;
 		best = ns < best ? ns : best;
 	}
 	return sink == 0 ? best : -1;
@@ -43,12 +43,12 @@ static double c_bars390_us(const bb_bus *b, const bb_upkeep *u)
 	double best = 1e30;
 
 	for (int k = 0; k < BLOCKS; k++) {
-		int64_t t0 = fix_now_ns();
+		int64_t t0 = bb__mono_ns();
 		for (int i = 0; i < rounds; i++)
 			if (bb_bars(b, u, (uint32_t)i % NSYM, 1, out, 390,
 			            &got) != 0 || got != 390)
 				return -1;
-		double us = (double)(fix_now_ns() - t0) / rounds / 1000;
+		double us = (double)(bb__mono_ns() - t0) / rounds / 1000;
 		best = us < best ? us : best;
 	}
 	return best;

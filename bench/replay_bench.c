@@ -36,10 +36,10 @@ static double restart_ms(const char *bus)
 	waitpid(pid, NULL, 0); /* killed: its status is ours */
 	while (r != NULL && bb_ring_read(r, &b, &lost) != BB_EEMPTY)
 		;
-	int64_t t0 = fix_now_ns();
+	int64_t t0 = bb__mono_ns();
 	pid = coordinator(bus, "2000x", "1048576");
 	int rc = r ? bb_ring_wait(r, &b, &lost, 5000000000) : -1;
-	double ms = (fix_now_ns() - t0) / 1e6;
+	double ms = (bb__mono_ns() - t0) / 1e6;
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	bb_ring_reader_close(r);

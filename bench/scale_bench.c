@@ -47,10 +47,10 @@ static size_t scan(double *rate)
 	}
 	for (int32_t d = 20240701; bb_calendar_next(cal, d, &s) == 0 &&
 	     s.date <= 20240708; d = bb_days_to_date(bb_date_to_days(s.date) + 1)) {
-		int64_t t0 = fix_now_ns();
+		int64_t t0 = bb__mono_ns();
 		if (bb_store_load(st, NULL, 0, s.open, s.close, &b) != 0)
 			fix_fail("store %s: load of %d", fix_dir, (int)s.date);
-		dt += fix_now_ns() - t0;
+		dt += bb__mono_ns() - t0;
 		total += b.n;
 	}
 	*rate = fix_rate((double)total, dt, "store load");
@@ -210,11 +210,11 @@ int main(int argc, char **argv)
 	snprintf(b2, sizeof(b2), "bench-scaleup-%d", (int)getpid());
 	if (fix_init(argv[0], "scale") != 0)
 		return 1;
-	int64_t t0 = fix_now_ns();
+	int64_t t0 = bb__mono_ns();
 	fix_wait(fix_spawn("gen", "--db", fix_dir, "--symbols", SCALE_NSYM,
 	                   "--from", FROM, "--to", TO, "--seed", "1", "-q",
 	                   (char *)NULL), "barbus-gen", NULL);
-	double gen_s = (fix_now_ns() - t0) / 1e9;
+	double gen_s = (bb__mono_ns() - t0) / 1e9;
 	size_t total = fix_failures ? 0 : scan(&scan_rate);
 	if (total > 0) {
 		replay(b1, 0, total, &none);

@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 #include "store.h"
 
 #define NSYMS     500
@@ -34,13 +36,6 @@
 
 static char tmp[64], bin[PATH_MAX];
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static int rm_one(const char *p, const struct stat *s, int f, struct FTW *w)
 {
@@ -62,11 +57,11 @@ static double tool(const char *fmt, const char *a, const char *b)
 
 	snprintf(args, sizeof(args), fmt, a, b);
 	snprintf(cmd, sizeof(cmd), "cd %s && %s/barbus-%s", tmp, bin, args);
-	double t = now();
+	double t = bb__mono_s();
 	int st = system(cmd);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		die(args, EIO);
-	return now() - t;
+	return bb__mono_s() - t;
 }
 
 static int count_one(void *arg, const bb_bar *b)
@@ -84,12 +79,12 @@ static double replay_scan(bb_store *st, int64_t from, int64_t to, size_t *n)
 
 	if ((rc = bb_store_load(st, NULL, 0, from, to, &b)) != 0) /* warm */
 		die("bb_store_load", rc);
-	double t0 = now(), t;
+	double t0 = bb__mono_s(), t;
 	do {
 		if ((rc = bb_store_load(st, NULL, 0, from, to, &b)) != 0)
 			die("bb_store_load", rc);
 		bars += b.n;
-	} while ((t = now() - t0) < SCAN_SECS);
+	} while ((t = bb__mono_s() - t0) < SCAN_SECS);
 	*n = b.n;
 	bb_batch_free(&b);
 	return (double)bars / t;
@@ -150,10 +145,10 @@ static double lmdb_scan(const char *dir, int64_t from, int64_t to, size_t max)
 	    (rc = mdb_txn_commit(txn)) != 0)
 		die("lmdb", rc);
 	lmdb_pass(env, dbi, from, to, out); /* warm */
-	double t0 = now(), t;
+	double t0 = bb__mono_s(), t;
 	do
 		bars += lmdb_pass(env, dbi, from, to, out);
-	while ((t = now() - t0) < SCAN_SECS);
+	while ((t = bb__mono_s() - t0) < SCAN_SECS);
 	mdb_env_close(env);
 	free(out);
 	return (double)bars / t;

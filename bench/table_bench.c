@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+
 #include "barbus.h"
 #include "table.h"
 
@@ -26,13 +28,6 @@
 #define ROWS  390
 #define ITERS 4000000
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
 
 /* Symbol sequence: a cheap LCG so the access pattern is not a stride. */
 static uint32_t next_sym(uint32_t *x, uint32_t n)
@@ -59,20 +54,20 @@ static void scale_floors(const bb_bar *priv, const struct bb__table_geom *g,
 {
 	uint32_t x = 7;
 	bb_bar b;
-	double t0 = now_ns();
+	double t0 = ((double)bb__mono_ns());
 
 	for (int i = 0; i < ITERS; i++) {
 		memcpy(&b, &priv[next_sym(&x, n) * ROWS + ROWS - 1], sizeof(b));
 		sink += b.close;
 	}
-	double copy1 = (now_ns() - t0) / ITERS;
-	t0 = now_ns();
+	double copy1 = (((double)bb__mono_ns()) - t0) / ITERS;
+	t0 = ((double)bb__mono_ns());
 	for (int i = 0; i < ITERS; i++) {
 		memcpy(&b, &bb__table_row(g, next_sym(&x, n), ROWS - 1)->w[0],
 		       sizeof(b));
 		sink += b.close;
 	}
-	double shm1 = (now_ns() - t0) / ITERS;
+	double shm1 = (((double)bb__mono_ns()) - t0) / ITERS;
 	printf("table reads, %u symbols x %d bars, random symbol (ns/call)\n"
 	       "  %-30s %8.1f\n  %-30s %8.1f\n  %-30s %8.1f\n", n, ROWS,
 	       "floor: plain copy, same shm", shm1,
@@ -95,50 +90,50 @@ static void measure(const char *bus, uint32_t n, int scale)
 	if (bb_table_open(&t, bus, "bars.1m") != 0 || priv == NULL)
 		exit(1);
 	memset(priv, 1, sizeof(bb_bar) * n * ROWS);
-	double t0 = now_ns();
+	double t0 = ((double)bb__mono_ns());
 	for (int i = 0; i < ITERS; i++) {
 		if (bb_table_latest(t, next_sym(&x, n), b) != 0)
 			exit(1);
 		sink += b[0].close;
 	}
-	double latest = (now_ns() - t0) / ITERS;
+	double latest = (((double)bb__mono_ns()) - t0) / ITERS;
 	if (scale) {
 		scale_floors(priv, &g, n, latest);
 		bb_table_close(t);
 		free(priv);
 		return;
 	}
-	t0 = now_ns();
+	t0 = ((double)bb__mono_ns());
 	for (int i = 0; i < ITERS / 4; i++) {
 		bb_table_last_n(t, next_sym(&x, n), b, 20, &got);
 		sink += b[19].close;
 	}
-	double last20 = (now_ns() - t0) / (ITERS / 4);
-	t0 = now_ns();
+	double last20 = (((double)bb__mono_ns()) - t0) / (ITERS / 4);
+	t0 = ((double)bb__mono_ns());
 	for (int i = 0; i < ITERS; i++)
 		cnt += bb_table_count(t, next_sym(&x, n));
-	double count = (now_ns() - t0) / ITERS;
+	double count = (((double)bb__mono_ns()) - t0) / ITERS;
 	sink += cnt;
-	t0 = now_ns();
+	t0 = ((double)bb__mono_ns());
 	for (int i = 0; i < ITERS; i++) {
 		memcpy(b, &priv[next_sym(&x, n) * ROWS + ROWS - 1], sizeof(bb_bar));
 		sink += b[0].close;
 	}
-	double copy1 = (now_ns() - t0) / ITERS;
-	t0 = now_ns();
+	double copy1 = (((double)bb__mono_ns()) - t0) / ITERS;
+	t0 = ((double)bb__mono_ns());
 	for (int i = 0; i < ITERS / 4; i++) {
 		memcpy(b, &priv[next_sym(&x, n) * ROWS + ROWS - 20], 20 * sizeof(bb_bar));
 		sink += b[19].close;
 	}
-	double copy20 = (now_ns() - t0) / (ITERS / 4);
-	t0 = now_ns();
+	double copy20 = (((double)bb__mono_ns()) - t0) / (ITERS / 4);
+	t0 = ((double)bb__mono_ns());
 	for (int i = 0; i < ITERS; i++) {
 		memcpy(b, &bb__table_row(&g, next_sym(&x, n), ROWS - 1)->w[0],
 		       sizeof(bb_bar));
 		sink += b[0].close;
 	}
-	double shm1 = (now_ns() - t0) / ITERS;
-	t0 = now_ns();
+	double shm1 = (((double)bb__mono_ns()) - t0) / ITERS;
+	t0 = ((double)bb__mono_ns());
 	static struct bb__slot raw[20];
 	for (int i = 0; i < ITERS / 4; i++) {
 		/* Plain copies of the 20 rows, 64 bytes each from its place:
@@ -149,7 +144,7 @@ static void measure(const char *bus, uint32_t n, int scale)
 			       sizeof(raw[j]));
 		sink += (double)raw[19].w[6];
 	}
-	double shm20 = (now_ns() - t0) / (ITERS / 4);
+	double shm20 = (((double)bb__mono_ns()) - t0) / (ITERS / 4);
 	printf("table reads from a reader process, %d symbols x %d bars, random "
 	       "symbol (ns/call)\n"
 	       "  %-30s %8s %8s %8s\n  %-30s %8.1f %8.1f %8s\n"

@@ -66,7 +66,7 @@ static double replay(const char *bus, int with, size_t total, double *up_s,
 	pid_t rd = fork();
 	if (rd == 0)
 		_exit(fix_drain(bus, 10000000000, sh));
-	int64_t t0 = fix_now_ns();
+	int64_t t0 = bb__mono_ns();
 	pid_t co = fix_spawn("coordinator", "--bus", bus, "--db", fix_dir,
 	                     "--ring-capacity", FIX_RING, "backtest", "--from",
 	                     FIX_FROM, "--to", FIX_TO, "--history-days", "1",
@@ -74,7 +74,7 @@ static double replay(const char *bus, int with, size_t total, double *up_s,
 	fix_wait(co, "coordinator", NULL);
 	if (with)
 		fix_wait(up, "upkeep", NULL);
-	*up_s = (fix_now_ns() - t0) / 1e9;
+	*up_s = (bb__mono_ns() - t0) / 1e9;
 	*up_bars = *up_busy = 0;
 	if (with)
 		closing_line(log, up_bars, up_busy);
@@ -114,7 +114,7 @@ static double derived_latest(const char *bus)
 		double sink = 0;
 		if (bb_bus_open(&b, bus) || bb_upkeep_open(&u, bus))
 			_exit(1);
-		int64_t t0 = fix_now_ns();
+		int64_t t0 = bb__mono_ns();
 		for (int i = 0; i < 2000000; i++) {
 			x = x * 1664525u + 1013904223u;
 			if (bb_bars(b, u, (x >> 8) % FIX_NSYM, 5, &bar, 1, &got) != 0 ||
@@ -122,7 +122,7 @@ static double derived_latest(const char *bus)
 				_exit(1);
 			sink += bar.close;
 		}
-		*ns = (fix_now_ns() - t0) / 2e6 + sink * 0;
+		*ns = (bb__mono_ns() - t0) / 2e6 + sink * 0;
 		_exit(0);
 	}
 	fix_wait(pid, "derived reader", NULL);
@@ -183,13 +183,13 @@ static size_t time_fills(const bb_upkeep *u, int m, uint32_t *filled,
 		int64_t deadline = t0 + 1000000000;
 		while (!(bb_upkeep_quality(u, (uint32_t)k, &q) == 0 &&
 		         q.filled > filled[k]))
-			if (fix_now_ns() > deadline) {
+			if (bb__mono_ns() > deadline) {
 				fix_fail("fill of S%03d minute %d: not seen in 1 s",
 				         k, m);
 				return n;
 			}
 		filled[k] = q.filled;
-		lat[n++] = fix_now_ns() - t0;
+		lat[n++] = bb__mono_ns() - t0;
 	}
 	return n;
 }
@@ -229,7 +229,7 @@ static void fill_latency(const char *bus, double *p50_us, double *max_us)
 			break;
 		if (BB_KIND(b.flags) == BB_KIND_MINUTE_END)
 			n += time_fills(u, (int)((b.time - f.open) / 60), filled,
-			                fix_now_ns(), lat + n);
+			                bb__mono_ns(), lat + n);
 	}
 	pthread_join(th, NULL);
 	fix_wait(co, "live coordinator", NULL);

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "bridge.h"
+#include "clock.h"
 
 #define ACK_WAIT_MS  2000 /* a message unanswered this long has failed */
 #define RESEND_MS    100  /* between rounds of sending again */
@@ -40,14 +41,6 @@ struct br_out {
 	size_t   len, cap;
 	char     why[512];
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int win_open(struct br_js *j, const struct br_opts *o)
 {
@@ -99,7 +92,7 @@ static void out_send(struct br_js *j, const struct br_opts *o,
 	char reply[192];
 
 	e->seq = ++w->seq;
-	e->sent_ms = now_ms();
+	e->sent_ms = bb__mono_ms();
 	e->state = OUT_SENT;
 	snprintf(reply, sizeof(reply), "%s.%llu", w->inbox,
 	         (unsigned long long)e->seq);
@@ -153,7 +146,7 @@ static int resend(struct br_js *j, const struct br_opts *o)
 {
 	struct br_win *w = &j->w;
 	struct br_out *e = at(w, 0);
-	int64_t t = now_ms();
+	int64_t t = bb__mono_ms();
 
 	if (w->failing_since == 0)
 		w->failing_since = t;
@@ -194,7 +187,7 @@ static int pump(struct br_js *j, const struct br_opts *o, int64_t wait_ms)
 	if (w->n == 0)
 		return 0;
 	struct br_out *e = at(w, 0);
-	if (e->state == OUT_SENT && now_ms() - e->sent_ms >= ACK_WAIT_MS) {
+	if (e->state == OUT_SENT && bb__mono_ms() - e->sent_ms >= ACK_WAIT_MS) {
 		e->state = OUT_FAILED;
 		snprintf(e->why, sizeof(e->why), "no acknowledgement in %d ms",
 		         ACK_WAIT_MS);
