@@ -36,10 +36,14 @@ void co_handshake_wait(struct co_handshake *h, struct bb__bw *p, int32_t date);
  * Backtest, after MINUTE_END(t) of session s: wait until the upkeep has
  * completed minute t - L (its quality row of the last symbol it follows
  * says so), yielding the core meanwhile; L is 4096 bars' worth of minutes
- * (8 at 500 symbols, 1 from 4096 symbols on). The replay then never runs
- * more than L minutes ahead of the upkeep, and the wait at the session
- * boundary is for those minutes and the session's end, not for a backlog
- * of the whole session. No wait while the upkeep follows another
+ * (8 at 500 symbols, 1 from 4096 symbols on), and 0 at the session's last
+ * minute. The replay then never runs more than L minutes ahead of the
+ * upkeep, and before its last bar is out the upkeep has completed the
+ * whole session: the wait at the session boundary is for the session's
+ * end alone (about 100 us of the upkeep's work), not for its last minutes
+ * or a backlog of the whole session. The upkeep's catching up when it
+ * comes after the coordinator started (up.quality looked for every 5 ms
+ * until it is there) is waited for here, inside the first session. No wait while the upkeep follows another
  * session or none; an upkeep that shows no progress for 50 ms (its
  * quality row and heartbeat unchanged) is not paced against again until
  * it moves. Not counted as waits: the boundary's wait is what counts.
