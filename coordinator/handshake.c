@@ -226,6 +226,7 @@ static int pace_setup(struct co_handshake *h, const struct bb__bw *p,
 			return -1;
 		}
 		h->pace_date = 0;
+		upkeep_alive(h); /* its up.status: progress while it sets up */
 	}
 	if (h->pace_date != date) {
 		h->pace_date = date;
@@ -233,6 +234,54 @@ static int pace_setup(struct co_handshake *h, const struct bb__bw *p,
 		h->stuck = 0;
 	}
 	return h->pace_sym == UINT32_MAX ? -1 : 0;
+}
+
+/* The upkeep's heartbeats: of up.quality, and of up.status (beaten while
+ * it creates its tables and rebuilds a session), 0 for one not open. */
+static void beats(const struct co_handshake *h, int64_t b[2])
+{
+	b[0] = bb__table_beat_ns(h->q);
+	b[1] = h->up != NULL ? bb__table_beat_ns(h->up) : 0;
+}
+
+/*
+ * Wait until paced (q: as it was seen last). The bound on no progress is
+ * PACE_STILL_NS while the upkeep follows session s, and upkeep-wait-ms
+ * while it is not in it yet: an upkeep that came late creates its tables
+ * and catches up (seconds at 10,000 symbols), beating up.status; that is
+ * waited for here, inside the session, and not at its end.
+ */
+static void pace_wait(struct co_handshake *h, struct bb__bw *p,
+                      const bb_session *s, uint32_t need, bb_quality q)
+{
+	int64_t last = bb__mono_ns(), ours = last, t0 = last, beat[2], b[2];
+	bb_quality seen = q;
+
+	beats(h, beat);
+	while (!paced(h, s->date, need, &q)) {
+		int64_t now = bb__mono_ns();
+		int64_t bound = q.date == s->date ? PACE_STILL_NS
+		                : (int64_t)h->wait_ms * 1000000;
+		beats(h, b);
+		if (memcmp(&q, &seen, sizeof(q)) != 0 ||
+		    memcmp(b, beat, sizeof(b)) != 0) {
+			seen = q; /* it moves on */
+			memcpy(beat, b, sizeof(b));
+			last = now;
+		} else if (now - last >= bound) {
+			h->stuck = 1; /* stopped, hung or dead: not again until
+			                 it moves */
+			h->stuck_q = q;
+			h->stuck_beat = b[0];
+			return;
+		}
+		if (now - ours > 50000000) { /* alive while it waits */
+			bb__bw_beat(p);
+			ours = now;
+		}
+		rest(t0, now);
+	}
+	h->stuck = 0;
 }
 
 void co_handshake_pace(struct co_handshake *h, struct bb__bw *p,
@@ -249,29 +298,7 @@ void co_handshake_pace(struct co_handshake *h, struct bb__bw *p,
 	    (need = m + 1 > lag ? m + 1 - lag : 0) == 0 ||
 	    paced(h, s->date, need, &q) || still_stuck(h, &q))
 		return;
-	int64_t last = bb__mono_ns(), ours = last, t0 = last;
-	int64_t beat = bb__table_beat_ns(h->q);
-	bb_quality seen = q;
-	while (!paced(h, s->date, need, &q)) {
-		int64_t now = bb__mono_ns(), b = bb__table_beat_ns(h->q);
-		if (memcmp(&q, &seen, sizeof(q)) != 0 || b != beat) {
-			seen = q; /* it moves on */
-			beat = b;
-			last = now;
-		} else if (now - last >= PACE_STILL_NS) {
-			h->stuck = 1; /* stopped, hung or dead: not again until
-			                 it moves */
-			h->stuck_q = q;
-			h->stuck_beat = b;
-			return;
-		}
-		if (now - ours > 50000000) { /* alive while it waits */
-			bb__bw_beat(p);
-			ours = now;
-		}
-		rest(t0, now);
-	}
-	h->stuck = 0;
+	pace_wait(h, p, s, need, q);
 }
 
 void co_handshake_close(struct co_handshake *h)
