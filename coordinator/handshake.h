@@ -39,8 +39,8 @@ void co_handshake_wait(struct co_handshake *h, struct bb__bw *p, int32_t date);
  * 4096 symbols on), and 0 at the session's last minute. The replay then
  * never runs more than L minutes ahead of the upkeep, and before its last
  * bar is out the upkeep has completed the whole session: the wait at the
- * session boundary is for the session's end alone (about 100 us of the upkeep's work), not for its last minutes
- * or a backlog of the whole session. An upkeep that came after the
+ * session boundary is for the session's end alone (about 100 us of the
+ * upkeep's work), not for its last minutes or a backlog of the whole session. An upkeep that came after the
  * coordinator (up.quality looked for every 5 ms until it is there) is
  * waited for here while it sets up and catches up, inside the session:
  * while it is not in session s yet, up.status's heartbeat counts as
