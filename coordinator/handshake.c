@@ -125,11 +125,6 @@ void co_handshake_wait(struct co_handshake *h, struct bb__bw *p, int32_t date)
 	bb_upkeep_info now;
 	struct look l = { .beat = 0 };
 
-	/* up.quality is looked for again in the next session: an upkeep
-	 * started since may have made a new one. */
-	bb_table_close(h->q);
-	h->q = NULL;
-	h->look_ns = 0;
 	if (h->wait_ms == 0 || !upkeep_alive(h) || done(h, date, &now))
 		return;
 	bb__bw_count(p, BB_CTR_UPKEEP_WAITS, 1);
@@ -217,6 +212,14 @@ static int still_stuck(const struct co_handshake *h, const bb_quality *q)
 static int pace_setup(struct co_handshake *h, const struct bb__bw *p,
                       int32_t date, int64_t now)
 {
+	/* up.quality is looked for again in each session (an upkeep started
+	 * since may have made a new one): at its first minute, not at the
+	 * boundary (unmapping it takes 0.2 ms at 10,000 symbols). */
+	if (h->q != NULL && h->pace_date != date) {
+		bb_table_close(h->q);
+		h->q = NULL;
+		h->look_ns = 0;
+	}
 	if (h->q == NULL) {
 		if (now < h->look_ns)
 			return -1;
