@@ -185,7 +185,7 @@ static void request_from(struct run *run, bb_session s)
 	}
 }
 
-/* Take s's bars; ask for the sessions after it. *more: one follows. */
+/* Take s's bars. *more: a session follows (into *nx). */
 static int take(struct run *run, const bb_session *s, bb_session *nx,
                 int *more)
 {
@@ -197,8 +197,6 @@ static int take(struct run *run, const bb_session *s, bb_session *nx,
 		bb__bw_count(run->p, hit ? BB_CTR_PREFETCH_HITS
 		                         : BB_CTR_PREFETCH_MISSES, 1);
 	*more = next_in_range(run, s, nx);
-	if (*more)
-		request_from(run, *nx);
 	return rc;
 }
 
@@ -239,6 +237,10 @@ static int one_session(struct run *run, const bb_session *s, bb_session *nx,
 		              ? (uint64_t)(bb__mono_ns() - run->last_bar_ns) : 0;
 		bb__bw_session_start(p, s, tr);
 	}
+	/* The sessions after s asked for once s has started: waking the
+	 * loader (and its taking the lock) is not in the transition. */
+	if (*more)
+		request_from(run, *nx);
 	rc = replay_session(p, s, &run->b, resumed ? &run->r : NULL, run->bt,
 	                    &run->pf, *more ? nx : NULL, run->stop);
 	if (rc == 0)

@@ -1,5 +1,4 @@
 /* handshake.c: see handshake.h. */
-#include <sched.h>
 #include <string.h>
 #include <time.h>
 
@@ -53,7 +52,36 @@ struct look {
  * most: an upkeep beating while it sets up its tables or rebuilds a
  * session shows progress in its record within seconds. */
 #define BEAT_ONLY_NS (60 * 1000000000LL)
-#define YIELD_NS     (20 * 1000000LL) /* the first of a wait: yielding */
+#define SPIN_NS      (200 * 1000LL) /* the first of a wait: spinning */
+#define NAP_NS       20000          /* then naps this long */
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/*
+ * One pause of a wait on the upkeep that began at t0 (now: t). The upkeep
+ * has about 100 us of work left when a wait begins (the pacing keeps it
+ * level with the replay): spin that long, the core held being ours, not
+ * its (it runs on the other one, or has been woken by the record we
+ * published). Then nap: not sched_yield(), which on cores shared with
+ * other processes gives the core away until the next scheduler tick
+ * (measured: 2-5 ms after the upkeep said done), where a woken sleeper is
+ * run again at once.
+ */
+static void rest(int64_t t0, int64_t t)
+{
+	if (t - t0 < SPIN_NS) {
+		for (int k = 0; k < 64; k++)
+			cpu_relax();
+		return;
+	}
+	struct timespec ts = { 0, NAP_NS };
+	nanosleep(&ts, NULL);
+}
 
 /* Take in what the upkeep shows now (at t). */
 static void look_at(struct look *l, const struct co_handshake *h,
@@ -97,47 +125,40 @@ void co_handshake_wait(struct co_handshake *h, struct bb__bw *p, int32_t date)
 	bb_upkeep_info now;
 	struct look l = { .beat = 0 };
 
-	/* up.quality is looked for again in the next session: an upkeep
-	 * started since may have made a new one. */
-	bb_table_close(h->q);
-	h->q = NULL;
-	h->look_ns = 0;
 	if (h->wait_ms == 0 || !upkeep_alive(h) || done(h, date, &now))
 		return;
 	bb__bw_count(p, BB_CTR_UPKEEP_WAITS, 1);
 	int64_t bound = (int64_t)h->wait_ms * 1000000, t = bb__mono_ns();
 	look_at(&l, h, &now, t);
 	l.info_t = l.beat_t = t;
-	/* Yield for the first YIELD_NS (the upkeep, paced, is 4096 bars
-	 * behind at most: it finishes within a millisecond or so, and on
-	 * cores shared with it a spin would hold the core it needs, a sleep
-	 * would add a timer's slack), then poll every 50 us; the upkeep dying
-	 * ends the wait at once. */
-	int64_t t0 = t;
-	for (int i = 0; !done(h, date, &now); i++) {
+	/* The upkeep, paced to the session's last minute, has only the
+	 * session's end left (rest()); the upkeep dying ends the wait at
+	 * once. */
+	int64_t t0 = t, alive = t, ours = t;
+	while (!done(h, date, &now)) {
 		t = bb__mono_ns();
 		look_at(&l, h, &now, t);
 		if (given_up(&l, bound, t)) {
 			bb__bw_count(p, BB_CTR_UPKEEP_TIMEOUTS, 1);
 			return;
 		}
-		if (t - t0 < YIELD_NS) {
-			sched_yield();
-			continue;
+		rest(t0, t);
+		if (t - alive > 3000000) { /* every 3 ms: still there? */
+			if (!upkeep_alive(h))
+				return;
+			alive = t;
 		}
-		struct timespec ts = { 0, 50000 };
-		nanosleep(&ts, NULL);
-		if ((i & 63) == 0 && !upkeep_alive(h))
-			return;
-		if ((i & 255) == 0) /* ~13 ms: alive while waiting */
+		if (t - ours > 13000000) { /* alive while waiting */
 			bb__bw_beat(p);
+			ours = t;
+		}
 	}
 }
 
 /* ---- pacing within a session ---------------------------------------------- */
 
 #define PACE_STILL_NS (50 * 1000000LL)  /* no progress: stop pacing */
-#define PACE_LOOK_NS  (100 * 1000000LL) /* no up.quality: look again after */
+#define PACE_LOOK_NS  (5 * 1000000LL) /* no up.quality: look again after */
 /* Bars the replay may run ahead of the upkeep, in whole minutes: enough
  * that a time slice the upkeep loses does not hold the replay at once,
  * few enough (about a millisecond of the upkeep's work) that the boundary
@@ -191,6 +212,14 @@ static int still_stuck(const struct co_handshake *h, const bb_quality *q)
 static int pace_setup(struct co_handshake *h, const struct bb__bw *p,
                       int32_t date, int64_t now)
 {
+	/* up.quality is looked for again in each session (an upkeep started
+	 * since may have made a new one): at its first minute, not at the
+	 * boundary (unmapping it takes 0.2 ms at 10,000 symbols). */
+	if (h->q != NULL && h->pace_date != date) {
+		bb_table_close(h->q);
+		h->q = NULL;
+		h->look_ns = 0;
+	}
 	if (h->q == NULL) {
 		if (now < h->look_ns)
 			return -1;
@@ -200,6 +229,7 @@ static int pace_setup(struct co_handshake *h, const struct bb__bw *p,
 			return -1;
 		}
 		h->pace_date = 0;
+		upkeep_alive(h); /* its up.status: progress while it sets up */
 	}
 	if (h->pace_date != date) {
 		h->pace_date = date;
@@ -209,40 +239,69 @@ static int pace_setup(struct co_handshake *h, const struct bb__bw *p,
 	return h->pace_sym == UINT32_MAX ? -1 : 0;
 }
 
-void co_handshake_pace(struct co_handshake *h, struct bb__bw *p,
-                       const bb_session *s, int64_t t)
+/* The upkeep's heartbeats: of up.quality, and of up.status (beaten while
+ * it creates its tables and rebuilds a session), 0 for one not open. */
+static void beats(const struct co_handshake *h, int64_t b[2])
 {
-	uint32_t m = (uint32_t)((t - s->open) / 60), need;
-	bb_quality q;
+	b[0] = bb__table_beat_ns(h->q);
+	b[1] = h->up != NULL ? bb__table_beat_ns(h->up) : 0;
+}
 
-	if (h->wait_ms == 0 || pace_setup(h, p, s->date, bb__mono_ns()) != 0 ||
-	    (need = m + 1 > h->pace_lag ? m + 1 - h->pace_lag : 0) == 0 ||
-	    paced(h, s->date, need, &q) || still_stuck(h, &q))
-		return;
-	int64_t last = bb__mono_ns(), ours = last, beat = bb__table_beat_ns(h->q);
+/*
+ * Wait until paced (q: as it was seen last). The bound on no progress is
+ * PACE_STILL_NS while the upkeep follows session s, and upkeep-wait-ms
+ * while it is not in it yet: an upkeep that came late creates its tables
+ * and catches up (seconds at 10,000 symbols), beating up.status; that is
+ * waited for here, inside the session, and not at its end.
+ */
+static void pace_wait(struct co_handshake *h, struct bb__bw *p,
+                      const bb_session *s, uint32_t need, bb_quality q)
+{
+	int64_t last = bb__mono_ns(), ours = last, t0 = last, beat[2], b[2];
 	bb_quality seen = q;
-	/* Yield, not spin: on two cores shared with the upkeep and readers,
-	 * the core this loop would hold is the one the upkeep needs. */
+
+	beats(h, beat);
 	while (!paced(h, s->date, need, &q)) {
-		int64_t now = bb__mono_ns(), b = bb__table_beat_ns(h->q);
-		if (memcmp(&q, &seen, sizeof(q)) != 0 || b != beat) {
+		int64_t now = bb__mono_ns();
+		int64_t bound = q.date == s->date ? PACE_STILL_NS
+		                : (int64_t)h->wait_ms * 1000000;
+		beats(h, b);
+		if (memcmp(&q, &seen, sizeof(q)) != 0 ||
+		    memcmp(b, beat, sizeof(b)) != 0) {
 			seen = q; /* it moves on */
-			beat = b;
+			memcpy(beat, b, sizeof(b));
 			last = now;
-		} else if (now - last >= PACE_STILL_NS) {
+		} else if (now - last >= bound) {
 			h->stuck = 1; /* stopped, hung or dead: not again until
 			                 it moves */
 			h->stuck_q = q;
-			h->stuck_beat = b;
+			h->stuck_beat = b[0];
 			return;
 		}
 		if (now - ours > 50000000) { /* alive while it waits */
 			bb__bw_beat(p);
 			ours = now;
 		}
-		sched_yield();
+		rest(t0, now);
 	}
 	h->stuck = 0;
+}
+
+void co_handshake_pace(struct co_handshake *h, struct bb__bw *p,
+                       const bb_session *s, int64_t t)
+{
+	uint32_t m = (uint32_t)((t - s->open) / 60), need;
+	bb_quality q;
+
+	/* At the session's last minute no lag: the boundary then waits for
+	 * the session's end only, the upkeep's minutes are waited for here. */
+	uint32_t lag = t + 60 >= s->close ? 0 : h->pace_lag;
+
+	if (h->wait_ms == 0 || pace_setup(h, p, s->date, bb__mono_ns()) != 0 ||
+	    (need = m + 1 > lag ? m + 1 - lag : 0) == 0 ||
+	    paced(h, s->date, need, &q) || still_stuck(h, &q))
+		return;
+	pace_wait(h, p, s, need, q);
 }
 
 void co_handshake_close(struct co_handshake *h)

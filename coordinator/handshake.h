@@ -34,15 +34,22 @@ struct co_handshake {
 void co_handshake_wait(struct co_handshake *h, struct bb__bw *p, int32_t date);
 /*
  * Backtest, after MINUTE_END(t) of session s: wait until the upkeep has
- * completed minute t - L (its quality row of the last symbol it follows
- * says so), yielding the core meanwhile; L is 4096 bars' worth of minutes
- * (8 at 500 symbols, 1 from 4096 symbols on). The replay then never runs
- * more than L minutes ahead of the upkeep, and the wait at the session
- * boundary is for those minutes and the session's end, not for a backlog
- * of the whole session. No wait while the upkeep follows another
- * session or none; an upkeep that shows no progress for 50 ms (its
- * quality row and heartbeat unchanged) is not paced against again until
- * it moves. Not counted as waits: the boundary's wait is what counts.
+ * completed minute t - L (its quality row of the last symbol it follows says
+ * so); L is 4096 bars' worth of minutes (8 at 500 symbols, 1 from 4096
+ * symbols on), and 0 at the session's last minute. The replay then never runs
+ * more than L minutes ahead of the upkeep, and before its last bar is out the
+ * upkeep has completed the whole session: the wait at the session boundary is
+ * for the session's end alone (about 100 us of the upkeep's work), not for
+ * its last minutes or a backlog of the whole session. An upkeep that came
+ * after the coordinator (up.quality looked for every 5 ms until it is there)
+ * is waited for here while it sets up and catches up, inside the session:
+ * while it is not in session s yet, up.status's heartbeat counts as progress
+ * and the bound is upkeep-wait-ms, as at a boundary. An upkeep in s that
+ * shows no progress for 50 ms (its quality row and heartbeats unchanged) is
+ * not paced against again until it moves. Waits spin for 200 us, then nap 20
+ * us at a time (not sched_yield(), which on shared cores gives the core away
+ * until the next tick). Not counted as waits: the boundary's wait is what
+ * counts.
  */
 void co_handshake_pace(struct co_handshake *h, struct bb__bw *p,
                        const bb_session *s, int64_t t);
