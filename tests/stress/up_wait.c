@@ -306,9 +306,9 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-/* Open the ring (at its oldest record, or at the next one written) and
- * start reading it. The ring may not exist yet: wait for it. */
-static void reader_start(struct rd *rd, const char *bus, unsigned flags)
+/* Open the ring (at its oldest record, or at the next one written). The
+ * ring may not exist yet: wait for it. */
+static void reader_open(struct rd *rd, const char *bus, unsigned flags)
 {
 	memset(rd, 0, sizeof(*rd));
 	rd->cur = -1;
@@ -319,8 +319,19 @@ static void reader_start(struct rd *rd, const char *bus, unsigned flags)
 		}
 	if (rd->r == NULL)
 		stress_fatal("%s: the ring never appeared", bus);
+}
+
+/* Start reading: every field the reader uses is set before its thread. */
+static void reader_run(struct rd *rd)
+{
 	if (pthread_create(&rd->th, NULL, reader, rd) != 0)
 		stress_fatal("pthread_create");
+}
+
+static void reader_start(struct rd *rd, const char *bus, unsigned flags)
+{
+	reader_open(rd, bus, flags);
+	reader_run(rd);
 }
 
 /* After the coordinator exited: let the reader reach the end of data. */
@@ -786,10 +797,11 @@ static void scenario_pace(const char *bus)
 		"--bus", bus, "--db", db2, "--history-days", "0",
 		"--upkeep-wait-ms", "5000", "backtest", "--from", "2024-07-01",
 		"--to", to, "--speed", "max", NULL });
-	reader_start(&rd, bus, BB_RING_FROM_OLDEST);
+	reader_open(&rd, bus, BB_RING_FROM_OLDEST);
 	rd.pace_sym = PACE_NSYM - 1;
 	rd.pace_lag = (4096 + PACE_NSYM - 1) / PACE_NSYM;
 	rd.pace_bus = bus;
+	reader_run(&rd);
 	int status = stress_reap(co, 60000);
 	reader_finish(&rd);
 	CHECK(exited0(status), "pace: the coordinator finished (%s)",
