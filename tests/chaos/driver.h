@@ -35,6 +35,7 @@ static const char *const up_roles[] = {
 struct kill_ev {
 	int     proc;
 	int64_t t_kill;
+	int64_t t_exec;    /* the restarted process's exec (its stamp) */
 	double  served_ms; /* exec to the writer's stamp; < 0: not serving */
 	double  seen_ms;   /* fork to the driver's first sight */
 	double  cpu_ms, wait_ms; /* the new process's time on a CPU and
@@ -351,22 +352,6 @@ static int kill_now(struct run *r, int proc, int64_t *t_kill)
 	return code;
 }
 
-static void say_slow(const struct run *r, const struct kill_ev *k)
-{
-	double at = (double)(k->t_kill - r->smp[0].t) / 1e9;
-
-	if (k->served_ms < 0)
-		printf("violation kill %d (%s, %.3f s into the run): not serving "
-		       "3 s after its restart\n", r->nkill, p_name[k->proc], at);
-	else if (k->served_ms > CH_SERVED_MS)
-		printf("violation kill %d (%s, %.3f s into the run): served "
-		       "again %.1f ms after its restart (seen at %.1f ms, by "
-		       "then %.1f ms on a CPU, %.1f ms waiting for one, %.1f "
-		       "ms asleep)\n", r->nkill, p_name[k->proc], at,
-		       k->served_ms, k->seen_ms, k->cpu_ms, k->wait_ms,
-		       k->seen_ms - k->cpu_ms - k->wait_ms);
-}
-
 /* SIGKILL proc, start it again at once, time its recovery. */
 static void kill_one(struct run *r, int proc)
 {
@@ -393,8 +378,8 @@ static void kill_one(struct run *r, int proc)
 	struct kill_ev *k = &r->kill[r->nkill++];
 	*k = (struct kill_ev){ .proc = proc, .t_kill = t_kill };
 	wait_served(r, proc, before, t0, &k->served_ms, &k->seen_ms);
+	k->t_exec = atomic_load(&r->exec_ns[proc]);
 	sched_ms(r->pid[proc], &k->cpu_ms, &k->wait_ms);
-	say_slow(r, k);
 }
 
 /* A process that exited by itself: judged, and started again unless it
