@@ -233,9 +233,7 @@ static int one_session(struct run *run, const bb_session *s, bb_session *nx,
 		if (run->bt->upkeep != NULL && st->date != 0 &&
 		    st->state == BB_STATE_ENDED)
 			co_handshake_wait(run->bt->upkeep, p, st->date);
-		uint64_t tr = run->last_bar_ns
-		              ? (uint64_t)(bb__mono_ns() - run->last_bar_ns) : 0;
-		bb__bw_session_start(p, s, tr);
+		bb__bw_session_start(p, s, run->last_bar_ns);
 	}
 	/* The sessions after s asked for once s has started: waking the
 	 * loader (and its taking the lock) is not in the transition. */

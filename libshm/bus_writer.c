@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bus_writer.h"
+#include "clock.h"
 #include "ring.h"
 
 static int open_control(struct bb__bw *w, const char *bus)
@@ -284,7 +285,7 @@ static void transition(struct bb__bw *w, uint64_t n, uint64_t ns)
 }
 
 void bb__bw_session_start(struct bb__bw *w, const bb_session *s,
-                          uint64_t transition_ns)
+                          int64_t prev_end_ns)
 {
 	bb_bar ev;
 	uint64_t n = w->st.sessions + 1;
@@ -301,8 +302,8 @@ void bb__bw_session_start(struct bb__bw *w, const bb_session *s,
 		           : w->g.history,
 	};
 	bb__ctl_set_status(w->ctl, &w->st);
-	if (transition_ns)
-		transition(w, n, transition_ns);
+	if (prev_end_ns)
+		transition(w, n, (uint64_t)(bb__mono_ns() - prev_end_ns));
 	w->started++;
 	bb_event_session(&ev, BB_KIND_SESSION_START, s, 0);
 	bb_ring_put(w->ring, &ev);

@@ -109,10 +109,11 @@ int  bb__bw_replayed(const struct bb__bw *w, uint32_t id);
 /* ---- sessions, bars, minutes ------------------------------------- */
 
 /* A new session, number st.sessions + 1: tables reset, its history block
- * taken, SESSION_START out. transition_ns: since the previous session's
- * last bar (0: none). */
+ * taken, SESSION_START out. prev_end_ns: when (bb__mono_ns()) the previous
+ * session's last minute was published, 0: none; the transition counted is
+ * from then to the new session's status, the resets included. */
 void bb__bw_session_start(struct bb__bw *w, const bb_session *s,
-                          uint64_t transition_ns);
+                          int64_t prev_end_ns);
 /* After a restart inside session s (the current one): its tables emptied
  * to be refilled with bb__bw_table_bar(); no event published. */
 void bb__bw_session_reopen(struct bb__bw *w, const bb_session *s);

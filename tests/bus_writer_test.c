@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "bus_writer.h"
+#include "clock.h"
 
 static char bus[40];
 static struct bb__bw w;
@@ -271,4 +272,23 @@ Test(bus_writer, reopening_the_same_geometry_re_attaches)
 	cr_assert(eq(i32, bb__bw_status(&w)->date, 20240702));
 	cr_assert(eq(u64, bb__bw_counter(&w, BB_CTR_RESTARTS), 1));
 	cr_assert(eq(u64, bb__bw_started(&w), 0));
+}
+
+/* The transition is from the previous session's end to the new session's
+ * status, the writer's own resets included; none without a previous end. */
+Test(bus_writer, a_transition_counts_from_the_previous_end_to_the_start)
+{
+	bb_session s0 = day(0), s1 = day(1);
+
+	open_bus(1, 5);
+	bb__bw_session_start(&w, &s0, 0);
+	cr_assert(eq(u64, bb__bw_counter(&w, BB_CTR_TRANSITION_NS), 0));
+	bb__bw_session_end(&w, BB_END_CLOSE);
+	int64_t before = bb__mono_ns();
+	bb__bw_session_start(&w, &s1, before - 5000000);
+	int64_t after = bb__mono_ns();
+	uint64_t ns = bb__bw_counter(&w, BB_CTR_TRANSITION_NS);
+	cr_assert(ge(u64, ns, 5000000));
+	cr_assert(le(u64, ns, (uint64_t)(after - before) + 5000000));
+	cr_assert(eq(u64, bb__bw_counter(&w, BB_CTR_TRANSITION_MAX_NS), ns));
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../../../coordinator/publish.h"
+#include "clock.h"
 
 #define GAP 16 /* zero bytes that end a patch */
 
@@ -107,7 +108,7 @@ static void coordinator(struct bb__bw *p, const char *bus)
 	bb__ctl_add_symbol(p->ctl, g.max_symbols, "AAA");
 	bb__ctl_add_symbol(p->ctl, g.max_symbols, "BB.X");
 	for (int day = 0; day < 2; day++) {
-		bb__bw_session_start(p, &s, day ? 1000 : 0);
+		bb__bw_session_start(p, &s, day ? bb__mono_ns() - 1000 : 0);
 		for (int m = 0; m < 3; m++) {
 			bar(&b, (uint32_t)m % 2, s.open + 60 * m, 10 + m);
 			bb__bw_bar(p, &b);
