@@ -35,9 +35,9 @@
 #include <unistd.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
+#endif
 
 #include "clock.h"
-#endif
 
 #include "barbus.h"
 

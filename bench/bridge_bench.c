@@ -35,13 +35,10 @@
  * bridge.p50 <= nats.floor.p50 + 50 µs.
  */
 #include <nats/nats.h>
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include "bench.h"
 #include "fixture.h"
+#include "../tests/stress/loopback.h"
 
 #define NSYM     500
 #define FROM     "2024-07-01"
@@ -72,23 +69,6 @@ static struct got *got_b;
 static char bus_a[64], bus_b[64], bus_a2[64], bus_b2[64], bus_b3[64], bus_a3[64], url[64];
 
 
-/* Every segment of bus (/dev/shm/barbus.<bus>.*: hist.N of any N too). */
-static void unlink_bus(const char *bus)
-{
-	char prefix[96], name[NAME_MAX + 2];
-	DIR *d = opendir("/dev/shm");
-	struct dirent *e;
-
-	snprintf(prefix, sizeof(prefix), "barbus.%s.", bus);
-	while (d != NULL && (e = readdir(d)) != NULL)
-		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
-			snprintf(name, sizeof(name), "/%s", e->d_name);
-			shm_unlink(name);
-		}
-	if (d != NULL)
-		closedir(d);
-}
-
 static void stop_all(void)
 {
 	if (getpid() != g_bench.owner)
@@ -99,53 +79,26 @@ static void stop_all(void)
 		natsd = 0;
 	}
 	if (bus_a[0])
-		unlink_bus(bus_a);
+		bb_bus_remove(bus_a, BB_REMOVE_FORCE, NULL);
 	if (bus_b[0])
-		unlink_bus(bus_b);
+		bb_bus_remove(bus_b, BB_REMOVE_FORCE, NULL);
 	if (bus_a2[0])
-		unlink_bus(bus_a2);
+		bb_bus_remove(bus_a2, BB_REMOVE_FORCE, NULL);
 	if (bus_b2[0])
-		unlink_bus(bus_b2);
+		bb_bus_remove(bus_b2, BB_REMOVE_FORCE, NULL);
 	if (bus_b3[0])
-		unlink_bus(bus_b3);
+		bb_bus_remove(bus_b3, BB_REMOVE_FORCE, NULL);
 	if (bus_a3[0])
-		unlink_bus(bus_a3);
+		bb_bus_remove(bus_a3, BB_REMOVE_FORCE, NULL);
 	if (fix_dir[0])
 		fix_cleanup();
-}
-
-static int free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, len) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-static int listening(int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
-	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	int ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-
-	if (fd >= 0)
-		close(fd);
-	return ok;
 }
 
 /* nats-server -js on a free port, its store and log in fix_dir. */
 static void start_natsd(void)
 {
 	char port[16], store[PATH_MAX], log[PATH_MAX];
-	int p = free_port();
+	int p = lo_free_port();
 
 	if (p < 0)
 		bench_fail("no free port: %s", strerror(errno));
@@ -166,9 +119,9 @@ static void start_natsd(void)
 		       "-p", port, "-sd", store, (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 500 && !listening(p); i++)
+	for (int i = 0; i < 500 && !lo_listening(p); i++)
 		bench_sleep_ns(10000000);
-	if (!listening(p))
+	if (!lo_listening(p))
 		bench_fail("nats-server on port %d did not start (log %s)", p, log);
 }
 

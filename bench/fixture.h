@@ -51,8 +51,39 @@ static inline void fix_fail(const char *fmt, ...)
 	fix_failures++;
 }
 
-/* Reap pid (what: a name for messages); a failure unless it exited 0.
- * *maxrss_kib: its peak resident set (may be NULL). */
+/* Where fix_spawn() puts child pid's stderr (under fix_dir). */
+static inline void fix_err_path(char *buf, size_t len, pid_t pid)
+{
+	if (fix_dir[0] == '\0')
+		snprintf(buf, len, "/dev/null");
+	else
+		snprintf(buf, len, "%s/stderr.%d", fix_dir, (int)pid);
+}
+
+/* The last lines of child pid's stderr (fix_spawn()), if it wrote any,
+ * said under the failure; the file removed either way. */
+static inline void fix_err_show(pid_t pid, int failed)
+{
+	char path[PATH_MAX], line[512], last[4][512];
+	int n = 0;
+	FILE *f;
+
+	fix_err_path(path, sizeof(path), pid);
+	if (fix_dir[0] == '\0')
+		return;
+	if (failed && (f = fopen(path, "r")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL)
+			snprintf(last[n++ % 4], sizeof(last[0]), "%s", line);
+		fclose(f);
+		for (int i = n > 4 ? n - 4 : 0; i < n; i++)
+			fprintf(stderr, "bench:   its stderr: %s", last[i % 4]);
+	}
+	unlink(path);
+}
+
+/* Reap pid (what: a name for messages); a failure unless it exited 0,
+ * with the last lines of its stderr. *maxrss_kib: its peak resident set
+ * (may be NULL). */
 static inline int fix_wait(pid_t pid, const char *what, long *maxrss_kib)
 {
 	struct rusage ru;
@@ -64,12 +95,15 @@ static inline int fix_wait(pid_t pid, const char *what, long *maxrss_kib)
 	}
 	if (maxrss_kib != NULL)
 		*maxrss_kib = ru.ru_maxrss;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		fix_err_show(pid, 0);
 		return 0;
+	}
 	if (WIFEXITED(st))
 		fix_fail("%s exited %d", what, WEXITSTATUS(st));
 	else
 		fix_fail("%s killed by signal %d", what, WTERMSIG(st));
+	fix_err_show(pid, 1);
 	return -1;
 }
 
@@ -156,18 +190,7 @@ static inline int fix_init(const char *argv0, const char *tag)
 
 static inline void fix_unlink_bus(const char *bus)
 {
-	static const char *roles[] = {
-		"ring", "wake", "control", "bars.1m", "hist.0", "hist.1",
-		"hist.2", "up.status", "up.quality", "up.fills", "up.5m",
-		"up.15m", "up.30m", "up.60m", "up.fills.h", "up.5m.h",
-		"up.15m.h", "up.30m.h", "up.60m.h",
-	};
-	char name[128];
-
-	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
-		snprintf(name, sizeof(name), "/barbus.%s.%s", bus, roles[i]);
-		shm_unlink(name);
-	}
+	bb_bus_remove(bus, BB_REMOVE_FORCE, NULL);
 }
 
 static inline void fix_cleanup(void)
@@ -241,7 +264,7 @@ static inline size_t fix_store(uint32_t nsym, int32_t from, int32_t to,
 }
 
 /* Start build/bin/barbus-<prog> with the arguments of ap (NULL-terminated),
- * its stderr into the file err. */
+ * its stderr into the file err (NULL: fix_err_path()). */
 static inline pid_t fix_spawnv(const char *err, const char *prog, va_list ap)
 {
 	char *args[32], path[PATH_MAX + 32];
@@ -255,7 +278,10 @@ static inline pid_t fix_spawnv(const char *err, const char *prog, va_list ap)
 	fflush(stdout);
 	pid_t pid = fork();
 	if (pid == 0) {
-		int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		char own[PATH_MAX];
+		if (err == NULL)
+			fix_err_path(own, sizeof(own), getpid());
+		int fd = open(err ? err : own, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		dup2(fd, 2);
 		execv(path, args);
 		_exit(127);
@@ -263,13 +289,14 @@ static inline pid_t fix_spawnv(const char *err, const char *prog, va_list ap)
 	return pid;
 }
 
-/* barbus-PROG with the NULL-terminated arguments; stderr to /dev/null. */
+/* barbus-PROG with the NULL-terminated arguments; its stderr kept until
+ * fix_wait() (shown if it failed). */
 static inline pid_t fix_spawn(const char *prog, ...)
 {
 	va_list ap;
 
 	va_start(ap, prog);
-	pid_t pid = fix_spawnv("/dev/null", prog, ap);
+	pid_t pid = fix_spawnv(NULL, prog, ap);
 	va_end(ap);
 	return pid;
 }

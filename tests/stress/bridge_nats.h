@@ -8,11 +8,10 @@
 #ifndef BRIDGE_NATS_H
 #define BRIDGE_NATS_H
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
+
+#include "loopback.h"
 
 struct natsd {
 	pid_t pid;
@@ -21,34 +20,14 @@ struct natsd {
 	char  url[64];
 };
 
-/* A port nobody listens on now (the kernel's choice). */
+/* A port nobody listens on now, or the program fails. */
 static int nats_free_port(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET,
-	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+	int port = lo_free_port();
 
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, len) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
 	if (port < 0)
 		stress_fatal("no free port: %s", strerror(errno));
 	return port;
-}
-
-static int nats_listening(int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
-	                         .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	int ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-
-	if (fd >= 0)
-		close(fd);
-	return ok;
 }
 
 /* Start (or restart, same port and store) n; routes: "" or a list of
@@ -78,9 +57,9 @@ static void nats_start(struct natsd *n, const char *routes)
 			       "-p", port, "-sd", n->store, (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 500 && !nats_listening(n->port); i++)
+	for (int i = 0; i < 500 && !lo_listening(n->port); i++)
 		stress_sleep_ns(10 * 1000000);
-	if (!nats_listening(n->port))
+	if (!lo_listening(n->port))
 		stress_fatal("nats-server on port %d did not start (log %s)",
 		             n->port, log);
 }
