@@ -108,6 +108,25 @@ static int given_up(const struct look *l, int64_t bound, int64_t t)
 	return t - last >= bound || t - l->info_t >= BEAT_ONLY_NS;
 }
 
+/* The upkeep is as it was when a wait last timed out (info: read now). */
+static int still_given_up(const struct co_handshake *h,
+                          const bb_upkeep_info *info)
+{
+	return h->gave_up &&
+	       memcmp(info, &h->gave_up_info, sizeof(*info)) == 0 &&
+	       bb__table_beat_ns(h->up) == h->gave_up_beat;
+}
+
+/* A wait timed out on the upkeep showing l. */
+static void give_up(struct co_handshake *h, struct bb__bw *p,
+                    const struct look *l)
+{
+	h->gave_up = 1;
+	h->gave_up_info = l->info;
+	h->gave_up_beat = l->beat;
+	bb__bw_count(p, BB_CTR_UPKEEP_TIMEOUTS, 1);
+}
+
 /*
  * The bound is on the upkeep standing still, not on the wait: an upkeep
  * that is alive and working rewrites its status record (bars taken in,
@@ -128,6 +147,11 @@ void co_handshake_wait(struct co_handshake *h, struct bb__bw *p, int32_t date)
 	if (h->wait_ms == 0 || !upkeep_alive(h) || done(h, date, &now))
 		return;
 	bb__bw_count(p, BB_CTR_UPKEEP_WAITS, 1);
+	if (still_given_up(h, &now)) { /* it has not moved since */
+		bb__bw_count(p, BB_CTR_UPKEEP_TIMEOUTS, 1);
+		return;
+	}
+	h->gave_up = 0;
 	int64_t bound = (int64_t)h->wait_ms * 1000000, t = bb__mono_ns();
 	look_at(&l, h, &now, t);
 	l.info_t = l.beat_t = t;
@@ -139,7 +163,7 @@ void co_handshake_wait(struct co_handshake *h, struct bb__bw *p, int32_t date)
 		t = bb__mono_ns();
 		look_at(&l, h, &now, t);
 		if (given_up(&l, bound, t)) {
-			bb__bw_count(p, BB_CTR_UPKEEP_TIMEOUTS, 1);
+			give_up(h, p, &l);
 			return;
 		}
 		rest(t0, t);

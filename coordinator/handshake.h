@@ -26,11 +26,18 @@ struct co_handshake {
 	int         stuck;    /* gave up: the upkeep as it was then */
 	bb_quality  stuck_q;
 	int64_t     stuck_beat;
+	/* Boundaries (co_handshake_wait): */
+	int            gave_up;  /* a wait timed out: the upkeep as it was */
+	bb_upkeep_info gave_up_info;
+	int64_t        gave_up_beat;
 };
 
 /* Wait until the upkeep finished session date, or it made no progress for
  * the bound, or no upkeep is alive. Counts waits and timeouts in the
- * control segment. */
+ * control segment. After a wait timed out, the next boundaries do not wait
+ * (a timeout at once) while the upkeep is exactly as it was then: its
+ * status record and heartbeat unchanged (stopped, hung); any progress of
+ * it and they wait again. */
 void co_handshake_wait(struct co_handshake *h, struct bb__bw *p, int32_t date);
 /*
  * Backtest, after MINUTE_END(t) of session s: wait until the upkeep has

@@ -8,15 +8,22 @@
  * writer lock says so), and the upkeep dying ends a wait at once.
  *
  *  stop:  an upkeep alive but stopped (SIGSTOP) before the bus exists, a
- *         six-session replay at max speed with --upkeep-wait-ms 300: every
- *         boundary (and not the end of data) waits 300 ms and times out,
- *         each transition lasts 300 ms and a little; nothing else suffers.
+ *         six-session replay at max speed with --upkeep-wait-ms 300: the
+ *         first boundary waits 300 ms and times out (its transition lasts
+ *         300 ms and a little); the later ones find the upkeep exactly as
+ *         it was and time out at once (transitions under 100 ms); the end
+ *         of data does not wait; nothing else suffers.
  *  dead:  the same bus again once that upkeep is SIGKILLed (its segments
  *         left behind, nobody holding their lock): no wait at all.
  *  none:  a bus no upkeep ever ran on: no wait at all.
  *  again: a second run over the same dates on a bus whose upkeep finished
  *         the first: the "done" that run left in up.status is not this
  *         run's; a new upkeep, alive but stopped, is waited for as in "stop".
+ *  resume: an upkeep stopped before the bus exists, a paced replay of
+ *         four sessions: the first boundary gives it up; continued, then
+ *         stopped again inside the third session, it has moved since, so
+ *         the boundary after that session waits for it again until it is
+ *         continued: one timeout in all.
  *  pace:  a replay at max speed of 1024 symbols with the upkeep following
  *         it: at every MINUTE_END(t) of the second session the upkeep has
  *         completed minute t - 5, read at once: the coordinator paced on
@@ -429,6 +436,23 @@ static int bus_status(const char *bus, bb_status *s)
 
 /* ---- stop: a stopped upkeep is waited for, up to the bound ------------- */
 
+/* The transitions of bus's nsess sessions into tr, listed into list: 1
+ * when the first lasted the bound and a little and the later ones did not
+ * wait (a stopped upkeep is given up on once). */
+static int waited_once(const char *bus, double *tr, char *list, size_t n)
+{
+	int ok = transitions(bus, nsess, tr) == 0;
+
+	list[0] = '\0';
+	for (int k = 0; ok && k < nsess - 1; k++) {
+		ok &= k == 0 ? tr[k] >= STOP_MS && tr[k] < STOP_MS + SLACK_MS
+		             : tr[k] < FAST_MS;
+		snprintf(list + strlen(list), n - strlen(list), "%s%.1f",
+		         k ? " " : "", tr[k]);
+	}
+	return ok;
+}
+
 static void scenario_stop(const char *bus, pid_t *up_out)
 {
 	struct rd rd;
@@ -466,15 +490,11 @@ static void scenario_stop(const char *bus, pid_t *up_out)
 	CHECK(outs == (uint64_t)nsess - 1,
 	      "stop: each wait timed out: BB_CTR_UPKEEP_TIMEOUTS %llu, want %d",
 	      (unsigned long long)outs, nsess - 1);
-	int got = transitions(bus, nsess, tr) == 0, ok = got;
-	char list[256] = "";
-	for (int k = 0; got && k < nsess - 1; k++) {
-		ok &= tr[k] >= STOP_MS && tr[k] < STOP_MS + SLACK_MS;
-		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%.1f",
-		         k ? " " : "", tr[k]);
-	}
-	CHECK(ok, "stop: each transition lasts the bound and a little, "
-	      "%d..%d ms: %s ms", STOP_MS, STOP_MS + SLACK_MS, list);
+	char list[256];
+	CHECK(waited_once(bus, tr, list, sizeof(list)), "stop: the first "
+	      "transition lasts the bound and a little (%d..%d ms), the later "
+	      "ones, the upkeep not having moved, under %d ms: %s ms", STOP_MS,
+	      STOP_MS + SLACK_MS, FAST_MS, list);
 	/* The end of data does not wait either: the coordinator is gone
 	 * sooner after publishing it than a wait would have taken. */
 	int seen = atomic_load(&rd.end_data);
@@ -589,15 +609,11 @@ static void scenario_again(const char *bus)
 	      "each of the %d boundaries waits and times out: %llu waits, %llu "
 	      "timeouts", info.done_date, nsess - 1, (unsigned long long)w,
 	      (unsigned long long)t);
-	int got = transitions(bus, nsess, tr) == 0, ok = got;
-	char list[256] = "";
-	for (int k = 0; got && k < nsess - 1; k++) {
-		ok &= tr[k] >= STOP_MS && tr[k] < STOP_MS + SLACK_MS;
-		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%.2f",
-		         k ? " " : "", tr[k]);
-	}
-	CHECK(ok, "again: second run, each transition lasts the bound and a "
-	      "little, %d..%d ms: %s ms", STOP_MS, STOP_MS + SLACK_MS, list);
+	char list[256];
+	CHECK(waited_once(bus, tr, list, sizeof(list)), "again: second run, "
+	      "the first transition lasts the bound and a little (%d..%d ms), "
+	      "the later ones under %d ms: %s ms", STOP_MS, STOP_MS + SLACK_MS,
+	      FAST_MS, list);
 	check_reader(&rd, "again", 0, nsess);
 	kill(up, SIGKILL);
 	kill(up, SIGCONT);
@@ -767,6 +783,66 @@ static void scenario_kill(const char *bus)
 	check_table(bus, "kill", N - 1);
 }
 
+/* ---- resume: a stopped upkeep given up on, then continued --------------- */
+
+/*
+ * Given up on at the first boundary (stopped before the bus existed), the
+ * upkeep is continued at once; stopped again inside the third session, it
+ * has moved since it was given up on, so the boundary after that session
+ * waits for it again (no timeout at once) until it is continued.
+ */
+static void scenario_resume(const char *bus)
+{
+	enum { N = 4 };
+	struct rd rd;
+	char why[64];
+	int ws = -1;
+	uint64_t outs = 0;
+	bb_status st;
+
+	pid_t up = upkeep(bus, "resume");
+	for (int i = 0; i < 2000 && (ws = upkeep_lock_state(bus)) != BB_WRITER_ALIVE;
+	     i++)
+		stress_sleep_ns(5 * MS);
+	if (ws != BB_WRITER_ALIVE || !stop_child(up))
+		stress_fatal("resume: the upkeep never took up.status, or would "
+		             "not stop");
+	pid_t co = coordinator(bus, "resume", sess[0].s.date, sess[N - 1].s.date,
+	                       stress_tsan() ? PACE_TSAN : PACE, STOP_MS);
+	reader_start(&rd, bus, BB_RING_FROM_OLDEST);
+	for (int i = 0; i < 1000 && (outs = counter(bus, BB_CTR_UPKEEP_TIMEOUTS))
+	     == 0; i++)
+		stress_sleep_ns(5 * MS);
+	kill(up, SIGCONT);
+	CHECK(outs == 1, "resume: the first boundary gave the stopped upkeep up "
+	      "(%llu timeouts)", (unsigned long long)outs);
+	if (!stop_mid_session(up, bus, 2))
+		stress_fatal("resume: could not stop the upkeep inside session %d "
+		             "(timing)", sess[2].s.date);
+	uint64_t w = counter(bus, BB_CTR_UPKEEP_WAITS);
+	CHECK(wait_for_wait(bus, 2, w + 1, 5000), "resume: stopped again inside "
+	      "%d, the upkeep is waited for after it (it moved since it was "
+	      "given up on)", sess[2].s.date);
+	stress_sleep_ns(STOP_MS / 3 * MS);
+	CHECK(bus_status(bus, &st) == 0 && st.date == sess[2].s.date &&
+	      st.state == BB_STATE_ENDED &&
+	      counter(bus, BB_CTR_UPKEEP_TIMEOUTS) == 1, "resume: %d ms later "
+	      "the coordinator still waits for it", STOP_MS / 3);
+	kill(up, SIGCONT);
+	int status = stress_reap(co, 30000);
+	reader_finish(&rd);
+	CHECK(exited0(status), "resume: the coordinator finished (%s)",
+	      stress_status_str(status, why, sizeof(why)));
+	status = stress_reap(up, 10000);
+	CHECK(exited0(status), "resume: the upkeep, continued, finished (%s)",
+	      stress_status_str(status, why, sizeof(why)));
+	outs = counter(bus, BB_CTR_UPKEEP_TIMEOUTS);
+	CHECK(outs == 1, "resume: that wait ended with the upkeep's answer: 1 "
+	      "timeout in all (%llu)", (unsigned long long)outs);
+	check_reader(&rd, "resume", 0, N);
+	check_table(bus, "resume", N - 1);
+}
+
 /* ---- pace: never more than a few minutes ahead of the upkeep ----------- */
 
 #define PACE_NSYM 1024 /* the coordinator's 4096 bars ahead: 4 minutes */
@@ -857,6 +933,7 @@ int main(int argc, char **argv)
 	scenario_nowait(stress_bus("none"), "none", BB_RING_FROM_OLDEST);
 	scenario_again(stress_bus("again"));
 	scenario_kill(stress_bus("kill"));
+	scenario_resume(stress_bus("resume"));
 	scenario_pace(stress_bus("pace"));
 
 	INFO("%.1f s", (stress_now_ns() - t0) / 1e9);
