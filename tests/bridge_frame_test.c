@@ -372,3 +372,29 @@ Test(frame, up_hello_too_many_intervals)
 	cr_assert_eq(br_frame_get(buf, 96, &g, &why), BB_ECORRUPT);
 	cr_assert_eq(strncmp(why, "nintervals", 10), 0);
 }
+
+Test(frame, up_tag_names_the_layout)
+{
+	uint32_t a[] = { 5, 15, 60 }, b[] = { 5, 15, 30 }, c[] = { 15, 5, 60 };
+	uint16_t t = br_up_tag(3, a, 2);
+
+	cr_assert(t != 0);
+	cr_assert_eq(br_up_tag(3, a, 2), t);
+	cr_assert_neq(br_up_tag(3, b, 2), t);   /* another interval */
+	cr_assert_neq(br_up_tag(3, c, 2), t);   /* another order */
+	cr_assert_neq(br_up_tag(3, a, 1), t);   /* other history days */
+	cr_assert_neq(br_up_tag(2, a, 2), t);   /* fewer intervals */
+	cr_assert(br_up_tag(0, a, 0) != 0);
+}
+
+Test(frame, up_tag_travels_in_the_header)
+{
+	uint8_t buf[BR_HDR_BYTES + BR_UP_BYTES];
+	struct br_frame f = { .type = BR_UP, .flags = 0xbeef, .date = 20240702,
+	                      .pos = br_pos(3, 5) }, g;
+
+	cr_assert_eq(br_frame_bytes(BR_UP, 0, 0), sizeof(buf));
+	br_frame_put(buf, &f);
+	cr_assert_eq(br_frame_get(buf, sizeof(buf), &g, NULL), 0);
+	cr_assert_eq(g.flags, 0xbeef);
+}

@@ -92,6 +92,31 @@ struct br_frame {
 	uint32_t       minutes[BB_UPKEEP_MAX_INTERVALS];
 };
 
+/*
+ * The tag of an upkeep layout (its derived intervals in order and its
+ * history days), in the header's flags of UP_HELLO, UP, UP_END and
+ * UP_BLOCK: a mirror applies the upkeep's frames only under the UP_HELLO
+ * of the same tag, and reads the stream's last UP_HELLO again when a frame
+ * comes with another. Never 0 (0: an untagged frame, applied as before).
+ * FNV-1a over the values, folded to 16 bits.
+ */
+static inline uint16_t br_up_tag(uint32_t n, const uint32_t *min,
+                                 uint32_t days)
+{
+	uint32_t h = 2166136261u;
+	uint32_t v[2 + BB_UPKEEP_MAX_INTERVALS];
+
+	v[0] = n;
+	v[1] = days;
+	for (uint32_t k = 0; k < n && k < BB_UPKEEP_MAX_INTERVALS; k++)
+		v[2 + k] = min[k];
+	for (uint32_t k = 0; k < 2 + n && k < 2 + BB_UPKEEP_MAX_INTERVALS; k++)
+		for (int b = 0; b < 4; b++)
+			h = (h ^ (v[k] >> (8 * b) & 0xff)) * 16777619u;
+	h = (h ^ h >> 16) & 0xffff;
+	return (uint16_t)(h ? h : 1);
+}
+
 static inline uint64_t br_pos(uint64_t number, uint32_t sub)
 {
 	return number << 32 | sub;

@@ -33,6 +33,10 @@ struct br_upmir {
 	bb_bar          *rowbuf;
 	int64_t          beat_ms;
 	int              refused; /* the role taken by another: frames left */
+	uint16_t         tag;     /* the UP_HELLO's (br_up_tag()) */
+	int              stale;   /* frames of this tag are of a layout the
+	                             stream's last UP_HELLO no longer has;
+	                             -1: none */
 };
 
 int br_upmir_new(struct br_upmir **out, struct br_opts *o, struct br_js *j,
@@ -43,7 +47,8 @@ int br_upmir_new(struct br_upmir **out, struct br_opts *o, struct br_js *j,
 
 	if (u == NULL)
 		return ENOMEM;
-	*u = (struct br_upmir){ .o = o, .j = j, .nsym = nsym, .rows = rows };
+	*u = (struct br_upmir){ .o = o, .j = j, .nsym = nsym, .rows = rows,
+	                        .stale = -1 };
 	/* o->hello is "barbus.<src>.hello". */
 	snprintf(u->subject, sizeof(u->subject), "%.*supkeep", (int)(n - 5),
 	         o->hello);
@@ -85,8 +90,9 @@ void br_upmir_beat(struct br_upmir *u)
 	}
 }
 
-/* The stream's last UP_HELLO: the intervals and history days. */
-static int up_hello(struct br_upmir *u, uint32_t *days)
+/* The stream's last UP_HELLO: the intervals, history days and tag. */
+static int up_hello(struct br_upmir *u, struct up_intervals *iv,
+                    uint32_t *days, uint16_t *tag)
 {
 	natsMsg *msg = NULL;
 	struct br_frame f;
@@ -109,14 +115,15 @@ static int up_hello(struct br_upmir *u, uint32_t *days)
 	                  (size_t)natsMsg_GetDataLength(msg), &f, &why);
 	if (rc == 0 && f.type != BR_UP_HELLO)
 		rc = BB_ECORRUPT;
-	u->iv.n = f.nintervals;
-	memcpy(u->iv.min, f.minutes, sizeof(u->iv.min));
+	iv->n = f.nintervals;
+	memcpy(iv->min, f.minutes, sizeof(iv->min));
 	*days = f.history_days;
+	*tag = f.flags;
 	/* The list as barbus-upkeep takes it: no duplicates, 2m .. 1440m. */
-	for (uint32_t k = 0; rc == 0 && k < u->iv.n; k++) {
+	for (uint32_t k = 0; rc == 0 && k < iv->n; k++) {
 		for (uint32_t i = 0; i < k; i++)
-			rc |= u->iv.min[i] == u->iv.min[k] ? BB_ECORRUPT : 0;
-		if (u->iv.min[k] < 2 || u->iv.min[k] > UP_MAX_INTERVAL_MIN)
+			rc |= iv->min[i] == iv->min[k] ? BB_ECORRUPT : 0;
+		if (iv->min[k] < 2 || iv->min[k] > UP_MAX_INTERVAL_MIN)
 			rc = BB_ECORRUPT;
 		why = "minutes";
 	}
@@ -152,7 +159,7 @@ static int open_segs(struct br_upmir *u)
 	bb_seg_opts so = { 0 };
 	bb_table *t = NULL;
 	uint32_t days = 0;
-	int kept = 0, rc = up_hello(u, &days);
+	int kept = 0, rc = up_hello(u, &u->iv, &days, &u->tag);
 
 	if (rc == 0 && bb_table_open(&t, u->o->bus, "up.status") == 0)
 		kept = bb_table_record(t, 0, &left) == 0;
@@ -306,6 +313,48 @@ static int block(struct br_upmir *u, const struct br_frame *f)
 	return 0;
 }
 
+/*
+ * A frame whose tag is not the UP_HELLO's: the source's upkeep changed its
+ * layout (other intervals or history days; the publisher sent a new
+ * UP_HELLO before the first frame of it), or the frame is older than that
+ * change. The stream's last UP_HELLO says which: its tag is the frame's,
+ * and the local segments are made again for it (1); or it is not, and
+ * frames of that tag are left (0, said once).
+ */
+static void leave(struct br_upmir *u, const struct br_frame *f)
+{
+	if (u->stale == (int)f->flags)
+		return;
+	u->stale = f->flags;
+	fprintf(stderr, "barbus-bridge: mirror %s: stream %s: the upkeep's "
+	        "frames from position %llx on are of an earlier layout than its "
+	        "last UP_HELLO; left\n", u->o->bus, u->o->stream,
+	        (unsigned long long)f->pos);
+}
+
+static int relayout(struct br_upmir *u, const struct br_frame *f)
+{
+	struct up_intervals iv;
+	uint32_t days;
+	uint16_t tag;
+
+	if ((int)f->flags == u->stale || up_hello(u, &iv, &days, &tag) != 0)
+		return 0;
+	if (tag != f->flags) {
+		leave(u, f);
+		return 0;
+	}
+	fprintf(stderr, "barbus-bridge: mirror %s: stream %s: the source's "
+	        "upkeep has a new layout (%u intervals, %u history days); the "
+	        "local upkeep segments follow it\n", u->o->bus, u->o->stream,
+	        iv.n, days);
+	close_readers(u);
+	up_segs_close(u->segs);
+	u->segs = NULL;
+	u->stale = -1;
+	return 1;
+}
+
 int br_upmir_apply(struct br_upmir *u, const struct br_frame *f,
                    uint64_t current)
 {
@@ -315,11 +364,18 @@ int br_upmir_apply(struct br_upmir *u, const struct br_frame *f,
 		return 0; /* an older session's: the current one is newer */
 	if (u->refused)
 		return 0;
+	if (u->segs != NULL && f->flags != u->tag && !relayout(u, f))
+		return 0;
 	/* Without the role (a barbus-upkeep runs on the local bus, or the
 	 * stream lacks the UP_HELLO) the upkeep's frames are left, said once. */
 	if (u->segs == NULL && (rc = open_segs(u)) != 0) {
 		u->refused = rc != ENOMEM && rc != EIO;
 		return u->refused ? 0 : rc;
+	}
+	/* Opened just now under a later UP_HELLO than this frame's. */
+	if (f->flags != u->tag) {
+		leave(u, f);
+		return 0;
 	}
 	br_upmir_beat(u);
 	return f->type == BR_UP_BLOCK ? block(u, f) : up_rows(u, f);

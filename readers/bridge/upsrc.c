@@ -40,6 +40,10 @@ struct br_upsrc {
 	time_t          looked;  /* when it was last looked for */
 	bb_table       *status, *fills, *iv[UP_IV_MAX], *hfills, *hiv[UP_IV_MAX];
 	uint32_t        niv, min[UP_IV_MAX], days, nblocks, nsym, rows;
+	uint16_t        tag;     /* br_up_tag() of the layout sent */
+	/* The upkeep as found: its process, its whole interval list. */
+	pid_t           pid;
+	uint32_t        all_n, all_min[UP_IV_MAX];
 	/* Sent of the session `date` (0: nothing), per source symbol. */
 	int32_t         date;
 	uint32_t       *nfills;
@@ -120,6 +124,26 @@ static int open_tables(struct br_upsrc *u)
 	return rc;
 }
 
+static void free_state(struct br_upsrc *u)
+{
+	free(u->nfills);
+	free(u->nfills0);
+	free(u->siv);
+	free(u->siv0);
+	free(u->squal);
+	free(u->squal0);
+	free(u->qsym);
+	free(u->rowbuf);
+	free(u->buf);
+	u->nfills = u->nfills0 = NULL;
+	u->siv = u->siv0 = NULL;
+	u->squal = u->squal0 = NULL;
+	u->qsym = NULL;
+	u->rowbuf = NULL;
+	u->buf = NULL;
+	u->date = 0;
+}
+
 static int alloc_state(struct br_upsrc *u)
 {
 	size_t n = u->nsym, iv = (size_t)u->niv * n;
@@ -137,14 +161,17 @@ static int alloc_state(struct br_upsrc *u)
 	       u->squal0 && u->qsym && u->rowbuf && u->buf ? 0 : ENOMEM;
 }
 
-/* The UP_HELLO: its intervals and history days, on barbus.<bus>.upkeep. */
+/* The UP_HELLO: its intervals and history days, on barbus.<bus>.upkeep.
+ * Its id names the upkeep process too: a publisher restarted sends the
+ * same one again (not stored twice), an upkeep restarted a new one. */
 static int send_hello(struct br_upsrc *u)
 {
-	struct br_frame f = { .type = BR_UP_HELLO, .nintervals = u->niv,
-	                      .history_days = u->days };
+	struct br_frame f = { .type = BR_UP_HELLO, .flags = u->tag,
+	                      .nintervals = u->niv, .history_days = u->days };
 	uint8_t buf[BR_HDR_BYTES + BR_UPHELLO_BYTES];
 	char subject[BB_NAME_MAX + 32], id[BB_NAME_MAX + 160];
-	int at = snprintf(id, sizeof(id), "%s-uphello-%u", u->o->bus, u->days);
+	int at = snprintf(id, sizeof(id), "%s-uphello-%d-%u", u->o->bus,
+	                  (int)u->pid, u->days);
 
 	for (uint32_t k = 0; k < u->niv; k++) {
 		f.minutes[k] = u->min[k];
@@ -181,18 +208,62 @@ static void select_intervals(struct br_upsrc *u)
 	u->niv = keep;
 }
 
+/*
+ * Another upkeep runs on the bus now, with another layout: other intervals
+ * or history days (it made new tables beside ours, or replaced them: ours
+ * are then unlinked copies nobody writes). Looked at only when the process
+ * holding our up.status is not the one found, or none: a new process of
+ * the same layout attached to the same tables and changes nothing.
+ */
+static int replaced(struct br_upsrc *u)
+{
+	bb_upkeep *now = NULL;
+	uint32_t min[UP_IV_MAX];
+	pid_t pid = 0;
+	int st = bb_upkeep_writer_state(u->u, &pid);
+
+	if ((st != BB_WRITER_DEAD && pid == u->pid) ||
+	    bb_upkeep_open(&now, u->o->bus) != 0)
+		return 0;
+	size_t n = bb_upkeep_intervals(now, min, UP_IV_MAX);
+	int alive = bb_upkeep_writer_state(now, &pid) == BB_WRITER_ALIVE;
+	int other = n != u->all_n || n > UP_IV_MAX ||
+	            memcmp(min, u->all_min, n * sizeof(*min)) != 0 ||
+	            bb_upkeep_history_days(now) != u->days ||
+	            st == BB_WRITER_DEAD; /* ours unlinked: not its file */
+	bb_upkeep_close(now);
+	if (alive && !other)
+		u->pid = pid; /* the same layout: the same tables */
+	return alive && other;
+}
+
 /* The source's upkeep, when there is one now: its tables opened and its
- * UP_HELLO sent. 0 also when there is none. */
+ * UP_HELLO sent. 0 also when there is none. An upkeep replaced by another
+ * is left for the new one, whose rows are all sent again (under its own
+ * UP_HELLO). */
 static int look(struct br_upsrc *u)
 {
 	bb_table *q = NULL;
 
-	if (u->u != NULL || time(NULL) - u->looked < LOOK_AGAIN_S)
+	if (time(NULL) - u->looked < LOOK_AGAIN_S)
 		return 0;
+	if (u->u != NULL) {
+		u->looked = time(NULL);
+		if (!replaced(u))
+			return 0;
+		fprintf(stderr, "barbus-bridge: publish %s: the upkeep was "
+		        "replaced; its new segments are carried from now on\n",
+		        u->o->bus);
+		close_tables(u);
+		free_state(u);
+	}
 	u->looked = time(NULL);
 	if (bb_upkeep_open(&u->u, u->o->bus) != 0)
 		return 0;
 	u->niv = (uint32_t)bb_upkeep_intervals(u->u, u->min, UP_IV_MAX);
+	u->all_n = u->niv;
+	memcpy(u->all_min, u->min, sizeof(u->min));
+	bb_upkeep_writer_state(u->u, &u->pid);
 	if (u->niv <= UP_IV_MAX)
 		select_intervals(u);
 	u->days = bb_upkeep_history_days(u->u);
@@ -207,6 +278,7 @@ static int look(struct br_upsrc *u)
 		close_tables(u); /* half made: looked for again */
 		return 0;
 	}
+	u->tag = br_up_tag(u->niv, u->min, u->days);
 	if ((rc = alloc_state(u)) == 0)
 		rc = send_hello(u);
 	return rc;
@@ -231,15 +303,7 @@ void br_upsrc_free(struct br_upsrc *u)
 	if (u == NULL)
 		return;
 	close_tables(u);
-	free(u->nfills);
-	free(u->nfills0);
-	free(u->siv);
-	free(u->siv0);
-	free(u->squal);
-	free(u->squal0);
-	free(u->qsym);
-	free(u->rowbuf);
-	free(u->buf);
+	free_state(u);
 	free(u);
 }
 
@@ -468,9 +532,9 @@ static int send_up(struct br_upsrc *u, const struct br_up_map *map,
 {
 	int stored = 0;
 
-	u->f = (struct br_frame){ .type = (uint8_t)type, .date = ses->date,
-	                          .time = ses->open, .pos = br_pos(number, sub),
-	                          .session = *ses };
+	u->f = (struct br_frame){ .type = (uint8_t)type, .flags = u->tag,
+	                          .date = ses->date, .time = ses->open,
+	                          .pos = br_pos(number, sub), .session = *ses };
 	int rc = collect(u, map, ses, all);
 
 	if (rc == BB_ERETRY) {
@@ -609,8 +673,9 @@ int br_upsrc_block(struct br_upsrc *u, const struct br_up_map *map,
 	    (k = block_of(u, ses->date)) < 0)
 		return rc;
 	while (rc == 0 && (first < map->n || c == 0)) {
-		u->f = (struct br_frame){ .type = BR_UP_BLOCK, .date = ses->date,
-		                          .time = ses->open, .session = *ses,
+		u->f = (struct br_frame){ .type = BR_UP_BLOCK, .flags = u->tag,
+		                          .date = ses->date, .time = ses->open,
+		                          .session = *ses,
 		                          .pos = br_pos(number, BR_SUB_BLOCK + c),
 		                          .first = first };
 		uint32_t i = first;
