@@ -103,9 +103,12 @@ static int replay_session(struct bb__bw *p, const bb_session *s,
 	for (; r != NULL && i < b->n && published(&b->bars[i], r); i++)
 		if ((rc = bb__bw_table_bar(p, &b->bars[i])) != 0)
 			return rc;
-	/* Resuming: the pace runs on from where it stopped, not from the open. */
+	/* Resuming: the pace runs on from where it stopped, not from the open,
+	 * and the minute after the last one ended is due at once: the restart
+	 * already held it back longer than a paced minute would. */
 	if (r != NULL && r->t >= s->open && bt->pace == CO_PACE_FACTOR)
-		wall0 -= (int64_t)((double)(r->t + 60 - s->open) * 1e9 / bt->factor);
+		wall0 -= (int64_t)((double)(r->t + 120 - s->open) * 1e9 /
+		                   bt->factor);
 	for (int64_t t = s->open; t < s->close && !*stop; t += 60) {
 		if (bt->pace == CO_PACE_FACTOR)
 			pace_until(p, wall0 + (int64_t)((double)(t + 60 - s->open) *
