@@ -499,8 +499,10 @@ static int collect(struct br_upsrc *u, const struct br_up_map *map,
 }
 
 /* --json-subjects: each derived bar of the UP frame just stored that is
- * final, as the JSON line of barbus-tail --json without its newline, on
- * barbus.<bus>.<N>m.<symbol> (plain NATS: no acknowledgement awaited). */
+ * final, and each fill (a 1-minute bar the upkeep made, flagged
+ * synthetic), as the JSON line of barbus-tail --json without its newline,
+ * on barbus.<bus>.<N>m.<symbol> (fills: 1m; plain NATS: no acknowledgement
+ * awaited). */
 static int send_json(struct br_upsrc *u, const struct br_up_map *map)
 {
 	char sym[BB_SYMBOL_MAX + 1];
@@ -512,15 +514,15 @@ static int send_json(struct br_upsrc *u, const struct br_up_map *map)
 
 	for (uint32_t i = 0; rc == 0 && i + f.nqual < f.count; i++) {
 		br_item_get(&f, i, &table, &row, &b);
-		if (table < BR_TABLE_IV || table - BR_TABLE_IV >= u->niv ||
-		    (b.flags & BB_BAR_PARTIAL))
+		if (table != BR_TABLE_FILLS && (table - BR_TABLE_IV >= u->niv ||
+		                                (b.flags & BB_BAR_PARTIAL)))
 			continue;
 		if (b.symbol >= map->n ||
 		    bb_symbol_name(u->bus, map->src_of[b.symbol], sym,
 		                   sizeof(sym)) != 0)
 			snprintf(sym, sizeof(sym), "%u", b.symbol);
-		rc = br_json_bar(u->j, u->o->bus, u->min[table - BR_TABLE_IV], sym,
-		                 &b);
+		rc = br_json_bar(u->j, u->o->bus, table == BR_TABLE_FILLS ? 1
+		                 : u->min[table - BR_TABLE_IV], sym, &b);
 	}
 	return rc;
 }

@@ -7,10 +7,13 @@
  * line of that bar (the same bars as `barbus-bars --bus A`, byte for byte).
  * Published again, the frames the stream holds are not sent again, nor
  * their JSON. Then a backtest on bus A2 with barbus-upkeep deriving 5m and
- * 15m, published with --json-subjects --intervals 1m,5m,7m: every 5m bar
- * of the session comes once on barbus.<A2>.5m.<symbol> (the same as
- * `barbus-bars --interval 5m`), no 15m bar, 7m is said not derived, and a
- * mirror of that stream holds 5m (equal to A2's) but not 15m.
+ * 15m and forward-filling missing minutes, published with --json-subjects
+ * --intervals 1m,5m,7m: every 5m bar of the session comes once on
+ * barbus.<A2>.5m.<symbol> (the same as `barbus-bars --interval 5m`), the
+ * 1m subjects carry the real bars and the upkeep's fills (the same as
+ * `barbus-bars`, fills flagged synthetic), no 15m bar, 7m is said not
+ * derived, and a mirror of that stream holds 5m (equal to A2's) but not
+ * 15m.
  * Prints "N passed, N failed".
  */
 #include <limits.h>
@@ -21,6 +24,20 @@
 #include "bridge_nats.h"
 
 static char dir[64], bin[PATH_MAX];
+
+/* The n JSON lines in file json (as received) are barbus-bars ARGS of bus
+ * as barbus-tail --json prints them, each once, byte for byte. */
+static int json_is(const char *bus, const char *args, const char *json,
+                   long n)
+{
+	return stress_sh("%s/barbus-bars --bus %s %s | awk -F, 'NR > 1 { printf "
+	         "\"{\\\"symbol\\\":\\\"%%s\\\",\\\"timestamp\\\":\\\"%%s\\\","
+	         "\\\"open\\\":%%s,\\\"high\\\":%%s,\\\"low\\\":%%s,\\\"close\\\":%%s,"
+	         "\\\"volume\\\":%%s,\\\"flags\\\":\\\"%%s\\\"}\\n\", $1, $2, $3, $4, "
+	         "$5, $6, $7, $8 }' | sort > %s.want && sort %s > %s.got && "
+	         "test $(wc -l < %s.want) -eq %ld && cmp %s.want %s.got", bin, bus,
+	         args, json, json, json, json, n, json, json) == 0;
+}
 
 /* Every message on sub until 1 s of silence, "payload" lines into path;
  * the count, or -1 when a subject does not end with its payload's symbol. */
@@ -82,15 +99,8 @@ int main(int argc, char **argv)
 	long got = collect(sub, a, "1m", path);
 	CHECK(got > 700, "the subscriber received the session's bars (%ld), each "
 	      "on barbus.<bus>.1m.<its symbol>", got);
-	/* barbus-bars' CSV of the same session, as JSON lines. */
-	CHECK(stress_sh("%s/barbus-bars --bus %s | awk -F, 'NR > 1 { printf "
-	         "\"{\\\"symbol\\\":\\\"%%s\\\",\\\"timestamp\\\":\\\"%%s\\\","
-	         "\\\"open\\\":%%s,\\\"high\\\":%%s,\\\"low\\\":%%s,\\\"close\\\":%%s,"
-	         "\\\"volume\\\":%%s,\\\"flags\\\":\\\"%%s\\\"}\\n\", $1, $2, $3, $4, "
-	         "$5, $6, $7, $8 }' | sort > %s/want && sort %s/json > %s/got && "
-	         "test $(wc -l < %s/want) -eq %ld && cmp %s/want %s/got", bin, a,
-	         dir, dir, dir, dir, got, dir, dir) == 0,
-	      "the JSON received is the session's bars, each once, byte for byte");
+	CHECK(json_is(a, "", path, got), "the JSON received is the session's "
+	      "bars, each once, byte for byte");
 	CHECK(stress_sh("timeout -s KILL 60 %s/barbus-bridge publish --bus %s "
 	         "--nats %s --json-subjects --exit-at-done", bin, a, n.url) == 0,
 	      "publish again");
@@ -102,14 +112,17 @@ int main(int argc, char **argv)
 
 	/* Derived bars: --intervals chooses which. */
 	const char *a2 = stress_bus("a2"), *b2 = stress_bus("b2");
-	natsSubscription *s15 = NULL;
+	natsSubscription *s15 = NULL, *s1 = NULL;
 	CHECK(stress_sh("%s/barbus-upkeep --bus %s --db %s/db --intervals 5m,15m "
-	         "2>/dev/null & u=$!; sleep 0.2; %s/barbus-coordinator --bus %s "
+	         "--gap-policy ffill 2>/dev/null & u=$!; sleep 0.2; %s/barbus-coordinator --bus %s "
 	         "--db %s/db backtest --from 2024-07-01 --to 2024-07-02 "
 	         "--history-days 1 2>/dev/null && wait $u", bin, a2, dir, bin, a2,
-	         dir) == 0, "backtest on A2 with an upkeep (5m, 15m)");
+	         dir) == 0, "backtest on A2 with an upkeep (5m, 15m, ffill)");
 	snprintf(subj, sizeof(subj), "barbus.%s.5m.>", a2);
 	CHECK(natsConnection_SubscribeSync(&sub, nc, subj) == NATS_OK,
+	      "a plain subscriber on %s", subj);
+	snprintf(subj, sizeof(subj), "barbus.%s.1m.>", a2);
+	CHECK(natsConnection_SubscribeSync(&s1, nc, subj) == NATS_OK,
 	      "a plain subscriber on %s", subj);
 	snprintf(subj, sizeof(subj), "barbus.%s.15m.>", a2);
 	CHECK(natsConnection_SubscribeSync(&s15, nc, subj) == NATS_OK &&
@@ -124,16 +137,15 @@ int main(int argc, char **argv)
 	got = collect(sub, a2, "5m", path);
 	CHECK(got > 100, "the subscriber received the session's 5m bars (%ld), "
 	      "each on barbus.<bus>.5m.<its symbol>", got);
-	CHECK(stress_sh("%s/barbus-bars --bus %s --interval 5m | awk -F, "
-	         "'NR > 1 { printf "
-	         "\"{\\\"symbol\\\":\\\"%%s\\\",\\\"timestamp\\\":\\\"%%s\\\","
-	         "\\\"open\\\":%%s,\\\"high\\\":%%s,\\\"low\\\":%%s,\\\"close\\\":%%s,"
-	         "\\\"volume\\\":%%s,\\\"flags\\\":\\\"%%s\\\"}\\n\", $1, $2, $3, $4, "
-	         "$5, $6, $7, $8 }' | sort > %s/want5 && sort %s/json5 > %s/got5 && "
-	         "test $(wc -l < %s/want5) -eq %ld && cmp %s/want5 %s/got5", bin, a2,
-	         dir, dir, dir, dir, got, dir, dir) == 0,
-	      "the JSON received is the session's 5m bars, each once, byte for "
-	      "byte");
+	CHECK(json_is(a2, "--interval 5m", path, got), "the JSON received is "
+	      "the session's 5m bars, each once, byte for byte");
+	snprintf(path, sizeof(path), "%s/json1", dir);
+	got = collect(s1, a2, "1m", path);
+	CHECK(got > 700 && stress_sh("grep -q synthetic %s", path) == 0,
+	      "the 1m subscriber received the session's bars and fills (%ld)",
+	      got);
+	CHECK(json_is(a2, "", path, got), "the JSON received on 1m is the "
+	      "session's bars with the upkeep's fills, each once, byte for byte");
 	snprintf(path, sizeof(path), "%s/json15", dir);
 	CHECK(collect(s15, a2, "15m", path) == 0,
 	      "no 15m bar: --intervals left it out");
@@ -146,6 +158,7 @@ int main(int argc, char **argv)
 	         dir, dir, bin, b2) == 0,
 	      "the mirror holds A2's 5m bars and history, and no 15m");
 	natsSubscription_Destroy(s15);
+	natsSubscription_Destroy(s1);
 	natsSubscription_Destroy(sub);
 	natsConnection_Destroy(nc);
 	nats_Close();
