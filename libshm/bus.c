@@ -96,6 +96,13 @@ uint64_t bb_bus_transition_ns(const bb_bus *b, uint64_t session)
 	                            memory_order_relaxed);
 }
 
+int64_t bb_bus_created(const bb_bus *b)
+{
+	/* Written before the segment was published: the acquire of its
+	 * version at open makes it visible. */
+	return b->seg.hdr->created_ns;
+}
+
 uint64_t bb_bus_epoch(const bb_bus *b)
 {
 	/* Acquire pairs with the release in bb__seg_writer_start(). */

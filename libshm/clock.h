@@ -18,7 +18,11 @@ static inline double bb__mono_s(void)
 	return (double)bb__mono_ns() * 1e-9;
 }
 
-/* The same clock in milliseconds, for deadlines and backoffs. */
+/* CLOCK_REALTIME in nanoseconds: for stamps that outlive the processes
+ * (when a segment was made), never for intervals. */
+int64_t bb__real_ns(void);
+
+/* The same monotonic clock in milliseconds, for deadlines and backoffs. */
 static inline int64_t bb__mono_ms(void)
 {
 	return bb__mono_ns() / 1000000;

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "seg.h"
 
 int bb__seg_name(char *buf, size_t len, const char *bus, const char *role)
@@ -143,6 +144,7 @@ static int init_fresh(struct bb__seg *s, const struct bb__seg_spec *sp)
 	s->hdr->hdr_len = BB_SEG_HDR_LEN;
 	s->hdr->heartbeat_ms = sp->heartbeat_ms;
 	memcpy(s->hdr->geom, sp->geom, sizeof(s->hdr->geom));
+	s->hdr->created_ns = bb__real_ns();
 	return 0;
 }
 

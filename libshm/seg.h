@@ -54,7 +54,8 @@ struct bb__seg_hdr {
 	_Atomic int64_t   heartbeat_ns; /* 72: CLOCK_MONOTONIC of last beat */
 	_Atomic int32_t   writer_pid;   /* 80: informational only */
 	_Atomic uint32_t  state;        /* 84: enum bb__seg_state */
-	uint8_t           pad[40];      /* 88 */
+	int64_t           created_ns;   /* 88: CLOCK_REALTIME at creation */
+	uint8_t           pad[32];      /* 96 */
 };
 _Static_assert(sizeof(struct bb__seg_hdr) == BB_SEG_HDR_LEN, "header size");
 

@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bus_writer.h"
@@ -291,4 +292,38 @@ Test(bus_writer, a_transition_counts_from_the_previous_end_to_the_start)
 	cr_assert(ge(u64, ns, 5000000));
 	cr_assert(le(u64, ns, (uint64_t)(after - before) + 5000000));
 	cr_assert(eq(u64, bb__bw_counter(&w, BB_CTR_TRANSITION_MAX_NS), ns));
+}
+
+static int64_t created_of(void)
+{
+	bb_bus *b;
+
+	cr_assert(eq(int, bb_bus_open(&b, bus), 0));
+	int64_t t = bb_bus_created(b);
+	bb_bus_close(b);
+	return t;
+}
+
+/* bb_bus_created: stamped when the bus is made, kept by a writer that
+ * attaches again, new for a bus removed and made again. */
+Test(bus_writer, a_bus_keeps_when_it_was_made_until_it_is_made_again)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t before = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	open_bus(1, 5);
+	int64_t made = created_of();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t after = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	cr_assert(ge(i64, made, before));
+	cr_assert(le(i64, made, after));
+	bb__bw_close(&w);
+	open_bus(1, 5); /* attached again: the same bus */
+	cr_assert(eq(i64, created_of(), made));
+	bb__bw_close(&w);
+	opened = 0;
+	cr_assert(eq(int, bb_bus_remove(bus, 0, NULL), 0));
+	open_bus(1, 5);
+	cr_assert(gt(i64, created_of(), made));
 }

@@ -385,6 +385,10 @@ BB_API uint64_t bb_bus_counter(const bb_bus *b, int counter); /* bb_counter */
  * (bb_status.sessions counts from 1); 0 when no longer kept. */
 BB_API uint64_t bb_bus_transition_ns(const bb_bus *b, uint64_t session);
 BB_API uint64_t bb_bus_epoch(const bb_bus *b);
+/* When the bus was made (UTC ns; its control segment created): one bus
+ * removed and made again under the same name is another bus. Writers
+ * restarting keep it. 0 for a bus an earlier barbus made. */
+BB_API int64_t bb_bus_created(const bb_bus *b);
 BB_API int  bb_bus_writer_state(const bb_bus *b, pid_t *pid);
 /* Symbols: ids 0 .. bb_symbol_count() - 1. */
 BB_API uint32_t bb_symbol_count(const bb_bus *b);

@@ -179,7 +179,10 @@ static int send_hello(struct src *s)
 		bb_table_close(t);
 		return rc;
 	}
+	/* time: when the bus was made, so a stream of an earlier bus of the
+	 * same name is told apart (same_bus()). */
 	struct br_frame f = { .type = BR_HELLO, .count = n,
+	                      .time = bb_bus_created(s->bus),
 	                      .geom = { bb_table_symbols(t), bb_table_symbols(t),
 	                                bb_table_rows(t), 0, ri.capacity,
 	                                st.mode } };
@@ -201,7 +204,8 @@ static int send_hello(struct src *s)
 		bb_symbol_name(s->bus, s->src_of[i], name, sizeof(name));
 		br_name_put(s->buf, i, name);
 	}
-	snprintf(id, sizeof(id), "%s-hello-%u", s->o->bus, n);
+	snprintf(id, sizeof(id), "%s-hello-%llx-%u", s->o->bus,
+	         (unsigned long long)bb_bus_created(s->bus), n);
 	rc = br_js_publish(&s->j, s->o, s->o->hello, id, s->buf, len);
 	if (rc == 0)
 		s->nsym_sent = nsrc;
@@ -609,6 +613,40 @@ static int open_bus(struct src *s)
 	}
 }
 
+/*
+ * The stream's last HELLO is of this bus, not of an earlier one of the same
+ * name (removed and made again: its positions start from 1 again, and
+ * everything up to the stream's last one would be skipped as sent). Told
+ * by the bus's creation time in the HELLO; a HELLO or a bus without one
+ * (an earlier barbus) is taken as this bus's. 0, or BB_EMISMATCH said.
+ */
+static int same_bus(struct src *s)
+{
+	natsMsg *m = NULL;
+	struct br_frame f;
+	int64_t mine = bb_bus_created(s->bus);
+	int rc = br_js_last(&s->j, s->o, s->o->hello, &m);
+
+	if (rc == BB_EEMPTY)
+		return 0;
+	if (rc == 0)
+		rc = br_frame_get((const uint8_t *)natsMsg_GetData(m),
+		                  (size_t)natsMsg_GetDataLength(m), &f, NULL);
+	natsMsg_Destroy(m);
+	if (rc != 0 || f.type != BR_HELLO || f.time == 0 || mine == 0 ||
+	    f.time == mine)
+		return rc == EIO ? rc : 0;
+	char was[32], now[32];
+	bb_time_format(f.time / 1000000000, was);
+	bb_time_format(mine / 1000000000, now);
+	fprintf(stderr, "barbus-bridge: publish %s: stream %s holds a bus %s "
+	        "made %s; this one was made %s (removed and made again), and "
+	        "its positions start again: give it a new stream (--stream) or "
+	        "remove the old one (nats stream rm %s)\n", s->o->bus,
+	        s->o->stream, s->o->bus, was, now, s->o->stream);
+	return BB_EMISMATCH;
+}
+
 int br_publish_run(const struct br_opts *o, volatile sig_atomic_t *stop)
 {
 	struct src s = { .o = o };
@@ -628,6 +666,8 @@ int br_publish_run(const struct br_opts *o, volatile sig_atomic_t *stop)
 		rc = 0;
 	if (rc == 0 && (rc = open_bus(&s)) != 0)
 		fprintf(stderr, "barbus-bridge: bus %s: %s\n", o->bus, bb_strerror(rc));
+	else if (rc == 0 && s.have_last && (rc = same_bus(&s)) != 0)
+		; /* said */
 	else if (rc == 0 && (rc = br_upsrc_new(&s.up, o, &s.j, s.bus)) == 0 &&
 	         (rc = send_hello(&s)) == 0 && (rc = start(&s)) == 0 &&
 	         (rc = follow(&s, stop)) == 0)

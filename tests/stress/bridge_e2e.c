@@ -7,7 +7,8 @@
  * at 1m and every derived interval, and `--quality`, of B equal A's byte
  * for byte. Then the same with the publisher and the mirror started in the
  * middle of a paced backtest, and a stream whose settings contradict the
- * publisher's refused.
+ * publisher's refused, and the stream of a bus removed and made again
+ * under the same name refused to the new bus (its positions start again).
  * Prints "N passed, N failed".
  */
 #include <limits.h>
@@ -111,6 +112,15 @@ int main(int argc, char **argv)
 	         "nope --retry 1 2>%s/err; test $? -eq 1 && grep -q 'stream nope not found' "
 	         "%s/err", bin, b, n.url, dir, dir) == 0,
 	      "a missing stream is named");
+	CHECK(stress_sh("%s/barbus-bus rm %s --force >/dev/null && "
+	         "%s/barbus-coordinator --bus %s --db %s/db backtest --from "
+	         "2024-07-01 --to 2024-07-02 --history-days 1 2>/dev/null && "
+	         "timeout -s KILL 60 %s/barbus-bridge publish --bus %s --nats %s "
+	         "--exit-at-done 2>%s/err; test $? -eq 1 && grep -q 'removed and "
+	         "made again' %s/err && grep -q 'nats stream rm barbus-%s' %s/err",
+	         bin, a, bin, a, dir, bin, a, n.url, dir, dir, a, dir) == 0,
+	      "the stream of a bus removed and made again is refused to the new "
+	      "one, naming both and the remedy");
 	nats_stop(&n, SIGTERM);
 	return stress_done();
 }
