@@ -151,8 +151,11 @@ static uint64_t lmdb_pass(MDB_env *env, MDB_dbi dbi, int64_t from, int64_t to,
 	return n;
 }
 
-/* A read-only environment on dir and its "bars" (dropping "minutes" first
- * when drop is "minutes": the copy then is a store made before the counts). */
+/*
+ * An environment on dir and its "bars", read-only unless drop names a
+ * sub-database to drop first ("minutes": the copy is then a store made
+ * before the counts).
+ */
 static MDB_env *raw_open(const char *dir, MDB_dbi *bars, const char *drop)
 {
 	MDB_env *env;
@@ -167,8 +170,9 @@ static MDB_env *raw_open(const char *dir, MDB_dbi *bars, const char *drop)
 		die(dir, rc);
 	if ((rc = mdb_txn_begin(env, NULL, drop ? 0 : MDB_RDONLY, &txn)) != 0)
 		die(dir, rc);
-	if (drop && ((rc = mdb_dbi_open(txn, drop, 0, &d)) != 0 ||
-	             (rc = mdb_drop(txn, d, 1)) != 0))
+	if (drop && (rc = mdb_dbi_open(txn, drop, 0, &d)) == 0)
+		rc = mdb_drop(txn, d, 1);
+	if (drop && rc != 0 && rc != MDB_NOTFOUND) /* none: nothing to drop */
 		die("dropping the counts", rc);
 	if ((rc = mdb_dbi_open(txn, "bars", 0, bars)) != 0 ||
 	    (rc = mdb_txn_commit(txn)) != 0)
