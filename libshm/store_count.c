@@ -131,7 +131,7 @@ int bb__store_counts_read(bb_store *st, MDB_txn *txn, int64_t base,
 		else if (rc != 0)
 			return rc;
 		else if (v.mv_size != DAY_MINUTES * sizeof(uint32_t))
-			return MDB_CORRUPTED;
+			return BB_ERETRY; /* not counts: load without them */
 		else
 			memcpy(&cnt[m], (const uint32_t *)v.mv_data + at,
 			       len * sizeof(*cnt));

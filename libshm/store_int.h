@@ -127,7 +127,7 @@ void bb__store_counts_reset(struct bb__counts *c);
 /*
  * cnt[0..nmin): the store's bars at minute base + 60 m over all symbols, as
  * counted by its writers (base >= 0, a whole minute). BB_ENOTFOUND when
- * the store keeps no counts.
+ * the store keeps no counts, BB_ERETRY when a record is not 1440 counts.
  */
 int bb__store_counts_read(bb_store *st, MDB_txn *txn, int64_t base,
                           uint64_t nmin, uint32_t *cnt);

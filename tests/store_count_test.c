@@ -169,10 +169,12 @@ Test(count, a_failed_batch_leaves_the_counts)
 	counts_are(want);
 }
 
-/* In the store at dir, with LMDB directly: drop "minutes" (drop), or put
- * one bar into "bars" as a program that does not know the counts would
- * (put), or delete one (del). bb_store must be closed (LMDB: one env per
- * process and file). */
+/*
+ * In the store at dir, with LMDB directly: drop "minutes" (drop), cut the
+ * record of b's day to 4 bytes (cut), or put one bar into "bars" as a
+ * program that does not know the counts would (put), or delete one (del).
+ * bb_store must be closed (LMDB: one env per process and file).
+ */
 static void raw(const char *what, const bb_bar *b)
 {
 	MDB_env *env;
@@ -196,6 +198,11 @@ static void raw(const char *what, const bb_bar *b)
 	if (strcmp(what, "drop") == 0) {
 		cr_assert(eq(int, mdb_dbi_open(txn, "minutes", 0, &d), 0));
 		cr_assert(eq(int, mdb_drop(txn, d, 1), 0));
+	} else if (strcmp(what, "cut") == 0) {
+		uint32_t day = htobe32((uint32_t)(b->time / 86400));
+		MDB_val dk = { sizeof(day), &day }, dv = { 4, vb };
+		cr_assert(eq(int, mdb_dbi_open(txn, "minutes", 0, &d), 0));
+		cr_assert(eq(int, mdb_put(txn, d, &dk, &dv, 0), 0));
 	} else {
 		cr_assert(eq(int, mdb_dbi_open(txn, "bars", 0, &d), 0));
 		cr_assert(eq(int, strcmp(what, "put") == 0
@@ -277,4 +284,19 @@ Test(count, a_bar_the_counts_still_hold_is_not_loaded)
 	raw("del", &in[n - 1]);
 	cr_assert(eq(int, bb_store_open(&st, dir, BB_STORE_RDONLY), 0));
 	load_is(in, n - 1);
+}
+
+Test(count, a_damaged_count_record_is_loaded_around)
+{
+	bb_bar in[NSYM * NMIN];
+	uint32_t got[NMIN];
+	size_t n = pattern(in, 10);
+
+	open_with_symbols();
+	cr_assert(eq(int, bb_store_put(st, in, n, NULL), 0));
+	bb_store_close(st);
+	raw("cut", &in[0]);
+	cr_assert(eq(int, bb_store_open(&st, dir, BB_STORE_RDONLY), 0));
+	cr_assert(eq(int, bb__store_minute_counts(st, TM, NMIN, got), BB_ERETRY));
+	load_is(in, n);
 }
