@@ -6,8 +6,15 @@
  *   import.reimport.rate   the same file again (nothing changes)
  *   replay.scan.rate  bb_store_load() of one session of 500 symbols in
  *                     global time order, bars/s
+ *   replay.scan.nocount.rate  the same from a copy of the store without
+ *                     its counts of bars per minute (a store made before
+ *                     them): the loader's closing-up path
  *   lmdb.scan.rate    the floor: a bare LMDB cursor walk over the same
  *                     bars, decoded into bb_bar in key order
+ * The three scans take turns, SCAN_ROUNDS times, each on its own copy of
+ * the store (LMDB forbids one environment opened twice in a process), so
+ * that load on the machine falls on all three alike. The two loads must
+ * give the same bars, bit for bit.
  *
  * Prints a small table, then "name value unit" lines.
  */
@@ -32,7 +39,8 @@
 #define GEN_TO    "2024-01-31"
 #define CSV_TO    "2024-01-16" /* 10 sessions: ~1.9M rows */
 #define SCAN_DAY  20240117
-#define SCAN_SECS 1.0
+#define SCAN_SECS 1.0   /* per scan, over all rounds */
+#define SCAN_ROUNDS 10
 
 static char tmp[64], bin[PATH_MAX];
 
@@ -64,6 +72,16 @@ static double tool(const char *fmt, const char *a, const char *b)
 	return bb__mono_s() - t;
 }
 
+static void copy_dir(const char *from, const char *to)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "cp -r %s %s", from, to);
+	int st = system(cmd);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		die(cmd, EIO);
+}
+
 static int count_one(void *arg, const bb_bar *b)
 {
 	(void)b;
@@ -71,23 +89,30 @@ static int count_one(void *arg, const bb_bar *b)
 	return 0;
 }
 
-static double replay_scan(bb_store *st, int64_t from, int64_t to, size_t *n)
+/* The bars and seconds of one scan, summed over its turns. */
+struct tally {
+	uint64_t bars;
+	double   secs;
+};
+
+static double rate(const struct tally *t)
 {
-	bb_batch b = { 0 };
-	uint64_t bars = 0;
+	return t->secs > 0 ? (double)t->bars / t->secs : 0;
+}
+
+/* Loads of [from, to) into b for secs of wall time, added to *t. */
+static void replay_turn(bb_store *st, int64_t from, int64_t to, bb_batch *b,
+                        double secs, struct tally *t)
+{
+	double t0 = bb__mono_s(), dt;
 	int rc;
 
-	if ((rc = bb_store_load(st, NULL, 0, from, to, &b)) != 0) /* warm */
-		die("bb_store_load", rc);
-	double t0 = bb__mono_s(), t;
 	do {
-		if ((rc = bb_store_load(st, NULL, 0, from, to, &b)) != 0)
+		if ((rc = bb_store_load(st, NULL, 0, from, to, b)) != 0)
 			die("bb_store_load", rc);
-		bars += b.n;
-	} while ((t = bb__mono_s() - t0) < SCAN_SECS);
-	*n = b.n;
-	bb_batch_free(&b);
-	return (double)bars / t;
+		t->bars += b->n;
+	} while ((dt = bb__mono_s() - t0) < secs);
+	t->secs += dt;
 }
 
 /* The floor: per symbol MDB_SET_RANGE then MDB_NEXT, decoded in key order. */
@@ -126,32 +151,101 @@ static uint64_t lmdb_pass(MDB_env *env, MDB_dbi dbi, int64_t from, int64_t to,
 	return n;
 }
 
-static double lmdb_scan(const char *dir, int64_t from, int64_t to, size_t max)
+/*
+ * An environment on dir and its "bars", read-only unless drop names a
+ * sub-database to drop first ("minutes": the copy is then a store made
+ * before the counts).
+ */
+static MDB_env *raw_open(const char *dir, MDB_dbi *bars, const char *drop)
 {
-	bb_bar *out = malloc(max * sizeof(*out));
 	MDB_env *env;
 	MDB_txn *txn;
-	MDB_dbi dbi = 0;
-	uint64_t bars = 0;
+	MDB_dbi d;
 	int rc;
 
-	if (out == NULL)
-		die("malloc", ENOMEM);
 	mdb_env_create(&env);
 	mdb_env_set_maxdbs(env, 8);
-	if ((rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0640)) != 0 ||
-	    (rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "bars", 0, &dbi)) != 0 ||
+	if ((rc = mdb_env_open(env, dir, (drop ? 0 : MDB_RDONLY) | MDB_NOTLS,
+	                       0640)) != 0)
+		die(dir, rc);
+	if ((rc = mdb_txn_begin(env, NULL, drop ? 0 : MDB_RDONLY, &txn)) != 0)
+		die(dir, rc);
+	if (drop && (rc = mdb_dbi_open(txn, drop, 0, &d)) == 0)
+		rc = mdb_drop(txn, d, 1);
+	if (drop && rc != 0 && rc != MDB_NOTFOUND) /* none: nothing to drop */
+		die("dropping the counts", rc);
+	if ((rc = mdb_dbi_open(txn, "bars", 0, bars)) != 0 ||
 	    (rc = mdb_txn_commit(txn)) != 0)
 		die("lmdb", rc);
-	lmdb_pass(env, dbi, from, to, out); /* warm */
-	double t0 = bb__mono_s(), t;
+	return env;
+}
+
+static void floor_turn(MDB_env *env, MDB_dbi dbi, int64_t from, int64_t to,
+                       bb_bar *out, double secs, struct tally *t)
+{
+	double t0 = bb__mono_s(), dt;
+
 	do
-		bars += lmdb_pass(env, dbi, from, to, out);
-	while ((t = bb__mono_s() - t0) < SCAN_SECS);
-	mdb_env_close(env);
+		t->bars += lmdb_pass(env, dbi, from, to, out);
+	while ((dt = bb__mono_s() - t0) < secs);
+	t->secs += dt;
+}
+
+static bb_store *store_open(const char *dir)
+{
+	bb_store *st;
+	int rc = bb_store_open(&st, dir, BB_STORE_RDONLY);
+
+	if (rc != 0)
+		die(dir, rc);
+	return st;
+}
+
+/*
+ * The loader on the store (counts), on a copy without counts, and the floor
+ * on a third copy, in turns; t[0..3) in that order. *n: bars a load.
+ */
+static void scans(const char *gdir, int64_t from, int64_t to,
+                  struct tally *t, size_t *n)
+{
+	char old[160], raw[160];
+	bb_batch a = { 0 }, b = { 0 };
+	MDB_dbi dbi;
+
+	snprintf(old, sizeof(old), "%s.old", gdir);
+	snprintf(raw, sizeof(raw), "%s.raw", gdir);
+	copy_dir(gdir, old);
+	copy_dir(gdir, raw);
+	mdb_env_close(raw_open(old, &dbi, "minutes"));
+	bb_store *st = store_open(gdir), *ost = store_open(old);
+	MDB_env *env = raw_open(raw, &dbi, NULL);
+	replay_turn(st, from, to, &a, 0, &t[0]); /* warm, and compare */
+	replay_turn(ost, from, to, &b, 0, &t[1]);
+	if (a.n == 0 || a.n != b.n || memcmp(a.bars, b.bars, a.n * sizeof(*a.bars)))
+		die("loads with and without counts differ", EIO);
+	bb_bar *out = malloc(a.n * sizeof(*out));
+	if (out == NULL)
+		die("malloc", ENOMEM);
+	floor_turn(env, dbi, from, to, out, 0, &t[2]);
+	*n = a.n;
+	memset(t, 0, 3 * sizeof(*t));
+	for (int r = 0; r < SCAN_ROUNDS; r++) { /* rotate who goes first */
+		for (int i = 0; i < 3; i++) {
+			int w = (r + i) % 3;
+			double secs = SCAN_SECS / SCAN_ROUNDS;
+			if (w == 2)
+				floor_turn(env, dbi, from, to, out, secs, &t[2]);
+			else
+				replay_turn(w ? ost : st, from, to, w ? &b : &a,
+				            secs, &t[w]);
+		}
+	}
 	free(out);
-	return (double)bars / t;
+	mdb_env_close(env);
+	bb_store_close(st);
+	bb_store_close(ost);
+	bb_batch_free(&a);
+	bb_batch_free(&b);
 }
 
 static size_t file_lines(const char *name)
@@ -192,18 +286,18 @@ int main(void)
 
 	double gen_s = tool("gen -q --db gen --seed 1 --symbols %s --from "
 	                    GEN_FROM " --to %s 2>/dev/null", syms, GEN_TO);
-	if ((rc = bb_store_open(&st, gdir, BB_STORE_RDONLY)) != 0)
-		die(gdir, rc);
+	st = store_open(gdir);
 	if ((rc = bb__store_scan(st, NULL, 0, 0, INT64_MAX, count_one, &bars)) != 0)
 		die("scan", rc);
+	bb_store_close(st);
 	if ((rc = bb_calendar_load(&cal, "XNYS", NULL, 0)) != 0 ||
 	    (rc = bb_calendar_next(cal, SCAN_DAY, &s)) != 0)
 		die("calendar XNYS", rc);
 	bb_calendar_free(cal);
 	size_t nscan;
-	double replay = replay_scan(st, s.open, s.close, &nscan);
-	bb_store_close(st);
-	double floor_rate = lmdb_scan(gdir, s.open, s.close, nscan);
+	struct tally t[3];
+	scans(gdir, s.open, s.close, t, &nscan);
+	double replay = rate(&t[0]), old = rate(&t[1]), floor_rate = rate(&t[2]);
 
 	tool("export --db gen --from " GEN_FROM " --to %s%s >in.csv", CSV_TO, "");
 	size_t rows = file_lines("in.csv") - 1;
@@ -212,7 +306,8 @@ int main(void)
 	nftw(tmp, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 	/* No figure from nothing: every rate needs bars and time. */
 	if (bars == 0 || nscan == 0 || rows == 0 || !(gen_s > 0) ||
-	    !(imp_s > 0) || !(re_s > 0) || !(replay > 0) || !(floor_rate > 0)) {
+	    !(imp_s > 0) || !(re_s > 0) || !(replay > 0) || !(old > 0) ||
+	    !(floor_rate > 0)) {
 		fprintf(stderr, "store_bench: nothing measured (%llu bars, %zu "
 		        "scanned, %zu rows)\n", (unsigned long long)bars, nscan,
 		        rows);
@@ -227,12 +322,14 @@ int main(void)
 	printf("  %-34s %12.0f rows/s  (%.2f s)\n", "barbus-import, same file again",
 	       rows / re_s, re_s);
 	printf("  %-34s %12.0f bars/s\n", "bb_store_load, global time order", replay);
+	printf("  %-34s %12.0f bars/s\n", "the same, store without counts", old);
 	printf("  %-34s %12.0f bars/s  (replay at %.0f%% of it)\n",
 	       "bare LMDB cursor scan (floor)", floor_rate, 100 * replay / floor_rate);
 	printf("gen.rate %.0f bars/s\n", bars / gen_s);
 	printf("import.rate %.0f rows/s\n", rows / imp_s);
 	printf("import.reimport.rate %.0f rows/s\n", rows / re_s);
 	printf("replay.scan.rate %.0f bars/s\n", replay);
+	printf("replay.scan.nocount.rate %.0f bars/s\n", old);
 	printf("lmdb.scan.rate %.0f bars/s\n", floor_rate);
 	return 0;
 }

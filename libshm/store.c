@@ -6,6 +6,8 @@
  *   "symbols" name -> u32 BE id          ids dense 0..n-1, first come
  *   "symids"  u32 BE id -> name
  *   "bars"    (u32 BE id, u64 BE time) -> 44-byte value (see val_put)
+ *   "minutes" u32 BE day -> 1440 x u32 bars per minute (store_count.c);
+ *             made with the store, absent from stores made before it
  * Big-endian keys make LMDB's memcmp order chronological per symbol.
  *
  * Threads: every function may be called from any thread on one bb_store
@@ -219,9 +221,13 @@ static int schema_open(bb_store *st, MDB_txn *txn, int create)
 	}
 	unsigned f = create ? MDB_CREATE : 0;
 	if ((rc = dbi(txn, "symbols", f, &st->syms)) != 0 ||
-	    (rc = dbi(txn, "symids", f, &st->symids)) != 0)
+	    (rc = dbi(txn, "symids", f, &st->symids)) != 0 ||
+	    (rc = dbi(txn, "bars", f, &st->bars)) != 0)
 		return rc;
-	return dbi(txn, "bars", f, &st->bars);
+	/* Optional: a store made before the counts loads without them. */
+	rc = mdb_dbi_open(txn, "minutes", f, &st->minutes);
+	st->minutes_ok = rc == 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 static int schema_create(bb_store *st, MDB_txn *txn, void *arg)

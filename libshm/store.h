@@ -49,6 +49,15 @@ typedef int (*bb__store_fn)(void *arg, const bb_bar *bar);
 int bb__store_scan(bb_store *st, const uint32_t *syms, size_t nsyms,
                    int64_t from, int64_t to, bb__store_fn fn, void *arg);
 
+/*
+ * cnt[0..nmin): the bars the store's counts ("minutes", docs/store.md) give
+ * for minute base + 60 m over all symbols, from one read transaction
+ * (base >= 0, a whole minute). BB_ENOTFOUND for a store made before them.
+ * The counts are what bb_store_load() places bars by; tests check them.
+ */
+int bb__store_minute_counts(bb_store *st, int64_t base, uint64_t nmin,
+                            uint32_t *cnt);
+
 /* A sort key (symbol id << 32 | minute since the epoch) and a row index. */
 struct bb__kidx {
 	uint64_t key;

@@ -3,6 +3,7 @@
  *   store.c        transactions, map growth, open/close, symbols
  *   store_write.c  sorting and writing bars
  *   store_read.c   get, range, scan, load, batch
+ *   store_count.c  bars per minute ("minutes"), for the loader
  * Only those files include it; store.h is the internal API for the tools,
  * tests and benchmark and stays free of LMDB and pthread types.
  */
@@ -26,7 +27,8 @@ _Static_assert(BB_STORE_VAL_BYTES == 5 * sizeof(double) + sizeof(uint32_t),
 
 struct bb_store {
 	MDB_env         *env;
-	MDB_dbi          meta, syms, symids, bars;
+	MDB_dbi          meta, syms, symids, bars, minutes;
+	int              minutes_ok; /* "minutes" exists (stores made since) */
 	unsigned         flags;
 	size_t           map_init, map_max;
 	pthread_mutex_t  wmu;        /* one write transaction at a time */
@@ -100,5 +102,34 @@ int bb__store_sym_count(bb_store *st, MDB_txn *txn, uint32_t *n);
 /* Id of name (valid), adding it with the next id when absent. */
 int bb__store_sym_add(bb_store *st, MDB_txn *txn, const char *name,
                       uint32_t *id);
+
+/* ---- bars per minute (store_count.c) ---------------------------------- */
+
+/*
+ * The new bars of one write transaction, counted per minute: a hash table
+ * of days (power-of-two capacity, at most half full), last the day of the
+ * previous bar (bars come in runs of one day).
+ */
+struct bb__day_count;
+struct bb__counts {
+	struct bb__day_count **slot;
+	size_t                 cap, ndays;
+	struct bb__day_count  *last;
+};
+
+/* Count one new bar at time t (>= 0, a whole minute). 0 or ENOMEM. */
+int bb__store_counts_add(struct bb__counts *c, int64_t t);
+/* Add c to the store's "minutes" in txn (st->minutes_ok only). */
+int bb__store_counts_write(bb_store *st, MDB_txn *txn,
+                           const struct bb__counts *c);
+/* Free what c holds and empty it. */
+void bb__store_counts_reset(struct bb__counts *c);
+/*
+ * cnt[0..nmin): the store's bars at minute base + 60 m over all symbols, as
+ * counted by its writers (base >= 0, a whole minute). BB_ENOTFOUND when
+ * the store keeps no counts, BB_ERETRY when a record is not 1440 counts.
+ */
+int bb__store_counts_read(bb_store *st, MDB_txn *txn, int64_t base,
+                          uint64_t nmin, uint32_t *cnt);
 
 #endif /* BB_STORE_INT_H */

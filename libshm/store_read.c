@@ -357,46 +357,55 @@ static int load_sorted(bb_store *st, MDB_cursor *cur, const uint32_t *ids,
 }
 
 /*
- * Close up the minutes of bars[0..nmin * k): minute m holds cnt[m] bars at
- * the front of its k slots. Minutes before the first short one stay in
- * place; each later one is one memmove of contiguous bars.
+ * Where load_symbol() puts the bars of one minute: the next free index of
+ * the batch and the end of the minute's room. Minute-major slots give a
+ * minute k slots from m * k; the store's counts give it exactly its bars.
  */
-static size_t squeeze(bb_bar *bars, const uint32_t *cnt, uint64_t nmin,
+struct place {
+	uint32_t next, end;
+};
+
+/*
+ * Close up the minutes of bars[0..nmin * k): minute m holds its bars at
+ * the front of its k slots, up to pl[m].next. Minutes before the first
+ * short one stay in place; each later one is one memmove of contiguous bars.
+ */
+static size_t squeeze(bb_bar *bars, const struct place *pl, uint64_t nmin,
                       size_t k)
 {
 	size_t n = 0;
 
 	for (uint64_t m = 0; m < nmin; m++) {
-		size_t src = (size_t)m * k;
-		if (n != src && cnt[m] > 0)
-			memmove(&bars[n], &bars[src], cnt[m] * sizeof(*bars));
-		n += cnt[m];
+		size_t src = (size_t)m * k, c = pl[m].next - src;
+		if (n != src && c > 0)
+			memmove(&bars[n], &bars[src], c * sizeof(*bars));
+		n += c;
 	}
 	return n;
 }
 
 /*
- * What load_symbol() prefetches. A symbol's slots are k bars apart, beyond
- * what the hardware prefetcher follows, so without it every bar's write
- * waits for its cache line: the slot SLOT_PREFETCH_MINUTES ahead is asked
- * for. And the hardware prefetcher stops at the end of a 4 KiB page, where
- * the cursor goes on to the next leaf page, which in a store written in key
- * order (barbus-gen, barbus-import) is the next page of the file: the line
- * PAGE_PREFETCH_BYTES past the value being read is asked for, so the next
- * page comes in while this one is read. Elsewhere the hint only costs an
- * instruction: a prefetch never faults.
+ * What load_symbol() prefetches. A symbol's bars land one minute's room
+ * apart, beyond what the hardware prefetcher follows, so without it every
+ * bar's write waits for its cache line: the place SLOT_PREFETCH_MINUTES
+ * ahead is asked for. And the hardware prefetcher stops at the end of a
+ * 4 KiB page, where the cursor goes on to the next leaf page, which in a
+ * store written in key order (barbus-gen, barbus-import) is the next page
+ * of the file: the line PAGE_PREFETCH_BYTES past the value being read is
+ * asked for, so the next page comes in while this one is read. Elsewhere
+ * the hint only costs an instruction: a prefetch never faults.
  */
 #define SLOT_PREFETCH_MINUTES 16
 #define PAGE_PREFETCH_BYTES   4096
 
 /*
  * The bars of symbol id, base <= time < to, each decoded from the cursor
- * straight into the next free slot of its minute (k slots a minute from
- * bars, cnt[m] of minute m used, nmin minutes). A symbol has one bar a
- * minute, so a minute never holds more than its k symbols.
+ * straight into bars[pl[m].next++] for its minute m (nmin minutes).
+ * BB_ERETRY when a minute has no room left: the counts behind pl were
+ * wrong (bars of that minute may be overwritten; the caller starts over).
  */
 static int load_symbol(MDB_cursor *cur, uint32_t id, int64_t base, int64_t to,
-                       size_t k, uint64_t nmin, uint32_t *cnt, bb_bar *bars)
+                       uint64_t nmin, struct place *pl, bb_bar *bars)
 {
 	uint8_t kb[BB_STORE_KEY_BYTES];
 	MDB_val key = { sizeof(kb), kb }, v;
@@ -419,8 +428,10 @@ static int load_symbol(MDB_cursor *cur, uint32_t id, int64_t base, int64_t to,
 		size_t m = (size_t)((t - base) / 60);
 		size_t ahead = m + SLOT_PREFETCH_MINUTES;
 		if (ahead < nmin) /* for writing, keep in all cache levels */
-			__builtin_prefetch(&bars[ahead * k + cnt[ahead]], 1, 3);
-		bb_bar *d = &bars[m * k + cnt[m]++];
+			__builtin_prefetch(&bars[pl[ahead].next], 1, 3);
+		if (pl[m].next == pl[m].end)
+			return BB_ERETRY;
+		bb_bar *d = &bars[pl[m].next++];
 		d->symbol = sym;
 		d->time = t;
 		val_get(v.mv_data, d);
@@ -428,25 +439,95 @@ static int load_symbol(MDB_cursor *cur, uint32_t id, int64_t base, int64_t to,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* Every symbol of ids[0..k) through load_symbol(). */
+static int load_symbols(MDB_cursor *cur, const uint32_t *ids, size_t k,
+                        int64_t base, uint64_t nmin, int64_t to,
+                        struct place *pl, bb_bar *bars)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < k && rc == 0; i++)
+		rc = load_symbol(cur, ids[i], base, to, nmin, pl, bars);
+	return rc;
+}
+
 /*
  * Up to a day, each bar goes straight from the cursor to a slot of b:
  * minute-major, k slots a minute, a minute's bars at the front of its slots
- * in the order read, which is id order. One pass writes each bar once; a
- * second, sequential, closes up the minutes some symbol did not trade (none
- * on a full session of liquid symbols), one memmove a minute. No scratch,
- * no per-bar allocation: b is sized for every slot at once (room never
- * touched costs no memory), the counts live on the stack.
+ * in the order read, which is id order (a symbol has one bar a minute, so
+ * a minute never holds more than its k symbols). One pass writes each bar
+ * once; a second, sequential, closes up the minutes some symbol did not
+ * trade (none on a full session of liquid symbols), one memmove a minute.
+ * No scratch, no per-bar allocation: b is sized for every slot at once
+ * (room never touched costs no memory), the places live on the stack.
  */
 static int load_slots(MDB_cursor *cur, const uint32_t *ids, size_t k,
                       int64_t base, uint64_t nmin, int64_t to, bb_batch *b)
 {
-	uint32_t cnt[SLOT_MAX_MINUTES] = { 0 };
+	struct place pl[SLOT_MAX_MINUTES];
 	int rc = batch_room(b, k * nmin);
 
-	for (size_t i = 0; i < k && rc == 0; i++)
-		rc = load_symbol(cur, ids[i], base, to, k, nmin, cnt, b->bars);
+	for (uint64_t m = 0; m < nmin; m++)
+		pl[m] = (struct place){ (uint32_t)(m * k), (uint32_t)(m * k + k) };
 	if (rc == 0)
-		b->n = squeeze(b->bars, cnt, nmin, k);
+		rc = load_symbols(cur, ids, k, base, nmin, to, pl, b->bars);
+	if (rc == 0)
+		b->n = squeeze(b->bars, pl, nmin, k);
+	return rc;
+}
+
+/*
+ * The same from the store's counts of bars per minute ("minutes", over all
+ * symbols, so for a load of every symbol only): minute m's bars are placed
+ * from the sum of the counts before it, and no closing-up pass is needed.
+ * The counts are checked, not trusted: a minute with more bars than
+ * counted, or fewer, is BB_ERETRY and the caller takes load_slots().
+ */
+static int load_counted(bb_store *st, MDB_txn *txn, MDB_cursor *cur,
+                        const uint32_t *ids, size_t k, int64_t base,
+                        uint64_t nmin, int64_t to, bb_batch *b)
+{
+	uint32_t cnt[SLOT_MAX_MINUTES];
+	struct place pl[SLOT_MAX_MINUTES];
+	uint64_t n = 0;
+	int rc = bb__store_counts_read(st, txn, base, nmin, cnt);
+
+	for (uint64_t m = 0; rc == 0 && m < nmin; m++) {
+		pl[m] = (struct place){ (uint32_t)n, (uint32_t)(n + cnt[m]) };
+		n += cnt[m];
+		if (cnt[m] > k) /* more than one bar a symbol: wrong counts */
+			rc = BB_ERETRY;
+	}
+	if (rc == 0 && (rc = batch_room(b, n)) == 0)
+		rc = load_symbols(cur, ids, k, base, nmin, to, pl, b->bars);
+	for (uint64_t m = 0; rc == 0 && m < nmin; m++)
+		if (pl[m].next != pl[m].end)
+			rc = BB_ERETRY;
+	b->n = rc == 0 ? n : 0;
+	return rc;
+}
+
+/* ids[0..k), sorted and without repeats, are all the store's symbols. */
+static int every_symbol(bb_store *st, MDB_txn *txn, const uint32_t *ids,
+                        size_t k)
+{
+	uint32_t n;
+
+	return bb__store_sym_count(st, txn, &n) == 0 && k == n &&
+	       (k == 0 || ids[k - 1] == k - 1);
+}
+
+/* Up to a day: load_counted() when the store's counts serve, else load_slots(). */
+static int load_day(bb_store *st, MDB_txn *txn, MDB_cursor *cur,
+                    const uint32_t *ids, size_t k, int64_t base,
+                    uint64_t nmin, int64_t to, bb_batch *b)
+{
+	int rc = BB_ENOTFOUND;
+
+	if (st->minutes_ok && every_symbol(st, txn, ids, k))
+		rc = load_counted(st, txn, cur, ids, k, base, nmin, to, b);
+	if (rc == BB_ENOTFOUND || rc == BB_ERETRY)
+		rc = load_slots(cur, ids, k, base, nmin, to, b);
 	return rc;
 }
 
@@ -469,8 +550,8 @@ int bb_store_load(bb_store *st, const uint32_t *syms, size_t nsyms,
 	int64_t base = (from + 59) / 60 * 60; /* first minute in range */
 	uint64_t nmin = to > base ? (uint64_t)(to - 1 - base) / 60 + 1 : 0;
 	if (nmin > 0 && (rc = sym_set(st, txn, syms, &nsyms, &ids)) == 0)
-		rc = nmin <= SLOT_MAX_MINUTES
-		     ? load_slots(cur, ids, nsyms, base, nmin, to, b)
+		rc = nmin <= SLOT_MAX_MINUTES && nsyms <= UINT32_MAX / nmin
+		     ? load_day(st, txn, cur, ids, nsyms, base, nmin, to, b)
 		     : load_sorted(st, cur, ids, nsyms, base, nmin, to, b);
 	if (rc != 0)
 		b->n = 0;

@@ -59,6 +59,7 @@ struct put_job {
 	uint32_t           *ids;    /* nnames store ids, when names */
 	struct bb__kidx        *order;  /* key order when the input is not in it */
 	bb_put_stats        stats;
+	struct bb__counts   counts; /* new bars per minute (st->minutes_ok) */
 };
 
 static int bar_ok(const bb_bar *b)
@@ -126,12 +127,14 @@ static int seek(MDB_cursor *cur, MDB_val *k, MDB_val *ck, MDB_val *cv,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-/* Write one bar at the cursor's position; see put_bars(). */
+/* Write one bar at the cursor's position; see put_bars(). *fresh: a new key. */
 static int put_one(MDB_cursor *cur, MDB_val *k, MDB_val *v, MDB_val *ck,
-                   MDB_val *cv, int at_end, bb_put_stats *s)
+                   MDB_val *cv, int at_end, bb_put_stats *s, int *fresh)
 {
+	*fresh = 0;
 	if (at_end) {
 		s->stored++;
+		*fresh = 1;
 		return mdb_cursor_put(cur, k, v, MDB_APPEND);
 	}
 	if (ck->mv_size == BB_STORE_KEY_BYTES &&
@@ -145,6 +148,7 @@ static int put_one(MDB_cursor *cur, MDB_val *k, MDB_val *v, MDB_val *ck,
 		return mdb_cursor_put(cur, k, v, MDB_CURRENT);
 	}
 	s->stored++;
+	*fresh = 1;
 	return mdb_cursor_put(cur, k, v, 0);
 }
 
@@ -158,7 +162,7 @@ static int put_bars(bb_store *st, MDB_txn *txn, struct put_job *j)
 	uint8_t kb[BB_STORE_KEY_BYTES], vb[BB_STORE_VAL_BYTES];
 	uint8_t prev[BB_STORE_KEY_BYTES];
 	MDB_val k = { sizeof(kb), kb }, v = { sizeof(vb), vb }, ck, cv;
-	int at_end = 0, positioned = 0, rc;
+	int at_end = 0, positioned = 0, fresh, rc;
 	MDB_cursor *cur;
 
 	if ((rc = mdb_cursor_open(txn, st->bars, &cur)) != 0)
@@ -170,18 +174,24 @@ static int put_bars(bb_store *st, MDB_txn *txn, struct put_job *j)
 		if (positioned && memcmp(prev, kb, sizeof(kb)) == 0) {
 			/* same key again in this batch: the cursor is on it */
 			rc = mdb_cursor_get(cur, &ck, &cv, MDB_GET_CURRENT);
-			if (rc == 0)
-				rc = put_one(cur, &k, &v, &ck, &cv, 0, &j->stats);
+			if (rc == 0) /* never fresh: the key was just written */
+				rc = put_one(cur, &k, &v, &ck, &cv, 0, &j->stats,
+				             &fresh);
 			continue;
 		}
 		memcpy(prev, kb, sizeof(kb));
 		if (!at_end)
 			rc = seek(cur, &k, &ck, &cv, positioned, &at_end);
 		if (rc == 0)
-			rc = put_one(cur, &k, &v, &ck, &cv, at_end, &j->stats);
+			rc = put_one(cur, &k, &v, &ck, &cv, at_end, &j->stats,
+			             &fresh);
+		if (rc == 0 && fresh && st->minutes_ok)
+			rc = bb__store_counts_add(&j->counts, b->time);
 		positioned = 1;
 	}
 	mdb_cursor_close(cur);
+	if (rc == 0 && st->minutes_ok) /* same transaction as the bars */
+		rc = bb__store_counts_write(st, txn, &j->counts);
 	return rc;
 }
 
@@ -192,6 +202,7 @@ static int put_fn(bb_store *st, MDB_txn *txn, void *arg)
 	int rc = 0;
 
 	j->stats = (bb_put_stats){ 0 };
+	bb__store_counts_reset(&j->counts); /* a rerun after MAP_FULL */
 	free(j->order);
 	j->order = NULL;
 	for (size_t i = 0; j->names && i < j->nnames && rc == 0; i++)
@@ -210,6 +221,7 @@ static int put_run(bb_store *st, struct put_job *j, bb_put_stats *stats)
 	        j->n * 176 + j->nnames * 256 + (1u << 20), put_fn, j);
 
 	free(j->order);
+	bb__store_counts_reset(&j->counts);
 	if (rc == 0 && stats)
 		*stats = j->stats;
 	return rc;
