@@ -32,7 +32,7 @@
 #include "chaos.h"
 #include "reader.h"
 #include "driver.h"
-#include "canary.h"
+#include "../stress/canary.h"
 #include "rate.h"
 #include "verify.h"
 

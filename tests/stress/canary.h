@@ -11,21 +11,22 @@
  * So one thread per CPU, pinned to it and at SCHED_FIFO (the highest class
  * an ordinary program has: nothing of the bus or the test can keep it from
  * running), sleeps 1 ms at a time and notes every wake-up later than
- * CANARY_LATE_NS: for that long its CPU ran nothing at all. A restart is
- * then judged on the time it took less the longest stop one CPU had within
- * its window (check_recovery()), and each restart so excused is said.
+ * CANARY_LATE_NS: for that long its CPU ran nothing at all. A time bound of
+ * a test is then judged on the time taken less the longest stop one CPU
+ * had within its window (chaos: each restart, saying each one so excused).
  * Without the right to SCHED_FIFO (not root, no CAP_SYS_NICE) a late
  * wake-up could be the scheduler's doing, so nothing is excused.
  *
- * Included by chaos.c only (see chaos.h). The threads are joined before
- * their notes are read.
+ * For the stress programs (include after stress.h). Start the canaries
+ * after the last fork() of a child that does not exec; stop them before
+ * their notes are read (canaries_stop() joins the threads).
  */
-#ifndef BB_CHAOS_CANARY_H
-#define BB_CHAOS_CANARY_H
+#ifndef BB_STRESS_CANARY_H
+#define BB_STRESS_CANARY_H
 
+#include <pthread.h>
 #include <sched.h>
-
-#include "chaos.h"
+#include <stdatomic.h>
 
 #define CANARY_CPUS    8
 #define CANARY_STOPS   4096
@@ -37,6 +38,7 @@ struct cn_stop {
 };
 
 struct canary {
+	_Atomic int   *quit;  /* the set's: 1 to end */
 	int            cpu;
 	int            fifo;  /* it ran at SCHED_FIFO */
 	int            n;
@@ -46,6 +48,7 @@ struct canary {
 
 struct canaries {
 	int           n;
+	_Atomic int   quit;
 	struct canary c[CANARY_CPUS];
 };
 
@@ -59,7 +62,7 @@ static void *canary_main(void *arg)
 	CPU_SET(c->cpu, &one);
 	c->fifo = pthread_setaffinity_np(pthread_self(), sizeof(one), &one) == 0
 	          && pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp) == 0;
-	while (!atomic_load(&g.finished)) {
+	while (!atomic_load(c->quit)) {
 		int64_t due = stress_now_ns() + CANARY_TICK_NS;
 		stress_sleep_ns(CANARY_TICK_NS);
 		int64_t now = stress_now_ns();
@@ -69,20 +72,20 @@ static void *canary_main(void *arg)
 	return NULL;
 }
 
-/* A canary on each CPU the driver may run on (up to CANARY_CPUS). Called
- * after the readers are forked: the writers are forked later, and exec at
- * once. */
+/* A canary on each CPU this program may run on (up to CANARY_CPUS). */
 static void canaries_start(struct canaries *cs)
 {
 	cpu_set_t mine;
 
 	cs->n = 0;
+	atomic_store(&cs->quit, 0);
 	if (sched_getaffinity(0, sizeof(mine), &mine) != 0)
 		return;
 	for (int cpu = 0; cpu < CPU_SETSIZE && cs->n < CANARY_CPUS; cpu++) {
 		struct canary *c = &cs->c[cs->n];
 		if (!CPU_ISSET(cpu, &mine))
 			continue;
+		c->quit = &cs->quit;
 		c->cpu = cpu;
 		c->n = 0;
 		if (pthread_create(&c->th, NULL, canary_main, c) == 0)
@@ -90,12 +93,13 @@ static void canaries_start(struct canaries *cs)
 	}
 }
 
-/* After g.finished: the canaries end; what they saw is said. */
+/* The canaries end; what they saw is said. */
 static void canaries_stop(struct canaries *cs)
 {
 	int fifo = cs->n > 0, stops = 0;
 	int64_t longest = 0, all = 0;
 
+	atomic_store(&cs->quit, 1);
 	for (int i = 0; i < cs->n; i++) {
 		pthread_join(cs->c[i].th, NULL);
 		fifo &= cs->c[i].fifo;
@@ -138,4 +142,4 @@ static int64_t canaries_stopped(const struct canaries *cs, int64_t a,
 	return most;
 }
 
-#endif /* BB_CHAOS_CANARY_H */
+#endif /* BB_STRESS_CANARY_H */
