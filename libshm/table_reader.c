@@ -114,6 +114,25 @@ int bb_table_last_n(const bb_table *t, uint32_t sym, bb_bar *out, size_t n,
 }
 
 /*
+ * Start fetching the row sym's latest bar is most likely in: the one of
+ * symbol 0's latest, since at the live end symbols hold as many rows (the
+ * writers append a minute to every symbol). sym's own state line says
+ * for sure, but only once it has come from memory: from a table larger
+ * than the cache (10,000 symbols) the row then takes another trip. A
+ * wrong guess costs one useless fetch; the read below never relies on it.
+ */
+static inline void prefetch_latest(const bb_table *t, uint32_t sym)
+{
+	/* Relaxed: a hint, ordering nothing (symbol 0's line stays cached:
+	 * every read of the latest bar looks at it). */
+	uint32_t c0 = (uint32_t)atomic_load_explicit(
+		&bb__table_line(&t->g, 0)->state, memory_order_relaxed);
+
+	if (c0 - 1 < t->g.rows) /* 0 < c0 <= rows */
+		__builtin_prefetch(bb__table_row(&t->g, sym, c0 - 1), 0, 3);
+}
+
+/*
  * bb_table_last_n(t, sym, out, 1, ...) spelled for its one row, the read a
  * strategy makes most: no row loop, no row count to clamp, the row copied
  * straight into *out (on BB_ERETRY it may hold a torn copy). BB_EEMPTY
@@ -123,6 +142,7 @@ int bb_table_latest(const bb_table *t, uint32_t sym, bb_bar *out)
 {
 	if (sym >= t->g.nsym)
 		return BB_EINVAL;
+	prefetch_latest(t, sym);
 	for (int tries = 0; tries < BB_TABLE_TRIES; tries++) {
 		uint64_t st = load_state(t, sym);
 		uint32_t c = (uint32_t)st;
