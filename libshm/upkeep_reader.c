@@ -181,8 +181,9 @@ static size_t merge(bb_bar *r, size_t nr, bb_bar *fl, size_t nf,
 /* The last n of the session table merged with the session's fills. Out
  * of line: inlined, its frame would be set up by every bb_bars() call,
  * the latest derived bar's too. */
-static __attribute__((noinline)) int bars_1m(const bb_bus *b, const bb_upkeep *u, uint32_t sym,
-                   bb_bar *out, size_t n, size_t *got)
+static __attribute__((noinline))
+int bars_1m(const bb_bus *b, const bb_upkeep *u, uint32_t sym, bb_bar *out,
+            size_t n, size_t *got)
 {
 	bb_status st;
 	size_t nr = 0, nf = 0;
