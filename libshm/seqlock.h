@@ -125,6 +125,31 @@ static inline uint64_t bb__slot_read(const struct bb__slot *s, void *out)
 }
 
 /*
+ * As bb__slot_read(), copying straight into *out: for a caller that only
+ * uses *out when the return is a complete word, and tries again (or gives
+ * up with an error) otherwise; a torn copy may then be left in *out. The
+ * staging copy of bb__slot_read() is a store-forwarding stall when the
+ * compiler copies it out with 16-byte loads over the 8-byte stores that
+ * filled it, which is most of what a one-row table read costs over a
+ * plain copy.
+ */
+static inline uint64_t bb__slot_read_into(const struct bb__slot *s, void *out)
+{
+	/* Acquire pairs with the release store of the even seq in
+	 * bb__slot_write(): the payload of that write is visible below. */
+	uint64_t s1 = atomic_load_explicit(&s->seq, memory_order_acquire);
+
+	if (s1 & 1)
+		return s1;
+	bb__slot_copy(s, out);
+	/* Acquire fence pairs with the writer's release fence after its busy
+	 * mark: if any load above saw a newer write, the re-check sees it. */
+	atomic_thread_fence(memory_order_acquire);
+	uint64_t s2 = atomic_load_explicit(&s->seq, memory_order_relaxed);
+	return s2 == s1 ? s1 : s1 | 1; /* torn: as bb__slot_read() */
+}
+
+/*
  * As bb__slot_read() for a caller that wants generation `want` only
  * (want = bb__seq_done(gen)) and may have *out overwritten when it is not
  * there: copied straight into *out, without the staging copy. 1: *out

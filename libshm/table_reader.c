@@ -57,6 +57,20 @@ uint32_t bb_table_count(const bb_table *t, uint32_t sym)
 	return c <= t->g.rows ? c : 0;
 }
 
+/* Row i of sym through its seqlock, straight into *out: 0, or BB_ERETRY
+ * (*out then holds a torn copy) if it kept changing. Ends with the
+ * seqlock's acquire fence. */
+static inline int read_row(const bb_table *t, uint32_t sym, uint32_t i,
+                           bb_bar *out)
+{
+	const struct bb__slot *s = bb__table_row(&t->g, sym, i);
+
+	for (int tries = 0; bb__slot_read_into(s, out) & 1;)
+		if (++tries == BB_TABLE_TRIES)
+			return BB_ERETRY;
+	return 0;
+}
+
 /*
  * Copy rows [from, to) of sym, to > from; 0, or BB_ERETRY if the last one
  * kept changing. Only the latest row is ever rewritten in place (a forming
@@ -69,14 +83,10 @@ static int copy_rows(const bb_table *t, uint32_t sym, uint32_t from,
                      uint32_t to, bb_bar *out)
 {
 	uint32_t n = to - from - 1;
-	const struct bb__slot *last = bb__table_row(&t->g, sym, from + n);
 
 	for (uint32_t i = 0; i < n; i++)
 		bb__slot_copy(bb__table_row(&t->g, sym, from + i), &out[i]);
-	for (int tries = 0; bb__slot_read(last, &out[n]) & 1;)
-		if (++tries == BB_TABLE_TRIES)
-			return BB_ERETRY;
-	return 0;
+	return read_row(t, sym, from + n, &out[n]);
 }
 
 int bb_table_last_n(const bb_table *t, uint32_t sym, bb_bar *out, size_t n,
@@ -103,12 +113,50 @@ int bb_table_last_n(const bb_table *t, uint32_t sym, bb_bar *out, size_t n,
 	return BB_ERETRY;
 }
 
+/*
+ * Start fetching the row sym's latest bar is most likely in: the one of
+ * symbol 0's latest, since at the live end symbols hold as many rows (the
+ * writers append a minute to every symbol). sym's own state line says
+ * for sure, but only once it has come from memory: from a table larger
+ * than the cache (10,000 symbols) the row then takes another trip. A
+ * wrong guess costs one useless fetch; the read below never relies on it.
+ */
+static inline void prefetch_latest(const bb_table *t, uint32_t sym)
+{
+	/* Relaxed: a hint, ordering nothing (symbol 0's line stays cached:
+	 * every read of the latest bar looks at it). */
+	uint32_t c0 = (uint32_t)atomic_load_explicit(
+		&bb__table_line(&t->g, 0)->state, memory_order_relaxed);
+
+	if (c0 - 1 < t->g.rows) /* 0 < c0 <= rows */
+		__builtin_prefetch(bb__table_row(&t->g, sym, c0 - 1), 0, 3);
+}
+
+/*
+ * bb_table_last_n(t, sym, out, 1, ...) spelled for its one row, the read a
+ * strategy makes most: no row loop, no row count to clamp, the row copied
+ * straight into *out (on BB_ERETRY it may hold a torn copy). BB_EEMPTY
+ * where bb_table_last_n() says 0 bars.
+ */
 int bb_table_latest(const bb_table *t, uint32_t sym, bb_bar *out)
 {
-	size_t got;
-	int rc = bb_table_last_n(t, sym, out, 1, &got);
-
-	return rc == 0 && got == 0 ? BB_EEMPTY : rc;
+	if (sym >= t->g.nsym)
+		return BB_EINVAL;
+	prefetch_latest(t, sym);
+	for (int tries = 0; tries < BB_TABLE_TRIES; tries++) {
+		uint64_t st = load_state(t, sym);
+		uint32_t c = (uint32_t)st;
+		if (c > t->g.rows)
+			return BB_EGEOMETRY;
+		int rc = c ? read_row(t, sym, c - 1, out) : 0;
+		if (rc != 0)
+			return rc;
+		/* The copy ended with an acquire fence (seqlock.h): a reset
+		 * that overwrote the row is visible here. */
+		if ((load_state(t, sym) >> 32) == (st >> 32))
+			return c ? 0 : BB_EEMPTY;
+	}
+	return BB_ERETRY;
 }
 
 int bb_table_record(const bb_table *t, uint32_t sym, void *rec)

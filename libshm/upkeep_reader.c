@@ -178,9 +178,12 @@ static size_t merge(bb_bar *r, size_t nr, bb_bar *fl, size_t nf,
 	return k;
 }
 
-/* The last n of the session table merged with the session's fills. */
-static int bars_1m(const bb_bus *b, const bb_upkeep *u, uint32_t sym,
-                   bb_bar *out, size_t n, size_t *got)
+/* The last n of the session table merged with the session's fills. Out
+ * of line: inlined, its frame would be set up by every bb_bars() call,
+ * the latest derived bar's too. */
+static __attribute__((noinline))
+int bars_1m(const bb_bus *b, const bb_upkeep *u, uint32_t sym, bb_bar *out,
+            size_t n, size_t *got)
 {
 	bb_status st;
 	size_t nr = 0, nf = 0;
@@ -205,6 +208,19 @@ static int bars_1m(const bb_bus *b, const bb_upkeep *u, uint32_t sym,
 	return rc;
 }
 
+/* The last n bars of derived table t: the latest alone (a strategy's
+ * most common read) by bb_table_latest(), which costs less than the
+ * general copy of n rows; the same bar, errors and *got. */
+static int bars_derived(const bb_table *t, uint32_t sym, bb_bar *out,
+                        size_t n, size_t *got)
+{
+	if (n > 1)
+		return bb_table_last_n(t, sym, out, n, got);
+	int rc = bb_table_latest(t, sym, out);
+	*got = rc == 0;
+	return rc == BB_EEMPTY ? 0 : rc;
+}
+
 int bb_bars(const bb_bus *b, const bb_upkeep *u, uint32_t sym,
             uint32_t interval_min, bb_bar *out, size_t n, size_t *got)
 {
@@ -217,7 +233,7 @@ int bb_bars(const bb_bus *b, const bb_upkeep *u, uint32_t sym,
 		return bars_1m(b, u, sym, out, n, got);
 	for (uint32_t k = 0; u != NULL && k < u->n; k++)
 		if (u->min[k] == interval_min)
-			return bb_table_last_n(u->iv[k], sym, out, n, got);
+			return bars_derived(u->iv[k], sym, out, n, got);
 	return BB_ENOINTERVAL;
 }
 

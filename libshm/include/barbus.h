@@ -296,12 +296,14 @@ BB_API uint32_t bb_table_symbols(const bb_table *t);
 BB_API uint32_t bb_table_rows(const bb_table *t);
 /* Bars held for sym now; 0 for a symbol out of range. */
 BB_API uint32_t bb_table_count(const bb_table *t, uint32_t sym);
-/* Latest bar of sym: 0, BB_EEMPTY (none yet), BB_EINVAL (no such symbol). */
+/* Latest bar of sym: 0, BB_EEMPTY (none yet), BB_EINVAL (no such symbol),
+ * BB_ERETRY (its row kept changing; *out may then hold a torn copy). */
 BB_API int  bb_table_latest(const bb_table *t, uint32_t sym, bb_bar *out);
 /* The same for a table of one-row records (a status, a quality figure):
  * sym's latest row copied into the 56-byte record rec. */
 BB_API int  bb_table_record(const bb_table *t, uint32_t sym, void *rec);
-/* Up to n latest bars of sym, oldest first, into out; *got says how many. */
+/* Up to n latest bars of sym, oldest first, into out; *got says how many.
+ * On an error out[0..n) may hold anything. */
 BB_API int  bb_table_last_n(const bb_table *t, uint32_t sym, bb_bar *out,
                             size_t n, size_t *got);
 BB_API uint64_t bb_table_epoch(const bb_table *t);
@@ -640,7 +642,9 @@ BB_API int  bb_upkeep_quality(const bb_upkeep *u, uint32_t sym,
  * The last n bars of sym at interval_min minutes, oldest first; *got says
  * how many. Interval 1: the session table merged in time order with the
  * upkeep's fills (u NULL: no fills). Others: the upkeep's derived bars;
- * BB_ENOINTERVAL when the upkeep does not maintain that interval.
+ * BB_ENOINTERVAL when the upkeep does not maintain that interval. The
+ * latest derived bar alone (n 1: the forming one, flagged BB_BAR_PARTIAL,
+ * or the last final one) costs what bb_table_latest() costs.
  */
 BB_API int  bb_bars(const bb_bus *b, const bb_upkeep *u, uint32_t sym,
                     uint32_t interval_min, bb_bar *out, size_t n, size_t *got);
