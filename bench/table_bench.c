@@ -39,23 +39,13 @@ static uint32_t next_sym(uint32_t *x, uint32_t n)
 static volatile double sink;
 
 /*
- * One bar copied plainly, word by word as bb__slot_copy() does but without
- * atomics: the least a copy of one bar costs. A memcpy() of the 56 bytes
+ * One bar copied plainly, word by word (bb__rec_copy(), as the seqlock
+ * copies): the least a copy of one bar costs. A memcpy() of the 56 bytes
  * may compile to `rep movs`, whose start-up alone costs more than the copy
  * (gcc 12 -O2 does so here), and a floor must not be slower than what it
  * is the floor of.
  */
-static inline void copy_bar(bb_bar *dst, const void *src)
-{
-	const char *s = src;
-	char *d = (char *)dst;
-	uint64_t w;
-
-	for (int i = 0; i < 7; i++) {
-		memcpy(&w, s + 8 * i, 8);
-		memcpy(d + 8 * i, &w, 8);
-	}
-}
+#define copy_bar(dst, src) bb__rec_copy((dst), (src))
 
 /* The table's rows mapped read-only again, for plain copies: the floor. */
 static void raw_rows(const char *bus, struct bb__table_geom *g)

@@ -34,26 +34,35 @@ _Static_assert(sizeof(struct bb__slot) == 64, "slot is one cache line");
 static inline uint64_t bb__seq_done(uint64_t gen) { return 2 * gen + 2; }
 static inline uint64_t bb__seq_busy(uint64_t gen) { return 2 * gen + 1; }
 
+/*
+ * A 56-byte record copied word by word, never wider: a record just stored
+ * field by field (or word by word) is still in the store buffer, and a
+ * 16-byte load over two 8-byte stores cannot be forwarded from it (it
+ * waits for them to reach the cache); one memcpy() of the whole record
+ * compiles to such loads.
+ */
+static inline void bb__rec_copy(void *dst, const void *src)
+{
+	char *d = (char *)dst;
+	const char *r = (const char *)src;
+
+	memcpy(d, r, 8);
+	memcpy(d + 8, r + 8, 8);
+	memcpy(d + 16, r + 16, 8);
+	memcpy(d + 24, r + 24, 8);
+	memcpy(d + 32, r + 32, 8);
+	memcpy(d + 40, r + 40, 8);
+	memcpy(d + 48, r + 48, 8);
+}
+
 /* Single writer only. Marks the slot busy, writes the 56-byte record rec
  * (a bb_bar, or another record of that size), publishes gen. */
 static inline void bb__slot_write(struct bb__slot *s, uint64_t gen,
                                   const void *rec)
 {
-	const char *r = rec;
 	uint64_t v[BB_SLOT_WORDS];
 
-	/* Word by word, never wider: a record its writer has just stored
-	 * field by field is still in the store buffer, and a 16-byte load
-	 * over two 8-byte stores cannot be forwarded from it (it waits for
-	 * them to reach the cache): one memcpy of the whole record
-	 * compiles to such loads. */
-	memcpy(&v[0], r, 8);
-	memcpy(&v[1], r + 8, 8);
-	memcpy(&v[2], r + 16, 8);
-	memcpy(&v[3], r + 24, 8);
-	memcpy(&v[4], r + 32, 8);
-	memcpy(&v[5], r + 40, 8);
-	memcpy(&v[6], r + 48, 8);
+	bb__rec_copy(v, rec); /* the caller's fields, freshly stored */
 	atomic_store_explicit(&s->seq, bb__seq_busy(gen), memory_order_relaxed);
 	/* Release fence pairs with the reader's acquire fence in
 	 * bb__slot_read(): a reader whose loads see any payload word below
@@ -120,18 +129,15 @@ static inline uint64_t bb__slot_read(const struct bb__slot *s, void *out)
 	if (s2 != s1)
 		return s1 | 1; /* torn: classed by what the first load saw,
 		                  marked busy so no caller accepts it */
-	memcpy(out, &tmp, sizeof(tmp));
+	bb__rec_copy(out, &tmp); /* tmp's words were stored just now */
 	return s1;
 }
 
 /*
  * As bb__slot_read(), copying straight into *out: for a caller that only
  * uses *out when the return is a complete word, and tries again (or gives
- * up with an error) otherwise; a torn copy may then be left in *out. The
- * staging copy of bb__slot_read() is a store-forwarding stall when the
- * compiler copies it out with 16-byte loads over the 8-byte stores that
- * filled it, which is most of what a one-row table read costs over a
- * plain copy.
+ * up with an error) otherwise; a torn copy may then be left in *out. Saves
+ * bb__slot_read()'s staging copy (seven loads and stores).
  */
 static inline uint64_t bb__slot_read_into(const struct bb__slot *s, void *out)
 {
