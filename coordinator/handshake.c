@@ -181,7 +181,11 @@ void co_handshake_wait(struct co_handshake *h, struct bb__bw *p, int32_t date)
 
 /* ---- pacing within a session ---------------------------------------------- */
 
-#define PACE_STILL_NS (50 * 1000000LL)  /* no progress: stop pacing */
+/* No progress for this long: stop pacing. Longer than a stop of the
+ * machine (a VM's vCPU held about 100 ms) that leaves the upkeep alone
+ * standing still while the replay runs. */
+#define PACE_STILL_NS (250 * 1000000LL)
+#define PACE_GAP_NS   (5 * 1000000LL)   /* between two looks: not counted */
 #define PACE_LOOK_NS  (5 * 1000000LL) /* no up.quality: look again after */
 /* Bars the replay may run ahead of the upkeep, in whole minutes: enough
  * that a time slice the upkeep loses does not hold the replay at once,
@@ -281,12 +285,19 @@ static void beats(const struct co_handshake *h, int64_t b[2])
 static void pace_wait(struct co_handshake *h, struct bb__bw *p,
                       const bb_session *s, uint32_t need, bb_quality q)
 {
-	int64_t last = bb__mono_ns(), ours = last, t0 = last, beat[2], b[2];
+	int64_t last = bb__mono_ns(), ours = last, t0 = last, prev = last;
+	int64_t beat[2], b[2];
 	bb_quality seen = q;
 
 	beats(h, beat);
 	while (!paced(h, s->date, need, &q)) {
 		int64_t now = bb__mono_ns();
+		/* We did not run meanwhile (preempted, or the machine stopped:
+		 * a VM's vCPU held by its host for 100 ms): that time is not the
+		 * upkeep's standing still, it did not run either. */
+		if (now - prev > PACE_GAP_NS)
+			last += now - prev;
+		prev = now;
 		int64_t bound = q.date == s->date ? PACE_STILL_NS
 		                : (int64_t)h->wait_ms * 1000000;
 		beats(h, b);

@@ -52,7 +52,8 @@ void co_handshake_wait(struct co_handshake *h, struct bb__bw *p, int32_t date);
  * is waited for here while it sets up and catches up, inside the session:
  * while it is not in session s yet, up.status's heartbeat counts as progress
  * and the bound is upkeep-wait-ms, as at a boundary. An upkeep in s that
- * shows no progress for 50 ms (its quality row and heartbeats unchanged) is
+ * shows no progress for 250 ms (its quality row and heartbeats unchanged; time
+ * the coordinator itself did not run not counted) is
  * not paced against again until it moves. Waits spin for 200 us, then nap 20
  * us at a time (not sched_yield(), which on shared cores gives the core away
  * until the next tick). Not counted as waits: the boundary's wait is what
