@@ -213,28 +213,31 @@ static void select_intervals(struct br_upsrc *u)
  * or history days (it made new tables beside ours, or replaced them: ours
  * are then unlinked copies nobody writes). Looked at only when the process
  * holding our up.status is not the one found, or none: a new process of
- * the same layout attached to the same tables and changes nothing.
+ * the same layout attached to the same tables and changes nothing. 1: the
+ * new one, opened, is in *now.
  */
-static int replaced(struct br_upsrc *u)
+static int replaced(struct br_upsrc *u, bb_upkeep **now)
 {
-	bb_upkeep *now = NULL;
 	uint32_t min[UP_IV_MAX];
 	pid_t pid = 0;
 	int st = bb_upkeep_writer_state(u->u, &pid);
 
 	if ((st != BB_WRITER_DEAD && pid == u->pid) ||
-	    bb_upkeep_open(&now, u->o->bus) != 0)
+	    bb_upkeep_open(now, u->o->bus) != 0)
 		return 0;
-	size_t n = bb_upkeep_intervals(now, min, UP_IV_MAX);
-	int alive = bb_upkeep_writer_state(now, &pid) == BB_WRITER_ALIVE;
+	size_t n = bb_upkeep_intervals(*now, min, UP_IV_MAX);
+	int alive = bb_upkeep_writer_state(*now, &pid) == BB_WRITER_ALIVE;
 	int other = n != u->all_n || n > UP_IV_MAX ||
 	            memcmp(min, u->all_min, n * sizeof(*min)) != 0 ||
-	            bb_upkeep_history_days(now) != u->days ||
+	            bb_upkeep_history_days(*now) != u->days ||
 	            st == BB_WRITER_DEAD; /* ours unlinked: not its file */
-	bb_upkeep_close(now);
-	if (alive && !other)
+	if (alive && other)
+		return 1;
+	bb_upkeep_close(*now);
+	*now = NULL;
+	if (alive)
 		u->pid = pid; /* the same layout: the same tables */
-	return alive && other;
+	return 0;
 }
 
 /* The source's upkeep, when there is one now: its tables opened and its
@@ -244,22 +247,23 @@ static int replaced(struct br_upsrc *u)
 static int look(struct br_upsrc *u)
 {
 	bb_table *q = NULL;
+	bb_upkeep *found = NULL;
 
 	if (time(NULL) - u->looked < LOOK_AGAIN_S)
 		return 0;
+	u->looked = time(NULL);
 	if (u->u != NULL) {
-		u->looked = time(NULL);
-		if (!replaced(u))
+		if (!replaced(u, &found))
 			return 0;
 		fprintf(stderr, "barbus-bridge: publish %s: the upkeep was "
 		        "replaced; its new segments are carried from now on\n",
 		        u->o->bus);
 		close_tables(u);
 		free_state(u);
-	}
-	u->looked = time(NULL);
-	if (bb_upkeep_open(&u->u, u->o->bus) != 0)
+	} else if (bb_upkeep_open(&found, u->o->bus) != 0) {
 		return 0;
+	}
+	u->u = found;
 	u->niv = (uint32_t)bb_upkeep_intervals(u->u, u->min, UP_IV_MAX);
 	u->all_n = u->niv;
 	memcpy(u->all_min, u->min, sizeof(u->min));
