@@ -3,12 +3,12 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <endian.h>
-#include <ftw.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tmpdir.h"
 #include "store.h"
 
 #define TM   1704239880 /* 2024-01-02T23:58:00Z: minutes cross a UTC day */
@@ -18,23 +18,16 @@
 static char dir[64];
 static bb_store *st;
 
-static int rm_one(const char *p, const struct stat *s, int f, struct FTW *w)
-{
-	(void)s, (void)f, (void)w;
-	return remove(p);
-}
-
 static void setup(void)
 {
-	strcpy(dir, "/tmp/bb-count-test-XXXXXX");
-	cr_assert(mkdtemp(dir) != NULL);
+	tmpdir_make(dir, sizeof(dir), "count-test");
 	st = NULL;
 }
 
 static void teardown(void)
 {
 	bb_store_close(st);
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(dir);
 }
 
 TestSuite(count, .init = setup, .fini = teardown, .timeout = 20);

@@ -2,7 +2,6 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <errno.h>
-#include <ftw.h>
 #include <lmdb.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tmpdir.h"
 #include "store.h"
 
 #define T0 1704205800 /* 2024-01-02T14:30:00Z */
@@ -22,23 +22,16 @@
 static char dir[64];
 static bb_store *st;
 
-static int rm_one(const char *p, const struct stat *s, int f, struct FTW *w)
-{
-	(void)s, (void)f, (void)w;
-	return remove(p);
-}
-
 static void setup(void)
 {
-	strcpy(dir, "/tmp/bb-store-test-XXXXXX");
-	cr_assert(mkdtemp(dir) != NULL);
+	tmpdir_make(dir, sizeof(dir), "store-test");
 	st = NULL;
 }
 
 static void teardown(void)
 {
 	bb_store_close(st);
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(dir);
 }
 
 TestSuite(store, .init = setup, .fini = teardown, .timeout = 20);
@@ -666,7 +659,7 @@ static void disk_teardown(void)
 	st = NULL;
 	if (fs[0] != '\0')
 		umount2(fs, MNT_DETACH);
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(dir);
 }
 
 TestSuite(store_disk, .init = setup, .fini = disk_teardown, .timeout = 20);

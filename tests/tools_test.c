@@ -4,7 +4,6 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
-#include <ftw.h>
 #include <limits.h>
 #include <libgen.h>
 #include <stdarg.h>
@@ -15,17 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tmpdir.h"
 #include "barbus.h"
 
 static char dir[64], bin[PATH_MAX];
 
 #define CMD_MAX (2 * PATH_MAX + 1200)
-
-static int rm_one(const char *p, const struct stat *s, int f, struct FTW *w)
-{
-	(void)s, (void)f, (void)w;
-	return remove(p);
-}
 
 static void setup(void)
 {
@@ -35,13 +29,12 @@ static void setup(void)
 	cr_assert(n > 0);
 	self[n] = '\0';
 	snprintf(bin, sizeof(bin), "%s/../bin", dirname(self));
-	strcpy(dir, "/tmp/bb-tools-test-XXXXXX");
-	cr_assert(mkdtemp(dir) != NULL);
+	tmpdir_make(dir, sizeof(dir), "tools-test");
 }
 
 static void teardown(void)
 {
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(dir);
 }
 
 TestSuite(tools, .init = setup, .fini = teardown, .timeout = 20);
