@@ -39,13 +39,12 @@ static uint32_t next_sym(uint32_t *x, uint32_t n)
 static volatile double sink;
 
 /*
- * One bar copied plainly, word by word (bb__rec_copy(), as the seqlock
- * copies): the least a copy of one bar costs. A memcpy() of the 56 bytes
- * may compile to `rep movs`, whose start-up alone costs more than the copy
+ * The floors copy a bar with bb__rec_copy(), word by word as the seqlock
+ * does: the least a copy of one bar costs. A memcpy() of the 56 bytes may
+ * compile to `rep movs`, whose start-up alone costs more than the copy
  * (gcc 12 -O2 does so here), and a floor must not be slower than what it
  * is the floor of.
  */
-#define copy_bar(dst, src) bb__rec_copy((dst), (src))
 
 /* The table's rows mapped read-only again, for plain copies: the floor. */
 static void raw_rows(const char *bus, struct bb__table_geom *g)
@@ -66,13 +65,13 @@ static void scale_floors(const bb_bar *priv, const struct bb__table_geom *g,
 	double t0 = ((double)bb__mono_ns());
 
 	for (int i = 0; i < ITERS; i++) {
-		copy_bar(&b, &priv[next_sym(&x, n) * ROWS + ROWS - 1]);
+		bb__rec_copy(&b, &priv[next_sym(&x, n) * ROWS + ROWS - 1]);
 		sink += b.close;
 	}
 	double copy1 = (((double)bb__mono_ns()) - t0) / ITERS;
 	t0 = ((double)bb__mono_ns());
 	for (int i = 0; i < ITERS; i++) {
-		copy_bar(&b, &bb__table_row(g, next_sym(&x, n), ROWS - 1)->w[0]);
+		bb__rec_copy(&b, &bb__table_row(g, next_sym(&x, n), ROWS - 1)->w[0]);
 		sink += b.close;
 	}
 	double shm1 = (((double)bb__mono_ns()) - t0) / ITERS;
@@ -124,7 +123,7 @@ static void measure(const char *bus, uint32_t n, int scale)
 	sink += cnt;
 	t0 = ((double)bb__mono_ns());
 	for (int i = 0; i < ITERS; i++) {
-		copy_bar(b, &priv[next_sym(&x, n) * ROWS + ROWS - 1]);
+		bb__rec_copy(b, &priv[next_sym(&x, n) * ROWS + ROWS - 1]);
 		sink += b[0].close;
 	}
 	double copy1 = (((double)bb__mono_ns()) - t0) / ITERS;
@@ -132,13 +131,13 @@ static void measure(const char *bus, uint32_t n, int scale)
 	for (int i = 0; i < ITERS / 4; i++) {
 		const bb_bar *p = &priv[next_sym(&x, n) * ROWS + ROWS - 20];
 		for (int j = 0; j < 20; j++)
-			copy_bar(&b[j], &p[j]);
+			bb__rec_copy(&b[j], &p[j]);
 		sink += b[19].close;
 	}
 	double copy20 = (((double)bb__mono_ns()) - t0) / (ITERS / 4);
 	t0 = ((double)bb__mono_ns());
 	for (int i = 0; i < ITERS; i++) {
-		copy_bar(b, &bb__table_row(&g, next_sym(&x, n), ROWS - 1)->w[0]);
+		bb__rec_copy(b, &bb__table_row(&g, next_sym(&x, n), ROWS - 1)->w[0]);
 		sink += b[0].close;
 	}
 	double shm1 = (((double)bb__mono_ns()) - t0) / ITERS;
@@ -148,7 +147,7 @@ static void measure(const char *bus, uint32_t n, int scale)
 		 * least a read of them can cost. */
 		uint32_t sym = next_sym(&x, n);
 		for (int j = 0; j < 20; j++) /* rows are minute-major */
-			copy_bar(&b[j],
+			bb__rec_copy(&b[j],
 			         &bb__table_row(&g, sym, ROWS - 20 + j)->w[0]);
 		sink += b[19].close;
 	}
