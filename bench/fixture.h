@@ -147,9 +147,15 @@ static inline int fix_drain(const char *bus, int64_t timeout_ns,
 	uint64_t lost;
 	size_t got;
 
-	for (int i = 0; i < 20000 && r == NULL; i++)
-		if (bb_ring_reader_open(&r, bus, BB_WAIT_BLOCK, BB_RING_FROM_OLDEST))
-			usleep(100), r = NULL;
+	/* A coordinator stores to every page of its segments before the
+	 * ring appears: seconds at 10,000 symbols on this kind of VM. */
+	int64_t give_up = bb__mono_ns() + 60 * (int64_t)1000000000;
+	while (bb_ring_reader_open(&r, bus, BB_WAIT_BLOCK, BB_RING_FROM_OLDEST)) {
+		r = NULL;
+		if (bb__mono_ns() > give_up)
+			break;
+		usleep(100);
+	}
 	if (r == NULL)
 		return 1;
 	for (;;) {

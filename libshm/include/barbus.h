@@ -158,10 +158,12 @@ enum bb_seg_flags {
 	BB_SEG_KEEP = 1u << 0, /* refuse (BB_EMISMATCH) to replace a leftover
 	                          segment of another geometry or version */
 	BB_SEG_POPULATE = 1u << 1, /* writer creating the segment: map every
-	                          page now (tmpfs zeroes a reserved page at its
-	                          first touch; a densely written table pays
-	                          that up front, not in the middle of a
-	                          session). Re-attaching maps lazily. */
+	                          page now and store to each once (tmpfs zeroes
+	                          a reserved page at its first touch, and a
+	                          page's first store faults even when mapped; a
+	                          densely written table pays that up front, not
+	                          in the middle of a session). Re-attaching
+	                          maps lazily. */
 };
 
 /*
