@@ -63,18 +63,18 @@ static inline void cpu_relax(void)
 }
 
 /*
- * One pause of a wait on the upkeep that began at t0 (now: t). The upkeep
- * has about 100 us of work left when a wait begins (the pacing keeps it
- * level with the replay): spin that long, the core held being ours, not
- * its (it runs on the other one, or has been woken by the record we
- * published). Then nap: not sched_yield(), which on cores shared with
- * other processes gives the core away until the next scheduler tick
- * (measured: 2-5 ms after the upkeep said done), where a woken sleeper is
- * run again at once.
+ * One pause of a wait on the upkeep that began at t0 (now: t): spinning
+ * for its first spin_ns, then napping. At a boundary the upkeep has about
+ * 100 us of work left when the wait begins (the pacing keeps it level with
+ * the replay): spin that long, the core held being ours, not its (it runs
+ * on the other one, or has been woken by the record we published). Then
+ * nap: not sched_yield(), which on cores shared with other processes gives
+ * the core away until the next scheduler tick (measured: 2-5 ms after the
+ * upkeep said done), where a woken sleeper is run again at once.
  */
-static void rest(int64_t t0, int64_t t)
+static void rest(int64_t t0, int64_t t, int64_t spin_ns)
 {
-	if (t - t0 < SPIN_NS) {
+	if (t - t0 < spin_ns) {
 		for (int k = 0; k < 64; k++)
 			cpu_relax();
 		return;
@@ -166,7 +166,7 @@ void co_handshake_wait(struct co_handshake *h, struct bb__bw *p, int32_t date)
 			give_up(h, p, &l);
 			return;
 		}
-		rest(t0, t);
+		rest(t0, t, SPIN_NS);
 		if (t - alive > 3000000) { /* every 3 ms: still there? */
 			if (!upkeep_alive(h))
 				return;
@@ -317,7 +317,11 @@ static void pace_wait(struct co_handshake *h, struct bb__bw *p,
 			bb__bw_beat(p);
 			ours = now;
 		}
-		rest(t0, now);
+		/* Nap at once: the replay is minutes ahead (pace_lag), so
+		 * nothing waits on how soon we see the upkeep move, and a
+		 * spin here held a core the upkeep, the reader and our
+		 * loader need (about 0.5 s of CPU in a 4 M bar replay). */
+		rest(t0, now, 0);
 	}
 	h->stuck = 0;
 }
