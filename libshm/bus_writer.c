@@ -35,6 +35,9 @@ static int open_control(struct bb__bw *w, const char *bus)
 	return 0;
 }
 
+/* Making a segment stores to each of its pages (seg.c): the control
+ * segment, published already, is beaten after each, so that a bus of
+ * thousands of symbols being made is not taken for a stuck writer. */
 static int open_tables(struct bb__bw *w, const char *bus, const bb_seg_opts *o)
 {
 	char role[BB__ROLE_MAX];
@@ -42,10 +45,12 @@ static int open_tables(struct bb__bw *w, const char *bus, const bb_seg_opts *o)
 	                              w->g.table_symbols, w->g.rows, o);
 
 	for (uint32_t k = 0; rc == 0 && k < w->nblocks; k++) {
+		bb__seg_beat(&w->ctl_seg);
 		bb__hist_role(role, sizeof(role), k);
 		rc = bb_table_writer_open(&w->hist[k], bus, role,
 		                          w->g.table_symbols, w->g.rows, o);
 	}
+	bb__seg_beat(&w->ctl_seg);
 	return rc;
 }
 
