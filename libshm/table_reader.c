@@ -45,7 +45,7 @@ uint32_t bb_table_rows(const bb_table *t) { return t->g.rows; }
 static uint64_t load_state(const bb_table *t, uint32_t sym)
 {
 	/* Acquire pairs with the release stores of state in table.c. */
-	return atomic_load_explicit(&bb__table_line(&t->g, sym)->state,
+	return atomic_load_explicit(bb__table_state(&t->g, sym),
 	                            memory_order_acquire);
 }
 
@@ -116,17 +116,18 @@ int bb_table_last_n(const bb_table *t, uint32_t sym, bb_bar *out, size_t n,
 /*
  * Start fetching the row sym's latest bar is most likely in: the one of
  * symbol 0's latest, since at the live end symbols hold as many rows (the
- * writers append a minute to every symbol). sym's own state line says
- * for sure, but only once it has come from memory: from a table larger
- * than the cache (10,000 symbols) the row then takes another trip. A
- * wrong guess costs one useless fetch; the read below never relies on it.
+ * writers append a minute to every symbol). sym's own state word says
+ * for sure, but only once it has come from the cache (the state words
+ * lie 8 to a line, 80 KB for 10,000 symbols, so they stay in L2 while
+ * the rows do not), and the row's fetch would wait for it. A wrong guess
+ * costs one useless fetch; the read below never relies on it.
  */
 static inline void prefetch_latest(const bb_table *t, uint32_t sym)
 {
-	/* Relaxed: a hint, ordering nothing (symbol 0's line stays cached:
+	/* Relaxed: a hint, ordering nothing (symbol 0's state stays cached:
 	 * every read of the latest bar looks at it). */
 	uint32_t c0 = (uint32_t)atomic_load_explicit(
-		&bb__table_line(&t->g, 0)->state, memory_order_relaxed);
+		bb__table_state(&t->g, 0), memory_order_relaxed);
 
 	if (c0 - 1 < t->g.rows) /* 0 < c0 <= rows */
 		__builtin_prefetch(bb__table_row(&t->g, sym, c0 - 1), 0, 3);
