@@ -76,6 +76,52 @@ Test(table, latest_is_the_last_appended_bar)
 	cr_assert(eq(int, memcmp(&b, &want, sizeof(b)), 0));
 }
 
+/* The latest bar is read first where symbol 0's count points: each of
+ * these is right only if sym's own count decides. */
+static void assert_latest(uint32_t sym, bb_bar want)
+{
+	bb_bar b;
+
+	cr_assert(eq(int, bb_table_latest(t, sym, &b), 0));
+	cr_assert(eq(int, memcmp(&b, &want, sizeof(b)), 0));
+}
+
+Test(table, latest_of_a_symbol_as_long_as_symbol_0)
+{
+	open_both(4, 8);
+	append_n(0, 3);
+	append_n(2, 3);
+	assert_latest(2, bar(2, 2));
+}
+
+Test(table, latest_of_a_symbol_behind_symbol_0)
+{
+	open_both(4, 8);
+	append_n(0, 3);
+	append_n(2, 2);
+	assert_latest(2, bar(2, 1));
+}
+
+Test(table, latest_of_a_symbol_ahead_of_symbol_0)
+{
+	open_both(4, 8);
+	append_n(0, 1);
+	append_n(2, 3);
+	assert_latest(2, bar(2, 2));
+}
+
+Test(table, latest_after_a_reset_is_the_new_bar_not_the_old_row)
+{
+	bb_bar b = bar(2, 7);
+
+	open_both(4, 8);
+	append_n(0, 1);
+	append_n(2, 3);
+	cr_assert(eq(int, bb_table_reset(w, 2), 0));
+	cr_assert(eq(int, bb_table_append(w, 2, &b), 0));
+	assert_latest(2, bar(2, 7));
+}
+
 Test(table, count_counts_each_symbol_apart)
 {
 	open_both(4, 8);
