@@ -157,11 +157,12 @@ int bb_table_latest(const bb_table *t, uint32_t sym, bb_bar *out)
 	 * (every read of the latest bar looks at it). */
 	uint32_t c0 = (uint32_t)atomic_load_explicit(
 		bb__table_state(&t->g, 0), memory_order_relaxed);
+	if (c0 - 1 >= t->g.rows) /* not 0 < c0 <= rows: no row to guess */
+		return latest_loop(t, sym, out);
 	const struct bb__slot *r = bb__table_row(&t->g, sym, c0 - 1);
 	uint64_t st = load_state(t, sym);
 
-	if ((uint32_t)st == c0 && c0 - 1 < t->g.rows && /* 0 < c0 <= rows */
-	    !(bb__slot_read_into(r, out) & 1) &&
+	if ((uint32_t)st == c0 && !(bb__slot_read_into(r, out) & 1) &&
 	    /* The copy ended with an acquire fence (seqlock.h): a reset
 	     * that overwrote the row is visible here. */
 	    (load_state(t, sym) >> 32) == (st >> 32))
