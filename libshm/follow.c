@@ -57,7 +57,7 @@ struct bb_follow {
 static uint32_t gen_of(const bb_follow *f, uint32_t s)
 {
 	/* Acquire pairs with the release store of state in bb_table_reset(). */
-	return (uint32_t)(atomic_load_explicit(&bb__table_line(&f->g, s)->state,
+	return (uint32_t)(atomic_load_explicit(bb__table_state(&f->g, s),
 	                                       memory_order_acquire) >> 32);
 }
 
@@ -81,7 +81,7 @@ static uint32_t count_of(const bb_follow *f, uint32_t s)
 {
 	/* Acquire pairs with the release store of state in bb_table_append():
 	 * the rows counted are complete. */
-	return (uint32_t)atomic_load_explicit(&bb__table_line(&f->g, s)->state,
+	return (uint32_t)atomic_load_explicit(bb__table_state(&f->g, s),
 	                                      memory_order_acquire);
 }
 

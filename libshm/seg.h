@@ -15,7 +15,7 @@
 #include "clock.h"
 
 #define BB_MAGIC          0x3130535542524142ull /* "BARBUS01" little-endian */
-#define BB_LAYOUT_VERSION 2u
+#define BB_LAYOUT_VERSION 3u
 #define BB_SEG_HDR_LEN    128u   /* body starts here, cache-line aligned */
 #define BB_SEG_NAME_MAX   (1 + 7 + BB_NAME_MAX + 1 + 16 + 1)
 #define BB_GEOM_WORDS     4

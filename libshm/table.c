@@ -2,9 +2,9 @@
  * table.c: per-symbol bar tables, the one mechanism behind the session
  * table, history and derived bars.
  *
- * Segment body: a 64-byte line per symbol, then `rows` rows of a seqlock
- * slot per symbol, minute-major (table.h).
- * The line's `state` word packs (reset count << 32 | bars held), so one
+ * Segment body: a state word per symbol, 8 to a 64-byte line, then `rows`
+ * rows of a seqlock slot per symbol, minute-major (table.h).
+ * The symbol's `state` word packs (reset count << 32 | bars held), so one
  * atomic load gives a consistent count and says whether a reset happened.
  * A row's sequence word only ever grows (each write is the row's next
  * generation), so a rewrite of the same row is never mistaken for the
@@ -22,7 +22,7 @@ struct bb_table_writer {
 
 uint64_t bb__table_bytes(uint64_t nsym, uint64_t rows)
 {
-	return BB_SEG_HDR_LEN + nsym * (sizeof(struct bb__sym_line) + rows * 64);
+	return BB_SEG_HDR_LEN + bb__table_states_bytes(nsym) + nsym * rows * 64;
 }
 
 int bb__table_geom(const struct bb__seg_hdr *h, struct bb__table_geom *g)
@@ -32,21 +32,25 @@ int bb__table_geom(const struct bb__seg_hdr *h, struct bb__table_geom *g)
 	if (nsym == 0 || nsym > UINT32_MAX || rows == 0 ||
 	    rows > BB_TABLE_MAX_ROWS || h->geom[2] != sizeof(struct bb__slot))
 		return BB_EGEOMETRY;
-	/* rows <= 2^24, so 64 + 64 * rows < 2^31 and this cannot overflow. */
+	/* rows <= 2^24, so 64 + 64 * rows < 2^31 and this cannot overflow;
+	 * the state words take at most 64 bytes a symbol, so neither can
+	 * bb__table_bytes() within this bound. */
 	if (nsym > (UINT64_MAX / 2) / (64 + rows * 64) ||
 	    h->total_len != bb__table_bytes(nsym, rows))
 		return BB_EGEOMETRY;
+	char *body = (char *)h + BB_SEG_HDR_LEN;
 	*g = (struct bb__table_geom){
-		.body = (char *)h + BB_SEG_HDR_LEN, .nsym = (uint32_t)nsym,
-		.rows = (uint32_t)rows, .stride = (size_t)nsym * 64,
+		.state = (_Atomic uint64_t *)body,
+		.rows0 = body + bb__table_states_bytes(nsym),
+		.nsym = (uint32_t)nsym, .rows = (uint32_t)rows,
+		.stride = (size_t)nsym * 64,
 	};
-	g->rows0 = g->body + (size_t)nsym * sizeof(struct bb__sym_line);
 	return 0;
 }
 
-static struct bb__sym_line *line(const struct bb__table_geom *g, uint32_t sym)
+static _Atomic uint64_t *state(const struct bb__table_geom *g, uint32_t sym)
 {
-	return bb__table_line(g, sym);
+	return bb__table_state(g, sym);
 }
 
 static struct bb__slot *row(const struct bb__table_geom *g, uint32_t sym,
@@ -72,9 +76,8 @@ void row_write(struct bb__slot *s, const bb_bar *bar)
 static void repair(struct bb__table_geom *g)
 {
 	for (uint32_t s = 0; s < g->nsym; s++) {
-		struct bb__sym_line *l = line(g, s);
-		uint64_t st = atomic_load_explicit(&l->state,
-		                                   memory_order_relaxed);
+		_Atomic uint64_t *l = state(g, s);
+		uint64_t st = atomic_load_explicit(l, memory_order_relaxed);
 		uint32_t c = (uint32_t)st;
 		if (c > g->rows)
 			st = st & ~0xffffffffull, c = 0;
@@ -82,7 +85,7 @@ static void repair(struct bb__table_geom *g)
 		                 memory_order_relaxed) & 1))
 			c--;
 		/* Release pairs with the acquire loads of state by readers. */
-		atomic_store_explicit(&l->state, (st & ~0xffffffffull) | c,
+		atomic_store_explicit(l, (st & ~0xffffffffull) | c,
 		                      memory_order_release);
 	}
 }
@@ -143,14 +146,14 @@ int bb_table_append(bb_table_writer *w, uint32_t sym, const bb_bar *bar)
 {
 	if (sym >= w->g.nsym)
 		return BB_EINVAL;
-	struct bb__sym_line *l = line(&w->g, sym);
-	uint64_t st = atomic_load_explicit(&l->state, memory_order_relaxed);
+	_Atomic uint64_t *l = state(&w->g, sym);
+	uint64_t st = atomic_load_explicit(l, memory_order_relaxed);
 	if ((uint32_t)st >= w->g.rows)
 		return BB_EFULL;
 	row_write(row(&w->g, sym, (uint32_t)st), bar);
 	/* Release pairs with the acquire load of state in the readers: a
 	 * reader that counts this row finds it complete. */
-	atomic_store_explicit(&l->state, st + 1, memory_order_release);
+	atomic_store_explicit(l, st + 1, memory_order_release);
 	return 0;
 }
 
@@ -158,7 +161,7 @@ int bb_table_replace_last(bb_table_writer *w, uint32_t sym, const bb_bar *bar)
 {
 	if (sym >= w->g.nsym)
 		return BB_EINVAL;
-	uint64_t st = atomic_load_explicit(&line(&w->g, sym)->state,
+	uint64_t st = atomic_load_explicit(state(&w->g, sym),
 	                                   memory_order_relaxed);
 	if ((uint32_t)st == 0)
 		return BB_EEMPTY;
@@ -170,12 +173,12 @@ int bb_table_reset(bb_table_writer *w, uint32_t sym)
 {
 	if (sym >= w->g.nsym)
 		return BB_EINVAL;
-	struct bb__sym_line *l = line(&w->g, sym);
-	uint64_t st = atomic_load_explicit(&l->state, memory_order_relaxed);
+	_Atomic uint64_t *l = state(&w->g, sym);
+	uint64_t st = atomic_load_explicit(l, memory_order_relaxed);
 	/* Release: rows written after this belong to the new count; a reader
 	 * that copied one of them sees the new reset count on its re-check
 	 * (its acquire fence pairs with the row write's release fence). */
-	atomic_store_explicit(&l->state, ((st >> 32) + 1) << 32,
+	atomic_store_explicit(l, ((st >> 32) + 1) << 32,
 	                      memory_order_release);
 	return 0;
 }

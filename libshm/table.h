@@ -13,27 +13,33 @@
 #define BB_TABLE_TRIES 10000 /* a row rewritten this often while read */
 #define BB_TABLE_MAX_ROWS (1u << 24)
 
-/* One cache line per symbol, before its rows. */
-struct bb__sym_line {
-	_Atomic uint64_t state; /* resets << 32 | bars held */
-	uint8_t          pad[56];
-};
-_Static_assert(sizeof(struct bb__sym_line) == 64, "symbol line");
+/* The symbols' state words, 8 to a 64-byte line, before the rows. */
+#define BB_TABLE_STATES_PER_LINE 8u
 
 /*
  * Geometry validated once and then kept privately. The body is every
- * symbol's line, densely (a writer going through all symbols each minute
- * finds them in a few pages), then the rows minute-major: row i of every
- * symbol, symbol by symbol, then row i + 1 (docs/layout.md). A writer
- * going through all symbols in a minute writes one run of memory, and the
- * latest rows of all symbols lie together, a few pages for thousands.
+ * symbol's state word (resets << 32 | bars held), densely, 8 to a cache
+ * line, the array padded to a whole line (10,000 symbols: 80 KB, cache
+ * resident; a writer going through all symbols each minute finds them in
+ * a few pages), then the rows minute-major: row i of every symbol, symbol
+ * by symbol, then row i + 1 (docs/layout.md). A writer going through all
+ * symbols in a minute writes one run of memory, and the latest rows of
+ * all symbols lie together, a few pages for thousands.
  */
 struct bb__table_geom {
-	char    *body;
-	char    *rows0;  /* body + nsym * 64 */
+	_Atomic uint64_t *state; /* body: nsym words */
+	char    *rows0;  /* body + bb__table_states_bytes(nsym) */
 	uint32_t nsym, rows;
 	size_t   stride; /* bytes of one row of every symbol: nsym * 64 */
 };
+
+/* Bytes of the state words of nsym symbols: whole lines, so the rows
+ * after them stay 64-byte aligned. */
+static inline uint64_t bb__table_states_bytes(uint64_t nsym)
+{
+	return (nsym + BB_TABLE_STATES_PER_LINE - 1) /
+	       BB_TABLE_STATES_PER_LINE * 64;
+}
 
 uint64_t bb__table_bytes(uint64_t nsym, uint64_t rows);
 struct bb_table;
@@ -47,10 +53,11 @@ int      bb__table_geom(const struct bb__seg_hdr *h, struct bb__table_geom *g);
  * prefetches inline (bb__table_prefetch_rows()). */
 const struct bb__table_geom *bb__table_writer_geom(const bb_table_writer *w);
 
-static inline struct bb__sym_line *bb__table_line(
-	const struct bb__table_geom *g, uint32_t sym)
+/* sym's state word: resets << 32 | bars held; sym < g->nsym. */
+static inline _Atomic uint64_t *bb__table_state(const struct bb__table_geom *g,
+                                                uint32_t sym)
 {
-	return (struct bb__sym_line *)g->body + sym;
+	return g->state + sym;
 }
 
 static inline struct bb__slot *bb__table_row(const struct bb__table_geom *g,
@@ -60,12 +67,13 @@ static inline struct bb__slot *bb__table_row(const struct bb__table_geom *g,
 }
 
 /* Writer hint: the row an append of sym writes and the one a replacement
- * rewrites (bb_table_prefetch()); sym < g->nsym. Its line is read to find
- * them: prefetch that (bb__table_line()) earlier when it may miss. */
+ * rewrites (bb_table_prefetch()); sym < g->nsym. Its state word is read
+ * to find them: prefetch that (bb__table_state()) earlier when it may
+ * miss. */
 static inline void bb__table_prefetch_rows(const struct bb__table_geom *g,
                                            uint32_t sym)
 {
-	uint32_t c = (uint32_t)atomic_load_explicit(&bb__table_line(g, sym)->state,
+	uint32_t c = (uint32_t)atomic_load_explicit(bb__table_state(g, sym),
 	                                            memory_order_relaxed);
 
 	if (c < g->rows)

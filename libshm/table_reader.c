@@ -45,7 +45,7 @@ uint32_t bb_table_rows(const bb_table *t) { return t->g.rows; }
 static uint64_t load_state(const bb_table *t, uint32_t sym)
 {
 	/* Acquire pairs with the release stores of state in table.c. */
-	return atomic_load_explicit(&bb__table_line(&t->g, sym)->state,
+	return atomic_load_explicit(bb__table_state(&t->g, sym),
 	                            memory_order_acquire);
 }
 
@@ -113,36 +113,10 @@ int bb_table_last_n(const bb_table *t, uint32_t sym, bb_bar *out, size_t n,
 	return BB_ERETRY;
 }
 
-/*
- * Start fetching the row sym's latest bar is most likely in: the one of
- * symbol 0's latest, since at the live end symbols hold as many rows (the
- * writers append a minute to every symbol). sym's own state line says
- * for sure, but only once it has come from memory: from a table larger
- * than the cache (10,000 symbols) the row then takes another trip. A
- * wrong guess costs one useless fetch; the read below never relies on it.
- */
-static inline void prefetch_latest(const bb_table *t, uint32_t sym)
+/* bb_table_latest() by the general loop: the count, then its row. */
+static __attribute__((noinline)) int latest_loop(const bb_table *t,
+                                                 uint32_t sym, bb_bar *out)
 {
-	/* Relaxed: a hint, ordering nothing (symbol 0's line stays cached:
-	 * every read of the latest bar looks at it). */
-	uint32_t c0 = (uint32_t)atomic_load_explicit(
-		&bb__table_line(&t->g, 0)->state, memory_order_relaxed);
-
-	if (c0 - 1 < t->g.rows) /* 0 < c0 <= rows */
-		__builtin_prefetch(bb__table_row(&t->g, sym, c0 - 1), 0, 3);
-}
-
-/*
- * bb_table_last_n(t, sym, out, 1, ...) spelled for its one row, the read a
- * strategy makes most: no row loop, no row count to clamp, the row copied
- * straight into *out (on BB_ERETRY it may hold a torn copy). BB_EEMPTY
- * where bb_table_last_n() says 0 bars.
- */
-int bb_table_latest(const bb_table *t, uint32_t sym, bb_bar *out)
-{
-	if (sym >= t->g.nsym)
-		return BB_EINVAL;
-	prefetch_latest(t, sym);
 	for (int tries = 0; tries < BB_TABLE_TRIES; tries++) {
 		uint64_t st = load_state(t, sym);
 		uint32_t c = (uint32_t)st;
@@ -157,6 +131,43 @@ int bb_table_latest(const bb_table *t, uint32_t sym, bb_bar *out)
 			return c ? 0 : BB_EEMPTY;
 	}
 	return BB_ERETRY;
+}
+
+/*
+ * bb_table_last_n(t, sym, out, 1, ...) spelled for its one row, the read a
+ * strategy makes most: no row loop, no row count to clamp, the row copied
+ * straight into *out (on BB_ERETRY it may hold a torn copy). BB_EEMPTY
+ * where bb_table_last_n() says 0 bars.
+ *
+ * First a guess: the row symbol 0's count points at, since at the live
+ * end symbols hold as many rows (the writers append a minute to every
+ * symbol). Its address does not wait for sym's own state word, so from
+ * a table larger than the L1 cache (10,000 symbols) the state word and
+ * the row come together rather than one after the other. The copy is
+ * kept only when sym's count (acquire, loaded before the row as in the
+ * loop) names that row, the seqlock says it is whole and the reset count
+ * held: the loop's first round, with the row known early. Anything else
+ * (an empty or lagging symbol, a row being written) goes to the loop.
+ */
+int bb_table_latest(const bb_table *t, uint32_t sym, bb_bar *out)
+{
+	if (sym >= t->g.nsym)
+		return BB_EINVAL;
+	/* Relaxed: a guess, ordering nothing; symbol 0's state stays cached
+	 * (every read of the latest bar looks at it). */
+	uint32_t c0 = (uint32_t)atomic_load_explicit(
+		bb__table_state(&t->g, 0), memory_order_relaxed);
+	if (c0 - 1 >= t->g.rows) /* not 0 < c0 <= rows: no row to guess */
+		return latest_loop(t, sym, out);
+	const struct bb__slot *r = bb__table_row(&t->g, sym, c0 - 1);
+	uint64_t st = load_state(t, sym);
+
+	if ((uint32_t)st == c0 && !(bb__slot_read_into(r, out) & 1) &&
+	    /* The copy ended with an acquire fence (seqlock.h): a reset
+	     * that overwrote the row is visible here. */
+	    (load_state(t, sym) >> 32) == (st >> 32))
+		return 0;
+	return latest_loop(t, sym, out);
 }
 
 int bb_table_record(const bb_table *t, uint32_t sym, void *rec)

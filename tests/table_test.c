@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -73,6 +74,52 @@ Test(table, latest_is_the_last_appended_bar)
 	append_n(1, 3);
 	cr_assert(eq(int, bb_table_latest(t, 1, &b), 0));
 	cr_assert(eq(int, memcmp(&b, &want, sizeof(b)), 0));
+}
+
+/* The latest bar is read first where symbol 0's count points: each of
+ * these is right only if sym's own count decides. */
+static void assert_latest(uint32_t sym, bb_bar want)
+{
+	bb_bar b;
+
+	cr_assert(eq(int, bb_table_latest(t, sym, &b), 0));
+	cr_assert(eq(int, memcmp(&b, &want, sizeof(b)), 0));
+}
+
+Test(table, latest_of_a_symbol_as_long_as_symbol_0)
+{
+	open_both(4, 8);
+	append_n(0, 3);
+	append_n(2, 3);
+	assert_latest(2, bar(2, 2));
+}
+
+Test(table, latest_of_a_symbol_behind_symbol_0)
+{
+	open_both(4, 8);
+	append_n(0, 3);
+	append_n(2, 2);
+	assert_latest(2, bar(2, 1));
+}
+
+Test(table, latest_of_a_symbol_ahead_of_symbol_0)
+{
+	open_both(4, 8);
+	append_n(0, 1);
+	append_n(2, 3);
+	assert_latest(2, bar(2, 2));
+}
+
+Test(table, latest_after_a_reset_is_the_new_bar_not_the_old_row)
+{
+	bb_bar b = bar(2, 7);
+
+	open_both(4, 8);
+	append_n(0, 1);
+	append_n(2, 3);
+	cr_assert(eq(int, bb_table_reset(w, 2), 0));
+	cr_assert(eq(int, bb_table_append(w, 2, &b), 0));
+	assert_latest(2, bar(2, 7));
 }
 
 Test(table, count_counts_each_symbol_apart)
@@ -270,4 +317,66 @@ Test(table, writer_kept_says_whether_rows_survived)
 	bb_table_writer_close(w2);
 	cr_assert(eq(int, bb_table_writer_open(&w, bus, "bars.1m", 2, 8, NULL), 0));
 	cr_assert(eq(int, bb_table_writer_kept(w), 0));
+}
+
+Test(table, size_is_state_words_8_to_a_line_then_the_rows)
+{
+	cr_assert(eq(u64, bb__table_bytes(1, 1), 128 + 64 + 64));
+	cr_assert(eq(u64, bb__table_bytes(8, 2), 128 + 64 + 8 * 2 * 64));
+	cr_assert(eq(u64, bb__table_bytes(9, 2), 128 + 128 + 9 * 2 * 64));
+	cr_assert(eq(u64, bb__table_bytes(10000, 390),
+	             128 + 80000 + 10000ull * 390 * 64));
+}
+
+/* The bytes docs/layout.md gives: state word of s at 128 + 8 s, the
+ * rows after the words' whole lines, row i of s at (i nsym + s) x 64. */
+Test(table, state_words_lie_8_to_a_line_before_the_rows)
+{
+	struct bb__seg raw;
+	uint64_t st;
+	bb_bar got, want = bar(8, 2);
+
+	open_both(9, 4);
+	append_n(8, 3);
+	cr_assert(eq(int, bb__seg_reader_open(&raw, bus, "bars.1m",
+	                                      BB_ROLE_TABLE, 0), 0));
+	const char *p = (const char *)raw.hdr;
+	memcpy(&st, p + 128 + 8 * 8, sizeof(st));
+	cr_assert(eq(u64, st, 3));
+	memcpy(&st, p + 128 + 7 * 8, sizeof(st));
+	cr_assert(eq(u64, st, 0));
+	memcpy(&got, p + 128 + 128 + (2 * 9 + 8) * 64 + 8, sizeof(got));
+	cr_assert(eq(int, memcmp(&got, &want, sizeof(got)), 0));
+	bb__seg_reader_close(&raw);
+}
+
+Test(table, reader_refuses_a_table_of_layout_version_2)
+{
+	struct bb__seg raw;
+
+	cr_assert(eq(int, bb_table_writer_open(&w, bus, "bars.1m", 2, 4, NULL), 0));
+	cr_assert(eq(int, bb__seg_reader_open(&raw, bus, "bars.1m",
+	                                      BB_ROLE_TABLE, BB__SEG_RW), 0));
+	atomic_store(&raw.hdr->version, 2);
+	cr_assert(eq(int, bb_table_open(&t, bus, "bars.1m"), BB_EVERSION));
+	bb__seg_reader_close(&raw);
+}
+
+Test(table, writer_replaces_a_table_of_layout_version_2)
+{
+	struct bb__seg raw;
+
+	open_both(2, 4);
+	append_n(0, 2);
+	bb_table_close(t);
+	t = NULL;
+	cr_assert(eq(int, bb__seg_reader_open(&raw, bus, "bars.1m",
+	                                      BB_ROLE_TABLE, BB__SEG_RW), 0));
+	atomic_store(&raw.hdr->version, 2);
+	bb__seg_reader_close(&raw);
+	bb_table_writer_close(w);
+	cr_assert(eq(int, bb_table_writer_open(&w, bus, "bars.1m", 2, 4, NULL), 0));
+	cr_assert(eq(int, bb_table_writer_replaced(w), 1));
+	cr_assert(eq(int, bb_table_open(&t, bus, "bars.1m"), 0));
+	cr_assert(eq(u32, bb_table_count(t, 0), 0));
 }

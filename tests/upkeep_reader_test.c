@@ -228,7 +228,7 @@ Test(upkeep_reader, latest_of_a_count_past_the_rows_is_bad_geometry)
 	upkeep_5m();
 	append5(0, 2);
 	raw_5m(&raw, &g);
-	atomic_store(&bb__table_line(&g, 0)->state, (uint64_t)ROWS + 1);
+	atomic_store(bb__table_state(&g, 0), (uint64_t)ROWS + 1);
 	cr_assert(eq(int, bb_bars(NULL, u, 0, 5, &b, 1, &got), BB_EGEOMETRY));
 	cr_assert(eq(sz, got, 0));
 	bb__seg_reader_close(&raw);

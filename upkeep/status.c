@@ -258,7 +258,7 @@ void up_segs_prefetch_far(const struct up_segs *s, uint32_t sym)
 	if (sym >= s->nsym)
 		return;
 	for (uint32_t k = 0; k < s->ivs.n; k++)
-		__builtin_prefetch(bb__table_line(&s->g[k], sym), 0, 3);
+		__builtin_prefetch(bb__table_state(&s->g[k], sym), 0, 3);
 }
 
 /* ---- history blocks -------------------------------------------------------- */

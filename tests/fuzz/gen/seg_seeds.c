@@ -193,8 +193,10 @@ int main(int argc, char **argv)
 	coordinator(&p, bus);
 	upkeep(bus, up);
 
+	/* Not "wake": the ring's wake word is a System V segment now, and
+	 * no writer makes that file (the harness still numbers its role). */
 	FILE *f = out(argv[1], "bus");
-	for (int r = 1; r < 6; r++)
+	for (int r = 2; r < 6; r++)
 		dump(f, bus, all[r], r == 2);
 	fclose(f);
 	f = out(argv[1], "ring");
