@@ -8,7 +8,8 @@
  * Ends with `name value unit` lines: table.latest table.last20 table.count,
  * table.floor.shm1 table.floor.shm20, table.floor.copy1 table.floor.copy20;
  * then the latest bar over 10,000 symbols: scale.table.latest beside
- * scale.table.floor.shm1 and scale.table.floor.copy1.
+ * scale.table.floor.shm1 and scale.table.floor.copy1. Each figure is the
+ * median of 15 rounds of its loop (TIMED below).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,41 @@ static uint32_t next_sym(uint32_t *x, uint32_t n)
 static volatile double sink;
 
 /*
+ * Every figure is the median of ROUNDS rounds of its loop, each of
+ * `iters` / ROUNDS calls (about a millisecond): a time slice lost to
+ * another process, or the VM's host holding the CPU, spoils one round,
+ * not the figure. Floors and figures are measured the same way.
+ */
+#define ROUNDS 15
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static double median(double *r)
+{
+	qsort(r, ROUNDS, sizeof(r[0]), cmp_double);
+	return r[ROUNDS / 2];
+}
+
+/* ns per call of body, in `out`: the median of ROUNDS rounds. */
+#define TIMED(out, iters, body)                                              \
+	do {                                                                 \
+		double r_[ROUNDS];                                           \
+		int n_ = (iters) / ROUNDS;                                   \
+		for (int k_ = 0; k_ < ROUNDS; k_++) {                        \
+			int64_t t0_ = bb__mono_ns();                         \
+			for (int i_ = 0; i_ < n_; i_++) {                    \
+				body;                                        \
+			}                                                    \
+			r_[k_] = (double)(bb__mono_ns() - t0_) / n_;         \
+		}                                                            \
+		(out) = median(r_);                                          \
+	} while (0)
+
+/*
  * The floors copy a bar with bb__rec_copy(), word by word as the seqlock
  * does: the least a copy of one bar costs. A memcpy() of the 56 bytes may
  * compile to `rep movs`, whose start-up alone costs more than the copy
@@ -62,19 +98,16 @@ static void scale_floors(const bb_bar *priv, const struct bb__table_geom *g,
 {
 	uint32_t x = 7;
 	bb_bar b;
-	double t0 = ((double)bb__mono_ns());
+	double copy1, shm1;
 
-	for (int i = 0; i < ITERS; i++) {
+	TIMED(copy1, ITERS, {
 		bb__rec_copy(&b, &priv[next_sym(&x, n) * ROWS + ROWS - 1]);
 		sink += b.close;
-	}
-	double copy1 = (((double)bb__mono_ns()) - t0) / ITERS;
-	t0 = ((double)bb__mono_ns());
-	for (int i = 0; i < ITERS; i++) {
+	});
+	TIMED(shm1, ITERS, {
 		bb__rec_copy(&b, &bb__table_row(g, next_sym(&x, n), ROWS - 1)->w[0]);
 		sink += b.close;
-	}
-	double shm1 = (((double)bb__mono_ns()) - t0) / ITERS;
+	});
 	printf("table reads, %u symbols x %d bars, random symbol (ns/call)\n"
 	       "  %-30s %8.1f\n  %-30s %8.1f\n  %-30s %8.1f\n", n, ROWS,
 	       "floor: plain copy, same shm", shm1,
@@ -97,61 +130,47 @@ static void measure(const char *bus, uint32_t n, int scale)
 	if (bb_table_open(&t, bus, "bars.1m") != 0 || priv == NULL)
 		exit(1);
 	memset(priv, 1, sizeof(bb_bar) * n * ROWS);
-	double t0 = ((double)bb__mono_ns());
-	for (int i = 0; i < ITERS; i++) {
+	double latest, last20, count, copy1, copy20, shm1, shm20;
+	TIMED(latest, ITERS, {
 		if (bb_table_latest(t, next_sym(&x, n), b) != 0)
 			exit(1);
 		sink += b[0].close;
-	}
-	double latest = (((double)bb__mono_ns()) - t0) / ITERS;
+	});
 	if (scale) {
 		scale_floors(priv, &g, n, latest);
 		bb_table_close(t);
 		free(priv);
 		return;
 	}
-	t0 = ((double)bb__mono_ns());
-	for (int i = 0; i < ITERS / 4; i++) {
+	TIMED(last20, ITERS / 4, {
 		bb_table_last_n(t, next_sym(&x, n), b, 20, &got);
 		sink += b[19].close;
-	}
-	double last20 = (((double)bb__mono_ns()) - t0) / (ITERS / 4);
-	t0 = ((double)bb__mono_ns());
-	for (int i = 0; i < ITERS; i++)
-		cnt += bb_table_count(t, next_sym(&x, n));
-	double count = (((double)bb__mono_ns()) - t0) / ITERS;
+	});
+	TIMED(count, ITERS, cnt += bb_table_count(t, next_sym(&x, n)));
 	sink += cnt;
-	t0 = ((double)bb__mono_ns());
-	for (int i = 0; i < ITERS; i++) {
+	TIMED(copy1, ITERS, {
 		bb__rec_copy(b, &priv[next_sym(&x, n) * ROWS + ROWS - 1]);
 		sink += b[0].close;
-	}
-	double copy1 = (((double)bb__mono_ns()) - t0) / ITERS;
-	t0 = ((double)bb__mono_ns());
-	for (int i = 0; i < ITERS / 4; i++) {
+	});
+	TIMED(copy20, ITERS / 4, {
 		const bb_bar *p = &priv[next_sym(&x, n) * ROWS + ROWS - 20];
 		for (int j = 0; j < 20; j++)
 			bb__rec_copy(&b[j], &p[j]);
 		sink += b[19].close;
-	}
-	double copy20 = (((double)bb__mono_ns()) - t0) / (ITERS / 4);
-	t0 = ((double)bb__mono_ns());
-	for (int i = 0; i < ITERS; i++) {
+	});
+	TIMED(shm1, ITERS, {
 		bb__rec_copy(b, &bb__table_row(&g, next_sym(&x, n), ROWS - 1)->w[0]);
 		sink += b[0].close;
-	}
-	double shm1 = (((double)bb__mono_ns()) - t0) / ITERS;
-	t0 = ((double)bb__mono_ns());
-	for (int i = 0; i < ITERS / 4; i++) {
+	});
+	TIMED(shm20, ITERS / 4, {
 		/* Plain copies of the 20 rows' bars, each from its place: the
-		 * least a read of them can cost. */
+		 * least a read of them can cost (rows are minute-major). */
 		uint32_t sym = next_sym(&x, n);
-		for (int j = 0; j < 20; j++) /* rows are minute-major */
+		for (int j = 0; j < 20; j++)
 			bb__rec_copy(&b[j],
 			         &bb__table_row(&g, sym, ROWS - 20 + j)->w[0]);
 		sink += b[19].close;
-	}
-	double shm20 = (((double)bb__mono_ns()) - t0) / (ITERS / 4);
+	});
 	printf("table reads from a reader process, %d symbols x %d bars, random "
 	       "symbol (ns/call)\n"
 	       "  %-30s %8s %8s %8s\n  %-30s %8.1f %8.1f %8s\n"
