@@ -10,7 +10,8 @@
  * - Buses: bench_bus() names a unique bus "<prog>-<pid>-<tag>"; every bus
  *   named has its ring unlinked (its wake word needs nothing) at exit, on SIGINT/SIGTERM/
  *   SIGHUP and by bench_bus_drop(), by the parent only.
- * - Results: bench_pct() over a sorted sample array; bench_metric() keeps a
+ * - Results: bench_pct() over a sorted sample array, bench_median() of
+ *   rounds; bench_metric() keeps a
  *   `name value unit` figure for bench_metrics_print(), which prints them
  *   all as the program's closing lines (bench/run.sh collects those lines
  *   from every program and reprints them together at the end).
@@ -331,6 +332,21 @@ static inline uint64_t bench_pct(const uint64_t *v, size_t n, double q)
 	size_t i = (size_t)(q * (double)n);
 
 	return v[i < n ? i : n - 1];
+}
+
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of v[0..n), n > 0, sorting v: a figure taken as the median
+ * of rounds, so that one round spoiled by the machine does not move it. */
+static inline double bench_median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), bench_cmp_double);
+	return v[n / 2];
 }
 
 /* Keep `name value unit` for bench_metrics_print(); prec is the number of

@@ -81,12 +81,6 @@ static int round_once(size_t len, size_t pg, double r[3])
 	return rc;
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 int main(void)
 {
 	size_t len = (size_t)MIB << 20, pg = (size_t)sysconf(_SC_PAGESIZE);
@@ -101,17 +95,18 @@ int main(void)
 		for (int i = 0; i < 3; i++)
 			v[i][k] = r[i];
 	}
+	double med[3];
 	for (int i = 0; i < 3; i++)
-		qsort(v[i], ROUNDS, sizeof(double), cmp_d);
+		med[i] = bench_median(v[i], ROUNDS);
 	printf("first touch of a fresh %d MiB shared object, us per %zu-byte "
 	       "page, median of %d\n  %-40s %8.3f\n  %-40s %8.3f\n"
 	       "  %-40s %8.3f\n", MIB, pg, ROUNDS,
-	       "store, after MAP_POPULATE (writer)", v[0][ROUNDS / 2],
-	       "store again", v[1][ROUNDS / 2],
-	       "load, another process (reader)", v[2][ROUNDS / 2]);
-	bench_metric("page.touch.write", v[0][ROUNDS / 2], "us", 3);
-	bench_metric("page.warm.write", v[1][ROUNDS / 2], "us", 3);
-	bench_metric("page.touch.read", v[2][ROUNDS / 2], "us", 3);
+	       "store, after MAP_POPULATE (writer)", med[0],
+	       "store again", med[1],
+	       "load, another process (reader)", med[2]);
+	bench_metric("page.touch.write", med[0], "us", 3);
+	bench_metric("page.warm.write", med[1], "us", 3);
+	bench_metric("page.touch.read", med[2], "us", 3);
 	bench_metrics_print();
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "clock.h"
 
 #include "barbus.h"
@@ -47,18 +48,6 @@ static volatile double sink;
  */
 #define ROUNDS 15
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double median(double *r)
-{
-	qsort(r, ROUNDS, sizeof(r[0]), cmp_double);
-	return r[ROUNDS / 2];
-}
-
 /* ns per call of body, in `out`: the median of ROUNDS rounds. */
 #define TIMED(out, iters, body)                                              \
 	do {                                                                 \
@@ -71,7 +60,7 @@ static double median(double *r)
 			}                                                    \
 			r_[k_] = (double)(bb__mono_ns() - t0_) / n_;         \
 		}                                                            \
-		(out) = median(r_);                                          \
+		(out) = bench_median(r_, ROUNDS);                            \
 	} while (0)
 
 /*

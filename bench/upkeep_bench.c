@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <sys/stat.h>
 
+#include "bench.h"
 #include "fixture.h"
 
 /* The upkeep's closing line in file log: the bars it took in and the
@@ -107,12 +108,6 @@ static double replay(const char *bus, int with, size_t total, double *up_s,
 #define ROUNDS     15
 #define ROUND_READS 200000
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 static double derived_round(const bb_bus *b, const bb_upkeep *u, uint32_t *x)
 {
 	bb_bar bar;
@@ -146,8 +141,7 @@ static double derived_latest(const char *bus)
 		derived_round(b, u, &x); /* warm: the rows come into cache */
 		for (int k = 0; k < ROUNDS; k++)
 			r[k] = derived_round(b, u, &x);
-		qsort(r, ROUNDS, sizeof(r[0]), cmp_double);
-		*ns = r[ROUNDS / 2];
+		*ns = bench_median(r, ROUNDS);
 		_exit(0);
 	}
 	fix_wait(pid, "derived reader", NULL);
