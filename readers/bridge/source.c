@@ -238,15 +238,41 @@ static int send_history_chunk(struct src *s, const bb_session *hs,
 	return send(s, &f, len, suffix);
 }
 
-/* History session `back` before the current one, in chunks of symbols. */
-static int send_history(struct src *s, uint32_t back, uint64_t number)
+/*
+ * Session number `number`, `back` sessions before the current one when
+ * the bus's status said `sessions`: *hs. bb_history_session() counts
+ * `back` from the status as it is when called: with the status the same
+ * before and after, the session is the one numbered, else BB_ERETRY (the
+ * coordinator went on to another session meanwhile).
+ */
+static int history_of(struct src *s, uint32_t back, uint64_t sessions,
+                      bb_session *hs)
 {
-	bb_session hs;
+	bb_status a, b;
+	int rc = bb_bus_status(s->bus, &a);
+
+	if (rc == 0)
+		rc = bb_history_session(s->bus, back, hs);
+	if (rc != 0 && rc != BB_ENOTFOUND)
+		return rc;
+	int again = bb_bus_status(s->bus, &b);
+	if (again != 0)
+		return again;
+	return a.sessions == sessions && b.sessions == sessions ? rc : BB_ERETRY;
+}
+
+/* History session `back` before the current one, in chunks of symbols:
+ * session hs; every symbol's rows are checked to be of it (BB_ERETRY when
+ * the coordinator rolled history meanwhile). */
+static int send_history(struct src *s, uint32_t back, uint64_t number,
+                        const bb_session *ses)
+{
+	bb_session hs = *ses;
 	uint32_t nsym = s->nout, rows = 1440 * 2;
 	size_t cap = HISTORY_CHUNK_BYTES / BR_REC_BYTES + rows;
 	bb_bar *bars = malloc(cap * sizeof(*bars));
 	uint32_t *counts = malloc((nsym + 1) * sizeof(*counts));
-	int rc = bars && counts ? bb_history_session(s->bus, back, &hs) : ENOMEM;
+	int rc = bars && counts ? 0 : ENOMEM;
 	uint32_t first = 0, total = 0;
 
 	for (uint32_t sym = 0; rc == 0 && sym < nsym; sym++) {
@@ -494,12 +520,16 @@ static int start(struct src *s)
 	for (uint32_t back = st1.history; back > 0; back--) {
 		bb_session hs;
 		struct br_up_map map = up_map(s);
-		if ((rc = send_history(s, back, st1.sessions - back)) != 0)
-			return rc;
+		rc = history_of(s, back, st1.sessions, &hs);
+		if (rc == BB_ENOTFOUND)
+			continue;
+		if (rc == 0)
+			rc = send_history(s, back, st1.sessions - back, &hs);
 		/* The upkeep's block of that session. */
-		if (bb_history_session(s->bus, back, &hs) == 0 &&
-		    (rc = br_upsrc_block(s->up, &map, &hs, st1.sessions - back,
-		                         up_emit, s)) != 0)
+		if (rc == 0)
+			rc = br_upsrc_block(s->up, &map, &hs, st1.sessions - back,
+			                    up_emit, s);
+		if (rc != 0)
 			return rc;
 	}
 	s->number = st1.sessions;
@@ -520,6 +550,19 @@ static int start(struct src *s)
 		                  : st1.state == BB_STATE_DONE ? BB_END_DATA
 		                  : BB_END_CLOSE);
 	return rc == 0 ? up_end(s) : rc;
+}
+
+/* start(), again while the coordinator goes on to other sessions under
+ * its reading of history (BB_ERETRY: nothing pending yet then). */
+static int start_settled(struct src *s)
+{
+	for (int tries = 0;; tries++) {
+		int rc = start(s);
+		if (rc != BB_ERETRY || tries == 100)
+			return rc;
+		bb_follow_close(s->f);
+		s->f = NULL;
+	}
 }
 
 static int on_record(struct src *s, const bb_bar *r)
@@ -669,7 +712,7 @@ int br_publish_run(const struct br_opts *o, volatile sig_atomic_t *stop)
 	else if (rc == 0 && s.have_last && (rc = same_bus(&s)) != 0)
 		; /* said */
 	else if (rc == 0 && (rc = br_upsrc_new(&s.up, o, &s.j, s.bus)) == 0 &&
-	         (rc = send_hello(&s)) == 0 && (rc = start(&s)) == 0 &&
+	         (rc = send_hello(&s)) == 0 && (rc = start_settled(&s)) == 0 &&
 	         (rc = follow(&s, stop)) == 0)
 		rc = br_js_drain(&s.j, o); /* every frame sent is stored */
 	if (rc != 0 && rc != EIO)
