@@ -320,7 +320,7 @@ static void pace_wait(struct co_handshake *h, struct bb__bw *p,
 		/* Nap at once: the replay is minutes ahead (pace_lag), so
 		 * nothing waits on how soon we see the upkeep move, and a
 		 * spin here held a core the upkeep, the reader and our
-		 * loader need (about 0.5 s of CPU in a 4 M bar replay). */
+		 * loader need (0.1 to 0.4 s of CPU in a 4 M bar replay). */
 		rest(t0, now, 0);
 	}
 	h->stuck = 0;

@@ -113,7 +113,7 @@ static void *map_fd(int fd, size_t len, int prot, unsigned flags)
  * zero, and stay so). MAP_POPULATE maps a shared mapping's pages read-only,
  * so without this each page's first store would still fault, in the middle
  * of a session; under shadow paging every first access of a page by a
- * process also traps to the hypervisor (about 7 us a page measured on a
+ * process also traps to the hypervisor (5 to 7 us a page measured on a
  * Firecracker VM: docs/PERFORMANCE.md, "Pages touched once").
  */
 static void touch_pages(void *p, size_t len)
