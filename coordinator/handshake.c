@@ -62,25 +62,32 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/*
- * One pause of a wait on the upkeep that began at t0 (now: t): spinning
- * for its first spin_ns, then napping. At a boundary the upkeep has about
- * 100 us of work left when the wait begins (the pacing keeps it level with
- * the replay): spin that long, the core held being ours, not its (it runs
- * on the other one, or has been woken by the record we published). Then
- * nap: not sched_yield(), which on cores shared with other processes gives
- * the core away until the next scheduler tick (measured: 2-5 ms after the
- * upkeep said done), where a woken sleeper is run again at once.
- */
-static void rest(int64_t t0, int64_t t, int64_t spin_ns)
+/* Give the core away for NAP_NS: not sched_yield(), which on cores shared
+ * with other processes gives the core away until the next scheduler tick
+ * (measured: 2-5 ms after the upkeep said done), where a woken sleeper is
+ * run again at once. */
+static void nap(void)
 {
-	if (t - t0 < spin_ns) {
+	struct timespec ts = { 0, NAP_NS };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * One pause of a boundary's wait on the upkeep that began at t0 (now: t).
+ * The upkeep has about 100 us of work left when it begins (the pacing
+ * keeps it level with the replay): spin that long, the core held being
+ * ours, not its (it runs on the other one, or has been woken by the record
+ * we published); then nap.
+ */
+static void rest(int64_t t0, int64_t t)
+{
+	if (t - t0 < SPIN_NS) {
 		for (int k = 0; k < 64; k++)
 			cpu_relax();
 		return;
 	}
-	struct timespec ts = { 0, NAP_NS };
-	nanosleep(&ts, NULL);
+	nap();
 }
 
 /* Take in what the upkeep shows now (at t). */
@@ -166,7 +173,7 @@ void co_handshake_wait(struct co_handshake *h, struct bb__bw *p, int32_t date)
 			give_up(h, p, &l);
 			return;
 		}
-		rest(t0, t, SPIN_NS);
+		rest(t0, t);
 		if (t - alive > 3000000) { /* every 3 ms: still there? */
 			if (!upkeep_alive(h))
 				return;
@@ -285,7 +292,7 @@ static void beats(const struct co_handshake *h, int64_t b[2])
 static void pace_wait(struct co_handshake *h, struct bb__bw *p,
                       const bb_session *s, uint32_t need, bb_quality q)
 {
-	int64_t last = bb__mono_ns(), ours = last, t0 = last, prev = last;
+	int64_t last = bb__mono_ns(), ours = last, prev = last;
 	int64_t beat[2], b[2];
 	bb_quality seen = q;
 
@@ -321,7 +328,7 @@ static void pace_wait(struct co_handshake *h, struct bb__bw *p,
 		 * nothing waits on how soon we see the upkeep move, and a
 		 * spin here held a core the upkeep, the reader and our
 		 * loader need (0.1 to 0.4 s of CPU in a 4 M bar replay). */
-		rest(t0, now, 0);
+		nap();
 	}
 	h->stuck = 0;
 }

@@ -54,10 +54,11 @@ void co_handshake_wait(struct co_handshake *h, struct bb__bw *p, int32_t date);
  * and the bound is upkeep-wait-ms, as at a boundary. An upkeep in s that
  * shows no progress for 250 ms (its quality row and heartbeats unchanged; time
  * the coordinator itself did not run not counted) is
- * not paced against again until it moves. Waits spin for 200 us, then nap 20
- * us at a time (not sched_yield(), which on shared cores gives the core away
- * until the next tick). Not counted as waits: the boundary's wait is what
- * counts.
+ * not paced against again until it moves. Pace waits nap 20 us at a time
+ * from the start (the replay is minutes ahead: a spin would only hold a
+ * core the upkeep needs; not sched_yield(), which on shared cores gives the
+ * core away until the next tick). Not counted as waits: the boundary's wait
+ * is what counts.
  */
 void co_handshake_pace(struct co_handshake *h, struct bb__bw *p,
                        const bb_session *s, int64_t t);
