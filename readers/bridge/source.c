@@ -265,9 +265,8 @@ static int history_of(struct src *s, uint32_t back, uint64_t sessions,
  * session hs; every symbol's rows are checked to be of it (BB_ERETRY when
  * the coordinator rolled history meanwhile). */
 static int send_history(struct src *s, uint32_t back, uint64_t number,
-                        const bb_session *ses)
+                        const bb_session *hs)
 {
-	bb_session hs = *ses;
 	uint32_t nsym = s->nout, rows = 1440 * 2;
 	size_t cap = HISTORY_CHUNK_BYTES / BR_REC_BYTES + rows;
 	bb_bar *bars = malloc(cap * sizeof(*bars));
@@ -282,13 +281,13 @@ static int send_history(struct src *s, uint32_t back, uint64_t number,
 		                &got, &date);
 		for (size_t i = 0; rc == 0 && i < got; i++)
 			bars[total + i].symbol = sym;
-		if (rc == 0 && date != hs.date)
+		if (rc == 0 && date != hs->date)
 			rc = BB_ERETRY; /* the coordinator rolled history meanwhile */
 		counts[sym - first] = (uint32_t)got;
 		total += (uint32_t)got;
 		if (rc == 0 && (sym + 1 == nsym ||
 		                (size_t)(total + rows) > cap - rows)) {
-			rc = send_history_chunk(s, &hs, number, back, first, sym + 1,
+			rc = send_history_chunk(s, hs, number, back, first, sym + 1,
 			                        bars, counts, total);
 			first = sym + 1;
 			total = 0;
