@@ -11,7 +11,7 @@
  *   named has its ring unlinked (its wake word needs nothing) at exit, on SIGINT/SIGTERM/
  *   SIGHUP and by bench_bus_drop(), by the parent only.
  * - Results: bench_pct() over a sorted sample array, bench_median() of
- *   rounds; bench_metric() keeps a
+ *   rounds, BENCH_TIMED() a loop's median round; bench_metric() keeps a
  *   `name value unit` figure for bench_metrics_print(), which prints them
  *   all as the program's closing lines (bench/run.sh collects those lines
  *   from every program and reprints them together at the end).
@@ -348,6 +348,27 @@ static inline double bench_median(double *v, size_t n)
 	qsort(v, n, sizeof(*v), bench_cmp_double);
 	return v[n / 2];
 }
+
+/*
+ * ns per run of body, into out: the median of BENCH_ROUNDS rounds of
+ * iters / BENCH_ROUNDS runs each (about a millisecond): a time slice lost
+ * to another process, or the VM's host holding the CPU, spoils one round,
+ * not the figure. A figure and its floor are measured the same way.
+ */
+#define BENCH_ROUNDS 15
+#define BENCH_TIMED(out, iters, body)                                        \
+	do {                                                                 \
+		double r_[BENCH_ROUNDS];                                     \
+		int n_ = (iters) / BENCH_ROUNDS;                             \
+		for (int k_ = 0; k_ < BENCH_ROUNDS; k_++) {                  \
+			int64_t t0_ = bb__mono_ns();                         \
+			for (int i_ = 0; i_ < n_; i_++) {                    \
+				body;                                        \
+			}                                                    \
+			r_[k_] = (double)(bb__mono_ns() - t0_) / n_;         \
+		}                                                            \
+		(out) = bench_median(r_, BENCH_ROUNDS);                      \
+	} while (0)
 
 /* Keep `name value unit` for bench_metrics_print(); prec is the number of
  * decimals printed. */

@@ -9,7 +9,7 @@
  * table.floor.shm1 table.floor.shm20, table.floor.copy1 table.floor.copy20;
  * then the latest bar over 10,000 symbols: scale.table.latest beside
  * scale.table.floor.shm1 and scale.table.floor.copy1. Each figure is the
- * median of 15 rounds of its loop (TIMED below).
+ * median of 15 rounds of its loop (BENCH_TIMED, bench.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,29 +41,6 @@ static uint32_t next_sym(uint32_t *x, uint32_t n)
 static volatile double sink;
 
 /*
- * Every figure is the median of ROUNDS rounds of its loop, each of
- * `iters` / ROUNDS calls (about a millisecond): a time slice lost to
- * another process, or the VM's host holding the CPU, spoils one round,
- * not the figure. Floors and figures are measured the same way.
- */
-#define ROUNDS 15
-
-/* ns per call of body, in `out`: the median of ROUNDS rounds. */
-#define TIMED(out, iters, body)                                              \
-	do {                                                                 \
-		double r_[ROUNDS];                                           \
-		int n_ = (iters) / ROUNDS;                                   \
-		for (int k_ = 0; k_ < ROUNDS; k_++) {                        \
-			int64_t t0_ = bb__mono_ns();                         \
-			for (int i_ = 0; i_ < n_; i_++) {                    \
-				body;                                        \
-			}                                                    \
-			r_[k_] = (double)(bb__mono_ns() - t0_) / n_;         \
-		}                                                            \
-		(out) = bench_median(r_, ROUNDS);                            \
-	} while (0)
-
-/*
  * The floors copy a bar with bb__rec_copy(), word by word as the seqlock
  * does: the least a copy of one bar costs. A memcpy() of the 56 bytes may
  * compile to `rep movs`, whose start-up alone costs more than the copy
@@ -89,11 +66,11 @@ static void scale_floors(const bb_bar *priv, const struct bb__table_geom *g,
 	bb_bar b;
 	double copy1, shm1;
 
-	TIMED(copy1, ITERS, {
+	BENCH_TIMED(copy1, ITERS, {
 		bb__rec_copy(&b, &priv[next_sym(&x, n) * ROWS + ROWS - 1]);
 		sink += b.close;
 	});
-	TIMED(shm1, ITERS, {
+	BENCH_TIMED(shm1, ITERS, {
 		bb__rec_copy(&b, &bb__table_row(g, next_sym(&x, n), ROWS - 1)->w[0]);
 		sink += b.close;
 	});
@@ -120,7 +97,7 @@ static void measure(const char *bus, uint32_t n, int scale)
 		exit(1);
 	memset(priv, 1, sizeof(bb_bar) * n * ROWS);
 	double latest, last20, count, copy1, copy20, shm1, shm20;
-	TIMED(latest, ITERS, {
+	BENCH_TIMED(latest, ITERS, {
 		if (bb_table_latest(t, next_sym(&x, n), b) != 0)
 			exit(1);
 		sink += b[0].close;
@@ -131,27 +108,27 @@ static void measure(const char *bus, uint32_t n, int scale)
 		free(priv);
 		return;
 	}
-	TIMED(last20, ITERS / 4, {
+	BENCH_TIMED(last20, ITERS / 4, {
 		bb_table_last_n(t, next_sym(&x, n), b, 20, &got);
 		sink += b[19].close;
 	});
-	TIMED(count, ITERS, cnt += bb_table_count(t, next_sym(&x, n)));
+	BENCH_TIMED(count, ITERS, cnt += bb_table_count(t, next_sym(&x, n)));
 	sink += cnt;
-	TIMED(copy1, ITERS, {
+	BENCH_TIMED(copy1, ITERS, {
 		bb__rec_copy(b, &priv[next_sym(&x, n) * ROWS + ROWS - 1]);
 		sink += b[0].close;
 	});
-	TIMED(copy20, ITERS / 4, {
+	BENCH_TIMED(copy20, ITERS / 4, {
 		const bb_bar *p = &priv[next_sym(&x, n) * ROWS + ROWS - 20];
 		for (int j = 0; j < 20; j++)
 			bb__rec_copy(&b[j], &p[j]);
 		sink += b[19].close;
 	});
-	TIMED(shm1, ITERS, {
+	BENCH_TIMED(shm1, ITERS, {
 		bb__rec_copy(b, &bb__table_row(&g, next_sym(&x, n), ROWS - 1)->w[0]);
 		sink += b[0].close;
 	});
-	TIMED(shm20, ITERS / 4, {
+	BENCH_TIMED(shm20, ITERS / 4, {
 		/* Plain copies of the 20 rows' bars, each from its place: the
 		 * least a read of them can cost (rows are minute-major). */
 		uint32_t sym = next_sym(&x, n);

@@ -99,32 +99,21 @@ static double replay(const char *bus, int with, size_t total, double *up_s,
 	return rate;
 }
 
-/*
- * ns per latest 5m bar of a random symbol, in a reader process: the median
- * of ROUNDS rounds (a round is about a millisecond: one time slice lost to
- * another process, or the VM's host holding the CPU, spoils one round, not
- * the figure; table_bench measures its floor the same way).
- */
-#define ROUNDS     15
-#define ROUND_READS 200000
-
-static double derived_round(const bb_bus *b, const bb_upkeep *u, uint32_t *x)
+/* The latest 5m bar of a random symbol: its close. */
+static double derived_one(const bb_bus *b, const bb_upkeep *u, uint32_t *x)
 {
 	bb_bar bar;
 	size_t got;
-	double sink = 0;
-	int64_t t0 = bb__mono_ns();
 
-	for (int i = 0; i < ROUND_READS; i++) {
-		*x = *x * 1664525u + 1013904223u;
-		if (bb_bars(b, u, (*x >> 8) % FIX_NSYM, 5, &bar, 1, &got) != 0 ||
-		    got != 1)
-			_exit(1);
-		sink += bar.close;
-	}
-	return (double)(bb__mono_ns() - t0) / ROUND_READS + sink * 0;
+	*x = *x * 1664525u + 1013904223u;
+	if (bb_bars(b, u, (*x >> 8) % FIX_NSYM, 5, &bar, 1, &got) != 0 ||
+	    got != 1)
+		_exit(1);
+	return bar.close;
 }
 
+/* ns per latest 5m bar of a random symbol, in a reader process: the median
+ * of 15 rounds (BENCH_TIMED, as table_bench measures its floor). */
 static double derived_latest(const char *bus)
 {
 	double *ns = mmap(NULL, sizeof(*ns), PROT_READ | PROT_WRITE,
@@ -135,13 +124,13 @@ static double derived_latest(const char *bus)
 		bb_bus *b;
 		bb_upkeep *u;
 		uint32_t x = 1;
-		double r[ROUNDS];
+		double sink = 0;
 		if (bb_bus_open(&b, bus) || bb_upkeep_open(&u, bus))
 			_exit(1);
-		derived_round(b, u, &x); /* warm: the rows come into cache */
-		for (int k = 0; k < ROUNDS; k++)
-			r[k] = derived_round(b, u, &x);
-		*ns = bench_median(r, ROUNDS);
+		for (int i = 0; i < 200000; i++) /* warm: rows into cache */
+			sink += derived_one(b, u, &x);
+		BENCH_TIMED(*ns, 3000000, sink += derived_one(b, u, &x));
+		*ns += sink * 0;
 		_exit(0);
 	}
 	fix_wait(pid, "derived reader", NULL);
