@@ -311,6 +311,7 @@ void bb__bw_session_start(struct bb__bw *w, const bb_session *s,
 		transition(w, n, (uint64_t)(bb__mono_ns() - prev_end_ns));
 	w->started++;
 	bb_event_session(&ev, BB_KIND_SESSION_START, s, 0);
+	ev.volume = (double)n;
 	bb_ring_put(w->ring, &ev);
 }
 
@@ -405,6 +406,7 @@ void bb__bw_session_end(struct bb__bw *w, int reason)
 	w->st.stalled_since = 0;
 	bb__ctl_set_status(w->ctl, &w->st);
 	bb_event_session(&ev, BB_KIND_SESSION_END, &s, reason);
+	ev.volume = (double)w->st.sessions;
 	bb_ring_put(w->ring, &ev);
 }
 

@@ -33,3 +33,13 @@ int bb_event_session_get(const bb_bar *ev, bb_session *s, int *reason)
 		*reason = (int)ev->high;
 	return 0;
 }
+
+uint64_t bb_event_session_number(const bb_bar *ev)
+{
+	uint32_t kind = BB_KIND(ev->flags);
+
+	if (kind != BB_KIND_SESSION_START && kind != BB_KIND_SESSION_END)
+		return 0;
+	return ev->volume >= 1 && ev->volume < 9007199254740992.0
+	       ? (uint64_t)ev->volume : 0;
+}

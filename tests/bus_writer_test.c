@@ -132,6 +132,32 @@ Test(bus_writer, a_bar_is_in_both_tables_when_it_is_on_the_ring)
 	bb_ring_reader_close(r);
 }
 
+Test(bus_writer, session_events_carry_the_session_number)
+{
+	bb_ring_reader *r;
+	bb_session s = day(0), got_s;
+	bb_bar got;
+
+	open_bus(2, 5);
+	bb__bw_number_fresh(&w); /* history takes 1 and 2: this is 3 */
+	cr_assert(eq(int, bb_ring_reader_open(&r, bus, BB_WAIT_SPIN, 0), 0));
+	bb__bw_session_start(&w, &s, 0);
+	one_bar(&s, 0);
+	bb__bw_session_end(&w, BB_END_CLOSE);
+	cr_assert(eq(int, bb_ring_read(r, &got, NULL), 0));
+	cr_assert(eq(u64, bb_event_session_number(&got), 3));
+	cr_assert(eq(int, bb_event_session_get(&got, &got_s, NULL), 0));
+	cr_assert(eq(i32, got_s.date, 20240702));
+	cr_assert(eq(int, bb_ring_read(r, &got, NULL), 0));
+	cr_assert(eq(u64, bb_event_session_number(&got), 0)); /* a bar */
+	cr_assert(eq(int, bb_ring_read(r, &got, NULL), 0));
+	cr_assert(eq(u32, BB_KIND(got.flags), BB_KIND_SESSION_END));
+	cr_assert(eq(u64, bb_event_session_number(&got), 3));
+	bb_event_session(&got, BB_KIND_SESSION_START, &s, 0);
+	cr_assert(eq(u64, bb_event_session_number(&got), 0)); /* none said */
+	bb_ring_reader_close(r);
+}
+
 Test(bus_writer, minute_end_counts_the_minutes_on_time_bars_only)
 {
 	bb_ring_reader *r;

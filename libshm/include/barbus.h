@@ -129,9 +129,10 @@ typedef struct bb_bar {
  * Ring events other than bars travel in the same 56-byte record (event.c):
  *   MINUTE_END     time = the minute t now complete; volume = bars in it
  *   SESSION_START  symbol = date (YYYYMMDD); time = open; open = close time;
- *                  low = session flags
+ *                  low = session flags; volume = the session's number
+ *                  (bb_status.sessions while it is current)
  *   SESSION_END    as SESSION_START, and high = bb_end_reason
- * Times kept in the double fields are whole seconds, exact below 2^53.
+ * Times and numbers kept in the double fields are whole, exact below 2^53.
  */
 struct bb_session; /* below, with the calendars */
 BB_API void bb_event_minute_end(bb_bar *ev, int64_t t, uint32_t bars);
@@ -140,6 +141,9 @@ BB_API void bb_event_session(bb_bar *ev, int kind, const struct bb_session *s,
 /* Decode a SESSION_START or SESSION_END; BB_EINVAL for other kinds. */
 BB_API int  bb_event_session_get(const bb_bar *ev, struct bb_session *s,
                                  int *reason);
+/* The session number a SESSION_START or SESSION_END carries; 0 for other
+ * kinds and from writers that did not carry it. */
+BB_API uint64_t bb_event_session_number(const bb_bar *ev);
 
 /* ---- writer liveness ------------------------------------------------- */
 

@@ -18,6 +18,10 @@
 #include "up.h"
 
 #define FETCH_BATCH   256
+/* A fetch's bytes at most: far under the 64 MB the server lets a client
+ * have pending (a batch of 512 KB history frames went over it, and the
+ * server dropped the connection and the frames on it). */
+#define FETCH_MAX_BYTES (8LL * 1024 * 1024)
 #define FETCH_WAIT_MS 250 /* a quiet stream: heartbeats between waits */
 #define HEARTBEAT_MS  1000
 
@@ -35,6 +39,9 @@ struct mir {
 	bb_bar            *bars;
 	size_t             cap;
 	struct br_upmir   *up;     /* the upkeep's role on the local bus */
+	uint64_t           next;   /* the stream sequence to apply next (0:
+	                              the first delivered) */
+	int                anew;   /* subscribed again from `next` */
 };
 
 static void frame_warn(const struct mir *m, const struct br_frame *f,
@@ -163,13 +170,16 @@ static int history(struct mir *m, const struct br_frame *f)
 	uint32_t at = 0;
 	bb_bar *b = m->bars;
 
-	/* Once a session is open, history holds it and the sessions just
-	 * before it: an older one would overwrite a newer one's block. The
-	 * current one comes as history when the publisher restarted after it
-	 * ended and the stream lacked its end: its rows are replaced whole. */
-	if (m->p.st.state >= BB_STATE_OPEN && (n > m->p.st.sessions ||
-	                                       n + m->p.g.history < m->p.st.sessions))
+	/* History holds the current session and the ones just before it:
+	 * an older one would overwrite a newer one's block. The current one
+	 * comes as history when the publisher restarted after it ended and
+	 * the stream lacked its end: its rows are replaced whole. A later one
+	 * comes when the publisher, restarted or lapped by its ring, carries
+	 * the sessions that ended meanwhile: the current one ended too. */
+	if (n + m->p.g.history < m->p.st.sessions)
 		return 0;
+	if (n > m->p.st.sessions && m->p.st.state == BB_STATE_OPEN)
+		bb__bw_session_end(&m->p, BB_END_CLOSE);
 	if (room(m, f->count) != 0)
 		return ENOMEM;
 	b = m->bars;
@@ -280,23 +290,48 @@ static int one(struct mir *m, natsMsg *msg)
 }
 
 /*
- * The durable consumer, made again to start right after its acknowledged
- * floor: the frames a killed mirror had fetched but not acknowledged are
- * then delivered first and in order (a consumer left as it was would send
- * them again only after its ack wait, behind newer ones).
+ * The durable consumer, made again to start at stream sequence `from`, or
+ * (0) right after its acknowledged floor: the frames a killed mirror had
+ * fetched but not acknowledged are then delivered first and in order (a
+ * consumer left as it was would send them again only after its ack wait,
+ * behind newer ones).
  */
-static void restart_point(struct mir *m, jsSubOptions *so)
+static void restart_point(struct mir *m, jsSubOptions *so, uint64_t from)
 {
 	jsConsumerInfo *ci = NULL;
 	jsErrCode jerr = 0;
 
 	if (js_GetConsumerInfo(&ci, m->j.js, m->o->stream, m->o->durable, NULL,
 	                       &jerr) != NATS_OK)
-		return; /* none yet: from the stream's first frame */
-	so->Config.DeliverPolicy = js_DeliverByStartSequence;
-	so->Config.OptStartSeq = ci->AckFloor.Stream + 1;
-	jsConsumerInfo_Destroy(ci);
-	js_DeleteConsumer(m->j.js, m->o->stream, m->o->durable, NULL, &jerr);
+		ci = NULL; /* none yet */
+	if (ci != NULL && from == 0)
+		from = ci->AckFloor.Stream + 1;
+	if (from != 0) {
+		so->Config.DeliverPolicy = js_DeliverByStartSequence;
+		so->Config.OptStartSeq = from;
+	}
+	if (ci != NULL) {
+		jsConsumerInfo_Destroy(ci);
+		js_DeleteConsumer(m->j.js, m->o->stream, m->o->durable, NULL, &jerr);
+	}
+}
+
+/* Subscribe (again) from stream sequence `from` (0: the ack floor). */
+static natsStatus subscribe(struct mir *m, uint64_t from, jsErrCode *jerr)
+{
+	jsOptions jo;
+	jsSubOptions so;
+
+	jsOptions_Init(&jo);
+	jsSubOptions_Init(&so);
+	so.Stream = m->o->stream;
+	so.Config.AckPolicy = js_AckAll;
+	so.Config.DeliverPolicy = js_DeliverAll;
+	restart_point(m, &so, from);
+	natsSubscription_Destroy(m->sub);
+	m->sub = NULL;
+	return js_PullSubscribe(&m->sub, m->j.js, m->o->subject, m->o->durable,
+	                        &jo, &so, jerr);
 }
 
 /*
@@ -311,6 +346,7 @@ static natsStatus fetch(struct mir *m, natsMsgList *list)
 
 	jsFetchRequest_Init(&r);
 	r.Batch = FETCH_BATCH;
+	r.MaxBytes = FETCH_MAX_BYTES;
 	r.NoWait = true;
 	r.Expires = FETCH_WAIT_MS * 1000000LL; /* the answer's wait, not more */
 	natsStatus s = natsSubscription_FetchRequest(list, m->sub, &r);
@@ -323,28 +359,81 @@ static natsStatus fetch(struct mir *m, natsMsgList *list)
 	return natsSubscription_FetchRequest(list, m->sub, &r);
 }
 
+/* The stream sequence of msg (0: none said). */
+static uint64_t stream_seq(natsMsg *msg)
+{
+	jsMsgMetaData *md = NULL;
+	uint64_t seq = 0;
+
+	if (natsMsg_GetMetaData(&md, msg) == NATS_OK) {
+		seq = md->Sequence.Stream;
+		jsMsgMetaData_Destroy(md);
+	}
+	return seq;
+}
+
+/*
+ * Is message seq the next one? 1: apply it; 0: had it already (delivered
+ * again); -1: some before it were not delivered (a connection the server
+ * cut, as it does to a client it finds too slow). After subscribing again
+ * from `next`, a later first message means the stream no longer holds
+ * those: said, and gone on from it.
+ */
+static int in_order(struct mir *m, uint64_t seq)
+{
+	int anew = m->anew;
+
+	m->anew = 0;
+	if (seq == 0 || m->next == 0 || seq == m->next)
+		return 1;
+	if (seq < m->next)
+		return 0;
+	if (!anew)
+		return -1;
+	fprintf(stderr, "barbus-bridge: mirror %s: stream %s no longer holds "
+	        "messages %llu to %llu (its limits): not in the bus\n",
+	        m->o->bus, m->o->stream, (unsigned long long)m->next,
+	        (unsigned long long)seq - 1);
+	return 1;
+}
+
+/*
+ * Apply a fetched batch in stream order, then acknowledge the last frame
+ * applied (AckAll: every one before it too, so never one past a frame
+ * not delivered). 1 when messages were missing: the consumer is then made
+ * again from the first of them.
+ */
+static int apply_batch(struct mir *m, natsMsgList *list, int *rc)
+{
+	int last = -1, gap = 0;
+
+	for (int i = 0; *rc == 0 && !gap && i < list->Count; i++) {
+		uint64_t seq = stream_seq(list->Msgs[i]);
+		int o = in_order(m, seq);
+		if (o < 0) {
+			gap = 1;
+		} else if (o > 0 && (*rc = one(m, list->Msgs[i])) == 0) {
+			m->next = seq ? seq + 1 : 0;
+			last = i;
+		}
+	}
+	if (last >= 0)
+		natsMsg_Ack(list->Msgs[last], NULL);
+	return gap;
+}
+
 static int consume(struct mir *m, volatile sig_atomic_t *stop)
 {
-	jsOptions jo;
-	jsSubOptions so;
 	jsErrCode jerr = 0;
 	natsMsgList list;
 	natsStatus s;
 	int rc = 0, wait_ms = 0;
 
-	jsOptions_Init(&jo);
-	jsSubOptions_Init(&so);
-	so.Stream = m->o->stream;
-	so.Config.AckPolicy = js_AckAll;
-	so.Config.DeliverPolicy = js_DeliverAll;
 	time_t until = time(NULL) + m->o->retry_s;
 	/* The server may be starting, or its stream electing a leader. */
-	do {
-		restart_point(m, &so);
-		s = js_PullSubscribe(&m->sub, m->j.js, m->o->subject, m->o->durable,
-		                     &jo, &so, &jerr);
-	} while (s != NATS_OK && !*stop && time(NULL) < until &&
-	         (br_backoff(&wait_ms), 1));
+	while ((s = subscribe(m, 0, &jerr)) != NATS_OK && !*stop &&
+	       time(NULL) < until)
+		br_backoff(&wait_ms);
 	if (s != NATS_OK) {
 		snprintf(m->j.err, sizeof(m->j.err), "consumer %s: %s (JetStream "
 		         "error %d)", m->o->durable, natsStatus_GetText(s), (int)jerr);
@@ -364,12 +453,18 @@ static int consume(struct mir *m, volatile sig_atomic_t *stop)
 			continue;
 		}
 		wait_ms = 0;
-		for (int i = 0; rc == 0 && i < list.Count; i++)
-			rc = one(m, list.Msgs[i]);
-		/* AckAll: the last message acknowledges the batch, once applied. */
-		if (rc == 0 && list.Count > 0)
-			natsMsg_Ack(list.Msgs[list.Count - 1], NULL);
+		int gap = apply_batch(m, &list, &rc);
 		natsMsgList_Destroy(&list);
+		if (rc == 0 && gap) {
+			fprintf(stderr, "barbus-bridge: mirror %s: stream %s: "
+			        "messages from %llu were not delivered; fetching "
+			        "them again\n", m->o->bus, m->o->stream,
+			        (unsigned long long)m->next);
+			while ((s = subscribe(m, m->next, &jerr)) != NATS_OK &&
+			       !*stop)
+				br_backoff(&wait_ms);
+			m->anew = 1;
+		}
 	}
 	return rc;
 }

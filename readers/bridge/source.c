@@ -499,7 +499,7 @@ static int take_snapshot(struct src *s)
 }
 
 /* Open the follower with the status before and after it agreeing on the
- * session; publish what the snapshot holds. */
+ * session and its state; publish what the snapshot holds. */
 static int start(struct src *s)
 {
 	bb_status st0, st1;
@@ -512,10 +512,21 @@ static int start(struct src *s)
 			return rc;
 		if ((rc = bb_bus_status(s->bus, &st1)) != 0)
 			return rc;
-		if (st0.sessions == st1.sessions && st0.date == st1.date)
+		/* The state too: a snapshot taken while the session was
+		 * open is not the whole of one the status then says ended. */
+		if (st0.sessions == st1.sessions && st0.date == st1.date &&
+		    st0.state == st1.state)
 			break;
 		bb_follow_close(s->f);
 	}
+	/* Sessions after the stream's last that the bus no longer holds. */
+	if (s->have_last && (s->last >> 32) + 1 < st1.sessions - st1.history)
+		fprintf(stderr, "barbus-bridge: bus %s: sessions %llu to %llu "
+		        "left the bus's history before they were published: not "
+		        "in the stream (a larger ring, or more --history-days on "
+		        "the coordinator, keeps them)\n", s->o->bus,
+		        (unsigned long long)(s->last >> 32) + 1,
+		        (unsigned long long)(st1.sessions - st1.history - 1));
 	for (uint32_t back = st1.history; back > 0; back--) {
 		bb_session hs;
 		struct br_up_map map = up_map(s);
@@ -564,6 +575,22 @@ static int start_settled(struct src *s)
 	}
 }
 
+/*
+ * Lapped: the records lost may hold session ends and starts, so the
+ * current session alone, taken again, could go out under the number of
+ * one that ended meanwhile. Start again as a restarted publisher does:
+ * the sessions ended since are sent from the bus's history (a session the
+ * stream has part of goes out whole), then the current one's snapshot.
+ * Sessions already gone from the history are said, not hidden.
+ */
+static int restart(struct src *s)
+{
+	bb_follow_close(s->f);
+	s->f = NULL;
+	s->p.n = 0;
+	return start_settled(s);
+}
+
 static int on_record(struct src *s, const bb_bar *r)
 {
 	bb_session ss;
@@ -580,6 +607,11 @@ static int on_record(struct src *s, const bb_bar *r)
 		}
 		return flush_upto(s, r->time, 1);
 	case BB_KIND_SESSION_START:
+		/* Sessions numbered before this one that had no SESSION_START
+		 * (the history a coordinator that started after us loaded):
+		 * sent from the bus's history by starting again. */
+		if (bb_event_session_number(r) > s->number + 1)
+			return restart(s);
 		bb_event_session_get(r, &ss, &reason);
 		s->number++;
 		s->session = ss;
@@ -611,9 +643,9 @@ static int follow(struct src *s, volatile sig_atomic_t *stop)
 			rc = on_record(s, &r);
 		} else if (rc == BB_ELAPPED) {
 			fprintf(stderr, "barbus-bridge: bus %s: lapped by the ring, "
-			        "%llu records lost; taken again from its tables\n",
-			        s->o->bus, (unsigned long long)lost);
-			rc = take_snapshot(s);
+			        "%llu records lost; taken again from its tables "
+			        "and history\n", s->o->bus, (unsigned long long)lost);
+			rc = restart(s);
 		} else if (rc == BB_ETIMEDOUT) {
 			rc = br_js_poll(&s->j, s->o); /* a quiet bus: answers */
 		} else if (rc == BB_ENOWRITER) {
