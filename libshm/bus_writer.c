@@ -6,6 +6,7 @@
 #include "bus_writer.h"
 #include "clock.h"
 #include "ring.h"
+#include "table.h"
 
 static int open_control(struct bb__bw *w, const char *bus)
 {
@@ -35,20 +36,33 @@ static int open_control(struct bb__bw *w, const char *bus)
 	return 0;
 }
 
+static void beat_ctl(void *ctl_seg)
+{
+	bb__seg_beat(ctl_seg);
+}
+
 /* Making a segment stores to each of its pages (seg.c): the control
- * segment, published already, is beaten after each, so that a bus of
- * thousands of symbols being made is not taken for a stuck writer. */
+ * segment, published already, is beaten meanwhile (every 16 MiB), so
+ * that a bus of thousands of symbols or a ring of millions of records
+ * being made is not taken for a stuck writer. */
+static struct bb__beat ctl_beat(struct bb__bw *w)
+{
+	return (struct bb__beat){ .fn = beat_ctl, .ctx = &w->ctl_seg };
+}
+
 static int open_tables(struct bb__bw *w, const char *bus, const bb_seg_opts *o)
 {
 	char role[BB__ROLE_MAX];
-	int rc = bb_table_writer_open(&w->session, bus, BB__ROLE_SESSION,
-	                              w->g.table_symbols, w->g.rows, o);
+	int rc = bb__table_writer_open(&w->session, bus, BB__ROLE_SESSION,
+	                               w->g.table_symbols, w->g.rows, o,
+	                               ctl_beat(w));
 
 	for (uint32_t k = 0; rc == 0 && k < w->nblocks; k++) {
 		bb__seg_beat(&w->ctl_seg);
 		bb__hist_role(role, sizeof(role), k);
-		rc = bb_table_writer_open(&w->hist[k], bus, role,
-		                          w->g.table_symbols, w->g.rows, o);
+		rc = bb__table_writer_open(&w->hist[k], bus, role,
+		                           w->g.table_symbols, w->g.rows, o,
+		                           ctl_beat(w));
 	}
 	bb__seg_beat(&w->ctl_seg);
 	return rc;
@@ -87,7 +101,7 @@ int bb__bw_open(struct bb__bw *w, const char *bus, const struct bb__bw_geom *g)
 	if (rc == 0)
 		rc = open_tables(w, bus, &o);
 	if (rc == 0)
-		rc = bb_ring_writer_open(&w->ring, bus, &o);
+		rc = bb__ring_writer_open(&w->ring, bus, &o, ctl_beat(w));
 	if (rc != 0)
 		discard(w);
 	return rc;

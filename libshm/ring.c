@@ -24,7 +24,8 @@ struct bb_ring_writer {
 	int                 asym; /* sleepers fence for us: see wake.h */
 };
 
-static void ring_spec(struct bb__seg_spec *sp, const bb_seg_opts *o)
+static void ring_spec(struct bb__seg_spec *sp, const bb_seg_opts *o,
+                      struct bb__beat beat)
 {
 	uint64_t cap = o && o->capacity ? o->capacity : BB_RING_DEFAULT_CAP;
 
@@ -35,7 +36,7 @@ static void ring_spec(struct bb__seg_spec *sp, const bb_seg_opts *o)
 		.heartbeat_ms = o && o->heartbeat_ms ? o->heartbeat_ms : 100,
 		.mode = o && o->mode ? o->mode : 0640,
 		.group = o ? o->group : 0,
-		.flags = o ? o->flags : 0,
+		.flags = o ? o->flags : 0, .beat = beat,
 	};
 }
 
@@ -98,10 +99,16 @@ static int wake_open(bb_ring_writer *w, const struct bb__seg_spec *sp)
 int bb_ring_writer_open(bb_ring_writer **out, const char *bus,
                         const bb_seg_opts *opts)
 {
+	return bb__ring_writer_open(out, bus, opts, (struct bb__beat){ 0 });
+}
+
+int bb__ring_writer_open(bb_ring_writer **out, const char *bus,
+                         const bb_seg_opts *opts, struct bb__beat beat)
+{
 	struct bb__seg_spec sp;
 	int how;
 
-	ring_spec(&sp, opts);
+	ring_spec(&sp, opts, beat);
 	if (bb__ring_geom_check(&(struct bb__seg_hdr){
 		.geom = { sp.geom[0], sp.geom[1], sp.geom[2], 0 },
 		.total_len = sp.total_len }) != 0)

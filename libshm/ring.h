@@ -70,4 +70,9 @@ static inline int bb__ring_wake_id(const struct bb__ring_ctl *c)
 	return v == 0 || v > (uint32_t)INT32_MAX + 1u ? -1 : (int)(v - 1);
 }
 
+/* bb_ring_writer_open(), with beat called while a fresh ring's pages are
+ * stored to (bus_writer.c: the control segment beaten meanwhile). */
+int bb__ring_writer_open(bb_ring_writer **out, const char *bus,
+                         const bb_seg_opts *opts, struct bb__beat beat);
+
 #endif /* BB_RING_H */

@@ -116,13 +116,16 @@ static void *map_fd(int fd, size_t len, int prot, unsigned flags)
  * process also traps to the hypervisor (5 to 7 us a page measured on a
  * Firecracker VM: docs/PERFORMANCE.md, "Pages touched once").
  */
-static void touch_pages(void *p, size_t len)
+static void touch_pages(void *p, size_t len, const struct bb__beat *beat)
 {
 	long pg = sysconf(_SC_PAGESIZE);
-	size_t step = pg > 0 ? (size_t)pg : 4096;
+	size_t step = pg > 0 ? (size_t)pg : 4096, n = 0;
 
-	for (size_t off = 0; off < len; off += step)
+	for (size_t off = 0; off < len; off += step) {
 		((volatile char *)p)[off] = 0;
+		if (++n % BB__BEAT_PAGES == 0 && beat->fn != NULL)
+			beat->fn(beat->ctx);
+	}
 }
 
 /* Mode and group of the spec, on a fresh object or again on a reused one. */
@@ -156,7 +159,7 @@ static int init_fresh(struct bb__seg *s, const struct bb__seg_spec *sp)
 		return errno;
 	s->len = sp->total_len;
 	if (sp->flags & BB_SEG_POPULATE)
-		touch_pages(s->hdr, s->len);
+		touch_pages(s->hdr, s->len, &sp->beat);
 	s->hdr->magic = BB_MAGIC;
 	s->hdr->role = sp->role;
 	s->hdr->total_len = sp->total_len;

@@ -70,6 +70,15 @@ struct bb__seg {
 };
 
 /* What a writer wants the segment to look like. */
+/* Called every BB__BEAT_PAGES pages while a fresh segment's pages are
+ * stored to: a writer making several segments keeps one it published
+ * already beating, so that it is not taken for stuck meanwhile. */
+struct bb__beat {
+	void (*fn)(void *ctx);
+	void  *ctx;
+};
+#define BB__BEAT_PAGES 4096 /* 16 MiB: about 20 ms here */
+
 struct bb__seg_spec {
 	const char *role_name;          /* "ring", "wake", ... */
 	uint32_t    role;
@@ -79,6 +88,7 @@ struct bb__seg_spec {
 	mode_t      mode;
 	gid_t       group;
 	unsigned    flags;              /* bb_seg_flags */
+	struct bb__beat beat;           /* while its pages are stored to */
 };
 
 enum bb__seg_attach {

@@ -94,6 +94,14 @@ int bb_table_writer_open(bb_table_writer **out, const char *bus,
                          const char *role, uint32_t nsym, uint32_t rows,
                          const bb_seg_opts *o)
 {
+	return bb__table_writer_open(out, bus, role, nsym, rows, o,
+	                             (struct bb__beat){ 0 });
+}
+
+int bb__table_writer_open(bb_table_writer **out, const char *bus,
+                          const char *role, uint32_t nsym, uint32_t rows,
+                          const bb_seg_opts *o, struct bb__beat beat)
+{
 	struct bb__seg_spec sp = {
 		.role_name = role, .role = BB_ROLE_TABLE,
 		.geom = { nsym, rows, sizeof(struct bb__slot), 0 },
@@ -101,6 +109,7 @@ int bb_table_writer_open(bb_table_writer **out, const char *bus,
 		.heartbeat_ms = o && o->heartbeat_ms ? o->heartbeat_ms : 100,
 		.mode = o && o->mode ? o->mode : 0640,
 		.group = o ? o->group : 0, .flags = o ? o->flags : 0,
+		.beat = beat,
 	};
 	struct bb__table_geom g;
 	int how;

@@ -82,4 +82,10 @@ static inline void bb__table_prefetch_rows(const struct bb__table_geom *g,
 		__builtin_prefetch(bb__table_row(g, sym, c - 1), 1, 3);
 }
 
+/* bb_table_writer_open(), with beat called while a fresh table's pages
+ * are stored to. */
+int bb__table_writer_open(bb_table_writer **out, const char *bus,
+                          const char *role, uint32_t nsym, uint32_t rows,
+                          const bb_seg_opts *o, struct bb__beat beat);
+
 #endif /* BB_TABLE_H */

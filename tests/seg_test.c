@@ -170,6 +170,32 @@ Test(seg, created_with_mode_0640_and_reserved_size)
 	bb__seg_writer_close(&s);
 }
 
+static void count_beat(void *n)
+{
+	(*(int *)n)++;
+}
+
+Test(seg, a_fresh_populated_segment_beats_every_4096_pages_it_stores_to)
+{
+	struct bb__seg s;
+	long pg = sysconf(_SC_PAGESIZE);
+	struct bb__seg_spec sp = spec((uint64_t)pg * (3 * BB__BEAT_PAGES + 5));
+	int beats = 0, how;
+
+	sp.flags = BB_SEG_POPULATE;
+	sp.beat = (struct bb__beat){ .fn = count_beat, .ctx = &beats };
+	cr_assert(eq(int, bb__seg_writer_open(&s, bus, &sp, &how), 0));
+	cr_assert(eq(int, how, BB_SEG_CREATED));
+	cr_assert(eq(int, beats, 3));
+	bb__seg_publish(&s);
+	bb__seg_writer_close(&s);
+	/* Attached again: its pages are not stored to, nothing beats. */
+	cr_assert(eq(int, bb__seg_writer_open(&s, bus, &sp, &how), 0));
+	cr_assert(eq(int, how, BB_SEG_ATTACHED));
+	cr_assert(eq(int, beats, 3));
+	bb__seg_writer_close(&s);
+}
+
 Test(seg, reader_of_unpublished_segment_gets_not_ready)
 {
 	struct bb__seg w, r;
