@@ -39,9 +39,9 @@ struct mir {
 	bb_bar            *bars;
 	size_t             cap;
 	struct br_upmir   *up;     /* the upkeep's role on the local bus */
-	uint64_t           next;   /* the stream sequence to apply next (0:
-	                              the first delivered) */
-	int                anew;   /* subscribed again from `next` */
+	uint64_t           next;   /* stream sequences below: applied */
+	uint64_t           cseq;   /* the consumer's last delivery number
+	                              (0: none since it was made) */
 };
 
 static void frame_warn(const struct mir *m, const struct br_frame *f,
@@ -330,6 +330,7 @@ static natsStatus subscribe(struct mir *m, uint64_t from, jsErrCode *jerr)
 	restart_point(m, &so, from);
 	natsSubscription_Destroy(m->sub);
 	m->sub = NULL;
+	m->cseq = 0; /* a new consumer numbers from 1 */
 	return js_PullSubscribe(&m->sub, m->j.js, m->o->subject, m->o->durable,
 	                        &jo, &so, jerr);
 }
@@ -359,42 +360,35 @@ static natsStatus fetch(struct mir *m, natsMsgList *list)
 	return natsSubscription_FetchRequest(list, m->sub, &r);
 }
 
-/* The stream sequence of msg (0: none said). */
-static uint64_t stream_seq(natsMsg *msg)
+/* The stream and consumer sequences of msg (0, 0: none said). */
+static void seqs(natsMsg *msg, uint64_t *stream, uint64_t *consumer)
 {
 	jsMsgMetaData *md = NULL;
-	uint64_t seq = 0;
 
+	*stream = *consumer = 0;
 	if (natsMsg_GetMetaData(&md, msg) == NATS_OK) {
-		seq = md->Sequence.Stream;
+		*stream = md->Sequence.Stream;
+		*consumer = md->Sequence.Consumer;
 		jsMsgMetaData_Destroy(md);
 	}
-	return seq;
 }
 
 /*
- * Is message seq the next one? 1: apply it; 0: had it already (delivered
- * again); -1: some before it were not delivered (a connection the server
- * cut, as it does to a client it finds too slow). After subscribing again
- * from `next`, a later first message means the stream no longer holds
- * those: said, and gone on from it.
+ * Is this message the next one? 1: apply it; 0: had it already (delivered
+ * again); -1: some the consumer delivered before it never came (a
+ * connection the server cut, as it does to a client it finds too slow).
+ * The consumer numbers its deliveries 1, 2, ...: a number skipped is a
+ * delivery lost. Stream sequences skip the messages of other subjects
+ * (HELLO, JSON), so they tell only what was applied already.
  */
-static int in_order(struct mir *m, uint64_t seq)
+static int in_order(struct mir *m, uint64_t seq, uint64_t cseq)
 {
-	int anew = m->anew;
+	uint64_t had = m->cseq;
 
-	m->anew = 0;
-	if (seq == 0 || m->next == 0 || seq == m->next)
-		return 1;
-	if (seq < m->next)
-		return 0;
-	if (!anew)
+	m->cseq = cseq;
+	if (cseq != 0 && had != 0 && cseq != had + 1)
 		return -1;
-	fprintf(stderr, "barbus-bridge: mirror %s: stream %s no longer holds "
-	        "messages %llu to %llu (its limits): not in the bus\n",
-	        m->o->bus, m->o->stream, (unsigned long long)m->next,
-	        (unsigned long long)seq - 1);
-	return 1;
+	return seq == 0 || seq >= m->next;
 }
 
 /*
@@ -408,12 +402,13 @@ static int apply_batch(struct mir *m, natsMsgList *list, int *rc)
 	int last = -1, gap = 0;
 
 	for (int i = 0; *rc == 0 && !gap && i < list->Count; i++) {
-		uint64_t seq = stream_seq(list->Msgs[i]);
-		int o = in_order(m, seq);
+		uint64_t seq, cseq;
+		seqs(list->Msgs[i], &seq, &cseq);
+		int o = in_order(m, seq, cseq);
 		if (o < 0) {
 			gap = 1;
 		} else if (o > 0 && (*rc = one(m, list->Msgs[i])) == 0) {
-			m->next = seq ? seq + 1 : 0;
+			m->next = seq ? seq + 1 : m->next;
 			last = i;
 		}
 	}
@@ -463,7 +458,6 @@ static int consume(struct mir *m, volatile sig_atomic_t *stop)
 			while ((s = subscribe(m, m->next, &jerr)) != NATS_OK &&
 			       !*stop)
 				br_backoff(&wait_ms);
-			m->anew = 1;
 		}
 	}
 	return rc;

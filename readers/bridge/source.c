@@ -42,6 +42,8 @@ struct src {
 	uint8_t       *buf;
 	size_t         bufcap;
 	struct br_upsrc *up;      /* the upkeep's segments */
+	int            snapshot;  /* sending a snapshot's minutes: the
+	                             upkeep's state goes once, after them */
 };
 
 static uint8_t *buf_for(struct src *s, size_t n)
@@ -390,7 +392,7 @@ static int send_minute(struct src *s, int64_t m, size_t from, size_t to)
 	if (rc == 0 && s->o->json_subjects && (!sent_before || last < f.pos) &&
 	    s->last == f.pos && (rc = br_js_drain(&s->j, s->o)) == 0)
 		rc = send_json(s, len);
-	return rc == 0 ? up_minute(s, m) : rc;
+	return rc == 0 && !s->snapshot ? up_minute(s, m) : rc;
 }
 
 /* The frame pending bar i goes in, flushing up to t: its minute; a ring
@@ -551,9 +553,18 @@ static int start(struct src *s)
 		return rc;
 	if ((rc = take_snapshot(s)) != 0)
 		return rc;
+	/* The upkeep's UP frame carries all it holds of the session: one,
+	 * after the snapshot's minutes, not one a minute (each of which would
+	 * read every symbol's rows again). */
+	s->snapshot = 1;
+	if (st1.state == BB_STATE_OPEN && st0.clock >= st1.open)
+		rc = flush_upto(s, st0.clock, 1);
+	else if (st1.state != BB_STATE_OPEN)
+		rc = flush_upto(s, INT64_MAX, 0);
+	s->snapshot = 0;
 	if (st1.state == BB_STATE_OPEN)
-		return st0.clock >= st1.open ? flush_upto(s, st0.clock, 1) : 0;
-	rc = flush_upto(s, INT64_MAX, 0);
+		return rc == 0 && st0.clock >= st1.open ? up_minute(s, st0.clock)
+		       : rc;
 	if (rc == 0)
 		rc = send_session(s, BR_SESSION_END, BR_SUB_END,
 		                  st1.state == BB_STATE_TIMER_EXPIRED ? BB_END_TIMEOUT

@@ -423,6 +423,23 @@ static void save(struct br_upsrc *u, int back)
 	}
 }
 
+/* Record row of the upkeep's status table, read again while the upkeep
+ * rewrites it (BB_ERETRY is no answer: taken for one, a block not found
+ * or a session taken as finished went unsent). */
+static int status_row(const struct br_upsrc *u, uint32_t row, void *rec)
+{
+	int rc = BB_ERETRY;
+
+	for (int i = 0; rc == BB_ERETRY && i < 1000; i++)
+		rc = bb_table_record(u->status, row, rec);
+	return rc;
+}
+
+static int status_info(const struct br_upsrc *u, bb_upkeep_info *st)
+{
+	return status_row(u, BB__UP_ROW_INFO, st);
+}
+
 /*
  * The items of an UP frame into u->f and u->buf: the rows of every symbol
  * not sent yet, then the quality figures that changed; as many symbols as
@@ -434,7 +451,7 @@ static int collect(struct br_upsrc *u, const struct br_up_map *map,
 {
 	bb_upkeep_info st;
 	uint32_t i, nq = 0, *qsym = u->qsym;
-	int rc = bb_upkeep_status(u->u, &st);
+	int rc = status_info(u, &st);
 
 	*all = 1;
 	if (rc == 0 && st.date != ses->date)
@@ -486,7 +503,7 @@ static int collect(struct br_upsrc *u, const struct br_up_map *map,
 		qsym[nq++] = j;
 	}
 	/* The upkeep still on ses: what was read belongs to it. */
-	if (rc == 0 && (rc = bb_upkeep_status(u->u, &u->f.info)) == 0 &&
+	if (rc == 0 && (rc = status_info(u, &u->f.info)) == 0 &&
 	    u->f.info.date != ses->date)
 		rc = BB_ERETRY;
 	if (rc != 0) {
@@ -576,7 +593,7 @@ static int took(struct br_upsrc *u, const struct br_up_map *map,
 	bb_quality q;
 	uint32_t want = (uint32_t)((t - ses->open) / 60) + 1;
 
-	if (bb_upkeep_status(u->u, &st) != 0 || st.date > ses->date ||
+	if (status_info(u, &st) != 0 || st.date > ses->date ||
 	    (st.date == ses->date && st.done_date == ses->date) ||
 	    bb_upkeep_writer_state(u->u, NULL) != BB_WRITER_ALIVE)
 		return 1;
@@ -613,9 +630,17 @@ static int finished(struct br_upsrc *u, const bb_session *ses)
 {
 	bb_upkeep_info st;
 
-	return bb_upkeep_status(u->u, &st) != 0 || st.date > ses->date ||
+	return status_info(u, &st) != 0 || st.date > ses->date ||
 	       (st.date == ses->date && st.done_date == ses->date) ||
 	       bb_upkeep_writer_state(u->u, NULL) != BB_WRITER_ALIVE;
+}
+
+/* Wait (up to --retry) for the upkeep to finish ses. */
+static void wait_finished(struct br_upsrc *u, const bb_session *ses)
+{
+	for (time_t until = time(NULL) + u->o->retry_s;
+	     !finished(u, ses) && time(NULL) < until;)
+		nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
 }
 
 int br_upsrc_end(struct br_upsrc *u, const struct br_up_map *map,
@@ -626,9 +651,7 @@ int br_upsrc_end(struct br_upsrc *u, const struct br_up_map *map,
 
 	if (rc != 0 || u->u == NULL)
 		return rc;
-	for (time_t until = time(NULL) + u->o->retry_s;
-	     !finished(u, ses) && time(NULL) < until;)
-		nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+	wait_finished(u, ses);
 	for (uint32_t c = 0; rc == 0 && !all && c < BR_SUB_BLOCK - BR_SUB_UP_END;
 	     c++)
 		rc = send_up(u, map, ses, number, BR_UP_END, BR_SUB_UP_END + c, &all,
@@ -644,7 +667,7 @@ static int block_of(struct br_upsrc *u, int32_t date)
 	struct bb__block b;
 
 	for (uint32_t k = 0; k < u->nblocks; k++)
-		if (bb_table_record(u->status, bb__up_block_row(k), &b) == 0 &&
+		if (status_row(u, bb__up_block_row(k), &b) == 0 &&
 		    b.date == date)
 			return (int)k;
 	return -1;
@@ -675,8 +698,14 @@ int br_upsrc_block(struct br_upsrc *u, const struct br_up_map *map,
 	int rc = look(u), k, stored;
 	uint32_t first = 0, c = 0;
 
-	if (rc != 0 || u->u == NULL || !u->nblocks ||
-	    (k = block_of(u, ses->date)) < 0)
+	if (rc != 0 || u->u == NULL || !u->nblocks)
+		return rc;
+	/* A session the bus has in history may still be the upkeep's
+	 * current one (a publisher starting again, lapped, while the upkeep
+	 * finishes it): its block is written at its end. Sent later, it
+	 * would be skipped as stored (the stream's last being past it). */
+	wait_finished(u, ses);
+	if ((k = block_of(u, ses->date)) < 0)
 		return rc;
 	while (rc == 0 && (first < map->n || c == 0)) {
 		u->f = (struct br_frame){ .type = BR_UP_BLOCK, .flags = u->tag,
