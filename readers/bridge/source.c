@@ -17,6 +17,13 @@
 
 #define HISTORY_CHUNK_BYTES (512u * 1024) /* under NATS' 1 MB payload */
 #define NEXT_MINUTE INT64_MIN              /* a ring bar: the next MINUTE */
+#define OWED_MAX 64                        /* upkeep blocks owed, at most */
+
+/* A session whose upkeep block could not go when its turn came. */
+struct owed {
+	uint64_t   number;
+	bb_session ses;
+};
 
 struct pending {
 	bb_bar  *bars;
@@ -44,6 +51,10 @@ struct src {
 	struct br_upsrc *up;      /* the upkeep's segments */
 	int            snapshot;  /* sending a snapshot's minutes: the
 	                             upkeep's state goes once, after them */
+	struct owed    owed[OWED_MAX];
+	uint32_t       nowed;
+	int            late;      /* sending an owed block: its position is
+	                             behind the stream's last */
 };
 
 static uint8_t *buf_for(struct src *s, size_t n)
@@ -69,13 +80,14 @@ static int send(struct src *s, const struct br_frame *f, size_t len,
 	 * each symbol's rows with it. */
 	if (s->have_last && f->type == BR_HISTORY && f->pos >> 32 < s->last >> 32)
 		return 0;
-	if (s->have_last && f->type != BR_HISTORY && f->pos <= s->last)
+	if (s->have_last && f->type != BR_HISTORY && f->pos <= s->last &&
+	    !s->late)
 		return 0;
 	snprintf(id, sizeof(id), "%s-%llx%s", s->o->bus,
 	         (unsigned long long)f->pos, suffix);
 	/* Sent without waiting: a failure is sent again in order (pub.c). */
 	int rc = br_js_send(&s->j, s->o, s->o->subject, id, s->buf, len);
-	if (rc == 0) {
+	if (rc == 0 && !(s->late && s->have_last && f->pos < s->last)) {
 		s->last = f->pos;
 		s->have_last = 1;
 	}
@@ -114,12 +126,56 @@ static int up_minute(struct src *s, int64_t m)
 	                       s);
 }
 
+/* Note session `number`'s upkeep block as owed (the oldest forgotten
+ * when full: it leaves the upkeep's history first). */
+static void owe(struct src *s, const bb_session *ses, uint64_t number)
+{
+	for (uint32_t i = 0; i < s->nowed; i++)
+		if (s->owed[i].number == number)
+			return;
+	if (s->nowed == OWED_MAX)
+		memmove(s->owed, s->owed + 1, --s->nowed * sizeof(*s->owed));
+	s->owed[s->nowed++] = (struct owed){ number, *ses };
+}
+
+/*
+ * The upkeep blocks owed, those the upkeep has now: an upkeep that came
+ * after the session, or finished it after the publisher went on (a
+ * full-speed backtest). Sent behind the stream's last position (their
+ * message ids are new), so that a mirror's upkeep history is whole.
+ */
+static int pay_owed(struct src *s)
+{
+	struct br_up_map map = up_map(s);
+	uint32_t keep = 0;
+	int rc = 0;
+
+	for (uint32_t i = 0; i < s->nowed; i++) {
+		int owed = 1;
+		if (rc == 0) {
+			s->late = 1;
+			rc = br_upsrc_block(s->up, &map, &s->owed[i].ses,
+			                    s->owed[i].number, up_emit, s, &owed);
+			s->late = 0;
+		}
+		if (owed)
+			s->owed[keep++] = s->owed[i];
+	}
+	s->nowed = keep;
+	return rc;
+}
+
 /* The session's end published: the upkeep's end of it. */
 static int up_end(struct src *s)
 {
 	struct br_up_map map = up_map(s);
+	int owed = 0;
+	int rc = br_upsrc_end(s->up, &map, &s->session, s->number, up_emit, s,
+	                      &owed);
 
-	return br_upsrc_end(s->up, &map, &s->session, s->number, up_emit, s);
+	if (rc == 0 && owed)
+		owe(s, &s->session, s->number);
+	return rc == 0 ? pay_owed(s) : rc;
 }
 
 /* name is in --symbols, or there is none. */
@@ -538,12 +594,17 @@ static int start(struct src *s)
 		if (rc == 0)
 			rc = send_history(s, back, st1.sessions - back, &hs);
 		/* The upkeep's block of that session. */
+		int owed = 0;
 		if (rc == 0)
 			rc = br_upsrc_block(s->up, &map, &hs, st1.sessions - back,
-			                    up_emit, s);
+			                    up_emit, s, &owed);
+		if (rc == 0 && owed)
+			owe(s, &hs, st1.sessions - back);
 		if (rc != 0)
 			return rc;
 	}
+	if ((rc = pay_owed(s)) != 0)
+		return rc;
 	s->number = st1.sessions;
 	s->session = (bb_session){ .date = st1.date, .open = st1.open,
 	                           .close = st1.close };

@@ -46,14 +46,17 @@ int  br_upsrc_minute(struct br_upsrc *u, const struct br_up_map *map,
                      const bb_session *ses, uint64_t number, int64_t t,
                      br_up_emit emit, void *ctx);
 /* Session `number` ended (its SESSION_END is published): wait for the
- * upkeep to finish it, send UP_END and the session's history block. */
+ * upkeep to finish it, send UP_END and the session's history block.
+ * *owed: 1 when the block did not go but may later (no upkeep yet, or no
+ * block of that session yet). */
 int  br_upsrc_end(struct br_upsrc *u, const struct br_up_map *map,
                   const bb_session *ses, uint64_t number, br_up_emit emit,
-                  void *ctx);
-/* A past session's history block (a publisher starting late). */
+                  void *ctx, int *owed);
+/* A past session's history block (a publisher starting late); *owed as
+ * above. */
 int  br_upsrc_block(struct br_upsrc *u, const struct br_up_map *map,
                     const bb_session *ses, uint64_t number, br_up_emit emit,
-                    void *ctx);
+                    void *ctx, int *owed);
 
 struct br_upmir;
 

@@ -645,10 +645,11 @@ static void wait_finished(struct br_upsrc *u, const bb_session *ses)
 
 int br_upsrc_end(struct br_upsrc *u, const struct br_up_map *map,
                  const bb_session *ses, uint64_t number, br_up_emit emit,
-                 void *ctx)
+                 void *ctx, int *owed)
 {
 	int all = 0, rc = look(u);
 
+	*owed = u->u == NULL;
 	if (rc != 0 || u->u == NULL)
 		return rc;
 	wait_finished(u, ses);
@@ -656,7 +657,8 @@ int br_upsrc_end(struct br_upsrc *u, const struct br_up_map *map,
 	     c++)
 		rc = send_up(u, map, ses, number, BR_UP_END, BR_SUB_UP_END + c, &all,
 		             emit, ctx);
-	return rc == 0 ? br_upsrc_block(u, map, ses, number, emit, ctx) : rc;
+	return rc == 0 ? br_upsrc_block(u, map, ses, number, emit, ctx, owed)
+	       : rc;
 }
 
 /* ---- history blocks ----------------------------------------------------- */
@@ -693,11 +695,12 @@ static int block_rows(struct br_upsrc *u, int k, uint32_t src, uint32_t sym,
 
 int br_upsrc_block(struct br_upsrc *u, const struct br_up_map *map,
                    const bb_session *ses, uint64_t number, br_up_emit emit,
-                   void *ctx)
+                   void *ctx, int *owed)
 {
 	int rc = look(u), k, stored;
 	uint32_t first = 0, c = 0;
 
+	*owed = rc == 0 && u->u == NULL; /* an upkeep may come */
 	if (rc != 0 || u->u == NULL || !u->nblocks)
 		return rc;
 	/* A session the bus has in history may still be the upkeep's
@@ -705,8 +708,10 @@ int br_upsrc_block(struct br_upsrc *u, const struct br_up_map *map,
 	 * finishes it): its block is written at its end. Sent later, it
 	 * would be skipped as stored (the stream's last being past it). */
 	wait_finished(u, ses);
-	if ((k = block_of(u, ses->date)) < 0)
+	if ((k = block_of(u, ses->date)) < 0) {
+		*owed = 1; /* not written yet, or never: asked again */
 		return rc;
+	}
 	while (rc == 0 && (first < map->n || c == 0)) {
 		u->f = (struct br_frame){ .type = BR_UP_BLOCK, .flags = u->tag,
 		                          .date = ses->date, .time = ses->open,

@@ -4,7 +4,9 @@
  * start, on bus A with a ring of 1024 records: the publisher, started
  * before the coordinator, is lapped by the ring again and again, across
  * session ends, and must take the sessions that ended meanwhile from A's
- * history, under their own numbers. The mirror, following at the same
+ * history, under their own numbers, with the upkeep's history blocks
+ * (an upkeep that finished a session after the publisher went on owes
+ * its block, sent later). The mirror, following at the same
  * time into bus B, and a second mirror started after everything ended
  * into bus C (the whole stream at once: 52 sessions of history frames of
  * 512 KB, more than a server lets one client have pending), must each
@@ -44,16 +46,19 @@ static void same(const char *a, const char *b, const char *what,
 static void lapped_run(const char *a, const char *b, const char *url,
                        int days)
 {
-	CHECK(stress_sh("timeout -s KILL 120 %s/barbus-bridge publish --bus %s "
+	CHECK(stress_sh("timeout -s KILL 120 %s/barbus-upkeep --bus %s --db %s/db "
+	         "--intervals 5m,1h --history-days %d 2>/dev/null & u=$!; "
+	         "timeout -s KILL 120 %s/barbus-bridge publish --bus %s "
 	         "--nats %s --exit-at-done 2>%s/pub%d.err & p=$!; "
 	         "timeout -s KILL 120 %s/barbus-bridge mirror --bus %s --nats %s "
 	         "--stream barbus-%s --exit-at-done 2>%s/mir%d.err & m=$!; "
 	         "sleep 0.5; %s/barbus-coordinator --bus %s --db %s/db "
 	         "--ring-capacity 1024 backtest --from 2024-07-01 --to 2024-07-31 "
-	         "--history-days %d 2>/dev/null && wait $p && wait $m",
-	         bin, a, url, dir, days, bin, b, url, a, dir, days, bin, a, dir, days) == 0,
-	      "backtest on A (%d days of history), publish and mirror exit 0",
-	      days);
+	         "--history-days %d 2>/dev/null && wait $u && wait $p && wait $m",
+	         bin, a, dir, days, bin, a, url, dir, days, bin, b, url, a, dir,
+	         days, bin, a, dir, days) == 0,
+	      "backtest on A (%d days of history) with an upkeep, publish and "
+	      "mirror exit 0", days);
 	/* Nearly always, not always: a publisher slow to attach may find
 	 * the backtest over. What is checked is that B ends equal to A. */
 	printf("info: the publisher was %slapped (%d days)\n",
@@ -85,11 +90,15 @@ int main(int argc, char **argv)
 	lapped_run(a, b, n.url, 30);
 	same(a, b, "lapped", "--history", 1000000);
 	same(a, b, "lapped", "", 40000);
+	same(a, b, "lapped-5m", "--interval 5m --history", 150000);
+	same(a, b, "lapped-1h", "--interval 1h --history", 15000);
+	same(a, b, "lapped-q", "--quality", 100);
 	CHECK(stress_sh("timeout -s KILL 120 %s/barbus-bridge mirror --bus %s "
 	         "--nats %s --stream barbus-%s --exit-at-done 2>%s/late.err",
 	         bin, c, n.url, a, dir) == 0, "a late mirror exits at DONE");
 	same(a, c, "late", "--history", 1000000);
 	same(a, c, "late", "", 40000);
+	same(a, c, "late-5m", "--interval 5m --history", 150000);
 
 	lapped_run(a2, b2, n.url, 2);
 	same(a2, b2, "short", "--history", 100000);
