@@ -157,15 +157,29 @@ static void kill_upkeep(const struct disturbed *d, const char *bus, int k,
 	*up = spawn_upkeep(bus, d->tag, k + 1);
 }
 
-/* The upkeep stopped for 150..400 ms: several times a small ring. */
+/* The upkeep stopped until the coordinator has written more records than
+ * the ring holds since (the upkeep is lapped then; a stop of a fixed time
+ * may end at the session's last minute, where the replay waits for it),
+ * 3 s at most (the replay may end first). */
 static void stop_upkeep(const struct disturbed *d, const char *bus, int k,
                         pid_t *up, pid_t *co)
 {
-	(void)d, (void)bus, (void)k, (void)co;
+	uint64_t over = strtoull(d->ring, NULL, 10) + 64, from, lost;
+	bb_ring_reader *r = NULL;
+	bb_bar b;
+
+	(void)k, (void)co;
 	stress_sleep_ns((50 + rand() % 200) * 1000000LL);
+	if (bb_ring_reader_open(&r, bus, BB_WAIT_BLOCK, 0) != 0)
+		return; /* the coordinator is starting again or has ended */
 	kill(*up, SIGSTOP);
-	stress_sleep_ns((150 + rand() % 250) * 1000000LL);
+	from = bb_ring_reader_seq(r);
+	for (int64_t end = stress_now_ns() + 3000000000LL;
+	     bb_ring_reader_seq(r) - from < over && stress_now_ns() < end;)
+		if (bb_ring_wait(r, &b, &lost, 10000000) == BB_ENOWRITER)
+			break;
 	kill(*up, SIGCONT);
+	bb_ring_reader_close(r);
 }
 
 /* The coordinator killed and started again with the same arguments. */
