@@ -28,7 +28,9 @@ struct br_upmir {
 	char             subject[BB_NAME_MAX + 32]; /* barbus.<src>.upkeep */
 	struct up_segs  *segs;   /* NULL until the first upkeep frame */
 	struct up_sink   live, past;
-	struct up_intervals iv;
+	struct up_intervals iv;  /* the UP_HELLO's, with days and tag */
+	uint32_t         days;
+	int              hello;   /* iv, days and tag read, segs not made */
 	bb_table        *fills, *ivr[UP_MAX_INTERVALS]; /* read: row counts */
 	bb_bar          *rowbuf;
 	int64_t          beat_ms;
@@ -158,14 +160,15 @@ static int open_segs(struct br_upmir *u)
 	bb_upkeep_info left = { 0 };
 	bb_seg_opts so = { 0 };
 	bb_table *t = NULL;
-	uint32_t days = 0;
-	int kept = 0, rc = up_hello(u, &u->iv, &days, &u->tag);
+	int kept = 0, rc = u->hello ? 0 : up_hello(u, &u->iv, &u->days, &u->tag);
+
+	u->hello = 0;
 
 	if (rc == 0 && bb_table_open(&t, u->o->bus, "up.status") == 0)
 		kept = bb_table_record(t, 0, &left) == 0;
 	bb_table_close(t);
 	if (rc == 0)
-		rc = up_segs_new(&u->segs, u->o->bus, &u->iv, days, &so);
+		rc = up_segs_new(&u->segs, u->o->bus, &u->iv, u->days, &so);
 	if (rc == 0)
 		rc = up_segs_attach(u->segs, u->o->bus, u->nsym, u->rows, &so);
 	if (rc == 0)
@@ -352,6 +355,11 @@ static int relayout(struct br_upmir *u, const struct br_frame *f)
 	up_segs_close(u->segs);
 	u->segs = NULL;
 	u->stale = -1;
+	/* open_segs() makes the segments for the UP_HELLO read here. */
+	u->iv = iv;
+	u->days = days;
+	u->tag = tag;
+	u->hello = 1;
 	return 1;
 }
 

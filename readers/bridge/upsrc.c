@@ -584,18 +584,25 @@ static int send_up(struct br_upsrc *u, const struct br_up_map *map,
 
 /* ---- waiting for the upkeep -------------------------------------------- */
 
+/* The upkeep finished ses (or left, or went on to a later session). */
+static int finished(struct br_upsrc *u, const bb_session *ses)
+{
+	bb_upkeep_info st;
+
+	return status_info(u, &st) != 0 || st.date > ses->date ||
+	       (st.date == ses->date && st.done_date == ses->date) ||
+	       bb_upkeep_writer_state(u->u, NULL) != BB_WRITER_ALIVE;
+}
+
 /* The upkeep took minute t of ses: the quality of the last symbol it
  * follows counts it (an upkeep completes minutes for symbols in order). */
 static int took(struct br_upsrc *u, const struct br_up_map *map,
                 const bb_session *ses, int64_t t)
 {
-	bb_upkeep_info st;
 	bb_quality q;
 	uint32_t want = (uint32_t)((t - ses->open) / 60) + 1;
 
-	if (status_info(u, &st) != 0 || st.date > ses->date ||
-	    (st.date == ses->date && st.done_date == ses->date) ||
-	    bb_upkeep_writer_state(u->u, NULL) != BB_WRITER_ALIVE)
+	if (finished(u, ses))
 		return 1;
 	for (uint32_t i = map->n; i-- > 0;) {
 		uint32_t src = map->src_of[i];
@@ -623,16 +630,6 @@ int br_upsrc_minute(struct br_upsrc *u, const struct br_up_map *map,
 		rc = send_up(u, map, ses, number, BR_UP, br_sub_up(ses->open, t, c),
 		             &all, emit, ctx);
 	return rc;
-}
-
-/* The upkeep finished ses (or left, or went on to a later session). */
-static int finished(struct br_upsrc *u, const bb_session *ses)
-{
-	bb_upkeep_info st;
-
-	return status_info(u, &st) != 0 || st.date > ses->date ||
-	       (st.date == ses->date && st.done_date == ses->date) ||
-	       bb_upkeep_writer_state(u->u, NULL) != BB_WRITER_ALIVE;
 }
 
 /* Wait (up to --retry) for the upkeep to finish ses. */

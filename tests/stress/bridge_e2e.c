@@ -20,33 +20,18 @@ static char dir[64], bin[PATH_MAX];
 
 #define UPKEEP_ARGS "--intervals 5m,15m,1h --history-days 2 --gap-policy ffill"
 
-/* barbus-bars `args` of a and b, equal and at least `lines` long. */
-static void same(const char *a, const char *b, const char *what,
-                 const char *args, int lines)
-{
-	CHECK(stress_sh("%s/barbus-bars --bus %s %s > %s/%s.a && "
-	         "%s/barbus-bars --bus %s %s > %s/%s.b", bin, a, args, dir, what,
-	         bin, b, args, dir, what) == 0, "%s: barbus-bars %s of both buses",
-	      what, args);
-	CHECK(stress_sh("test $(wc -l < %s/%s.a) -gt %d", dir, what, lines) == 0,
-	      "%s: the source holds more than %d lines of %s", what, lines, args);
-	CHECK(stress_sh("cmp %s/%s.a %s/%s.b", dir, what, dir, what) == 0,
-	      "%s: barbus-bars %s of the mirror equals the source's byte for byte",
-	      what, args);
-}
-
 /* 1m and every derived interval, this session and history; quality. */
 static void same_bars(const char *a, const char *b, const char *what)
 {
-	same(a, b, what, "--history", 2000);
-	same(a, b, what, "", 1000);
-	same(a, b, what, "--interval 5m --history", 1000);
-	same(a, b, what, "--interval 5m", 300);
-	same(a, b, what, "--interval 15m --history", 400);
-	same(a, b, what, "--interval 15m", 100);
-	same(a, b, what, "--interval 1h --history", 100);
-	same(a, b, what, "--interval 1h", 30);
-	same(a, b, what, "--quality", 8);
+	bridge_same(bin, dir, a, b, what, "--history", 2000);
+	bridge_same(bin, dir, a, b, what, "", 1000);
+	bridge_same(bin, dir, a, b, what, "--interval 5m --history", 1000);
+	bridge_same(bin, dir, a, b, what, "--interval 5m", 300);
+	bridge_same(bin, dir, a, b, what, "--interval 15m --history", 400);
+	bridge_same(bin, dir, a, b, what, "--interval 15m", 100);
+	bridge_same(bin, dir, a, b, what, "--interval 1h --history", 100);
+	bridge_same(bin, dir, a, b, what, "--interval 1h", 30);
+	bridge_same(bin, dir, a, b, what, "--quality", 8);
 	/* The store's missing minutes made synthetic bars on both. */
 	CHECK(stress_sh("%s/barbus-bars --bus %s --history | grep -c synthetic "
 	         "| grep -qv '^0$'", bin, b) == 0,

@@ -23,24 +23,6 @@
 
 static char dir[64], bin[PATH_MAX];
 
-/* barbus-bars `args` of a and b equal, and more than `lines` long. */
-static void same(const char *a, const char *b, const char *what,
-                 const char *args, int lines)
-{
-	char f[96];
-
-	snprintf(f, sizeof(f), "%s/%s%s", dir, what, args[0] ? "-h" : "");
-	CHECK(stress_sh("%s/barbus-bars --bus %s %s > %s.a && "
-	         "%s/barbus-bars --bus %s %s > %s.b", bin, a, args, f,
-	         bin, b, args, f) == 0, "%s: barbus-bars %s of both buses",
-	      what, args);
-	CHECK(stress_sh("test $(wc -l < %s.a) -gt %d", f, lines) == 0,
-	      "%s: the source holds more than %d lines of %s", what, lines, args);
-	CHECK(stress_sh("cmp %s.a %s.b", f, f) == 0,
-	      "%s: barbus-bars %s of the mirror equals the source's byte for byte",
-	      what, args);
-}
-
 /* Bus a backtested at full speed with `days` sessions of history, a
  * ring of 1024, published and mirrored into b while it runs. */
 static void lapped_run(const char *a, const char *b, const char *url,
@@ -88,21 +70,21 @@ int main(int argc, char **argv)
 	      "barbus-gen made the store");
 
 	lapped_run(a, b, n.url, 30);
-	same(a, b, "lapped", "--history", 1000000);
-	same(a, b, "lapped", "", 40000);
-	same(a, b, "lapped-5m", "--interval 5m --history", 150000);
-	same(a, b, "lapped-1h", "--interval 1h --history", 15000);
-	same(a, b, "lapped-q", "--quality", 100);
+	bridge_same(bin, dir, a, b, "lapped", "--history", 1000000);
+	bridge_same(bin, dir, a, b, "lapped", "", 40000);
+	bridge_same(bin, dir, a, b, "lapped-5m", "--interval 5m --history", 150000);
+	bridge_same(bin, dir, a, b, "lapped-1h", "--interval 1h --history", 15000);
+	bridge_same(bin, dir, a, b, "lapped-q", "--quality", 100);
 	CHECK(stress_sh("timeout -s KILL 120 %s/barbus-bridge mirror --bus %s "
 	         "--nats %s --stream barbus-%s --exit-at-done 2>%s/late.err",
 	         bin, c, n.url, a, dir) == 0, "a late mirror exits at DONE");
-	same(a, c, "late", "--history", 1000000);
-	same(a, c, "late", "", 40000);
-	same(a, c, "late-5m", "--interval 5m --history", 150000);
+	bridge_same(bin, dir, a, c, "late", "--history", 1000000);
+	bridge_same(bin, dir, a, c, "late", "", 40000);
+	bridge_same(bin, dir, a, c, "late-5m", "--interval 5m --history", 150000);
 
 	lapped_run(a2, b2, n.url, 2);
-	same(a2, b2, "short", "--history", 100000);
-	same(a2, b2, "short", "", 40000);
+	bridge_same(bin, dir, a2, b2, "short", "--history", 100000);
+	bridge_same(bin, dir, a2, b2, "short", "", 40000);
 	nats_stop(&n, SIGTERM);
 	return stress_done();
 }

@@ -141,4 +141,27 @@ static int bridge_begin(const char *argv0, char *bin, size_t binlen,
 	return 0;
 }
 
+/*
+ * barbus-bars ARGS of bus a and of bus b into DIR/WHAT[-h].a and .b: the
+ * source (a) holds more than `lines` lines, and the mirror (b) prints the
+ * same byte for byte.
+ */
+static inline void bridge_same(const char *bin, const char *dir,
+                               const char *a, const char *b, const char *what,
+                               const char *args, int lines)
+{
+	char f[160];
+
+	snprintf(f, sizeof(f), "%s/%s%s", dir, what, args[0] ? "-h" : "");
+	CHECK(stress_sh("%s/barbus-bars --bus %s %s > %s.a && "
+	         "%s/barbus-bars --bus %s %s > %s.b", bin, a, args, f,
+	         bin, b, args, f) == 0, "%s: barbus-bars %s of both buses",
+	      what, args);
+	CHECK(stress_sh("test $(wc -l < %s.a) -gt %d", f, lines) == 0,
+	      "%s: the source holds more than %d lines of %s", what, lines, args);
+	CHECK(stress_sh("cmp %s.a %s.b", f, f) == 0,
+	      "%s: barbus-bars %s of the mirror equals the source's byte for byte",
+	      what, args);
+}
+
 #endif /* BRIDGE_NATS_H */
