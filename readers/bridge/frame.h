@@ -157,6 +157,8 @@ int    br_frame_get(const uint8_t *buf, size_t len, struct br_frame *f,
                     const char **why);
 /* Record i of a decoded frame. */
 void   br_rec_get(const struct br_frame *f, uint32_t i, bb_bar *out);
+/* Record i's symbol, the rest not decoded. */
+uint32_t br_rec_symbol(const struct br_frame *f, uint32_t i);
 /* HISTORY: bars of the chunk's symbol first + j. */
 uint32_t br_count_get(const struct br_frame *f, uint32_t j);
 /* HELLO: name i, NUL-terminated, into buf (>= BR_NAME_BYTES + 1). */

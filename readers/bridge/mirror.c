@@ -262,12 +262,9 @@ static int directory_covers(struct mir *m, const struct br_frame *f)
 {
 	uint32_t have = bb__ctl_nsym(m->p.ctl);
 
-	for (uint32_t i = 0; f->type == BR_MINUTE && i < f->count; i++) {
-		bb_bar b;
-		br_rec_get(f, i, &b);
-		if (b.symbol >= have)
+	for (uint32_t i = 0; f->type == BR_MINUTE && i < f->count; i++)
+		if (br_rec_symbol(f, i) >= have)
 			return 0;
-	}
 	return 1;
 }
 

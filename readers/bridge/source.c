@@ -462,24 +462,38 @@ static int64_t frame_of(const struct pending *p, size_t i, int64_t t,
 }
 
 struct keyed {
-	int64_t key;
-	size_t  i;
+	uint64_t key;
+	size_t   i;
 };
 
-static int by_key(const void *a, const void *b)
+/* A stable LSD radix sort of k[0..n) by key, a byte at a time up to the
+ * highest byte of top, the largest key (a session's seconds: three
+ * passes); tmp holds n. Where the sorted keys are: k or tmp. */
+static struct keyed *radix_sort(struct keyed *k, struct keyed *tmp, size_t n,
+                                uint64_t top)
 {
-	const struct keyed *x = a, *y = b;
-
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
+	for (unsigned sh = 0; sh < 64 && (top >> sh) != 0; sh += 8) {
+		size_t at[257] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			at[((k[i].key >> sh) & 255) + 1]++;
+		for (int b = 0; b < 256; b++)
+			at[b + 1] += at[b];
+		for (size_t i = 0; i < n; i++)
+			tmp[at[(k[i].key >> sh) & 255]++] = k[i];
+		struct keyed *x = k;
+		k = tmp;
+		tmp = x;
+	}
+	return k;
 }
 
 /* Pending bars grouped by frame, each group in its bars' order (a stable
  * sort), so that each frame is a run: a snapshot's 390 minutes of 500
- * symbols are not scanned once per minute. */
+ * symbols are not scanned once per minute. Keys are the frames' minutes
+ * less the earliest; a bar of no frame yet (INT64_MAX) sorts last. */
 static int group_pending(struct pending *p, int64_t t, int with_t)
 {
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
 	size_t i = 1;
 
 	while (i < p->n && frame_of(p, i - 1, t, with_t) <=
@@ -487,19 +501,28 @@ static int group_pending(struct pending *p, int64_t t, int with_t)
 		i++;
 	if (i >= p->n)
 		return 0; /* grouped already: a live minute */
-	struct keyed *k = malloc(p->n * sizeof(*k));
+	struct keyed *k = malloc(2 * p->n * sizeof(*k));
 	bb_bar *bars = malloc(p->cap * sizeof(*bars));
 	int64_t *minute = malloc(p->cap * sizeof(*minute));
 	if (k == NULL || bars == NULL || minute == NULL) {
 		free(k), free(bars), free(minute);
 		return ENOMEM;
 	}
-	for (i = 0; i < p->n; i++)
-		k[i] = (struct keyed){ frame_of(p, i, t, with_t), i };
-	qsort(k, p->n, sizeof(*k), by_key);
 	for (i = 0; i < p->n; i++) {
-		bars[i] = p->bars[k[i].i];
-		minute[i] = p->minute[k[i].i];
+		int64_t m = frame_of(p, i, t, with_t);
+		if (m != INT64_MAX)
+			lo = m < lo ? m : lo, hi = m > hi ? m : hi;
+	}
+	uint64_t none = lo == INT64_MAX ? 0 : (uint64_t)hi - (uint64_t)lo + 1;
+	for (i = 0; i < p->n; i++) {
+		int64_t m = frame_of(p, i, t, with_t);
+		k[i] = (struct keyed){ m == INT64_MAX ? none
+		                                      : (uint64_t)m - (uint64_t)lo, i };
+	}
+	struct keyed *o = radix_sort(k, k + p->n, p->n, none);
+	for (i = 0; i < p->n; i++) {
+		bars[i] = p->bars[o[i].i];
+		minute[i] = p->minute[o[i].i];
 	}
 	free(k);
 	free(p->bars);
