@@ -212,11 +212,8 @@ static int reader_b(void *arg, int cpu)
 	bb_bar ev;
 
 	(void)cpu;
-	while (bb_ring_reader_open(&r, bus_b, BB_WAIT_BLOCK, 0) != 0) {
-		if (bb__mono_ns() > deadline)
-			bench_child_fail("bus %s did not appear", bus_b);
-		bench_sleep_ns(1000000);
-	}
+	if ((r = fix_ring_open(bus_b, BB_WAIT_BLOCK, 0, 1000000)) == NULL)
+		bench_child_fail("bus %s did not appear", bus_b);
 	while (bb__mono_ns() < deadline) {
 		int rc = bb_ring_wait(r, &ev, NULL, 100000000);
 		if (rc == 0) {
@@ -254,7 +251,7 @@ static double bridge_rate(long stored, double *reader)
 	pid_t m = fix_spawn("bridge", "mirror", "--bus", bus_b, "--nats", url,
 	                    "--stream", stream, "--exit-at-done", (char *)NULL);
 	/* Both connected, the stream made, the publisher polling for A
-	 * (every 50 ms) and the mirror for the stream's HELLO. */
+	 * (every 10 ms) and the mirror for the stream's HELLO. */
 	bench_sleep_ns(1000000000);
 	int64_t t0 = bb__mono_ns();
 	pid_t c = fix_spawn("coordinator", "--bus", bus_a, "--db", fix_dir,
@@ -298,11 +295,8 @@ static int watch(void *arg, int cpu)
 	bb_bar ev;
 
 	(void)cpu;
-	while (bb_ring_reader_open(&r, bus, BB_WAIT_BLOCK, 0) != 0) {
-		if (bb__mono_ns() > deadline)
-			bench_child_fail("bus %s did not appear", bus);
-		bench_sleep_ns(1000000);
-	}
+	if ((r = fix_ring_open(bus, BB_WAIT_BLOCK, 0, 1000000)) == NULL)
+		bench_child_fail("bus %s did not appear", bus);
 	/* release: pairs with the parent's acquire after reaping */
 	atomic_store_explicit(&sn->opened_ns, bb__mono_ns(), memory_order_release);
 	while (bb__mono_ns() < deadline) {

@@ -118,6 +118,27 @@ static inline double fix_rate(double n, int64_t ns, const char *what)
 
 
 /* Call first: where the programs are, and a fresh temp dir for the store. */
+/*
+ * A reader of bus's ring (wait, flags: as bb_ring_reader_open()), once the
+ * ring is there: looked for every poll_ns for up to 60 s (a coordinator
+ * stores to every page of its segments before the ring appears: seconds
+ * at 10,000 symbols on this kind of VM). NULL when it never came.
+ */
+static inline bb_ring_reader *fix_ring_open(const char *bus, int wait,
+                                            unsigned flags, int64_t poll_ns)
+{
+	int64_t give_up = bb__mono_ns() + 60 * (int64_t)1000000000;
+	bb_ring_reader *r = NULL;
+
+	while (bb_ring_reader_open(&r, bus, wait, flags) != 0) {
+		r = NULL;
+		if (bb__mono_ns() > give_up)
+			break;
+		nanosleep(&(struct timespec){ 0, poll_ns }, NULL);
+	}
+	return r;
+}
+
 /* What a reader process saw of a replay; lives in shared memory. */
 struct fix_drained {
 	uint64_t bars;   /* bars read */
@@ -143,19 +164,11 @@ static inline int fix_drain(const char *bus, int64_t timeout_ns,
                             struct fix_drained *d)
 {
 	static bb_bar buf[FIX_BATCH];
-	bb_ring_reader *r = NULL;
+	bb_ring_reader *r = fix_ring_open(bus, BB_WAIT_BLOCK, BB_RING_FROM_OLDEST,
+	                                  100000);
 	uint64_t lost;
 	size_t got;
 
-	/* A coordinator stores to every page of its segments before the
-	 * ring appears: seconds at 10,000 symbols on this kind of VM. */
-	int64_t give_up = bb__mono_ns() + 60 * (int64_t)1000000000;
-	while (bb_ring_reader_open(&r, bus, BB_WAIT_BLOCK, BB_RING_FROM_OLDEST)) {
-		r = NULL;
-		if (bb__mono_ns() > give_up)
-			break;
-		usleep(100);
-	}
 	if (r == NULL)
 		return 1;
 	for (;;) {

@@ -52,14 +52,11 @@ static double restart_once(const char *bus, bb_ring_reader *r, pid_t *pid)
  * a new one's exec to its first record, the longest into *max. */
 static double restart_ms(const char *bus, double *max)
 {
-	bb_ring_reader *r = NULL;
 	double ms[RESTARTS];
 	pid_t pid = coordinator(bus, "2000x", "1048576");
+	bb_ring_reader *r = fix_ring_open(bus, BB_WAIT_SPIN, 0, 1000000);
 	int n = 0;
 
-	for (int i = 0; i < 2000 && r == NULL; i++)
-		if (bb_ring_reader_open(&r, bus, BB_WAIT_SPIN, 0))
-			usleep(1000), r = NULL;
 	while (r != NULL && n < RESTARTS &&
 	       (ms[n] = restart_once(bus, r, &pid)) >= 0)
 		n++;

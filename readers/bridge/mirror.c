@@ -24,6 +24,7 @@
 #define FETCH_MAX_BYTES (8LL * 1024 * 1024)
 #define FETCH_WAIT_MS 250 /* a quiet stream: heartbeats between waits */
 #define HEARTBEAT_MS  1000
+#define HELLO_WAIT_MS 200  /* the stream asked again for its first HELLO */
 
 struct mir {
 	struct br_opts    *o;
@@ -460,17 +461,40 @@ static int consume(struct mir *m, volatile sig_atomic_t *stop)
 	return rc;
 }
 
+/*
+ * A stream just made by its publisher: its HELLO comes first, waited for
+ * up to --retry. Asked of the stream, then waited for on its subject
+ * (subscribed before asking: core NATS wakes the mirror as the HELLO is
+ * published, where polling the stream would find it up to 200 ms late).
+ */
+static int first_hello(struct mir *m, volatile sig_atomic_t *stop)
+{
+	natsSubscription *sub = NULL;
+	time_t until = time(NULL) + m->o->retry_s;
+	int rc, wait_ms = 0;
+
+	if (natsConnection_SubscribeSync(&sub, m->j.nc, m->o->hello) != NATS_OK)
+		sub = NULL; /* then polled, backing off */
+	while ((rc = hello(m)) == EIO && !m->open && !*stop &&
+	       time(NULL) < until) {
+		natsMsg *msg = NULL;
+		natsStatus s = sub == NULL ? NATS_ERR
+		               : natsSubscription_NextMsg(&msg, sub, HELLO_WAIT_MS);
+		natsMsg_Destroy(msg);
+		if (s != NATS_OK && s != NATS_TIMEOUT)
+			br_backoff(&wait_ms);
+	}
+	natsSubscription_Destroy(sub);
+	return rc;
+}
+
 int br_mirror_run(struct br_opts *o, volatile sig_atomic_t *stop)
 {
 	struct mir m = { .o = o };
 	int rc = br_js_attach(&m.j, o);
-	time_t until = time(NULL) + o->retry_s;
-	int wait_ms = 0;
 
-	/* A stream just made by its publisher: its HELLO comes first. */
-	while (rc == 0 && (rc = hello(&m)) == EIO && !m.open && !*stop &&
-	       time(NULL) < until)
-		rc = 0, br_backoff(&wait_ms);
+	if (rc == 0)
+		rc = first_hello(&m, stop);
 	if (rc == 0)
 		rc = br_upmir_new(&m.up, o, &m.j, m.p.g.table_symbols, m.p.g.rows);
 	if (rc == 0)

@@ -778,7 +778,7 @@ static int open_bus(struct src *s)
 			return rc;
 		bb_bus_close(s->bus);
 		s->bus = NULL;
-		nats_Sleep(50);
+		nats_Sleep(10);
 	}
 }
 
