@@ -126,10 +126,12 @@ $(B)/bin/barbus-upkeep: $(patsubst %.c,$(B)/%.o,$(UPKEEP_SRC)) $(B)/libbarbus.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# tests/bridge_*_test.c link the bridge's frame codec (no NATS in it).
-$(B)/tests/bridge_%: tests/bridge_%.c $(B)/readers/bridge/frame.o $(B)/libbarbus.a
+# tests/bridge_*_test.c link the bridge's frame codec and key sort (no
+# NATS in them).
+BRIDGE_TEST_OBJ := $(B)/readers/bridge/frame.o $(B)/readers/bridge/keysort.o
+$(B)/tests/bridge_%: tests/bridge_%.c $(BRIDGE_TEST_OBJ) $(B)/libbarbus.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/readers/bridge/frame.o $(B)/libbarbus.a -lcriterion $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BRIDGE_TEST_OBJ) $(B)/libbarbus.a -lcriterion $(LDLIBS)
 
 $(B)/tests/%: tests/%.c $(B)/libbarbus.a
 	@mkdir -p $(@D)

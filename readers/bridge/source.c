@@ -13,6 +13,7 @@
 
 #include "bridge.h"
 #include "frame.h"
+#include "keysort.h"
 #include "up.h"
 
 #define HISTORY_CHUNK_BYTES (512u * 1024) /* under NATS' 1 MB payload */
@@ -461,32 +462,6 @@ static int64_t frame_of(const struct pending *p, size_t i, int64_t t,
 	return with_t ? t : INT64_MAX;
 }
 
-struct keyed {
-	uint64_t key;
-	size_t   i;
-};
-
-/* A stable LSD radix sort of k[0..n) by key, a byte at a time up to the
- * highest byte of top, the largest key (a session's seconds: three
- * passes); tmp holds n. Where the sorted keys are: k or tmp. */
-static struct keyed *radix_sort(struct keyed *k, struct keyed *tmp, size_t n,
-                                uint64_t top)
-{
-	for (unsigned sh = 0; sh < 64 && (top >> sh) != 0; sh += 8) {
-		size_t at[257] = { 0 };
-		for (size_t i = 0; i < n; i++)
-			at[((k[i].key >> sh) & 255) + 1]++;
-		for (int b = 0; b < 256; b++)
-			at[b + 1] += at[b];
-		for (size_t i = 0; i < n; i++)
-			tmp[at[(k[i].key >> sh) & 255]++] = k[i];
-		struct keyed *x = k;
-		k = tmp;
-		tmp = x;
-	}
-	return k;
-}
-
 /* Pending bars grouped by frame, each group in its bars' order (a stable
  * sort), so that each frame is a run: a snapshot's 390 minutes of 500
  * symbols are not scanned once per minute. Keys are the frames' minutes
@@ -501,7 +476,7 @@ static int group_pending(struct pending *p, int64_t t, int with_t)
 		i++;
 	if (i >= p->n)
 		return 0; /* grouped already: a live minute */
-	struct keyed *k = malloc(2 * p->n * sizeof(*k));
+	struct br_keyed *k = malloc(2 * p->n * sizeof(*k));
 	bb_bar *bars = malloc(p->cap * sizeof(*bars));
 	int64_t *minute = malloc(p->cap * sizeof(*minute));
 	if (k == NULL || bars == NULL || minute == NULL) {
@@ -516,10 +491,10 @@ static int group_pending(struct pending *p, int64_t t, int with_t)
 	uint64_t none = lo == INT64_MAX ? 0 : (uint64_t)hi - (uint64_t)lo + 1;
 	for (i = 0; i < p->n; i++) {
 		int64_t m = frame_of(p, i, t, with_t);
-		k[i] = (struct keyed){ m == INT64_MAX ? none
-		                                      : (uint64_t)m - (uint64_t)lo, i };
+		k[i] = (struct br_keyed){ m == INT64_MAX ? none
+		                          : (uint64_t)m - (uint64_t)lo, i };
 	}
-	struct keyed *o = radix_sort(k, k + p->n, p->n, none);
+	struct br_keyed *o = br_keysort(k, k + p->n, p->n, none);
 	for (i = 0; i < p->n; i++) {
 		bars[i] = p->bars[o[i].i];
 		minute[i] = p->minute[o[i].i];
