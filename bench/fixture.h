@@ -116,8 +116,6 @@ static inline double fix_rate(double n, int64_t ns, const char *what)
 	return 0;
 }
 
-
-/* Call first: where the programs are, and a fresh temp dir for the store. */
 /*
  * A reader of bus's ring (wait, flags: as bb_ring_reader_open()), once the
  * ring is there: looked for every poll_ns for up to 60 s (a coordinator
@@ -200,6 +198,7 @@ static inline int fix_drain(const char *bus, int64_t timeout_ns,
 	return 0;
 }
 
+/* Call first: where the programs are, and a fresh temp dir for the store. */
 static inline int fix_init(const char *argv0, const char *tag)
 {
 	snprintf(fix_bin, sizeof(fix_bin), "%s/../bin", dirname(strdup(argv0)));

@@ -485,15 +485,14 @@ static int group_pending(struct pending *p, int64_t t, int with_t)
 	}
 	for (i = 0; i < p->n; i++) {
 		int64_t m = frame_of(p, i, t, with_t);
+		k[i] = (struct br_keyed){ (uint64_t)m, i };
 		if (m != INT64_MAX)
 			lo = m < lo ? m : lo, hi = m > hi ? m : hi;
 	}
 	uint64_t none = lo == INT64_MAX ? 0 : (uint64_t)hi - (uint64_t)lo + 1;
-	for (i = 0; i < p->n; i++) {
-		int64_t m = frame_of(p, i, t, with_t);
-		k[i] = (struct br_keyed){ m == INT64_MAX ? none
-		                          : (uint64_t)m - (uint64_t)lo, i };
-	}
+	for (i = 0; i < p->n; i++)
+		k[i].key = k[i].key == (uint64_t)INT64_MAX ? none
+		           : k[i].key - (uint64_t)lo;
 	struct br_keyed *o = br_keysort(k, k + p->n, p->n, none);
 	for (i = 0; i < p->n; i++) {
 		bars[i] = p->bars[o[i].i];

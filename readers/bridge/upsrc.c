@@ -640,24 +640,6 @@ static void wait_finished(struct br_upsrc *u, const bb_session *ses)
 		nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
 }
 
-int br_upsrc_end(struct br_upsrc *u, const struct br_up_map *map,
-                 const bb_session *ses, uint64_t number, br_up_emit emit,
-                 void *ctx, int *owed)
-{
-	int all = 0, rc = look(u);
-
-	*owed = u->u == NULL;
-	if (rc != 0 || u->u == NULL)
-		return rc;
-	wait_finished(u, ses);
-	for (uint32_t c = 0; rc == 0 && !all && c < BR_SUB_BLOCK - BR_SUB_UP_END;
-	     c++)
-		rc = send_up(u, map, ses, number, BR_UP_END, BR_SUB_UP_END + c, &all,
-		             emit, ctx);
-	return rc == 0 ? br_upsrc_block(u, map, ses, number, emit, ctx, owed)
-	       : rc;
-}
-
 /* ---- history blocks ----------------------------------------------------- */
 
 /* The block holding session `date`, or -1. */
@@ -690,24 +672,20 @@ static int block_rows(struct br_upsrc *u, int k, uint32_t src, uint32_t sym,
 	return rc;
 }
 
-int br_upsrc_block(struct br_upsrc *u, const struct br_up_map *map,
-                   const bb_session *ses, uint64_t number, br_up_emit emit,
-                   void *ctx, int *owed)
+/* Session ses's history block as UP_BLOCK frames, the upkeep done with
+ * ses (or waited for in vain); *owed 1 when it has no block of ses. */
+static int send_block(struct br_upsrc *u, const struct br_up_map *map,
+                      const bb_session *ses, uint64_t number,
+                      br_up_emit emit, void *ctx, int *owed)
 {
-	int rc = look(u), k, stored;
+	int rc = 0, k, stored;
 	uint32_t first = 0, c = 0;
 
-	*owed = rc == 0 && u->u == NULL; /* an upkeep may come */
-	if (rc != 0 || u->u == NULL || !u->nblocks)
-		return rc;
-	/* A session the bus has in history may still be the upkeep's
-	 * current one (a publisher starting again, lapped, while the upkeep
-	 * finishes it): its block is written at its end. Sent later, it
-	 * would be skipped as stored (the stream's last being past it). */
-	wait_finished(u, ses);
+	if (!u->nblocks)
+		return 0;
 	if ((k = block_of(u, ses->date)) < 0) {
 		*owed = 1; /* not written yet, or never: asked again */
-		return rc;
+		return 0;
 	}
 	while (rc == 0 && (first < map->n || c == 0)) {
 		u->f = (struct br_frame){ .type = BR_UP_BLOCK, .flags = u->tag,
@@ -740,4 +718,38 @@ int br_upsrc_block(struct br_upsrc *u, const struct br_up_map *map,
 		c++;
 	}
 	return rc;
+}
+
+int br_upsrc_end(struct br_upsrc *u, const struct br_up_map *map,
+                 const bb_session *ses, uint64_t number, br_up_emit emit,
+                 void *ctx, int *owed)
+{
+	int all = 0, rc = look(u);
+
+	*owed = u->u == NULL;
+	if (rc != 0 || u->u == NULL)
+		return rc;
+	wait_finished(u, ses);
+	for (uint32_t c = 0; rc == 0 && !all && c < BR_SUB_BLOCK - BR_SUB_UP_END;
+	     c++)
+		rc = send_up(u, map, ses, number, BR_UP_END, BR_SUB_UP_END + c, &all,
+		             emit, ctx);
+	return rc == 0 ? send_block(u, map, ses, number, emit, ctx, owed) : rc;
+}
+
+int br_upsrc_block(struct br_upsrc *u, const struct br_up_map *map,
+                   const bb_session *ses, uint64_t number, br_up_emit emit,
+                   void *ctx, int *owed)
+{
+	int rc = look(u);
+
+	*owed = rc == 0 && u->u == NULL; /* an upkeep may come */
+	if (rc != 0 || u->u == NULL)
+		return rc;
+	/* A session the bus has in history may still be the upkeep's
+	 * current one (a publisher starting again, lapped, while the upkeep
+	 * finishes it): its block is written at its end. Sent later, it
+	 * would be skipped as stored (the stream's last being past it). */
+	wait_finished(u, ses);
+	return send_block(u, map, ses, number, emit, ctx, owed);
 }
