@@ -25,15 +25,20 @@
 
 #define FIX_NSYM 500
 /* The replays: every XNYS session of July 2024, 22 (07-03 closes early,
- * 07-04 is a holiday), 4.2M bars; a ring of 2^22 records holds all of them,
- * so a reader slower than the replay is never lapped (a lapped reader's
- * rate is no figure). */
+ * 07-04 is a holiday), 4.2M bars, through the coordinator's default ring of
+ * 2^20 records (64 MiB), a quarter of the run: as in a process that runs
+ * for days, a reader faults the ring's pages in once, on the first lap, and
+ * reads them mapped after (a ring holding the whole run was paged in fresh
+ * all along, at 2.6 us a page here: page_bench). The upkeep is not lapped,
+ * since the replay is paced to it (a few thousand bars behind at most:
+ * coordinator/handshake.c), nor is a reader that keeps up; a lapped
+ * reader's rate is no figure. */
 #define FIX_FROM     "2024-07-01"
 #define FIX_TO       "2024-07-31"
 #define FIX_FROM_D   20240701
 #define FIX_TO_D     20240731
 #define FIX_SESSIONS 22
-#define FIX_RING     "4194304"
+#define FIX_RING     "1048576"
 
 static char fix_bin[PATH_MAX], fix_dir[64];
 static int fix_failures; /* checks failed: the program prints no figure */
@@ -138,10 +143,41 @@ static inline bb_ring_reader *fix_ring_open(const char *bus, int wait,
 }
 
 /* What a reader process saw of a replay; lives in shared memory. */
+/* The machine's CPU time so far (/proc/stat), in ticks: busy (user, nice,
+ * system, irq, softirq) and all (busy, idle, iowait, steal). */
+struct fix_cpu {
+	unsigned long long busy, all;
+};
+
+static inline void fix_cpu_read(struct fix_cpu *c)
+{
+	unsigned long long v[8] = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (f == NULL || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
+	                        &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+	                        &v[6], &v[7]) != 8)
+		memset(v, 0, sizeof(v));
+	if (f != NULL)
+		fclose(f);
+	c->busy = v[0] + v[1] + v[2] + v[5] + v[6];
+	c->all = c->busy + v[3] + v[4] + v[7];
+}
+
+/* Cores busy from a to b (of all the machine's); -1 when no tick passed. */
+static inline double fix_cores(const struct fix_cpu *a, const struct fix_cpu *b)
+{
+	if (b->all <= a->all)
+		return -1;
+	return (double)sysconf(_SC_NPROCESSORS_ONLN) * (double)(b->busy - a->busy) /
+	       (double)(b->all - a->all);
+}
+
 struct fix_drained {
 	uint64_t bars;   /* bars read */
 	uint64_t first;  /* of those, in the batch read at t0 */
 	int64_t  t0, t1; /* when the first and the last came */
+	struct fix_cpu c0, c1; /* the machine's CPU time at t0 and at the end */
 	int      rc;     /* why it stopped early; 0 at the end of data */
 };
 
@@ -154,7 +190,8 @@ struct fix_drained {
  * would: one call and one clock read per batch, not per record, so it
  * leaves the core it shares with the upkeep to the upkeep. t1 is taken
  * after each batch, so it is the time the batch's last bar was read; a
- * rate is (bars - first) / (t1 - t0). 0,
+ * rate is (bars - first) / (t1 - t0), and the cores the machine kept
+ * busy meanwhile fix_cores(&c0, &c1) (c1 is read at the end of data). 0,
  * or 1 when the ring never opened or reading stopped early (lapped,
  * nothing for timeout_ns, writer gone): no figure then.
  */
@@ -187,6 +224,7 @@ static inline int fix_drain(const char *bus, int64_t timeout_ns,
 			if (d->bars == 0) {
 				d->t0 = now;
 				d->first = bars;
+				fix_cpu_read(&d->c0);
 			}
 			d->t1 = now;
 			d->bars += bars;
@@ -194,6 +232,7 @@ static inline int fix_drain(const char *bus, int64_t timeout_ns,
 		if (end)
 			break;
 	}
+	fix_cpu_read(&d->c1);
 	bb_ring_reader_close(r);
 	return 0;
 }

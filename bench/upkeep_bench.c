@@ -11,7 +11,13 @@
  *     (upkeep.lapped, target 0). Floor: the same replay without an upkeep
  *     (replay.noupkeep.rate), same run. The session transitions and
  *     prefetch hits of the replay with the upkeep: transition.p50,
- *     transition.max, prefetch.hit.
+ *     transition.max, prefetch.hit. What the machine gave each replay
+ *     while the reader received: the cores busy (replay.noupkeep.cores,
+ *     replay.upkeep.cores, from /proc/stat), the CPU time a bar cost over
+ *     all processes (replay.noupkeep.cpu, replay.upkeep.cpu), and the CPU
+ *     a bar could cost more with the upkeep and the replay still keep 0.9
+ *     of its rate with every core busy (upkeep.cpu.allowed): the target
+ *     within what two cores can do.
  *  2. The latest derived bar from a reader process (table.derived.latest).
  *  3. Live: a feed through a FIFO lacks some bars that the store has; a
  *     reader times each gap from its MINUTE_END to the fill being visible
@@ -51,7 +57,7 @@ static void closing_line(const char *log, double *bars, double *busy)
  */
 static double replay(const char *bus, int with, size_t total, double *up_s,
                      double *up_bars, double *up_busy, uint64_t *lapped,
-                     double tr[3])
+                     double tr[3], double *cores)
 {
 	struct fix_drained *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 	                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -95,6 +101,8 @@ static double replay(const char *bus, int with, size_t total, double *up_s,
 	fix_control(bus, FIX_SESSIONS, &tr[0], &tr[1], &tr[2]);
 	double rate = fix_rate((double)(sh->bars - sh->first),
 	                       sh->t1 - sh->t0, bus);
+	if ((*cores = fix_cores(&sh->c0, &sh->c1)) <= 0)
+		fix_fail("%s: no CPU time read from /proc/stat", bus);
 	munmap(sh, sizeof(*sh));
 	return rate;
 }
@@ -262,6 +270,7 @@ int main(int argc, char **argv)
 {
 	char b1[40], b2[40], b3[40];
 	double up_s, none_s, up_bars, up_busy, none_bars, none_busy, p50, max;
+	double none_cores, cores;
 	uint64_t lapped, none_lapped;
 	(void)argc;
 
@@ -273,9 +282,9 @@ int main(int argc, char **argv)
 	size_t total = fix_store(FIX_NSYM, FIX_FROM_D, FIX_TO_D, NULL);
 	double none_tr[3], tr[3]; /* transition p50, max (us), prefetch hit % */
 	double floor = replay(b2, 0, total, &none_s, &none_bars, &none_busy,
-	                      &none_lapped, none_tr);
+	                      &none_lapped, none_tr, &none_cores);
 	double with = replay(b1, 1, total, &up_s, &up_bars, &up_busy, &lapped,
-	                     tr);
+	                     tr, &cores);
 	double dl = derived_latest(b1);
 	fix_cleanup();
 	fix_init(argv[0], "fill");
@@ -291,6 +300,13 @@ int main(int argc, char **argv)
 		fix_fail("upkeep took in %.0f bars of %zu", up_bars, total);
 	double up_rate = fix_rate(up_bars, (int64_t)(up_busy * 1e9), "upkeep");
 	double up_wall = fix_rate(up_bars, (int64_t)(up_s * 1e9), "upkeep wall");
+	/* What the machine gave: the cores busy while the reader received,
+	 * the CPU time a bar cost (every process on every core), and how much
+	 * more a bar may cost with the upkeep for the replay to keep 0.9 of
+	 * its rate on all of this machine's cores. */
+	double ncpu = (double)sysconf(_SC_NPROCESSORS_ONLN);
+	double cpu_none = none_cores / floor * 1e9, cpu_up = cores / with * 1e9;
+	double allowed = (ncpu / 0.9 - none_cores) / floor * 1e9;
 	if (fix_failures > 0) {
 		fprintf(stderr, "upkeep_bench: %d checks failed: no figures\n",
 		        fix_failures);
@@ -303,7 +319,10 @@ int main(int argc, char **argv)
 	       "  %-40s %12.0f bars/s\n  %-40s %12llu (target 0)\n"
 	       "  %-40s %12.1f ns\n"
 	       "  %-40s %9.1f us p50, %.1f us max (target max <= 10000 us)\n"
-	       "  %-40s %9.1f us p50, %.1f us max, prefetch hit %.0f %%\n",
+	       "  %-40s %9.1f us p50, %.1f us max, prefetch hit %.0f %%\n"
+	       "  %-40s %12.2f of %.0f, %.0f ns a bar\n"
+	       "  %-40s %12.2f of %.0f, %.0f ns a bar\n"
+	       "  %-40s %12.0f ns (the upkeep added %.0f)\n",
 	       FIX_NSYM, FIX_SESSIONS, total, "floor: replay to a reader, no upkeep", floor,
 	       "replay to a reader, upkeep running", with, with / floor,
 	       "upkeep: bars taken in / its busy time", up_rate,
@@ -311,14 +330,22 @@ int main(int argc, char **argv)
 	       "upkeep: records lost to lapping", (unsigned long long)lapped,
 	       "latest 5m bar, reader process", dl,
 	       "live gap: MINUTE_END to fill visible", p50, max,
-	       "session transitions, upkeep running", tr[0], tr[1], tr[2]);
+	       "session transitions, upkeep running", tr[0], tr[1], tr[2],
+	       "cores busy, CPU a bar: no upkeep", none_cores, ncpu, cpu_none,
+	       "cores busy, CPU a bar: upkeep running", cores, ncpu, cpu_up,
+	       "CPU a bar may add for 0.9 of the floor", allowed,
+	       cpu_up - cpu_none);
 	printf("replay.noupkeep.rate %.0f bars/s\nreplay.upkeep.rate %.0f bars/s\n"
 	       "upkeep.rate %.0f bars/s\nupkeep.wall.rate %.0f bars/s\n"
 	       "upkeep.lapped %llu records\n"
 	       "table.derived.latest %.1f ns\nfill.p50 %.1f us\nfill.max %.1f us\n"
 	       "transition.p50 %.1f us\ntransition.max %.1f us\n"
-	       "prefetch.hit %.0f %%\n",
+	       "prefetch.hit %.0f %%\n"
+	       "replay.noupkeep.cores %.2f cores\nreplay.upkeep.cores %.2f cores\n"
+	       "replay.noupkeep.cpu %.0f ns/bar\nreplay.upkeep.cpu %.0f ns/bar\n"
+	       "upkeep.cpu.allowed %.0f ns/bar\n",
 	       floor, with, up_rate, up_wall,
-	       (unsigned long long)lapped, dl, p50, max, tr[0], tr[1], tr[2]);
+	       (unsigned long long)lapped, dl, p50, max, tr[0], tr[1], tr[2],
+	       none_cores, cores, cpu_none, cpu_up, allowed);
 	return 0;
 }
