@@ -38,6 +38,12 @@
  *   published before the mirror had made B are left out of them.
  * bridge.first.ms: the first minute's, the making of B included.
  *
+ * bridge.cores, nats.floor.cores: the cores the machine kept busy (from
+ *   /proc/stat) during the bridge.rate run (until bus B's writer was gone)
+ *   and during the floor's; bridge.cpu, nats.floor.cpu: CPU ns a bar over
+ *   every process, nats-server's included; bridge.cpu.allowed: what a bar
+ *   may cost for 0.8 of the floor's rate with every core busy.
+ *
  * Targets: bridge.rate >= 0.8 x nats.floor.rate and >= 1M bars/s;
  * bridge.p50 <= nats.floor.p50 + 50 µs.
  */
@@ -73,6 +79,7 @@ static struct seen *seen_a, *seen_b;
 struct got {
 	_Atomic uint64_t n;
 	_Atomic int64_t  first_ns, last_ns;
+	struct fix_cpu   end; /* the machine's CPU time at the end (reaped) */
 };
 static struct got *got_b;
 static char bus_a[64], bus_b[64], bus_a2[64], bus_b2[64], bus_b3[64], bus_a3[64], url[64];
@@ -226,6 +233,7 @@ static int reader_b(void *arg, int cpu)
 			/* release: pairs with the parent's acquire after reaping */
 			atomic_fetch_add_explicit(&g->n, 1, memory_order_release);
 		} else if (rc == BB_ENOWRITER && g->n > 0) {
+			fix_cpu_read(&g->end);
 			break;
 		} else if (rc == BB_ENOWRITER) {
 			bench_sleep_ns(1000000);
@@ -239,9 +247,12 @@ static int reader_b(void *arg, int cpu)
 
 /* bridge.rate: the stored bars carried from A to a reader on B per
  * second, from the coordinator's start; *reader: from the first record on
- * B instead. 0 on failure. */
-static double bridge_rate(long stored, double *reader)
+ * B instead; *cores: busy meanwhile (until B's writer was gone). 0 on
+ * failure. */
+static double bridge_rate(long stored, double *reader, double *cores)
 {
+	struct fix_cpu c0;
+
 	char stream[96];
 
 	snprintf(stream, sizeof(stream), "barbus-%s", bus_a);
@@ -254,6 +265,7 @@ static double bridge_rate(long stored, double *reader)
 	 * (every 10 ms) and the mirror for the stream's HELLO. */
 	bench_sleep_ns(1000000000);
 	int64_t t0 = bb__mono_ns();
+	fix_cpu_read(&c0);
 	pid_t c = fix_spawn("coordinator", "--bus", bus_a, "--db", fix_dir,
 	                    "backtest", "--from", FROM, "--to", TO,
 	                    "--history-days", "2", (char *)NULL);
@@ -277,6 +289,10 @@ static double bridge_rate(long stored, double *reader)
 	int64_t tb = atomic_load_explicit(&got_b->first_ns, memory_order_relaxed);
 	if (n < 2 || t1 <= tb || tb <= t0) {
 		fix_fail("the reader of bus B got nothing");
+		return 0;
+	}
+	if ((*cores = fix_cores(&c0, &got_b->end)) <= 0) {
+		fix_fail("no CPU time read from /proc/stat");
 		return 0;
 	}
 	*reader = (double)stored / ((double)(t1 - tb) / 1e9);
@@ -395,9 +411,10 @@ static int js_fail(const char *what, natsStatus s, jsErrCode jerr)
 /* The floor: nframes frames of FRAME bytes published (async) and fetched
  * back; *rate in bars/s (NSYM bars a frame); *p50 in µs through a
  * JetStream consumer, *core_p50 to a plain subscriber. */
-static int floor_run(long nframes, double *rate, double *p50,
-                     double *core_p50)
+static int floor_run(long nframes, double *rate, double *cores,
+                     double *p50, double *core_p50)
 {
+	struct fix_cpu c0, c1;
 	natsConnection *nc = NULL;
 	jsCtx *js = NULL;
 	jsStreamInfo *si = NULL;
@@ -434,6 +451,7 @@ static int floor_run(long nframes, double *rate, double *p50,
 		goto out;
 	}
 	int64_t t0 = bb__mono_ns();
+	fix_cpu_read(&c0);
 	for (long i = 0; i < nframes && s == NATS_OK; i++) {
 		memcpy(buf + 24, &i, sizeof(i)); /* a frame's position */
 		s = js_PublishAsync(js, "floor.frames", buf, FRAME, NULL);
@@ -469,7 +487,12 @@ static int floor_run(long nframes, double *rate, double *p50,
 		natsMsgList_Destroy(&list);
 	}
 	int64_t dt = bb__mono_ns() - t0;
+	fix_cpu_read(&c1);
 	*rate = (double)got * NSYM / ((double)dt / 1e9);
+	if ((*cores = fix_cores(&c0, &c1)) <= 0) {
+		fix_fail("floor: no CPU time read from /proc/stat");
+		goto out;
+	}
 	natsSubscription_Destroy(sub);
 	sub = NULL;
 
@@ -533,7 +556,7 @@ int main(int argc, char **argv)
 {
 	long bars = 0;
 	double rate, floor_rate = 0, floor_p50 = 0, core_p50 = 0, p50 = 0, p99 = 0;
-	double first_ms = 0, reader_rate = 0;
+	double first_ms = 0, reader_rate = 0, cores = 0, floor_cores = 0;
 	double side[2] = { 0, 0 };
 
 	(void)argc;
@@ -552,10 +575,10 @@ int main(int argc, char **argv)
 	got_b = bench_shared(sizeof(*got_b));
 	long stored = (long)fix_store(NSYM, 20240701, TO_DATE, NULL);
 	start_natsd();
-	rate = bridge_rate(stored, &reader_rate);
+	rate = bridge_rate(stored, &reader_rate, &cores);
 	bars = stored;
 	if (rate > 0 && floor_run((bars + NSYM - 1) / NSYM, &floor_rate,
-	                          &floor_p50, &core_p50) != 0)
+	                          &floor_cores, &floor_p50, &core_p50) != 0)
 		rate = 0;
 	if (rate > 0 && bridge_sides(side) != 0)
 		rate = 0;
@@ -576,6 +599,16 @@ int main(int argc, char **argv)
 	bench_metric("nats.floor.rate", floor_rate, "bars/s", 0);
 	bench_metric("nats.floor.p50", floor_p50, "us", 1);
 	bench_metric("nats.floor.core.p50", core_p50, "us", 1);
+	/* What the machine gave: cores busy, CPU ns a bar over every process
+	 * (nats-server's included), and the CPU a bar may cost for 0.8 of the
+	 * floor's rate with every core busy. */
+	double ncpu = (double)sysconf(_SC_NPROCESSORS_ONLN);
+	bench_metric("bridge.cores", cores, "cores", 2);
+	bench_metric("bridge.cpu", cores / rate * 1e9, "ns/bar", 0);
+	bench_metric("nats.floor.cores", floor_cores, "cores", 2);
+	bench_metric("nats.floor.cpu", floor_cores / floor_rate * 1e9, "ns/bar", 0);
+	bench_metric("bridge.cpu.allowed", ncpu / (0.8 * floor_rate) * 1e9,
+	             "ns/bar", 0);
 	bench_metrics_print();
 	natsConnection_Destroy(NULL);
 	nats_Close();
