@@ -3,7 +3,10 @@
  * sessions made by barbus-gen (random walks, 10% illiquid symbols), then
  * the real programs, as replay_bench and upkeep_bench do at 500 symbols:
  *  - scale.replay.scan.rate: bb_store_load of each session, in process;
- *  - scale.replay.rate: backtest at max speed, store to ring to a reader;
+ *  - scale.replay.rate: backtest at max speed, store to ring to a reader,
+ *    from the second session's start (the first holds the programs'
+ *    start-up: fixture.h); scale.replay.whole.rate and
+ *    scale.upkeep.whole.rate have the first session in;
  *  - scale.upkeep.rate: the same with the upkeep deriving 5m,15m,30m,1h,
  *    and scale.upkeep.busy.rate, the bars it took in over its busy time,
  *    scale.upkeep.lapped the records it lost to lapping (target 0);
@@ -85,7 +88,7 @@ static double segments_mib(const char *bus)
 }
 
 struct run {
-	double rate, up_bars, up_busy, segs, hit, tmax;
+	double rate, whole, up_bars, up_busy, segs, hit, tmax;
 	uint64_t lapped; /* records the upkeep lost to lapping */
 	long   rss_co, rss_up, rss_rd; /* KiB */
 };
@@ -176,8 +179,9 @@ static void replay(const char *bus, int with, size_t total, struct run *o)
 	if (sh->bars != total)
 		fix_fail("%s: reader received %llu bars of %zu (%s)", bus,
 		         (unsigned long long)sh->bars, total, bb_strerror(sh->rc));
-	o->rate = fix_rate((double)(sh->bars - sh->first),
-	                   sh->t1 - sh->t0, bus);
+	o->rate = fix_steady_rate(sh, bus);
+	o->whole = fix_rate((double)(sh->bars - sh->first),
+	                    sh->t1 - sh->t0, bus);
 	o->segs = segments_mib(bus);
 	control(bus, o);
 	if (with) {
@@ -233,6 +237,7 @@ int main(int argc, char **argv)
 	printf("scale: %s symbols x 5 sessions, %zu bars (barbus-gen %.1f s)\n"
 	       "  %-40s %12.0f bars/s\n  %-40s %12.0f bars/s\n"
 	       "  %-40s %12.0f bars/s (%.2f of it)\n"
+	       "  %-40s %12.0f bars/s, with the upkeep %.0f\n"
 	       "  %-40s %12.0f bars/s (%.0f bars taken in, lapped %llu)\n"
 	       "  %-40s %9.0f %%, transition max %.0f us (with upkeep %.0f %%, "
 	       "%.0f us)\n"
@@ -242,6 +247,7 @@ int main(int argc, char **argv)
 	       "store load, in process", scan_rate,
 	       "replay: store to ring to reader", none.rate,
 	       "replay with the upkeep", with.rate, with.rate / none.rate,
+	       "both, the first session in", none.whole, with.whole,
 	       "upkeep: bars taken in / its busy time", busy, with.up_bars,
 	       (unsigned long long)with.lapped,
 	       "prefetch hit", none.hit, none.tmax, with.hit, with.tmax,
@@ -249,11 +255,13 @@ int main(int argc, char **argv)
 	       with.rss_rd >> 10, "segments in /dev/shm", none.segs, with.segs);
 	printf("scale.replay.scan.rate %.0f bars/s\nscale.replay.rate %.0f bars/s\n"
 	       "scale.upkeep.rate %.0f bars/s\nscale.upkeep.busy.rate %.0f bars/s\n"
+	       "scale.replay.whole.rate %.0f bars/s\n"
+	       "scale.upkeep.whole.rate %.0f bars/s\n"
 	       "scale.upkeep.lapped %llu records\n"
 	       "scale.prefetch.hit %.0f %%\nscale.transition.max %.0f us\n"
 	       "scale.rss.coordinator %.0f MiB\nscale.rss.upkeep %.0f MiB\n"
 	       "scale.rss.reader %.0f MiB\nscale.segments %.0f MiB\n",
-	       scan_rate, none.rate, with.rate, busy,
+	       scan_rate, none.rate, with.rate, busy, none.whole, with.whole,
 	       (unsigned long long)with.lapped, none.hit, none.tmax,
 	       with.rss_co / 1024.0, with.rss_up / 1024.0, with.rss_rd / 1024.0,
 	       with.segs);
