@@ -252,7 +252,6 @@ static int reader_b(void *arg, int cpu)
 static double bridge_rate(long stored, double *reader, double *cores)
 {
 	struct fix_cpu c0;
-
 	char stream[96];
 
 	snprintf(stream, sizeof(stream), "barbus-%s", bus_a);

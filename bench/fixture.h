@@ -142,7 +142,6 @@ static inline bb_ring_reader *fix_ring_open(const char *bus, int wait,
 	return r;
 }
 
-/* What a reader process saw of a replay; lives in shared memory. */
 /* The machine's CPU time so far (/proc/stat), in ticks: busy (user, nice,
  * system, irq, softirq) and all (busy, idle, iowait, steal). */
 struct fix_cpu {
@@ -173,6 +172,7 @@ static inline double fix_cores(const struct fix_cpu *a, const struct fix_cpu *b)
 	       (double)(b->all - a->all);
 }
 
+/* What a reader process saw of a replay; lives in shared memory. */
 struct fix_drained {
 	uint64_t bars;   /* bars read */
 	uint64_t first;  /* of those, in the batch read at t0 */
