@@ -248,6 +248,35 @@ static int batch(struct up_fol *f, bb_bar *ev, int *w)
 	return rc;
 }
 
+#define END_SPIN_NS 2000000LL /* how long the session's end is spun for */
+
+/*
+ * The followed session's last minute is complete and its end not taken:
+ * the SESSION_END comes next, at once in a backtest, and the coordinator's
+ * boundary waits on our taking it. It is spun for, once a session and for
+ * END_SPIN_NS at most, rather than slept for. Measured here (a replay of
+ * 22 sessions): asleep in bb_ring_wait(), the upkeep took the end 250-310
+ * us after it was published at many boundaries, and the longest boundary
+ * of a run was over 1 ms in 4 runs of 7 (up to 5.9 ms); spinning, it took
+ * the end at once, and the longest was over 1 ms in 1 run of 13.
+ * 0 with *ev, BB_EEMPTY when nothing came, or bb_ring_read()'s error.
+ */
+static int end_spin(struct up_fol *f, bb_bar *ev, uint64_t *lost)
+{
+	const bb_session *s = up_engine_session(f->e);
+
+	if (s->date == 0 || s->date == f->end_spun || up_engine_finished(f->e) ||
+	    up_engine_through(f->e) < s->close - 60)
+		return BB_EEMPTY;
+	f->end_spun = s->date;
+	int64_t end = bb__mono_ns() + END_SPIN_NS;
+	for (unsigned i = 1;; i++) {
+		int rc = bb_ring_read(f->r, ev, lost);
+		if (rc != BB_EEMPTY || ((i & 63) == 0 && bb__mono_ns() > end))
+			return rc;
+	}
+}
+
 /* busy_ns: all of the loop's time but that spent in bb_ring_wait() or
  * waiting for a writer: taking records in, resynchronising after a lap,
  * ticks, session ends. */
@@ -265,7 +294,9 @@ static int loop(struct up_fol *f, volatile sig_atomic_t *stop)
 	}
 	while (rc == 0 && !*stop) {
 		int64_t w0 = bb__mono_ns();
-		int w = bb_ring_wait(f->r, &ev[0], &lost, WAIT_NS);
+		int w = end_spin(f, &ev[0], &lost);
+		if (w == BB_EEMPTY)
+			w = bb_ring_wait(f->r, &ev[0], &lost, WAIT_NS);
 		waited += bb__mono_ns() - w0;
 		if (w == 0) {
 			rc = batch(f, ev, &w);

@@ -275,6 +275,7 @@ struct up_fol {
 	int64_t          clock_seen; /* live: clock read at the last idle check */
 	uint32_t         mode;       /* bb_mode of the coordinator */
 	int64_t          busy_ns;    /* spent taking records in, not waiting */
+	int32_t          end_spun;   /* the session whose end was spun for */
 };
 
 /* session.c. Symbols on the bus now (its directory, up to the table's). */
