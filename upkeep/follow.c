@@ -258,7 +258,7 @@ static int batch(struct up_fol *f, bb_bar *ev, int *w)
  * 22 sessions): asleep in bb_ring_wait(), the upkeep took the end 250-310
  * us after it was published at many boundaries, and the longest boundary
  * of a run was over 1 ms in 4 runs of 7 (up to 5.9 ms); spinning, it took
- * the end at once, and the longest was over 1 ms in 1 run of 13.
+ * the end at once, and the longest was over 1 ms in 2 runs of 14.
  * 0 with *ev, BB_EEMPTY when nothing came, or bb_ring_read()'s error.
  */
 static int end_spin(struct up_fol *f, bb_bar *ev, uint64_t *lost)
