@@ -184,6 +184,13 @@ struct fix_drained {
 	int      rc;     /* why it stopped early; 0 at the end of data */
 };
 
+/* The rate from the first bar's batch to the end of data. */
+static inline double fix_whole_rate(const struct fix_drained *d,
+                                    const char *what)
+{
+	return fix_rate((double)(d->bars - d->first), d->t1 - d->t0, what);
+}
+
 /* The rate from the second session's start to the end of data: a failure
  * (and 0) when the run had one session. */
 static inline double fix_steady_rate(const struct fix_drained *d,
@@ -203,8 +210,8 @@ static inline double fix_steady_rate(const struct fix_drained *d,
  * would: one call and one clock read per batch, not per record, so it
  * leaves the core it shares with the upkeep to the upkeep. t1 is taken
  * after each batch, so it is the time the batch's last bar was read; the
- * whole run's rate is (bars - first) / (t1 - t0). The steady rate
- * (fix_steady_rate) leaves the first session out: it holds the
+ * whole run's rate (fix_whole_rate) is (bars - first) / (t1 - t0). The
+ * steady rate (fix_steady_rate) leaves the first session out: it holds the
  * programs' start-up (the upkeep making its tables, 2.2 GB at 10,000
  * symbols, while the coordinator waits at the first boundary), which a
  * replay of years pays once; c2 and c1 bound the same window for the

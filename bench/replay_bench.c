@@ -99,8 +99,7 @@ int main(int argc, char **argv)
 		fix_fail("reader received %llu bars of %zu",
 		         (unsigned long long)sh->bars, total);
 	double rate = fix_steady_rate(sh, "replay");
-	double whole = fix_rate((double)(sh->bars - sh->first),
-	                        sh->t1 - sh->t0, "replay, whole run");
+	double whole = fix_whole_rate(sh, "replay, whole run");
 	fix_control(bus, FIX_SESSIONS, &p50, &max, &hit);
 	double rmax = 0, rms = restart_ms(bus2, &rmax);
 	fix_unlink_bus(bus);

@@ -180,8 +180,7 @@ static void replay(const char *bus, int with, size_t total, struct run *o)
 		fix_fail("%s: reader received %llu bars of %zu (%s)", bus,
 		         (unsigned long long)sh->bars, total, bb_strerror(sh->rc));
 	o->rate = fix_steady_rate(sh, bus);
-	o->whole = fix_rate((double)(sh->bars - sh->first),
-	                    sh->t1 - sh->t0, bus);
+	o->whole = fix_whole_rate(sh, bus);
 	o->segs = segments_mib(bus);
 	control(bus, o);
 	if (with) {

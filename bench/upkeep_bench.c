@@ -103,7 +103,7 @@ static double replay(const char *bus, int with, size_t total, double *up_s,
 	*lapped = info.lapped;
 	fix_control(bus, FIX_SESSIONS, &tr[0], &tr[1], &tr[2]);
 	double rate = fix_steady_rate(sh, bus);
-	*whole = fix_rate((double)(sh->bars - sh->first), sh->t1 - sh->t0, bus);
+	*whole = fix_whole_rate(sh, bus);
 	if ((*cores = fix_cores(&sh->c2, &sh->c1)) <= 0)
 		fix_fail("%s: no CPU time read from /proc/stat", bus);
 	munmap(sh, sizeof(*sh));
