@@ -11,6 +11,10 @@
 #include "seqlock.h"
 
 #define BB_TABLE_TRIES 10000 /* a row rewritten this often while read */
+/* Then a row still mid-write is waited for, yielding the CPU to its writer
+ * (descheduled between its two stores), this long before BB_ERETRY: a
+ * scheduler's time slice or two. */
+#define BB_TABLE_WAIT_NS 4000000
 #define BB_TABLE_MAX_ROWS (1u << 24)
 
 /* The symbols' state words, 8 to a 64-byte line, before the rows. */

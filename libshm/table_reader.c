@@ -3,9 +3,11 @@
  * See table.c for the layout and why a copy can be trusted.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "table.h"
 
 struct bb_table {
@@ -57,6 +59,22 @@ uint32_t bb_table_count(const bb_table *t, uint32_t sym)
 	return c <= t->g.rows ? c : 0;
 }
 
+/* A row still being written after BB_TABLE_TRIES reads: its writer was
+ * most likely descheduled between the seqlock's two stores. The CPU is
+ * yielded to it, reading again, for BB_TABLE_WAIT_NS; then BB_ERETRY. */
+static __attribute__((noinline)) int wait_row(const struct bb__slot *s,
+                                              bb_bar *out)
+{
+	int64_t end = bb__mono_ns() + BB_TABLE_WAIT_NS;
+
+	do {
+		sched_yield();
+		if (!(bb__slot_read_into(s, out) & 1))
+			return 0;
+	} while (bb__mono_ns() < end);
+	return BB_ERETRY;
+}
+
 /* Row i of sym through its seqlock, straight into *out: 0, or BB_ERETRY
  * (*out then holds a torn copy) if it kept changing. Ends with the
  * seqlock's acquire fence. */
@@ -67,7 +85,7 @@ static inline int read_row(const bb_table *t, uint32_t sym, uint32_t i,
 
 	for (int tries = 0; bb__slot_read_into(s, out) & 1;)
 		if (++tries == BB_TABLE_TRIES)
-			return BB_ERETRY;
+			return wait_row(s, out);
 	return 0;
 }
 

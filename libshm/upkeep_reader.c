@@ -254,17 +254,20 @@ static int block_of_date(const bb_upkeep *u, int32_t date,
 	return -1;
 }
 
-/* The block `back` finished sessions before session `date`, or -1. */
+/* The block `back` finished sessions before session `date` (0: its own,
+ * once finished), or -1. */
 static int block_back(const bb_upkeep *u, int32_t date, uint32_t back,
                       struct bb__block *blk)
 {
 	int32_t dates[BB_CTL_MAX_BLOCKS];
 	uint32_t n = 0;
 
+	if (back == 0)
+		return block_of_date(u, date, blk);
 	for (uint32_t k = 0; k < u->nblocks; k++)
 		if (block_rec(u, k, blk) == 0 && blk->date != 0 && blk->date < date)
 			dates[n++] = blk->date;
-	if (back == 0 || back > n)
+	if (back > n)
 		return -1;
 	for (uint32_t i = 1; i < n; i++) /* newest first */
 		for (uint32_t j = i; j > 0 && dates[j - 1] < dates[j]; j--) {

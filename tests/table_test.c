@@ -1,6 +1,7 @@
 /* table_test.c: per-symbol bar tables, one behaviour per test. */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -301,6 +302,35 @@ Test(table, row_stuck_mid_write_is_reported_not_returned)
 	cr_assert(eq(int, bb__table_geom(raw.hdr, &g), 0));
 	atomic_fetch_add(&bb__table_row(&g, 0, 0)->seq, 1);
 	cr_assert(eq(int, bb_table_latest(t, 0, &b), BB_ERETRY));
+	bb__seg_reader_close(&raw);
+}
+
+/* The writer of a row held mid-write, descheduled: back 200 us later. */
+static void *finish_row(void *seq)
+{
+	usleep(200);
+	atomic_fetch_add((_Atomic uint64_t *)seq, 1);
+	return NULL;
+}
+
+Test(table, row_mid_write_is_waited_for_while_its_writer_is_off_cpu)
+{
+	struct bb__seg raw;
+	struct bb__table_geom g;
+	pthread_t th;
+	bb_bar b;
+
+	open_both(2, 8);
+	append_n(0, 1);
+	cr_assert(eq(int, bb__seg_reader_open(&raw, bus, "bars.1m",
+	                                      BB_ROLE_TABLE, BB__SEG_RW), 0));
+	cr_assert(eq(int, bb__table_geom(raw.hdr, &g), 0));
+	_Atomic uint64_t *seq = &bb__table_row(&g, 0, 0)->seq;
+	atomic_fetch_add(seq, 1);
+	cr_assert(eq(int, pthread_create(&th, NULL, finish_row, (void *)seq), 0));
+	cr_assert(eq(int, bb_table_latest(t, 0, &b), 0));
+	pthread_join(th, NULL);
+	cr_assert(eq(i64, b.time, bar(0, 0).time));
 	bb__seg_reader_close(&raw);
 }
 

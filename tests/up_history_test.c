@@ -118,6 +118,39 @@ Test(up_history, keeps_history_days_sessions_newest_first)
 	                                  &date), BB_ENOTFOUND));
 }
 
+Test(up_history, back_0_is_the_followed_session_once_finished)
+{
+	bb_bar out[ROWS];
+	size_t got;
+	int32_t date;
+
+	run_session(0, 0);
+	run_session(1, 0);
+	open_reader();
+	cr_assert(eq(int, bb_bars_history(NULL, up, 0, 1, 60, out, ROWS, &got,
+	                                  &date), 0));
+	cr_assert(eq(i32, date, 20240702));
+	cr_assert(eq(sz, got, 7));
+	cr_assert(eq(dbl, out[6].close, 1 * 1000 + 389));
+	cr_assert(eq(u32, out[6].flags, 0));
+}
+
+Test(up_history, back_0_of_a_session_not_finished_is_not_found)
+{
+	bb_bar out[ROWS];
+	size_t got;
+	int32_t date;
+
+	run_session(0, 0);
+	run_session(1, 1);
+	open_reader();
+	cr_assert(eq(int, bb_bars_history(NULL, up, 0, 1, 60, out, ROWS, &got,
+	                                  &date), BB_ENOTFOUND));
+	cr_assert(eq(int, bb_bars_history(NULL, up, 1, 1, 60, out, ROWS, &got,
+	                                  &date), 0));
+	cr_assert(eq(i32, date, 20240701));
+}
+
 Test(up_history, history_bars_are_final)
 {
 	bb_bar out[ROWS];

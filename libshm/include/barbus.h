@@ -303,7 +303,8 @@ BB_API uint32_t bb_table_rows(const bb_table *t);
 /* Bars held for sym now; 0 for a symbol out of range. */
 BB_API uint32_t bb_table_count(const bb_table *t, uint32_t sym);
 /* Latest bar of sym: 0, BB_EEMPTY (none yet), BB_EINVAL (no such symbol),
- * BB_ERETRY (its row kept changing; *out may then hold a torn copy). */
+ * BB_ERETRY (its row kept changing, or stayed mid-write for 4 ms, the
+ * CPU yielded to its writer meanwhile; *out may then hold a torn copy). */
 BB_API int  bb_table_latest(const bb_table *t, uint32_t sym, bb_bar *out);
 /* The same for a table of one-row records (a status, a quality figure):
  * sym's latest row copied into the 56-byte record rec. */
@@ -659,8 +660,11 @@ BB_API int  bb_bars(const bb_bus *b, const bb_upkeep *u, uint32_t sym,
  * current one (1 = the previous), all of sym's bars up to max, oldest
  * first; its date into *date. Interval 1: bb_history() merged with the
  * fills the upkeep made in that session. Others: the upkeep's derived
- * history, counted back from the session it follows (bb_upkeep_info.date).
- * BB_ENOTFOUND when no such session is kept; BB_ENOINTERVAL as bb_bars().
+ * history, counted back from the session it follows (bb_upkeep_info.date);
+ * back 0 is that session itself once the upkeep has finished it (its
+ * block final: read there, it cannot be reset under the reader by the
+ * next session's start). BB_ENOTFOUND when no such session is kept (or
+ * back 0 not finished); BB_ENOINTERVAL as bb_bars().
  */
 BB_API int  bb_bars_history(const bb_bus *b, const bb_upkeep *u, uint32_t back,
                             uint32_t sym, uint32_t interval_min, bb_bar *out,
