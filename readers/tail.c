@@ -11,7 +11,9 @@
  * still holds; otherwise the next record written. Derived bars are not on
  * the ring: their table (the upkeep's up.<N>m) is looked at on every
  * MINUTE_END and every quiet 200 ms, and a derived bar is printed when it
- * turns final, or with --partial also at each update while it forms.
+ * turns final, or with --partial also at each update while it forms; a
+ * session's last ones once the upkeep has finished the session, before
+ * any of the next session's.
  * Lapped, the tail says on stderr how many records it lost, prints the
  * bars it missed from the tables and goes on. Exits 0 at a backtest's end
  * of data or when the coordinator has gone, 1 on errors, 2 on usage.
@@ -50,6 +52,10 @@ struct tail {
 	int64_t        *last; /* time of the last bar printed (final) */
 	bb_bar         *part; /* --partial: the last forming bar printed */
 	bb_bar         *buf;
+	int64_t         until;   /* derived bars from this time on: not yet */
+	uint32_t        skipped; /* symbols a look could not read whole */
+	uint32_t        gone;    /* symbols a session's end found no bars of */
+	bb_session      pending; /* ended, not yet finished by the upkeep */
 };
 
 #define F(f) BB__FIELD(struct opts, f)
@@ -211,7 +217,7 @@ static void print_derived(struct tail *t, uint32_t id, enum look how,
 
 	if (!wanted(t, id, name))
 		return;
-	for (size_t i = 0; i < got; i++) {
+	for (size_t i = 0; i < got && t->buf[i].time < t->until; i++) {
 		const bb_bar *b = &t->buf[i];
 		int forming = (b->flags & BB_BAR_PARTIAL) != 0;
 		if (how == LOOK_SKIP && !forming)
@@ -226,15 +232,25 @@ static void print_derived(struct tail *t, uint32_t id, enum look how,
 	}
 }
 
+/* A row the upkeep kept rewriting while read (BB_ERETRY: its writer was
+ * descheduled mid-write) is counted in t->skipped and read at the next
+ * look; nothing is lost, as a look prints every final bar not printed. */
 static int look_symbol(struct tail *t, uint32_t id, enum look how)
 {
-	size_t got;
-	int rc = bb_bars(t->bus, t->up, id, t->o.interval, t->buf,
-	                 how == LOOK_ALL ? DAY_ROWS : DERIVED_ROWS, &got);
+	size_t got, n = how == LOOK_ALL ? DAY_ROWS : DERIVED_ROWS;
+	int rc = bb_bars(t->bus, t->up, id, t->o.interval, t->buf, n, &got);
 
+	/* All n read are new: more may be (an upkeep catching up made them
+	 * faster than we looked), so the whole session is read. */
+	if (rc == 0 && how == LOOK_NEW && got == n && grow(t, id) == 0 &&
+	    t->buf[0].time > t->last[id])
+		rc = bb_bars(t->bus, t->up, id, t->o.interval, t->buf, DAY_ROWS,
+		             &got);
 	if (rc == 0)
 		print_derived(t, id, how, got);
-	return rc == BB_EINVAL || rc == BB_EEMPTY ? 0 : rc;
+	if (rc == BB_ERETRY)
+		t->skipped++;
+	return rc == BB_EINVAL || rc == BB_EEMPTY || rc == BB_ERETRY ? 0 : rc;
 }
 
 static int look(struct tail *t, enum look how)
@@ -248,45 +264,155 @@ static int look(struct tail *t, enum look how)
 	return rc;
 }
 
-/* The upkeep has moved on to the next session: session `date`'s last
- * derived bars are in its derived history now (if it keeps any). */
+/* Sym's derived bars of session `date` from the upkeep's history, which
+ * holds it once the upkeep has finished it: back 0 while the upkeep is
+ * still on it, 1 once it has moved on (or more, if it moved on again
+ * since); counted in t->gone when the history holds none of them. */
+static int history_symbol(struct tail *t, uint32_t id, int32_t date)
+{
+	uint32_t kept = bb_upkeep_history_days(t->up);
+	char name[BB_SYMBOL_MAX + 1];
+	int rc = 0, found = 0;
+
+	for (uint32_t back = 0; !found && back <= kept; back++) {
+		size_t got;
+		int32_t d;
+		rc = bb_bars_history(t->bus, t->up, back, id, t->o.interval,
+		                     t->buf, DAY_ROWS, &got, &d);
+		if (rc == BB_ENOTFOUND && back == 0)
+			continue; /* moved on: not finished yet */
+		if (rc != 0 || d < date)
+			break;
+		if ((found = d == date))
+			print_derived(t, id, LOOK_NEW, got);
+	}
+	if (rc == BB_ERETRY)
+		t->skipped++;
+	else if (!found && (rc == 0 || rc == BB_ENOTFOUND) &&
+	         wanted(t, id, name))
+		t->gone++;
+	return rc == BB_EINVAL || rc == BB_ENOTFOUND || rc == BB_ERETRY ? 0 : rc;
+}
+
 static int look_history(struct tail *t, int32_t date)
 {
 	uint32_t n = bb_symbol_count(t->bus);
 	int rc = 0;
 
-	for (uint32_t id = 0; rc == 0 && id < n; id++) {
-		size_t got;
-		int32_t d;
-		rc = bb_bars_history(t->bus, t->up, 1, id, t->o.interval, t->buf,
-		                     DAY_ROWS, &got, &d);
-		if (rc == 0 && d == date)
-			print_derived(t, id, LOOK_NEW, got);
-		if (rc == BB_EINVAL || rc == BB_ENOTFOUND)
-			rc = 0;
-	}
+	for (uint32_t id = 0; rc == 0 && id < n; id++)
+		rc = history_symbol(t, id, date);
 	fflush(stdout);
 	return rc;
 }
 
-/* At a session's end: let the upkeep finish session `date` (2 s at most:
- * the coordinator's handshake waits as long), then print its last derived
- * bars, from the history when the next session has begun. */
-static int session_end_look(struct tail *t, int32_t date)
+/* Session `date`'s last derived bars, the upkeep having finished it: from
+ * its history, where the next session's start cannot reset them while
+ * they are read. An upkeep keeping none: the current tables, while the
+ * upkeep is still on the session (a table reset meanwhile is missed, and
+ * said: t->gone). */
+static int end_look(struct tail *t, int32_t date)
+{
+	bb_upkeep_info u;
+	int rc;
+
+	if (bb_upkeep_history_days(t->up) > 0)
+		return look_history(t, date);
+	if ((rc = look(t, LOOK_NEW)) == 0 && bb_upkeep_status(t->up, &u) == 0 &&
+	    u.date != date)
+		t->gone++;
+	return rc;
+}
+
+/* A look that must read every symbol (the first, a session's last, the
+ * last before exiting): again while one could not be read whole, 2 s at
+ * most, then said on stderr. date: the session ended (end_look), else 0. */
+static int look_whole(struct tail *t, enum look how, int32_t date)
+{
+	int rc = 0;
+
+	for (int i = 0; i < 100; i++) {
+		t->skipped = 0, t->gone = 0;
+		rc = date ? end_look(t, date) : look(t, how);
+		if (rc != 0 || t->skipped == 0)
+			return rc;
+		usleep(20000);
+	}
+	fprintf(stderr, PROG ": bus %s: %u symbols' derived bars kept changing "
+	        "while read for 2 s; some may not be printed\n", t->o.bus,
+	        t->skipped);
+	return 0;
+}
+
+/* Has the upkeep finished session `date` (or stopped following)? */
+static int upkeep_done(struct tail *t, int32_t date)
 {
 	bb_upkeep_info u;
 
+	return bb_upkeep_status(t->up, &u) != 0 || u.done_date >= date ||
+	       u.state == BB_UPKEEP_EXITED;
+}
+
+/*
+ * The ended session t->pending's last derived bars, once the upkeep has
+ * finished it: those of that session only (until its close; the next
+ * session's are printed by later looks, after them). With `now`, what of
+ * them is final already, the tail exiting or another session ending.
+ */
+static int settle(struct tail *t, int now)
+{
+	int32_t date = t->pending.date;
+
+	if (date == 0 || (!now && !upkeep_done(t, date)))
+		return 0;
+	if (!upkeep_done(t, date))
+		fprintf(stderr, PROG ": bus %s: session %d: the upkeep has not "
+		        "finished it; its derived bars not final yet are not "
+		        "printed\n", t->o.bus, (int)date);
+	t->until = t->pending.close;
+	t->pending.date = 0;
+	int rc = look_whole(t, LOOK_NEW, date);
+	t->until = INT64_MAX;
+	if (rc == 0 && t->gone != 0)
+		fprintf(stderr, PROG ": bus %s: session %d: its last derived bars "
+		        "of %u symbols may be missing: the upkeep's history does "
+		        "not hold them, and the upkeep has moved on\n", t->o.bus,
+		        (int)date, t->gone);
+	return rc;
+}
+
+/* Session s has ended: pending until the upkeep has finished it, which is
+ * waited for here 2 s at most (as long as the coordinator's handshake);
+ * a later look settles it otherwise. */
+static int session_ended(struct tail *t, const bb_session *s)
+{
 	if (t->up == NULL)
 		return 0;
-	for (int i = 0; i < 100; i++) {
-		if (bb_upkeep_status(t->up, &u) != 0 || u.done_date >= date ||
-		    u.state == BB_UPKEEP_EXITED)
-			break;
+	int rc = settle(t, 1); /* one still pending: what is final of it */
+	t->pending = *s;
+	for (int i = 0; rc == 0 && i < 100 && !upkeep_done(t, s->date); i++)
 		usleep(20000);
-	}
-	if (bb_upkeep_status(t->up, &u) == 0 && u.date != date)
-		return look_history(t, date);
-	return look(t, LOOK_NEW);
+	return rc != 0 ? rc : settle(t, 0);
+}
+
+/* The tail exits (end of data, the coordinator gone): a pending session
+ * is waited for while the upkeep works on (its heartbeat fresh), a
+ * minute at most, then settled. */
+static int last_look(struct tail *t)
+{
+	for (int i = 0; i < 3000 && t->pending.date != 0 &&
+	                !upkeep_done(t, t->pending.date) &&
+	                bb_upkeep_writer_state(t->up, NULL) == BB_WRITER_ALIVE; i++)
+		usleep(20000);
+	int rc = settle(t, 1);
+	return rc != 0 ? rc : look_whole(t, LOOK_NEW, 0);
+}
+
+/* The looks while following: a pending session first. */
+static int look_new(struct tail *t)
+{
+	int rc = settle(t, 0);
+
+	return rc != 0 ? rc : look(t, LOOK_NEW);
 }
 
 /* ---- main loop ------------------------------------------------------------ */
@@ -302,12 +428,12 @@ static int follow(struct tail *t)
 		if (rc == BB_ELAPPED)
 			continue;
 		if (rc == BB_ETIMEDOUT) {
-			if ((rc = look(t, LOOK_NEW)) != 0)
+			if ((rc = look_new(t)) != 0)
 				return rc;
 			continue;
 		}
 		if (rc == BB_ENOWRITER)
-			return look(t, LOOK_NEW);
+			return last_look(t);
 		if (rc != 0)
 			return rc;
 		uint32_t kind = BB_KIND(rec.flags);
@@ -315,14 +441,13 @@ static int follow(struct tail *t)
 			print_bar(t, &rec);
 		if (kind != BB_KIND_BAR && t->o.events)
 			bb__barfmt_event(stdout, &rec, t->o.format == 0);
-		if (kind == BB_KIND_MINUTE_END && (rc = look(t, LOOK_NEW)) != 0)
+		if (kind == BB_KIND_MINUTE_END && (rc = look_new(t)) != 0)
 			return rc;
 		if (kind != BB_KIND_SESSION_END ||
 		    bb_event_session_get(&rec, &s, &reason) != 0)
 			continue;
-		if ((rc = session_end_look(t, s.date)) != 0 ||
-		    reason == BB_END_DATA)
-			return rc;
+		if ((rc = session_ended(t, &s)) != 0 || reason == BB_END_DATA)
+			return rc != 0 ? rc : last_look(t);
 	}
 }
 
@@ -391,14 +516,14 @@ static int run(struct tail *t)
 		return ENOMEM;
 	if (t->o.snapshot && t->o.interval == 1)
 		print_snapshot(t);
-	if ((rc = look(t, t->o.snapshot ? LOOK_ALL : LOOK_SKIP)) != 0)
+	if ((rc = look_whole(t, t->o.snapshot ? LOOK_ALL : LOOK_SKIP, 0)) != 0)
 		return rc;
 	return follow(t);
 }
 
 int main(int argc, char **argv)
 {
-	struct tail t = { 0 };
+	struct tail t = { .until = INT64_MAX };
 	int st = bb__args_parse(&args, &t.o, argc, argv, NULL);
 
 	if (st != BB__ARGS_GO)

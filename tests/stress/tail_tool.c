@@ -7,7 +7,9 @@
  *    events with --events;
  *  - --snapshot started in the middle of the run: the same bars, none twice;
  *  - --interval 5m --snapshot: every 5-minute bar once, final, as barbus-bars prints
- *    the last session's;
+ *    the last session's, though a row of it was held mid-write for 0.6 s
+ *    (the upkeep stopped, the row's seqlock odd: readers of it get
+ *    BB_ERETRY) while the tail looked;
  *  - lapped (a small ring, a tail stopped for a second): a message with
  *    the loss, no bar twice, the last session complete;
  *  - the usage and runtime errors their messages and exit codes.
@@ -17,8 +19,9 @@
 #include <limits.h>
 
 #include "stress.h"
+#include "table.h"
 
-static char dir[64], bin[PATH_MAX];
+static char dir[64], bin[PATH_MAX], me[PATH_MAX];
 
 #define GEN "--symbols 6 --from 2024-07-01 --to 2024-07-02 --seed 5"
 
@@ -34,6 +37,68 @@ static void replay(const char *bus, const char *extra, const char *tails)
 	         bus, dir, extra) == 0, "%s: coordinator replayed", bus);
 }
 
+/* Is pid stopped (state T in /proc/pid/stat)? */
+static int stopped(pid_t pid)
+{
+	char path[64], buf[256], *r;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	return (r = strrchr(buf, ')')) != NULL && r[1] == ' ' && r[2] == 'T';
+}
+
+/*
+ * `tail_tool --hold BUS`: what a reader meets when the upkeep is
+ * descheduled in the middle of rewriting a row. The upkeep is stopped,
+ * symbol 0's latest 5m row marked as being written (its seqlock odd) for
+ * 0.6 s, then restored and the upkeep continued. Exit 0 if it was held.
+ */
+static int hold(const char *bus)
+{
+	bb_upkeep *u = NULL;
+	struct bb__seg raw = { 0 };
+	struct bb__table_geom g;
+	pid_t pid = 0;
+	int rc = 1, mapped = 0;
+
+	for (int i = 0; i < 1000 && bb_upkeep_open(&u, bus) != 0; i++)
+		usleep(10000);
+	if (u != NULL)
+		mapped = bb__seg_reader_open(&raw, bus, "up.5m", BB_ROLE_TABLE,
+		                             BB__SEG_RW) == 0 &&
+		         bb__table_geom(raw.hdr, &g) == 0;
+	/* Once symbol 0 has a 5m bar (the replay may not have begun). */
+	for (int i = 0; mapped && i < 1000 &&
+	                atomic_load(bb__table_state(&g, 0)) == 0; i++)
+		usleep(10000);
+	if (!mapped || bb_upkeep_writer_state(u, &pid) != BB_WRITER_ALIVE)
+		pid = 0;
+	/* Stopped between two writes (a row's sequence word even), else
+	 * continued and stopped again. */
+	for (int k = 0; pid > 0 && rc != 0 && k < 100 &&
+	                kill(pid, SIGSTOP) == 0; k++) {
+		for (int i = 0; i < 1000 && !stopped(pid); i++)
+			usleep(1000);
+		uint32_t c = (uint32_t)atomic_load(bb__table_state(&g, 0));
+		struct bb__slot *row = c > 0 && c <= g.rows ?
+		                       bb__table_row(&g, 0, c - 1) : NULL;
+		if (row != NULL && !(atomic_load(&row->seq) & 1)) {
+			atomic_fetch_add(&row->seq, 1);
+			usleep(600000);
+			atomic_fetch_sub(&row->seq, 1);
+			rc = 0;
+		}
+		kill(pid, SIGCONT);
+	}
+	if (mapped)
+		bb__seg_reader_close(&raw);
+	bb_upkeep_close(u);
+	return rc;
+}
+
 static void paced_run(void)
 {
 	const char *bus = stress_bus("a");
@@ -43,7 +108,8 @@ static void paced_run(void)
 	         "%s/barbus-tail --bus %s --wait 10 --from-start --events > tail1 2>err1 &"
 	         " %s/barbus-tail --bus %s --wait 10 --interval 5m --snapshot > tail5 "
 	         "2>err5 & (sleep 1; %s/barbus-tail --bus %s --wait 10 --snapshot "
-	         "> snap 2>errs) &", bin, bus, bin, bus, bin, bus);
+	         "> snap 2>errs) & (sleep 1.2; %s --hold %s; echo $? > held) &",
+	         bin, bus, bin, bus, bin, bus, me, bus);
 	/* 780 minutes in 2.3 s; under ThreadSanitizer, whose processes run
 	 * several times slower, in 9.4 s, so no tail is lapped. The bus may
 	 * still be being made a second in (its pages are stored to once, and
@@ -57,6 +123,8 @@ static void paced_run(void)
 	         dir, dir, dir) == 0, "--events: 780 MINUTE_END, 2 sessions");
 	CHECK(stress_sh(BARS("snap") " > %s/s && cmp -s %s/s %s/export", dir, dir,
 	         dir, dir) == 0, "--snapshot mid-run: every bar once");
+	CHECK(stress_sh("test \"$(cat %s/held)\" = 0", dir) == 0,
+	      "a 5m row held mid-write for 0.6 s during the run");
 	CHECK(stress_sh("test $(grep -c . %s/tail5) -eq 936 && "
 	         "! grep -q partial %s/tail5 && "
 	         "test $(sort -u %s/tail5 | wc -l) -eq 936", dir, dir, dir) == 0,
@@ -113,11 +181,14 @@ static void errors(void)
 
 int main(int argc, char **argv)
 {
-	(void)argc;
+	if (argc == 3 && strcmp(argv[1], "--hold") == 0)
+		return hold(argv[2]);
 	stress_init("tail-tool", 120);
-	char rel[PATH_MAX], *me = strdup(argv[0]);
-	snprintf(rel, sizeof(rel), "%s/../bin", dirname(me));
-	free(me);
+	char rel[PATH_MAX], *arg0 = strdup(argv[0]);
+	snprintf(rel, sizeof(rel), "%s/../bin", dirname(arg0));
+	free(arg0);
+	if (realpath(argv[0], me) == NULL)
+		stress_fatal("realpath %s", argv[0]);
 	if (realpath(rel, bin) == NULL) /* absolute: the tails run in dir */
 		stress_fatal("realpath %s", rel);
 	snprintf(dir, sizeof(dir), "/tmp/bb-tailtool-XXXXXX");

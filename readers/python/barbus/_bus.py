@@ -501,7 +501,11 @@ class Bus:
             lib.bb_follow_close(h)
 
     def _derived(self, ids, ivs, last, at_end, sess):
-        """Final derived bars newer than those yielded, from the upkeep."""
+        """Final derived bars newer than those yielded, from the upkeep. At
+        a session's end, once the upkeep has finished it (2 s at most), its
+        last ones from the upkeep's history, where the next session's start
+        cannot reset them while they are read (the current tables when it
+        keeps none); those of that session only."""
         if not self._upkeep():
             return
         if at_end:  # the upkeep finishes the session, then says so
@@ -509,20 +513,48 @@ class Bus:
             t_end = _time.monotonic() + 2
             while _time.monotonic() < t_end:
                 if lib.bb_upkeep_status(self._u, ctypes.byref(info)) == 0 and \
-                        info.done_date == sess[0]:
+                        info.done_date >= sess[0]:
                     break
                 _time.sleep(0.001)
         buf = (_lib.Bar * SESSION_ROWS)()  # the upkeep may lag: all of them
         for sid in (ids if ids is not None else range(len(self.symbols))):
             for iv in ivs:
-                if lib.bb_bars(self._b, self._u, sid, iv, buf,
-                               1440 // iv + 1, self._got_ref):
-                    continue
-                for b in R.as_list(buf, self._got.value):
-                    if b.flags & R.PARTIAL or b.time <= last.get((sid, iv), -1):
+                n = self._derived_read(sid, iv, buf, sess if at_end else None)
+                for b in R.as_list(buf, n):
+                    if b.flags & R.PARTIAL or b.time <= last.get((sid, iv), -1) \
+                            or (at_end and b.time >= sess[2]):
                         continue
                     last[(sid, iv)] = b.time
                     yield b
+
+    def _derived_read(self, sid, iv, buf, sess):
+        """sid's derived bars at iv into buf, how many: the current table's,
+        or with sess those of that ended session, from the history block
+        that holds it (back 0 while the upkeep is still on it, then 1, ...)
+        when kept. A row held mid-write (RETRY) is read again, 2 s at most;
+        then none this time (a later minute end reads them)."""
+        keep = lib.bb_upkeep_history_days(self._u) + 1 if sess else 0
+        for _ in range(100):
+            rc = E["NOTFOUND"]
+            for back in range(keep):
+                rc = lib.bb_bars_history(self._b, self._u, back, sid, iv, buf,
+                                         SESSION_ROWS, self._got_ref,
+                                         ctypes.byref(self._date))
+                if rc == E["NOTFOUND"] and back == 0:
+                    continue
+                if rc != 0 or self._date.value <= sess[0]:
+                    break
+            if keep and rc == 0 and self._date.value == sess[0]:
+                return self._got.value
+            if rc != E["RETRY"]:
+                rc = lib.bb_bars(self._b, self._u, sid, iv, buf,
+                                 1440 // iv + 1, self._got_ref)
+            if rc == 0:
+                return self._got.value
+            if rc != E["RETRY"]:
+                return 0
+            _time.sleep(0.02)
+        return 0
 
     def follow_batches(self, symbols=None, events=False, max_batch=16384,
                        timeout=None):

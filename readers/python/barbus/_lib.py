@@ -123,6 +123,7 @@ _PROTOS = {
     "bb_upkeep_writer_state": (_int, [_p, _p]),
     "bb_upkeep_intervals": (_sz, [_p, _p, _sz]),
     "bb_upkeep_quality": (_int, [_p, _u32, _p]),
+    "bb_upkeep_history_days": (_u32, [_p]),
     "bb_bars": (_int, [_p, _p, _u32, _u32, _p, _sz, _p]),
     "bb_bars_history": (_int, [_p, _p, _u32, _u32, _u32, _p, _sz, _p, _p]),
     "bb_ring_reader_open": (_int, [_p, _str, _int, ctypes.c_uint]),

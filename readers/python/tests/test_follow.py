@@ -167,3 +167,20 @@ def test_snapshot_then_follow_mid_session(run, store):
         assert per == store_bars(store, FROM, FROM)
         sub = [b for b in bus.follow(symbols=["SYM0002"], snapshot=True)]
         assert [b.time for b in sub] == [x[0] for x in per["SYM0002"]]
+
+
+def test_derived_follow_has_every_final_bar_of_every_session(run, store):
+    r = run("dfol")
+    r.upkeep()
+    r.coordinator(FROM, TO, "--speed", "20000x")
+    with barbus.Bus(r.bus, wait=10, from_oldest=True) as bus:
+        got = [(b.symbol, b.time, b.close) for b in
+               bus.follow(intervals=("5m",), timeout=30)
+               if isinstance(b, barbus.Bar)]
+        r.wait_all()
+        want = [(b.symbol, b.time, b.close) for s in bus.symbols
+                for b in barbus.to_bars(bus.history(s, interval="5m"))]
+    assert len(got) == len(set(got))  # none twice
+    assert sorted(got) == sorted(want)
+    days = {t // (86400 * NS) for _, t, _ in want}
+    assert len(days) == 3 and len(want) > 20 * (78 + 78 + 42) * 0.95
