@@ -70,9 +70,10 @@ static int hold(const char *bus)
 		mapped = bb__seg_reader_open(&raw, bus, "up.5m", BB_ROLE_TABLE,
 		                             BB__SEG_RW) == 0 &&
 		         bb__table_geom(raw.hdr, &g) == 0;
-	/* Once symbol 0 has a 5m bar (the replay may not have begun). */
+	/* Once symbol 0 holds a 5m bar (the replay may not have begun; a
+	 * reset alone sets the word's high half). */
 	for (int i = 0; mapped && i < 1000 &&
-	                atomic_load(bb__table_state(&g, 0)) == 0; i++)
+	                (uint32_t)atomic_load(bb__table_state(&g, 0)) == 0; i++)
 		usleep(10000);
 	if (!mapped || bb_upkeep_writer_state(u, &pid) != BB_WRITER_ALIVE)
 		pid = 0;
@@ -82,6 +83,7 @@ static int hold(const char *bus)
 	                kill(pid, SIGSTOP) == 0; k++) {
 		for (int i = 0; i < 1000 && !stopped(pid); i++)
 			usleep(1000);
+		/* Bars held: the state word's low half. */
 		uint32_t c = (uint32_t)atomic_load(bb__table_state(&g, 0));
 		struct bb__slot *row = c > 0 && c <= g.rows ?
 		                       bb__table_row(&g, 0, c - 1) : NULL;
