@@ -13,6 +13,7 @@ MODES = {1: "backtest", 2: "live"}
 WRITER_STATES = ("alive", "stuck", "dead")
 WAIT_BLOCK, FROM_OLDEST = 2, 1
 SLICE_NS = 200_000_000  # longest single wait in C: Ctrl-C stays prompt
+UPKEEP_EXITED = 3       # bb_upkeep_info.state: the upkeep left
 SESSION_ROWS = 1441     # a day of minutes, and one
 _latest = _lib.fast.bb_latest
 _unpack = R.BAR_STRUCT.unpack_from
@@ -115,6 +116,23 @@ class _Reader:
                 _check(rc, f"bus {self.bus.name}: ring")
             if deadline is not None and _time.monotonic() >= deadline:
                 return 0, 0, False
+
+
+class _Derived:
+    """What a follower has yielded of derived bars: the last time of each
+    (symbol, interval); the session the ring is in (cur: date, open and
+    close in ns); an ended session the upkeep had not finished 2 s after
+    its end (pending: its last bars come once it has, before any of the
+    next session's)."""
+    __slots__ = ("last", "cur", "pending")
+
+    def __init__(self, cur):
+        self.last, self.cur, self.pending = {}, cur, None
+
+    def session_start(self, sess):
+        self.cur = sess
+        if self.pending is None:  # a pending session's times stay
+            self.last.clear()
 
 
 class Bus:
@@ -390,11 +408,12 @@ class Bus:
         buf = (_lib.Bar * 4096)()
         addr = ctypes.addressof(buf)
         mv = memoryview(buf).cast("B")
-        last_derived = {}
+        der = _Derived(self._session_now())
         try:
             while True:
                 r = rd.wait(addr, 4096, timeout)
                 if r is None:
+                    yield from self._derived_last(ids, derived, der)
                     return
                 n, lost, changed = r
                 if n == 0 and not lost:
@@ -412,9 +431,9 @@ class Bus:
                     if ev is None:
                         continue
                     if ev.kind == "session_start":
-                        last_derived.clear()
+                        der.session_start(ev.session)
                     if derived and ev.kind in ("minute_end", "session_end"):
-                        yield from self._derived(ids, derived, last_derived,
+                        yield from self._derived(ids, derived, der,
                                                  ev.kind == "session_end",
                                                  ev.session)
                     if events:
@@ -444,7 +463,7 @@ class Bus:
         h = self._follow_open()
         rec, lost, n = _lib.Bar(), ctypes.c_uint64(), ctypes.c_size_t()
         rec_ref, lost_ref = ctypes.byref(rec), ctypes.byref(lost)
-        last_derived = {}
+        der = _Derived(self._session_now())
         epoch = lib.bb_bus_epoch(self._b)
 
         def snap():
@@ -472,6 +491,7 @@ class Bus:
                 if rc == E["NOWRITER"]:
                     if self.session.state in ("done", "ended",
                                               "timer_expired"):
+                        yield from self._derived_last(ids, derived, der)
                         return
                     raise WriterDead(rc, f"bus {self.name}: ring")
                 _check(rc, f"bus {self.name}: ring")
@@ -490,9 +510,9 @@ class Bus:
                     epoch = ep
                     yield Event("epoch", None, ep)
                 if ev.kind == "session_start":
-                    last_derived.clear()
+                    der.session_start(ev.session)
                 if derived and ev.kind in ("minute_end", "session_end"):
-                    yield from self._derived(ids, derived, last_derived,
+                    yield from self._derived(ids, derived, der,
                                              ev.kind == "session_end",
                                              ev.session)
                 if events:
@@ -500,40 +520,98 @@ class Bus:
         finally:
             lib.bb_follow_close(h)
 
-    def _derived(self, ids, ivs, last, at_end, sess):
-        """Final derived bars newer than those yielded, from the upkeep. At
-        a session's end, once the upkeep has finished it (2 s at most), its
-        last ones from the upkeep's history, where the next session's start
-        cannot reset them while they are read (the current tables when it
-        keeps none); those of that session only."""
+    def _session_now(self):
+        """The coordinator's session now: (date, open, close) in ns, or
+        None before any."""
+        st = self.session
+        return (st.date, st.open, st.close) if st.date else None
+
+    def _derived(self, ids, ivs, der, at_end, sess):
+        """Final derived bars not yielded yet, from the upkeep, of the
+        session the ring is in (a follower lagging behind the upkeep reads
+        them from its history, where the next session's start cannot reset
+        them). An ended session's last ones once the upkeep has finished
+        it (waited for 2 s at its end, else at a later minute end), before
+        any of the next session's."""
         if not self._upkeep():
             return
-        if at_end:  # the upkeep finishes the session, then says so
-            info = _lib.UpkeepInfo()
-            t_end = _time.monotonic() + 2
-            while _time.monotonic() < t_end:
-                if lib.bb_upkeep_status(self._u, ctypes.byref(info)) == 0 and \
-                        info.done_date >= sess[0]:
-                    break
-                _time.sleep(0.001)
+        p = der.pending
+        if p is not None and (at_end or self._upkeep_done(p[0])):
+            if at_end:  # another session ended: 2 s more for this one
+                self._upkeep_wait(p[0])
+            der.pending = None
+            yield from self._derived_bars(ids, ivs, der, p)
+        if at_end:
+            der.pending = sess
+            if self._upkeep_wait(sess[0]):
+                der.pending = None
+                yield from self._derived_bars(ids, ivs, der, sess)
+        elif der.pending is None:
+            yield from self._derived_bars(ids, ivs, der, der.cur)
+
+    def _upkeep_wait(self, date):
+        """Whether the upkeep finished session date, waited for 2 s at
+        most."""
+        t_end = _time.monotonic() + 2
+        while not self._upkeep_done(date):
+            if _time.monotonic() >= t_end:
+                return False
+            _time.sleep(0.001)
+        return True
+
+    def _upkeep_info(self):
+        info = _lib.UpkeepInfo()
+        rc = lib.bb_upkeep_status(self._u, ctypes.byref(info))
+        return info if rc == 0 else None
+
+    def _upkeep_done(self, date):
+        """The upkeep has finished session date (or left)."""
+        info = self._upkeep_info()
+        return info is None or info.done_date >= date or \
+            info.state == UPKEEP_EXITED
+
+    def _derived_bars(self, ids, ivs, der, sess):
+        """sess's final bars not yielded yet (sess None: whatever the
+        current tables hold): from the current tables while the upkeep is
+        on sess and has not finished it, else from its history."""
+        info = self._upkeep_info()
+        hist = sess is not None and info is not None and \
+            lib.bb_upkeep_history_days(self._u) > 0 and \
+            (info.date != sess[0] or info.done_date >= sess[0])
+        lo, hi = (sess[1], sess[2]) if sess is not None else (-1, 1 << 62)
         buf = (_lib.Bar * SESSION_ROWS)()  # the upkeep may lag: all of them
         for sid in (ids if ids is not None else range(len(self.symbols))):
             for iv in ivs:
-                n = self._derived_read(sid, iv, buf, sess if at_end else None)
+                n = self._derived_read(sid, iv, buf, sess[0] if hist else 0)
                 for b in R.as_list(buf, n):
-                    if b.flags & R.PARTIAL or b.time <= last.get((sid, iv), -1) \
-                            or (at_end and b.time >= sess[2]):
+                    if b.flags & R.PARTIAL or not lo <= b.time < hi or \
+                            b.time <= der.last.get((sid, iv), -1):
                         continue
-                    last[(sid, iv)] = b.time
+                    der.last[(sid, iv)] = b.time
                     yield b
 
-    def _derived_read(self, sid, iv, buf, sess):
-        """sid's derived bars at iv into buf, how many: the current table's,
-        or with sess those of that ended session, from the history block
-        that holds it (back 0 while the upkeep is still on it, then 1, ...)
-        when kept. A row held mid-write (RETRY) is read again, 2 s at most;
-        then none this time (a later minute end reads them)."""
-        keep = lib.bb_upkeep_history_days(self._u) + 1 if sess else 0
+    def _derived_last(self, ids, ivs, der):
+        """The follower ends: a pending session is waited for while the
+        upkeep's heartbeat is fresh (a minute at most), then its bars."""
+        p = der.pending
+        if not ivs or p is None or not self._upkeep():
+            return
+        t_end = _time.monotonic() + 60
+        while not self._upkeep_done(p[0]) and \
+                _time.monotonic() < t_end and \
+                lib.bb_upkeep_writer_state(self._u, None) == 0:
+            _time.sleep(0.02)
+        der.pending = None
+        yield from self._derived_bars(ids, ivs, der, p)
+
+    def _derived_read(self, sid, iv, buf, date):
+        """sid's derived bars at iv into buf, how many: session date's
+        from the upkeep's history block holding it (back 0 while the
+        upkeep is still on it, then 1, ...), or with date 0 (or none
+        kept) the current table's. A row held mid-write (RETRY) is read
+        again, 2 s at most; then none this time (a later look reads
+        them)."""
+        keep = lib.bb_upkeep_history_days(self._u) + 1 if date else 0
         for _ in range(100):
             rc = E["NOTFOUND"]
             for back in range(keep):
@@ -542,9 +620,9 @@ class Bus:
                                          ctypes.byref(self._date))
                 if rc == E["NOTFOUND"] and back == 0:
                     continue
-                if rc != 0 or self._date.value <= sess[0]:
+                if rc != 0 or self._date.value <= date:
                     break
-            if keep and rc == 0 and self._date.value == sess[0]:
+            if keep and rc == 0 and self._date.value == date:
                 return self._got.value
             if rc != E["RETRY"]:
                 rc = lib.bb_bars(self._b, self._u, sid, iv, buf,

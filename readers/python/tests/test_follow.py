@@ -184,3 +184,34 @@ def test_derived_follow_has_every_final_bar_of_every_session(run, store):
     assert sorted(got) == sorted(want)
     days = {t // (86400 * NS) for _, t, _ in want}
     assert len(days) == 3 and len(want) > 20 * (78 + 78 + 42) * 0.95
+
+
+def test_derived_follow_waits_for_an_upkeep_late_at_a_session_end(run, store):
+    """The upkeep stopped for 3 s from 10 minutes before the first
+    session's end: longer than the follower waits there (2 s). That
+    session's last bars come once the upkeep has finished it, before
+    any of the next session's."""
+    r = run("dlate")
+    up = r.upkeep()
+    r.coordinator(FROM, TO, "--speed", "20000x")
+    got, order, timer = [], [], None
+    with barbus.Bus(r.bus, wait=10, from_oldest=True) as bus:
+        for x in bus.follow(intervals=("5m",), events=True, timeout=30):
+            if isinstance(x, barbus.Bar):
+                got.append((x.symbol, x.time, x.close))
+                order.append(x.time // (86400 * NS))
+            elif x.kind == "minute_end" and timer is None and \
+                    x.time % (86400 * NS) == (19 * 3600 + 50 * 60) * NS:
+                up.send_signal(signal.SIGSTOP)
+                timer = threading.Timer(
+                    3, lambda: up.send_signal(signal.SIGCONT))
+                timer.start()
+        r.wait_all()
+        want = [(b.symbol, b.time, b.close) for s in bus.symbols
+                for b in barbus.to_bars(bus.history(s, interval="5m"))]
+    assert timer is not None
+    timer.join()
+    assert len(got) == len(set(got))
+    assert sorted(got) == sorted(want)
+    assert order == sorted(order)  # no bar of a session before the last
+    #                                of the session before it
