@@ -52,9 +52,11 @@ struct tail {
 	int64_t        *last; /* time of the last bar printed (final) */
 	bb_bar         *part; /* --partial: the last forming bar printed */
 	bb_bar         *buf;
-	int64_t         until;   /* derived bars from this time on: not yet */
+	int64_t         from, until; /* derived bars looked at: [from, until) */
 	uint32_t        skipped; /* symbols a look could not read whole */
-	uint32_t        gone;    /* symbols a session's end found no bars of */
+	uint32_t        gone;    /* a session's bars found neither here nor in
+	                          * the upkeep's history */
+	bb_session      cur;     /* the session the ring is in (date 0: none) */
 	bb_session      pending; /* ended, not yet finished by the upkeep */
 };
 
@@ -220,6 +222,8 @@ static void print_derived(struct tail *t, uint32_t id, enum look how,
 	for (size_t i = 0; i < got && t->buf[i].time < t->until; i++) {
 		const bb_bar *b = &t->buf[i];
 		int forming = (b->flags & BB_BAR_PARTIAL) != 0;
+		if (b->time < t->from)
+			continue;
 		if (how == LOOK_SKIP && !forming)
 			t->last[id] = b->time;
 		else if (!forming && b->time > t->last[id])
@@ -268,7 +272,8 @@ static int look(struct tail *t, enum look how)
  * holds it once the upkeep has finished it: back 0 while the upkeep is
  * still on it, 1 once it has moved on (or more, if it moved on again
  * since); counted in t->gone when the history holds none of them. */
-static int history_symbol(struct tail *t, uint32_t id, int32_t date)
+static int history_symbol(struct tail *t, uint32_t id, enum look how,
+                          int32_t date)
 {
 	uint32_t kept = bb_upkeep_history_days(t->up);
 	char name[BB_SYMBOL_MAX + 1];
@@ -284,7 +289,7 @@ static int history_symbol(struct tail *t, uint32_t id, int32_t date)
 		if (rc != 0 || d < date)
 			break;
 		if ((found = d == date))
-			print_derived(t, id, LOOK_NEW, got);
+			print_derived(t, id, how, got);
 	}
 	if (rc == BB_ERETRY)
 		t->skipped++;
@@ -294,46 +299,56 @@ static int history_symbol(struct tail *t, uint32_t id, int32_t date)
 	return rc == BB_EINVAL || rc == BB_ENOTFOUND || rc == BB_ERETRY ? 0 : rc;
 }
 
-static int look_history(struct tail *t, int32_t date)
+static int look_history(struct tail *t, enum look how, int32_t date)
 {
 	uint32_t n = bb_symbol_count(t->bus);
 	int rc = 0;
 
 	for (uint32_t id = 0; rc == 0 && id < n; id++)
-		rc = history_symbol(t, id, date);
+		rc = history_symbol(t, id, how, date);
 	fflush(stdout);
 	return rc;
 }
 
-/* Session `date`'s last derived bars, the upkeep having finished it: from
- * its history, where the next session's start cannot reset them while
- * they are read. An upkeep keeping none: the current tables, while the
- * upkeep is still on the session (a table reset meanwhile is missed, and
- * said: t->gone). */
-static int end_look(struct tail *t, int32_t date)
+/*
+ * Session s's derived bars (s->date 0: whatever the tables hold), bounded
+ * to its open and close: from the current tables while the upkeep is on
+ * s and has not finished it, else from its history, where the next
+ * session's start cannot reset them under the reader (a tail behind the
+ * upkeep finds the next session's bars in the tables). An upkeep keeping
+ * no history: the current tables, and a session it has left counted in
+ * t->gone.
+ */
+static int look_session(struct tail *t, enum look how, const bb_session *s)
 {
 	bb_upkeep_info u;
-	int rc;
+	int on = 1, rc; /* the status unread: the tables, bounded to s */
 
-	if (bb_upkeep_history_days(t->up) > 0)
-		return look_history(t, date);
-	if ((rc = look(t, LOOK_NEW)) == 0 && bb_upkeep_status(t->up, &u) == 0 &&
-	    u.date != date)
+	if (t->up == NULL) /* 1-minute bars: nothing to look at */
+		return 0;
+	if (s->date != 0 && bb_upkeep_status(t->up, &u) == 0)
+		on = u.date == s->date && u.done_date < s->date;
+	t->from = s->date ? s->open : INT64_MIN;
+	t->until = s->date ? s->close : INT64_MAX;
+	if (!on && bb_upkeep_history_days(t->up) > 0)
+		rc = look_history(t, how, s->date);
+	else if ((rc = look(t, how)) == 0 && s->date != 0 &&
+	         bb_upkeep_status(t->up, &u) == 0 && u.date != s->date)
 		t->gone++;
+	t->from = INT64_MIN, t->until = INT64_MAX;
 	return rc;
 }
 
 /* A look that must read every symbol (the first, a session's last, the
  * last before exiting): again while one could not be read whole, 2 s at
- * most, then said on stderr. date: the session ended (end_look), else 0. */
-static int look_whole(struct tail *t, enum look how, int32_t date)
+ * most, then said on stderr. */
+static int look_whole(struct tail *t, enum look how, const bb_session *s)
 {
 	int rc = 0;
 
 	for (int i = 0; i < 100; i++) {
 		t->skipped = 0, t->gone = 0;
-		rc = date ? end_look(t, date) : look(t, how);
-		if (rc != 0 || t->skipped == 0)
+		if ((rc = look_session(t, how, s)) != 0 || t->skipped == 0)
 			return rc;
 		usleep(20000);
 	}
@@ -368,29 +383,38 @@ static int settle(struct tail *t, int now)
 		fprintf(stderr, PROG ": bus %s: session %d: the upkeep has not "
 		        "finished it; its derived bars not final yet are not "
 		        "printed\n", t->o.bus, (int)date);
-	t->until = t->pending.close;
+	bb_session s = t->pending;
 	t->pending.date = 0;
-	int rc = look_whole(t, LOOK_NEW, date);
-	t->until = INT64_MAX;
+	int rc = look_whole(t, LOOK_NEW, &s);
 	if (rc == 0 && t->gone != 0)
-		fprintf(stderr, PROG ": bus %s: session %d: its last derived bars "
-		        "of %u symbols may be missing: the upkeep's history does "
-		        "not hold them, and the upkeep has moved on\n", t->o.bus,
-		        (int)date, t->gone);
+		fprintf(stderr, PROG ": bus %s: session %d: some of its last "
+		        "derived bars may be missing: the upkeep had moved on, "
+		        "and its history does not hold them\n", t->o.bus,
+		        (int)date);
 	return rc;
 }
 
-/* Session s has ended: pending until the upkeep has finished it, which is
- * waited for here 2 s at most (as long as the coordinator's handshake);
- * a later look settles it otherwise. */
+/* The upkeep finishing session date, waited for 2 s at most (as long as
+ * the coordinator's handshake waits). */
+static void wait_done(struct tail *t, int32_t date)
+{
+	for (int i = 0; i < 100 && !upkeep_done(t, date); i++)
+		usleep(20000);
+}
+
+/* Session s has ended: pending until the upkeep has finished it, waited
+ * for here; a later look settles it otherwise. One still pending from
+ * before is given as long again first, then what is final of it. */
 static int session_ended(struct tail *t, const bb_session *s)
 {
 	if (t->up == NULL)
 		return 0;
-	int rc = settle(t, 1); /* one still pending: what is final of it */
+	if (t->pending.date != 0)
+		wait_done(t, t->pending.date);
+	int rc = settle(t, 1);
 	t->pending = *s;
-	for (int i = 0; rc == 0 && i < 100 && !upkeep_done(t, s->date); i++)
-		usleep(20000);
+	if (rc == 0)
+		wait_done(t, s->date);
 	return rc != 0 ? rc : settle(t, 0);
 }
 
@@ -404,15 +428,19 @@ static int last_look(struct tail *t)
 	                bb_upkeep_writer_state(t->up, NULL) == BB_WRITER_ALIVE; i++)
 		usleep(20000);
 	int rc = settle(t, 1);
-	return rc != 0 ? rc : look_whole(t, LOOK_NEW, 0);
+	return rc != 0 ? rc : look_whole(t, LOOK_NEW, &t->cur);
 }
 
-/* The looks while following: a pending session first. */
+/* The looks while following, at the session the ring is in: a pending
+ * session first, and while one is pending nothing of the next (its bars
+ * come after the pending session's last). */
 static int look_new(struct tail *t)
 {
 	int rc = settle(t, 0);
 
-	return rc != 0 ? rc : look(t, LOOK_NEW);
+	if (rc != 0 || t->pending.date != 0)
+		return rc;
+	return look_session(t, LOOK_NEW, &t->cur);
 }
 
 /* ---- main loop ------------------------------------------------------------ */
@@ -443,9 +471,13 @@ static int follow(struct tail *t)
 			bb__barfmt_event(stdout, &rec, t->o.format == 0);
 		if (kind == BB_KIND_MINUTE_END && (rc = look_new(t)) != 0)
 			return rc;
-		if (kind != BB_KIND_SESSION_END ||
-		    bb_event_session_get(&rec, &s, &reason) != 0)
+		if ((kind != BB_KIND_SESSION_START && kind != BB_KIND_SESSION_END)
+		    || bb_event_session_get(&rec, &s, &reason) != 0)
 			continue;
+		if (kind == BB_KIND_SESSION_START) {
+			t->cur = s;
+			continue;
+		}
 		if ((rc = session_ended(t, &s)) != 0 || reason == BB_END_DATA)
 			return rc != 0 ? rc : last_look(t);
 	}
@@ -516,14 +548,19 @@ static int run(struct tail *t)
 		return ENOMEM;
 	if (t->o.snapshot && t->o.interval == 1)
 		print_snapshot(t);
-	if ((rc = look_whole(t, t->o.snapshot ? LOOK_ALL : LOOK_SKIP, 0)) != 0)
+	bb_status st;
+	if (bb_bus_status(t->bus, &st) == 0 && st.date != 0)
+		t->cur = (bb_session){ .date = st.date, .open = st.open,
+		                       .close = st.close };
+	rc = look_whole(t, t->o.snapshot ? LOOK_ALL : LOOK_SKIP, &t->cur);
+	if (rc != 0)
 		return rc;
 	return follow(t);
 }
 
 int main(int argc, char **argv)
 {
-	struct tail t = { .until = INT64_MAX };
+	struct tail t = { .from = INT64_MIN, .until = INT64_MAX };
 	int st = bb__args_parse(&args, &t.o, argc, argv, NULL);
 
 	if (st != BB__ARGS_GO)

@@ -9,7 +9,9 @@
  *  - --interval 5m --snapshot: every 5-minute bar once, final, as barbus-bars prints
  *    the last session's, though a row of it was held mid-write for 0.6 s
  *    (the upkeep stopped, the row's seqlock odd: readers of it get
- *    BB_ERETRY) while the tail looked;
+ *    BB_ERETRY) while the tail looked, and the tail itself was stopped
+ *    across the first session's end (it then reads the ring behind the
+ *    upkeep, whose tables hold the next session);
  *  - lapped (a small ring, a tail stopped for a second): a message with
  *    the loss, no bar twice, the last session complete;
  *  - the usage and runtime errors their messages and exit codes.
@@ -109,9 +111,11 @@ static void paced_run(void)
 	snprintf(tails, sizeof(tails),
 	         "%s/barbus-tail --bus %s --wait 10 --from-start --events > tail1 2>err1 &"
 	         " %s/barbus-tail --bus %s --wait 10 --interval 5m --snapshot > tail5 "
-	         "2>err5 & (sleep 1; %s/barbus-tail --bus %s --wait 10 --snapshot "
+	         "2>err5 & t5=$!; (sleep %s; kill -STOP $t5; sleep %s; kill -CONT $t5)"
+	         " 2>/dev/null & (sleep 1; %s/barbus-tail --bus %s --wait 10 --snapshot "
 	         "> snap 2>errs) & (sleep 1.2; %s --hold %s; echo $? > held) &",
-	         bin, bus, bin, bus, bin, bus, me, bus);
+	         bin, bus, bin, bus, stress_tsan() ? "5" : "1", stress_tsan() ?
+	         "6" : "1.5", bin, bus, me, bus);
 	/* 780 minutes in 2.3 s; under ThreadSanitizer, whose processes run
 	 * several times slower, in 9.4 s, so no tail is lapped. The bus may
 	 * still be being made a second in (its pages are stored to once, and
