@@ -123,12 +123,14 @@ static void writer_main(char **argv)
 	uint64_t epoch = bb_ring_writer_epoch(w), t0 = (uint64_t)now_us();
 	int64_t start = stress_now_ns(), give_up = start + 120000000000ll;
 	/* Odd generations go flat out after 5 ms, so that kills land inside
-	 * slot writes and batches; even ones stay paced throughout. */
+	 * slot writes and batches; even ones stay paced throughout, at most
+	 * 256 records a burst: about 0.5 M records/s, so the ring holds more
+	 * than LATENCY_MS of them and a reader within that bound is not
+	 * lapped over a paced writer's first record. */
 	int64_t flat_from = gen & 1 ? start + 5000000 : INT64_MAX;
 	for (uint64_t done = 0; limit == 0 || done < limit;) {
 		int flat = stress_now_ns() > flat_from;
-		uint64_t n = flat ? 4096 :
-			stress_rand_in(&rng, 16, stress_tsan() ? 256 : 1024);
+		uint64_t n = flat ? 4096 : stress_rand_in(&rng, 16, 256);
 		if (limit > 0 && n > limit - done)
 			n = limit - done;
 		write_burst(w, &rng, n, gen, epoch, t0);
@@ -495,19 +497,26 @@ static void run_kills(bb_ring_reader *probe, uint64_t seed, struct gens *gs)
 /*
  * Latency counts where the reader got a writer's very first record. Where
  * it was lapped over it (a skip the sequence checks prove was reported),
- * it is excused; at most a third of the writers may be.
+ * it is excused; at most a third of the paced writers (even generations)
+ * may be. An odd generation goes flat out 5 ms after its start and laps
+ * the ring within a millisecond more: a reader woken later than that
+ * (a blocked one on a loaded machine) is lapped over its first record by
+ * design, the faster the machine the more often.
  */
 static void check_reader(const struct reader *rd, const struct gens *gs,
                          uint64_t head)
 {
 	const char *wn = wait_name[rd->idx];
 	int64_t worst = -1;
-	int excused = 0, slow = 0, epoch_bad = 0;
+	int excused = 0, paced = 0, paced_excused = 0, slow = 0, epoch_bad = 0;
 
 	for (int k = 0; k < NGEN; k++) {
 		int64_t lat = rd->lat_us[k];
 		epoch_bad += lat >= 0 && rd->epoch_of[k] != gs->epoch[k];
-		if (lat < 0 || rd->first_seq[k] != gs->start[k]) {
+		int lapped = lat < 0 || rd->first_seq[k] != gs->start[k];
+		paced += !(k & 1);
+		paced_excused += lapped && !(k & 1);
+		if (lapped) {
 			excused++;
 			continue;
 		}
@@ -534,8 +543,9 @@ static void check_reader(const struct reader *rd, const struct gens *gs,
 	      (unsigned long long)rd->epoch_err, epoch_bad);
 	CHECK(rd->other_err == 0, "%s reader: %llu unexpected errors", wn,
 	      (unsigned long long)rd->other_err);
-	CHECK(excused <= NGEN / 3, "%s reader: got the first record of most "
-	      "writers (lapped over %d of %d)", wn, excused, NGEN);
+	CHECK(paced_excused <= paced / 3, "%s reader: got the first record of "
+	      "most paced writers (lapped over %d of %d; %d of all %d)", wn,
+	      paced_excused, paced, excused, NGEN);
 	CHECK(slow == 0, "%s reader: first record of each new writer within "
 	      "%d ms (+ %.1f ms of scheduling delay) of its first put (%d "
 	      "late, worst %.2f ms)", wn, LATENCY_MS,
