@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -289,26 +290,37 @@ Test(table, reattach_drops_a_half_rewritten_latest_bar)
 	bb__seg_reader_close(&raw);
 }
 
-Test(table, row_stuck_mid_write_is_reported_not_returned)
+/* A 2 x 8 table, symbol 0 with one bar whose row is left mid-write (its
+ * sequence word odd), as a writer stopped between its two stores leaves
+ * it; the row's sequence word, through raw's read-write mapping. */
+static _Atomic uint64_t *row_mid_write(struct bb__seg *raw)
 {
-	struct bb__seg raw;
 	struct bb__table_geom g;
-	bb_bar b;
 
 	open_both(2, 8);
 	append_n(0, 1);
-	cr_assert(eq(int, bb__seg_reader_open(&raw, bus, "bars.1m",
+	cr_assert(eq(int, bb__seg_reader_open(raw, bus, "bars.1m",
 	                                      BB_ROLE_TABLE, BB__SEG_RW), 0));
-	cr_assert(eq(int, bb__table_geom(raw.hdr, &g), 0));
-	atomic_fetch_add(&bb__table_row(&g, 0, 0)->seq, 1);
+	cr_assert(eq(int, bb__table_geom(raw->hdr, &g), 0));
+	_Atomic uint64_t *seq = &bb__table_row(&g, 0, 0)->seq;
+	atomic_fetch_add(seq, 1);
+	return seq;
+}
+
+Test(table, row_stuck_mid_write_is_reported_not_returned)
+{
+	struct bb__seg raw;
+	bb_bar b;
+
+	row_mid_write(&raw);
 	cr_assert(eq(int, bb_table_latest(t, 0, &b), BB_ERETRY));
 	bb__seg_reader_close(&raw);
 }
 
-/* The writer of a row held mid-write, descheduled: back 200 us later. */
+/* The writer of a row held mid-write, descheduled: it finishes the row
+ * when it next gets the CPU. */
 static void *finish_row(void *seq)
 {
-	usleep(200);
 	atomic_fetch_add((_Atomic uint64_t *)seq, 1);
 	return NULL;
 }
@@ -316,18 +328,25 @@ static void *finish_row(void *seq)
 Test(table, row_mid_write_is_waited_for_while_its_writer_is_off_cpu)
 {
 	struct bb__seg raw;
-	struct bb__table_geom g;
 	pthread_t th;
 	bb_bar b;
 
-	open_both(2, 8);
-	append_n(0, 1);
-	cr_assert(eq(int, bb__seg_reader_open(&raw, bus, "bars.1m",
-	                                      BB_ROLE_TABLE, BB__SEG_RW), 0));
-	cr_assert(eq(int, bb__table_geom(raw.hdr, &g), 0));
-	_Atomic uint64_t *seq = &bb__table_row(&g, 0, 0)->seq;
-	atomic_fetch_add(seq, 1);
-	cr_assert(eq(int, pthread_create(&th, NULL, finish_row, (void *)seq), 0));
+	_Atomic uint64_t *seq = row_mid_write(&raw);
+	/* Reader and writer on one CPU, the writer at idle priority: it
+	 * runs only when the reader gives the CPU up (a reader that only
+	 * spins gets BB_ERETRY). */
+	cpu_set_t one;
+	pthread_attr_t at;
+	struct sched_param sp = { 0 };
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	cr_assert(eq(int, sched_setaffinity(0, sizeof(one), &one), 0));
+	pthread_attr_init(&at);
+	pthread_attr_setinheritsched(&at, PTHREAD_EXPLICIT_SCHED);
+	pthread_attr_setschedpolicy(&at, SCHED_IDLE);
+	pthread_attr_setschedparam(&at, &sp);
+	cr_assert(eq(int, pthread_create(&th, &at, finish_row, (void *)seq), 0));
+	pthread_attr_destroy(&at);
 	cr_assert(eq(int, bb_table_latest(t, 0, &b), 0));
 	pthread_join(th, NULL);
 	cr_assert(eq(i64, b.time, bar(0, 0).time));
