@@ -257,17 +257,6 @@ static int look_symbol(struct tail *t, uint32_t id, enum look how)
 	return rc == BB_EINVAL || rc == BB_EEMPTY || rc == BB_ERETRY ? 0 : rc;
 }
 
-static int look(struct tail *t, enum look how)
-{
-	uint32_t n = bb_symbol_count(t->bus);
-	int rc = 0;
-
-	for (uint32_t id = 0; rc == 0 && t->o.interval > 1 && id < n; id++)
-		rc = look_symbol(t, id, how);
-	fflush(stdout);
-	return rc;
-}
-
 /* Sym's derived bars of session `date` from the upkeep's history, which
  * holds it once the upkeep has finished it: back 0 while the upkeep is
  * still on it, 1 once it has moved on (or more, if it moved on again
@@ -299,17 +288,6 @@ static int history_symbol(struct tail *t, uint32_t id, enum look how,
 	return rc == BB_EINVAL || rc == BB_ENOTFOUND || rc == BB_ERETRY ? 0 : rc;
 }
 
-static int look_history(struct tail *t, enum look how, int32_t date)
-{
-	uint32_t n = bb_symbol_count(t->bus);
-	int rc = 0;
-
-	for (uint32_t id = 0; rc == 0 && id < n; id++)
-		rc = history_symbol(t, id, how, date);
-	fflush(stdout);
-	return rc;
-}
-
 /*
  * Session s's derived bars (s->date 0: whatever the tables hold), bounded
  * to its open and close: from the current tables while the upkeep is on
@@ -322,18 +300,22 @@ static int look_history(struct tail *t, enum look how, int32_t date)
 static int look_session(struct tail *t, enum look how, const bb_session *s)
 {
 	bb_upkeep_info u;
-	int on = 1, rc; /* the status unread: the tables, bounded to s */
+	int on = 1, rc = 0; /* the status unread: the tables, bounded to s */
 
 	if (t->up == NULL) /* 1-minute bars: nothing to look at */
 		return 0;
 	if (s->date != 0 && bb_upkeep_status(t->up, &u) == 0)
 		on = u.date == s->date && u.done_date < s->date;
+	int hist = !on && bb_upkeep_history_days(t->up) > 0;
+	uint32_t n = bb_symbol_count(t->bus);
 	t->from = s->date ? s->open : INT64_MIN;
 	t->until = s->date ? s->close : INT64_MAX;
-	if (!on && bb_upkeep_history_days(t->up) > 0)
-		rc = look_history(t, how, s->date);
-	else if ((rc = look(t, how)) == 0 && s->date != 0 &&
-	         bb_upkeep_status(t->up, &u) == 0 && u.date != s->date)
+	for (uint32_t id = 0; rc == 0 && id < n; id++)
+		rc = hist ? history_symbol(t, id, how, s->date)
+		     : look_symbol(t, id, how);
+	fflush(stdout);
+	if (rc == 0 && !hist && s->date != 0 &&
+	    bb_upkeep_status(t->up, &u) == 0 && u.date != s->date)
 		t->gone++;
 	t->from = INT64_MIN, t->until = INT64_MAX;
 	return rc;
@@ -394,11 +376,13 @@ static int settle(struct tail *t, int now)
 	return rc;
 }
 
-/* The upkeep finishing session date, waited for 2 s at most (as long as
- * the coordinator's handshake waits). */
-static void wait_done(struct tail *t, int32_t date)
+/* The upkeep finishing session date, waited for `ticks` x 20 ms at most;
+ * with `alive`, only while its heartbeat is fresh. */
+static void wait_done(struct tail *t, int32_t date, int ticks, int alive)
 {
-	for (int i = 0; i < 100 && !upkeep_done(t, date); i++)
+	for (int i = 0; i < ticks && !upkeep_done(t, date) &&
+	                (!alive || bb_upkeep_writer_state(t->up, NULL) ==
+	                           BB_WRITER_ALIVE); i++)
 		usleep(20000);
 }
 
@@ -409,12 +393,13 @@ static int session_ended(struct tail *t, const bb_session *s)
 {
 	if (t->up == NULL)
 		return 0;
+	/* 2 s: as long as the coordinator's handshake waits. */
 	if (t->pending.date != 0)
-		wait_done(t, t->pending.date);
+		wait_done(t, t->pending.date, 100, 0);
 	int rc = settle(t, 1);
 	t->pending = *s;
 	if (rc == 0)
-		wait_done(t, s->date);
+		wait_done(t, s->date, 100, 0);
 	return rc != 0 ? rc : settle(t, 0);
 }
 
@@ -423,10 +408,8 @@ static int session_ended(struct tail *t, const bb_session *s)
  * minute at most, then settled. */
 static int last_look(struct tail *t)
 {
-	for (int i = 0; i < 3000 && t->pending.date != 0 &&
-	                !upkeep_done(t, t->pending.date) &&
-	                bb_upkeep_writer_state(t->up, NULL) == BB_WRITER_ALIVE; i++)
-		usleep(20000);
+	if (t->pending.date != 0)
+		wait_done(t, t->pending.date, 3000, 1);
 	int rc = settle(t, 1);
 	return rc != 0 ? rc : look_whole(t, LOOK_NEW, &t->cur);
 }

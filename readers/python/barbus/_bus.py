@@ -549,12 +549,14 @@ class Bus:
         elif der.pending is None:
             yield from self._derived_bars(ids, ivs, der, der.cur)
 
-    def _upkeep_wait(self, date):
-        """Whether the upkeep finished session date, waited for 2 s at
-        most."""
-        t_end = _time.monotonic() + 2
+    def _upkeep_wait(self, date, secs=2, alive=False):
+        """Whether the upkeep finished session date, waited for secs at
+        most (2: as long as the coordinator's handshake waits); with
+        alive, only while its heartbeat is fresh."""
+        t_end = _time.monotonic() + secs
         while not self._upkeep_done(date):
-            if _time.monotonic() >= t_end:
+            if _time.monotonic() >= t_end or (
+                    alive and lib.bb_upkeep_writer_state(self._u, None)):
                 return False
             _time.sleep(0.001)
         return True
@@ -596,11 +598,7 @@ class Bus:
         p = der.pending
         if not ivs or p is None or not self._upkeep():
             return
-        t_end = _time.monotonic() + 60
-        while not self._upkeep_done(p[0]) and \
-                _time.monotonic() < t_end and \
-                lib.bb_upkeep_writer_state(self._u, None) == 0:
-            _time.sleep(0.02)
+        self._upkeep_wait(p[0], 60, alive=True)
         der.pending = None
         yield from self._derived_bars(ids, ivs, der, p)
 
